@@ -1,1 +1,3 @@
-return 0;
+using Voxon.Cli;
+
+return await VoxonCommand.RunAsync(args, Console.In, Console.Out, Console.Error);

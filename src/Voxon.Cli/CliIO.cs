@@ -1,0 +1,30 @@
+using Voxon.Engine;
+using Voxon.Storage;
+
+namespace Voxon.Cli;
+
+/// <summary>The streams a command talks through, and the one place errors become a single line.</summary>
+public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error)
+{
+    /// <summary>Runs <paramref name="body"/>; expected failures print one line and return 1, never a stack trace.</summary>
+    public async Task<int> GuardAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (Exception ex) when (ex is VoxonException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            await Error.WriteLineAsync($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>A client over the file storage in <paramref name="store"/>, with the model from the environment or the offline engine.</summary>
+    public static VoxonClient Client(string store) =>
+        new(new VoxonOptions { Storage = new FileSessionStorage(store) });
+
+    /// <summary>Describes the engine in use.</summary>
+    public static string EngineName(VoxonClient client) =>
+        client.ChatClient is OfflineChatClient ? "offline engine (no model configured)" : $"model via {ModelOptions.EndpointVariable}";
+}

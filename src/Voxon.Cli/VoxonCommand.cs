@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Voxon.Cli.Commands;
+
+namespace Voxon.Cli;
+
+/// <summary>The <c>voxon</c> command line: parses arguments and calls the library; errors become one line and exit code 1.</summary>
+public static class VoxonCommand
+{
+    /// <summary>Where sessions are stored unless --store says otherwise.</summary>
+    public static readonly Option<string> Store = new("--store")
+    {
+        Description = "Folder of the file session storage",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VOXON_SESSIONS") ?? "./sessions",
+        Recursive = true,
+    };
+
+    public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("Voxon: sessions, memory and analytics for voice assistants.");
+        root.Options.Add(Store);
+        var io = new CliIO(input, output, error);
+        root.Subcommands.Add(DemoCommand.Create(io));
+        root.Subcommands.Add(ChatCommand.Create(io));
+        root.Subcommands.Add(SessionsCommand.Create(io));
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var parseError in parse.Errors)
+            {
+                await error.WriteLineAsync($"error: {parseError.Message}");
+            }
+
+            return 2;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+}

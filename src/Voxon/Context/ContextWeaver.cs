@@ -1,0 +1,118 @@
+using System.Text;
+using Voxon.Memory;
+using Voxon.Security;
+
+namespace Voxon.Context;
+
+/// <summary>
+/// Builds the per-turn context: profile facts about the user, then memories relevant to the message,
+/// then style guidance and template context, all within the session's token budget. Stateless and
+/// thread-safe; knows nothing of storage or transport.
+/// </summary>
+internal sealed class ContextWeaver(ContextWeaverOptions options)
+{
+    /// <summary>Most single-valued facts (name, age, home, work...) injected on every turn.</summary>
+    internal const int MaxProfileFacts = 8;
+
+    internal const string MemoryHeader = "What you know about the user from earlier conversations (use it when relevant; do not recite it unprompted):";
+
+    public ContextWeaverOptions Options { get; } = options;
+
+    public WovenContext Weave(WeaveRequest request)
+    {
+        var text = new StringBuilder();
+        var injected = new List<InjectedMemory>();
+        var budget = request.Budget;
+        var used = 0;
+
+        bool TryAppend(string block)
+        {
+            var tokens = TokenCounter.Count(block);
+            if (used + tokens > budget)
+            {
+                return false;
+            }
+
+            text.Append(block);
+            used += tokens;
+            return true;
+        }
+
+        foreach (var (key, value) in request.TemplateContext ?? new Dictionary<string, string>())
+        {
+            TryAppend($"Session context: {key} = {value}\n");
+        }
+
+        if (!string.IsNullOrEmpty(request.StyleGuidance))
+        {
+            TryAppend($"Style: {request.StyleGuidance}\n");
+        }
+
+        var candidates = Candidates(request);
+        if (candidates.Count > 0 && TryAppend(MemoryHeader + "\n"))
+        {
+            foreach (var (entry, reason, score, branch) in candidates)
+            {
+                var content = entry.Sensitive && !Options.IncludeSensitive ? Redaction.Marker : entry.Content;
+                var label = branch is null ? string.Empty : $"[from branch {branch}] ";
+                if (TryAppend($"- {label}{content}\n"))
+                {
+                    injected.Add(new InjectedMemory(entry.Id, reason, score, branch));
+                }
+            }
+
+            if (injected.Count == 0)
+            {
+                text.Clear();
+                used = TokenCounter.Count(text.ToString());
+            }
+        }
+
+        return text.Length == 0 ? WovenContext.Empty : new WovenContext(text.ToString().TrimEnd(), injected, used);
+    }
+
+    private List<(MemoryEntry Entry, string Reason, double Score, string? Branch)> Candidates(WeaveRequest request)
+    {
+        var chosen = new List<(MemoryEntry, string, double, string?)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in request.Store.Live(request.Now)
+                     .Where(e => (e.Category == "identity" || e.Slot is not null) && request.Relation(e) == ScopeRelation.Own)
+                     .OrderByDescending(e => e.Importance)
+                     .Take(MaxProfileFacts))
+        {
+            chosen.Add((entry, "profile", 1.0, null));
+            seen.Add(entry.Id);
+        }
+
+        var found = request.Store.Search(
+            request.Message,
+            request.MessageEmbedding,
+            Options.TopK + seen.Count,
+            e => !seen.Contains(e.Id) && e.IsLive(request.Now) && request.Relation(e) != ScopeRelation.Hidden,
+            Options.MinScore);
+
+        // Branch memories pass the same relevance floor, then rank below the conversation's own.
+        var ranked = found
+            .Select(r => (r.Entry, Relation: request.Relation(r.Entry), r.Score))
+            .Select(r => (r.Entry, Score: r.Relation == ScopeRelation.Descendant ? r.Score * Options.BranchPenalty : r.Score, r.Relation))
+            .OrderByDescending(r => r.Score)
+            .Take(Options.TopK);
+        foreach (var (entry, score, relation) in ranked)
+        {
+            chosen.Add((entry, "relevant", score, relation == ScopeRelation.Descendant ? entry.Scope : null));
+        }
+
+        return chosen;
+    }
+}
+
+/// <summary>Everything ContextWeaver needs for one turn.</summary>
+internal sealed record WeaveRequest(
+    MemoryStore Store,
+    string Message,
+    ReadOnlyMemory<float> MessageEmbedding,
+    Func<MemoryEntry, ScopeRelation> Relation,
+    int Budget,
+    DateTimeOffset Now,
+    IReadOnlyDictionary<string, string>? TemplateContext = null,
+    string? StyleGuidance = null);

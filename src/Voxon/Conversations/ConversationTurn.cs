@@ -1,0 +1,26 @@
+namespace Voxon.Conversations;
+
+/// <summary>One message of a transcript.</summary>
+public sealed record ConversationTurn
+{
+    /// <summary>Who spoke.</summary>
+    public required TurnRole Role { get; init; }
+
+    /// <summary>What was said (redacted first when the session redacts personal data).</summary>
+    public required string Content { get; init; }
+
+    /// <summary>When it was said.</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>For assistant turns: how long the engine took, in milliseconds.</summary>
+    public double? ResponseTimeMs { get; init; }
+
+    /// <summary>For user turns: the memories ContextWeaver injected to answer it.</summary>
+    public IReadOnlyList<string>? InjectedMemoryIds { get; init; }
+
+    /// <summary>For user turns with audio: seconds of speech, which lets adaptation learn the speaking pace.</summary>
+    public double? AudioSeconds { get; init; }
+
+    /// <summary>For assistant turns: whether the user interrupted the reply.</summary>
+    public bool Interrupted { get; init; }
+}

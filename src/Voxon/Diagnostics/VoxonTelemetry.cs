@@ -1,0 +1,23 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Voxon.Diagnostics;
+
+/// <summary>
+/// The names OpenTelemetry listens to: <c>AddSource("Voxon")</c> and <c>AddMeter("Voxon")</c>.
+/// </summary>
+public static class VoxonTelemetry
+{
+    /// <summary>Name of the <see cref="ActivitySource"/> and the <see cref="Meter"/>.</summary>
+    public const string Name = "Voxon";
+
+    internal static readonly ActivitySource Source = new(Name);
+    internal static readonly Meter Meter = new(Name);
+
+    internal static readonly Counter<long> Turns = Meter.CreateCounter<long>("voxon.turns", description: "Conversation turns completed");
+    internal static readonly Histogram<double> ResponseTime = Meter.CreateHistogram<double>("voxon.response_time", "ms", "Time the engine took to answer a turn");
+    internal static readonly Histogram<double> TurnOverhead = Meter.CreateHistogram<double>("voxon.turn_overhead", "ms", "Session-layer time of a turn, engine excluded");
+    internal static readonly Counter<long> Errors = Meter.CreateCounter<long>("voxon.errors", description: "Operations that failed");
+    internal static readonly Counter<long> HandlerErrors = Meter.CreateCounter<long>("voxon.event_handler_errors", description: "Event handlers that threw");
+    internal static readonly Histogram<long> MemoryTokens = Meter.CreateHistogram<long>("voxon.memory_tokens", "{token}", "Memory size after a change");
+}

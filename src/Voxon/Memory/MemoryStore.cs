@@ -1,0 +1,183 @@
+using Voxon.Memory.Search;
+
+namespace Voxon.Memory;
+
+/// <summary>
+/// A session's memories: the entries (live and superseded history), the search index over live ones,
+/// and the token budget. Supersedes by slot, drops exact duplicates, evicts the least valuable entries
+/// (importance x recency) past max_memory_size and never evicts importance-1.0 entries.
+/// </summary>
+/// <remarks>Not thread-safe: the owning session serialises access.</remarks>
+internal sealed class MemoryStore
+{
+    /// <summary>Days after which recency halves an entry's value for eviction.</summary>
+    private const double RecencyHalfLifeDays = 30;
+
+    private readonly Dictionary<string, MemoryEntry> _entries = new(StringComparer.Ordinal);
+    private readonly HybridMemoryIndex _index = new();
+    private int _liveTokens;
+    private int _expiring;
+
+    public MemoryStore(int maxTokens) => MaxTokens = maxTokens;
+
+    public int MaxTokens { get; set; }
+
+    public int TokenCount => _liveTokens;
+
+    /// <summary>Every entry, live and history.</summary>
+    public IEnumerable<MemoryEntry> All => _entries.Values;
+
+    public int Count => _entries.Count;
+
+    public MemoryEntry? Find(string id) => _entries.GetValueOrDefault(id);
+
+    /// <summary>Live entries in creation order.</summary>
+    public IEnumerable<MemoryEntry> Live(DateTimeOffset now) =>
+        _entries.Values.Where(e => e.IsLive(now)).OrderBy(e => e.CreatedAt);
+
+    /// <summary>Adds an entry with its embedding already computed.</summary>
+    public MemoryChange Add(MemoryEntry entry, DateTimeOffset now)
+    {
+        var duplicate = _entries.Values.FirstOrDefault(e =>
+            e.IsLive(now)
+            && e.Scope == entry.Scope
+            && string.Equals(e.Content, entry.Content, StringComparison.OrdinalIgnoreCase));
+        if (duplicate is not null)
+        {
+            // Restating a fact refreshes it rather than storing it twice.
+            var refreshed = duplicate with
+            {
+                UpdatedAt = now,
+                Importance = Math.Max(duplicate.Importance, entry.Importance),
+                Transient = duplicate.Transient && entry.Transient,
+                Sensitive = duplicate.Sensitive || entry.Sensitive,
+            };
+            Replace(refreshed);
+            return new MemoryChange(refreshed, true, null, [], false);
+        }
+
+        MemoryEntry? superseded = null;
+        if (entry.Slot is not null)
+        {
+            var previous = _entries.Values.FirstOrDefault(e => e.IsLive(now) && e.Slot == entry.Slot && e.Scope == entry.Scope);
+            if (previous is not null)
+            {
+                superseded = previous with { SupersededBy = entry.Id, UpdatedAt = now, Transient = previous.Transient || entry.Transient };
+                Replace(superseded);
+            }
+        }
+
+        Insert(entry);
+        var (evicted, overBudget) = EnforceBudget(now, protect: entry.Id);
+        return new MemoryChange(entry, false, superseded, evicted, overBudget);
+    }
+
+    /// <summary>Puts entries back as stored (load), without dedupe or eviction.</summary>
+    public void Restore(IEnumerable<MemoryEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            Insert(entry);
+        }
+    }
+
+    public bool Remove(string id)
+    {
+        if (!_entries.Remove(id, out var entry))
+        {
+            return false;
+        }
+
+        Unindex(entry);
+        return true;
+    }
+
+    /// <summary>Removes entries matching <paramref name="predicate"/>; returns them.</summary>
+    public List<MemoryEntry> RemoveWhere(Func<MemoryEntry, bool> predicate)
+    {
+        var removed = _entries.Values.Where(predicate).ToList();
+        foreach (var entry in removed)
+        {
+            Remove(entry.Id);
+        }
+
+        return removed;
+    }
+
+    /// <summary>Drops entries whose expiry has passed; cheap when none expire.</summary>
+    public List<MemoryEntry> RemoveExpired(DateTimeOffset now) =>
+        _expiring == 0 ? [] : RemoveWhere(e => e.ExpiresAt <= now);
+
+    public IReadOnlyList<MemorySearchResult> Search(string query, ReadOnlyMemory<float> queryEmbedding, int topK, Func<MemoryEntry, bool>? filter, double minScore)
+    {
+        var hits = _index.Search(query, queryEmbedding, topK, filter is null ? null : id => filter(_entries[id]), minScore);
+        return [.. hits.Select(h => new MemorySearchResult(_entries[h.Id], h.Score, h.LexicalScore, h.SemanticScore))];
+    }
+
+    private (List<MemoryEntry> Evicted, bool OverBudget) EnforceBudget(DateTimeOffset now, string protect)
+    {
+        if (_liveTokens <= MaxTokens)
+        {
+            return ([], false);
+        }
+
+        var evicted = new List<MemoryEntry>();
+        var candidates = _entries.Values
+            .Where(e => e.SupersededBy is null && e.Importance < 1.0 && e.Id != protect)
+            .OrderBy(e => Value(e, now))
+            .ToList();
+        foreach (var candidate in candidates)
+        {
+            if (_liveTokens <= MaxTokens)
+            {
+                break;
+            }
+
+            Remove(candidate.Id);
+            evicted.Add(candidate);
+        }
+
+        return (evicted, _liveTokens > MaxTokens);
+    }
+
+    /// <summary>Importance times recency: what losing the entry would cost.</summary>
+    internal static double Value(MemoryEntry entry, DateTimeOffset now)
+    {
+        var ageDays = Math.Max(0, (now - entry.UpdatedAt).TotalDays);
+        return entry.Importance * Math.Pow(0.5, ageDays / RecencyHalfLifeDays);
+    }
+
+    private void Insert(MemoryEntry entry)
+    {
+        if (_entries.TryGetValue(entry.Id, out var old))
+        {
+            Unindex(old);
+        }
+
+        _entries[entry.Id] = entry;
+        if (entry.SupersededBy is null)
+        {
+            _index.Upsert(entry.Id, entry.Content, entry.Embedding ?? ReadOnlyMemory<float>.Empty);
+            _liveTokens += entry.TokenCount;
+            if (entry.ExpiresAt is not null)
+            {
+                _expiring++;
+            }
+        }
+    }
+
+    private void Replace(MemoryEntry entry) => Insert(entry);
+
+    private void Unindex(MemoryEntry entry)
+    {
+        if (entry.SupersededBy is null)
+        {
+            _index.Remove(entry.Id);
+            _liveTokens -= entry.TokenCount;
+            if (entry.ExpiresAt is not null)
+            {
+                _expiring--;
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Voxon.Conversations;
+using Voxon.Storage;
+
+namespace Voxon.Sessions;
+
+public sealed partial class Session
+{
+    /// <summary>The stored form of the session. Caller holds the lock.</summary>
+    private SessionDocument ToDocument(DateTimeOffset now)
+    {
+        var conversations = _conversationOrder.Select(c => new ConversationDocument
+        {
+            ConversationId = c.Id,
+            ParentId = c.ParentId,
+            BranchPoint = c.BranchPoint,
+            StartedAt = c.StartedAt,
+            EndedAt = c.EndedAt,
+            LastActivityAt = c.LastActivityAt,
+            DurationSeconds = c.DurationSeconds(now),
+            InjectionCount = c.InjectionCount,
+            Turns = [.. c.Turns],
+        }).ToList();
+
+        // Ephemeral memories are never written (ARCHITECTURE.md, memory modes).
+        var persisted = Config.MemoryMode == MemoryMode.Ephemeral
+            ? []
+            : _memory.All.Where(e => !e.Transient).OrderBy(e => e.CreatedAt).ToList();
+        var total = conversations.Sum(c => c.DurationSeconds);
+        return new SessionDocument
+        {
+            SessionId = SessionId,
+            UserId = UserId,
+            CreatedAt = CreatedAt,
+            UpdatedAt = UpdatedAt,
+            Version = Version + 1,
+            Config = Config.Clone(),
+            Analytics = new SessionAnalyticsDocument
+            {
+                ConversationCount = conversations.Count,
+                MessageCount = conversations.Sum(c => c.Turns.Count),
+                TotalDurationSeconds = total,
+                AvgDurationSeconds = conversations.Count == 0 ? 0 : total / conversations.Count,
+            },
+            Preferences = new Dictionary<string, string>(_preferences, StringComparer.Ordinal),
+            Memory = new MemoryDocument
+            {
+                Entries = persisted,
+                TokenCount = persisted.Where(e => e.IsLive(now)).Sum(e => e.TokenCount),
+                MaxTokens = Config.MaxMemorySize,
+            },
+            Conversations = conversations,
+        };
+    }
+
+    /// <summary>Rebuilds a session from storage; entries must already carry their embeddings.</summary>
+    internal static Session FromDocument(VoxonRuntime runtime, SessionDocument document)
+    {
+        var config = document.Config.Clone();
+        config.SessionId = document.SessionId;
+        config.UserId = document.UserId;
+        var session = new Session(runtime, config, document.CreatedAt)
+        {
+            UpdatedAt = document.UpdatedAt,
+            _version = document.Version,
+        };
+        session._memory.Restore(document.Memory.Entries);
+        foreach (var (key, value) in document.Preferences)
+        {
+            session._preferences[key] = value;
+        }
+
+        foreach (var c in document.Conversations)
+        {
+            // A conversation open at the last save was interrupted; it is resumable, not open.
+            var state = new ConversationState
+            {
+                Id = c.ConversationId,
+                ParentId = c.ParentId,
+                BranchPoint = c.BranchPoint,
+                StartedAt = c.StartedAt,
+                EndedAt = c.EndedAt ?? c.LastActivityAt,
+                LastActivityAt = c.LastActivityAt,
+                OpenedAt = c.StartedAt,
+                ActiveSeconds = c.DurationSeconds,
+                InjectionCount = c.InjectionCount,
+                Turns = [.. c.Turns],
+            };
+            session._conversations.Add(state.Id, state);
+            session._conversationOrder.Add(state);
+        }
+
+        return session;
+    }
+
+    /// <summary>The messages a conversation's engine call carries: a branch starts with its parent's turns up to the branch point.</summary>
+    private List<ConversationTurn> HistoryOf(ConversationState state)
+    {
+        var chain = new List<(ConversationState State, int Take)>();
+        var take = state.Turns.Count;
+        for (var current = state; current is not null;)
+        {
+            chain.Add((current, take));
+            take = current.BranchPoint;
+            current = current.ParentId is null ? null : _conversations[current.ParentId];
+        }
+
+        var history = new List<ConversationTurn>();
+        for (var i = chain.Count - 1; i >= 0; i--)
+        {
+            history.AddRange(chain[i].State.Turns.Take(chain[i].Take));
+        }
+
+        return history;
+    }
+
+    /// <summary>Whether <paramref name="ancestorId"/> is <paramref name="state"/> or one of its ancestors.</summary>
+    private bool IsSelfOrAncestor(string ancestorId, ConversationState state)
+    {
+        for (var current = state; current is not null; current = current.ParentId is null ? null : _conversations[current.ParentId])
+        {
+            if (current.Id == ancestorId)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

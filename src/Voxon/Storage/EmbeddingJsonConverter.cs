@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Voxon.Memory.Search;
+
+namespace Voxon.Storage;
+
+/// <summary>Writes embeddings as base64 little-endian float32 rather than JSON number arrays (7x smaller, far faster).</summary>
+internal sealed class EmbeddingJsonConverter : JsonConverter<float[]?>
+{
+    public override bool HandleNull => false;
+
+    public override float[]? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException("An embedding must be a base64 string of float32 values.");
+        }
+
+        try
+        {
+            return EmbeddingCodec.FromBase64(reader.GetString()!);
+        }
+        catch (FormatException ex)
+        {
+            throw new JsonException($"Invalid embedding: {ex.Message}", ex);
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, float[]? value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(EmbeddingCodec.ToBase64(value));
+    }
+}

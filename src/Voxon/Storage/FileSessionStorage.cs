@@ -1,0 +1,185 @@
+using System.Text.Json;
+
+namespace Voxon.Storage;
+
+/// <summary>
+/// The default backend: one JSON document per session in a folder (<c>./sessions</c> unless configured).
+/// Writes are atomic: the document goes to a temporary file that is flushed to disk and then renamed over
+/// the previous one, so a crash mid-save leaves the previous version loadable.
+/// </summary>
+/// <remarks>Thread-safe; concurrent saves of one session from one process are serialised per session.</remarks>
+public sealed class FileSessionStorage : SessionStorage
+{
+    private const string Extension = ".json";
+    private const string TempMarker = ".tmp-";
+
+    private readonly string _folder;
+
+    /// <summary>Uses <paramref name="folder"/>, creating it on first save.</summary>
+    public FileSessionStorage(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        _folder = Path.GetFullPath(folder);
+    }
+
+    /// <inheritdoc />
+    public override string BackendName => "file";
+
+    /// <summary>The absolute folder the sessions live in.</summary>
+    public string Folder => _folder;
+
+    /// <summary>Test hook: runs after the temporary file is written and flushed, before it replaces the session file.</summary>
+    internal Action<string>? BeforeCommit { get; set; }
+
+    /// <inheritdoc />
+    public override async Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var path = PathOf(document.SessionId);
+        var temp = path + TempMarker + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            Directory.CreateDirectory(_folder);
+            var bytes = SessionDocumentSerializer.Serialize(document);
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(bytes, cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            BeforeCommit?.Invoke(temp);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new VoxonStorageException(BackendName, "save", document.SessionId, $"could not write '{path}': {ex.Message}", ex is IOException and not FileNotFoundException, ex);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task<SessionDocument?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(sessionId);
+        byte[] bytes;
+        try
+        {
+            bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new VoxonStorageException(BackendName, "load", sessionId, $"could not read '{path}': {ex.Message}", ex is IOException, ex);
+        }
+
+        return SessionDocumentSerializer.Deserialize(bytes, BackendName, sessionId);
+    }
+
+    /// <inheritdoc />
+    public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(sessionId);
+        try
+        {
+            if (!File.Exists(path))
+            {
+                return Task.FromResult(false);
+            }
+
+            File.Delete(path);
+            return Task.FromResult(true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new VoxonStorageException(BackendName, "delete", sessionId, $"could not delete '{path}': {ex.Message}", ex is IOException, ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default)
+    {
+        if (userId is not null)
+        {
+            SessionIds.Validate(userId, "user id");
+        }
+
+        if (!Directory.Exists(_folder))
+        {
+            return [];
+        }
+
+        var summaries = new List<SessionSummary>();
+        foreach (var path in Directory.EnumerateFiles(_folder, "*" + Extension))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var id = Path.GetFileNameWithoutExtension(path);
+            if (!SessionIds.IsValid(id))
+            {
+                continue;
+            }
+
+            var summary = await ReadSummaryAsync(path, id, cancellationToken);
+            if (summary is not null && (userId is null || summary.UserId == userId))
+            {
+                summaries.Add(summary);
+            }
+        }
+
+        return [.. summaries.OrderByDescending(s => s.UpdatedAt)];
+    }
+
+    private string PathOf(string sessionId)
+    {
+        SessionIds.Validate(sessionId);
+        var path = Path.Combine(_folder, sessionId + Extension);
+
+        // Defence in depth: the id rules already forbid separators and leading dots.
+        if (!string.Equals(Path.GetDirectoryName(path), _folder, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Invalid session id: '{sessionId}' would leave the storage folder.", nameof(sessionId));
+        }
+
+        return path;
+    }
+
+    /// <summary>Reads only the head of the document (ids, times, analytics), which comes before memory and transcripts.</summary>
+    private async Task<SessionSummary?> ReadSummaryAsync(string path, string sessionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.Asynchronous);
+            var buffer = new byte[Math.Min(stream.Length, 64 * 1024)];
+            var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+            return SummaryReader.Read(buffer.AsSpan(0, read), sessionId)
+                ?? Summarize(SessionDocumentSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken), BackendName, sessionId));
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or SessionCorruptException)
+        {
+            // A corrupt or vanished file is skipped in a listing; loading it reports the problem.
+            return null;
+        }
+    }
+
+    internal static SessionSummary Summarize(SessionDocument d) =>
+        new(d.SessionId, d.UserId, d.CreatedAt, d.UpdatedAt, d.Analytics.ConversationCount, d.Analytics.MessageCount);
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Leftover temporary files are ignored by load and list.
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using Voxon.Memory;
+
+namespace Voxon.Storage;
+
+/// <summary>The <c>memory</c> part of a stored session.</summary>
+public sealed class MemoryDocument
+{
+    /// <summary>Entries, live and superseded (history).</summary>
+    public List<MemoryEntry> Entries { get; set; } = [];
+
+    /// <summary>Tokens of the live entries.</summary>
+    public int TokenCount { get; set; }
+
+    /// <summary>The session's max_memory_size.</summary>
+    public int MaxTokens { get; set; }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json;
+
+namespace Voxon.Storage;
+
+/// <summary>Turns <see cref="SessionDocument"/>s into UTF-8 JSON and back, validating what it reads so a
+/// damaged record is rejected whole instead of half-loaded. Shared by every backend that stores JSON.</summary>
+public static class SessionDocumentSerializer
+{
+    /// <summary>UTF-8 JSON of <paramref name="document"/>.</summary>
+    public static byte[] Serialize(SessionDocument document) =>
+        JsonSerializer.SerializeToUtf8Bytes(document, VoxonJsonContext.Default.SessionDocument);
+
+    /// <summary>Reads and validates a stored session.</summary>
+    /// <exception cref="SessionCorruptException">The bytes are not a valid session document for <paramref name="sessionId"/>.</exception>
+    public static SessionDocument Deserialize(ReadOnlySpan<byte> utf8Json, string backend, string sessionId)
+    {
+        SessionDocument? document;
+        try
+        {
+            document = JsonSerializer.Deserialize(utf8Json, VoxonJsonContext.Default.SessionDocument);
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.LineNumber is { } line ? $" at line {line + 1}, byte {ex.BytePositionInLine}" : string.Empty;
+            throw new SessionCorruptException(backend, sessionId, $"invalid JSON{where}: {ex.Message}", ex);
+        }
+
+        if (document is null)
+        {
+            throw new SessionCorruptException(backend, sessionId, "the record is empty (null)");
+        }
+
+        var problems = Problems(document, sessionId);
+        if (problems.Count > 0)
+        {
+            throw new SessionCorruptException(backend, sessionId, string.Join("; ", problems));
+        }
+
+        return document;
+    }
+
+    private static List<string> Problems(SessionDocument document, string sessionId)
+    {
+        var problems = new List<string>();
+        if (document.FormatVersion is < 1 or > SessionDocument.CurrentFormatVersion)
+        {
+            problems.Add($"format_version {document.FormatVersion} is not supported (this build reads 1 to {SessionDocument.CurrentFormatVersion})");
+        }
+
+        if (!string.Equals(document.SessionId, sessionId, StringComparison.Ordinal))
+        {
+            problems.Add($"it holds session '{document.SessionId}' instead");
+        }
+
+        if (!SessionIds.IsValid(document.UserId))
+        {
+            problems.Add($"user_id {SessionIds.Describe(document.UserId)}");
+        }
+
+        try
+        {
+            document.Config.Validate();
+        }
+        catch (VoxonConfigurationException ex)
+        {
+            problems.Add("config: " + string.Join(", ", ex.Errors));
+        }
+
+        var memoryIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in document.Memory.Entries)
+        {
+            if (!memoryIds.Add(entry.Id))
+            {
+                problems.Add($"memory id '{entry.Id}' appears twice");
+            }
+
+            if (string.IsNullOrWhiteSpace(entry.Content) || double.IsNaN(entry.Importance) || entry.Importance is < 0 or > 1)
+            {
+                problems.Add($"memory '{entry.Id}' has empty content or an importance outside 0..1");
+            }
+        }
+
+        var conversationIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var conversation in document.Conversations)
+        {
+            if (!SessionIds.IsValid(conversation.ConversationId) || !conversationIds.Add(conversation.ConversationId))
+            {
+                problems.Add($"conversation id '{conversation.ConversationId}' is invalid or appears twice");
+            }
+        }
+
+        foreach (var conversation in document.Conversations)
+        {
+            if (conversation.ParentId is { } parent && !conversationIds.Contains(parent))
+            {
+                problems.Add($"conversation '{conversation.ConversationId}' names a missing parent '{parent}'");
+            }
+        }
+
+        return problems;
+    }
+}

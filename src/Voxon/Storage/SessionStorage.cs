@@ -1,0 +1,35 @@
+namespace Voxon.Storage;
+
+/// <summary>
+/// The storage contract every backend implements (file, PostgreSQL, Redis, or your own subclass).
+/// Implementations must be safe to call from many sessions at once.
+/// </summary>
+/// <remarks>An abstract class rather than an interface so members can be added with defaults later.</remarks>
+public abstract class SessionStorage : IAsyncDisposable
+{
+    /// <summary>Short name used in errors and telemetry (file, postgresql, redis...).</summary>
+    public virtual string BackendName => GetType().Name;
+
+    /// <summary>Stores <paramref name="document"/>, replacing the stored version of the session atomically:
+    /// after a crash either the previous or the new version is loadable, never a mix.</summary>
+    /// <exception cref="VoxonStorageException">The write failed.</exception>
+    public abstract Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a session, or null when there is none with that id.</summary>
+    /// <exception cref="SessionCorruptException">The stored session is unreadable.</exception>
+    /// <exception cref="VoxonStorageException">The read failed.</exception>
+    public abstract Task<SessionDocument?> LoadAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a session; false when there was none.</summary>
+    public abstract Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists stored sessions, all or those of <paramref name="userId"/>, most recently updated first.</summary>
+    public abstract Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc />
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+}

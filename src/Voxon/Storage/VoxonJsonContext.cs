@@ -1,0 +1,14 @@
+using System.Text.Json.Serialization;
+
+namespace Voxon.Storage;
+
+/// <summary>Source-generated JSON for stored documents: the spec's snake_case keys, enums as strings.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    RespectRequiredConstructorParameters = true,
+    RespectNullableAnnotations = true)]
+[JsonSerializable(typeof(SessionDocument))]
+[JsonSerializable(typeof(MemoryExportDocument))]
+internal sealed partial class VoxonJsonContext : JsonSerializerContext;

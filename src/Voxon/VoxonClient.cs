@@ -1,0 +1,144 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Voxon.Context;
+using Voxon.Engine;
+using Voxon.Events;
+using Voxon.Memory.Search;
+using Voxon.Sessions;
+using Voxon.Storage;
+
+namespace Voxon;
+
+/// <summary>
+/// The entry point (the spec's <c>Voxon</c>): creates, loads and lists sessions over the configured storage,
+/// model and embedding model. One instance serves many sessions; create it once per process.
+/// </summary>
+/// <remarks>Named <c>VoxonClient</c> because a C# type cannot share its namespace's name without ambiguity. Thread-safe.</remarks>
+public sealed class VoxonClient : IAsyncDisposable
+{
+    private readonly VoxonRuntime _runtime;
+    private readonly ILogger _logger;
+    private readonly bool _ownsChatClient;
+
+    /// <summary>Creates the client; with no options, file storage in <c>./sessions</c>, the model from the environment
+    /// or the offline engine, and the local embedding model.</summary>
+    /// <exception cref="VoxonConfigurationException">An option is invalid.</exception>
+    public VoxonClient(VoxonOptions? options = null)
+    {
+        Options = options ?? new VoxonOptions();
+        Options.Validate();
+        var loggers = Options.LoggerFactory ?? NullLoggerFactory.Instance;
+        _logger = loggers.CreateLogger<VoxonClient>();
+        var storage = Options.Storage ?? new FileSessionStorage(Options.SessionStoragePath);
+        var model = Options.Model ?? (Options.UseEnvironment ? ModelOptions.FromEnvironment() : null);
+        IChatClient chat;
+        if (Options.ChatClient is not null)
+        {
+            chat = Options.ChatClient;
+        }
+        else if (model is not null)
+        {
+            chat = model.CreateChatClient();
+            _ownsChatClient = true;
+        }
+        else
+        {
+            chat = new OfflineChatClient();
+            _ownsChatClient = true;
+        }
+
+        _runtime = new VoxonRuntime(
+            storage,
+            new VoxEngine(chat, Options.TimeProvider, loggers.CreateLogger<VoxEngine>()),
+            new ContextWeaver(Options.ContextWeaver),
+            Options.EmbeddingGenerator ?? MiniLmEmbeddingGenerator.Shared,
+            Options.TimeProvider,
+            loggers);
+    }
+
+    /// <summary>The options in force.</summary>
+    public VoxonOptions Options { get; }
+
+    /// <summary>The storage backend in use.</summary>
+    public SessionStorage Storage => _runtime.Storage;
+
+    /// <summary>The model that answers turns (the offline engine when none is configured).</summary>
+    public IChatClient ChatClient => _runtime.Engine.ChatClient;
+
+    /// <summary>Creates a session for <paramref name="userId"/> from <paramref name="config"/> or a preset
+    /// (<see cref="SessionPresets"/>); the default config when null. Not stored until saved.</summary>
+    /// <exception cref="ArgumentException">The user id breaks the id rules.</exception>
+    /// <exception cref="VoxonConfigurationException">The config is invalid; the message lists every problem.</exception>
+    public Task<Session> CreateSessionAsync(string userId, SessionConfig? config = null, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(userId, "user id");
+        cancellationToken.ThrowIfCancellationRequested();
+        var effective = (config ?? new SessionConfig()).Clone();
+        effective.UserId = userId;
+        effective.Validate();
+        var session = new Session(_runtime, effective, _runtime.Time.GetUtcNow());
+        session.Events.Raise(new SessionEvent(SessionEventNames.SessionCreated, session.SessionId, session.CreatedAt, effective.Clone()));
+        _logger.LogInformation("Created session {SessionId} for user {UserId}.", session.SessionId, userId);
+        return Task.FromResult(session);
+    }
+
+    /// <summary>Loads a stored session with its memory and conversations.</summary>
+    /// <exception cref="ArgumentException">The id breaks the id rules (e.g. a path).</exception>
+    /// <exception cref="SessionNotFoundException">No such session.</exception>
+    /// <exception cref="SessionCorruptException">The stored session is unreadable; nothing was loaded.</exception>
+    public async Task<Session> LoadSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        var document = await _runtime.Storage.LoadAsync(sessionId, cancellationToken)
+            ?? throw new SessionNotFoundException(sessionId, _runtime.Storage.BackendName);
+        await EnsureEmbeddingsAsync(document, cancellationToken);
+        var session = Session.FromDocument(_runtime, document);
+        session.Events.Raise(new SessionEvent(SessionEventNames.SessionLoaded, sessionId, _runtime.Time.GetUtcNow(), sessionId));
+        return session;
+    }
+
+    /// <summary>Lists stored sessions, all or one user's, most recently updated first.</summary>
+    public Task<IReadOnlyList<SessionSummary>> ListSessionsAsync(string? userId = null, CancellationToken cancellationToken = default) =>
+        _runtime.Storage.ListAsync(userId, cancellationToken);
+
+    /// <summary>Deletes a stored session; false when there was none.</summary>
+    public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        return _runtime.Storage.DeleteAsync(sessionId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsChatClient)
+        {
+            _runtime.Engine.ChatClient.Dispose();
+        }
+
+        if (Options.Storage is null)
+        {
+            await _runtime.Storage.DisposeAsync();
+        }
+    }
+
+    /// <summary>Entries stored without an embedding (older data, or another embedding model) get one now, once.</summary>
+    private async Task EnsureEmbeddingsAsync(SessionDocument document, CancellationToken cancellationToken)
+    {
+        var missing = document.Memory.Entries
+            .Select((entry, index) => (entry, index))
+            .Where(x => x.entry.Embedding is null or { Length: 0 })
+            .ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var vectors = await _runtime.EmbedAsync([.. missing.Select(x => x.entry.Content)], cancellationToken);
+        for (var i = 0; i < missing.Count; i++)
+        {
+            document.Memory.Entries[missing[i].index] = missing[i].entry with { Embedding = vectors[i] };
+        }
+    }
+}
