@@ -35,12 +35,78 @@ public sealed class FileSessionStorage : SessionStorage
     public override async Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var path = PathOf(document.SessionId);
+        await WriteAtomicallyAsync(PathOf(document.SessionId), SessionDocumentSerializer.Serialize(document), "save", document.SessionId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(share, VoxonJsonContext.Default.ShareRecord);
+        return WriteAtomicallyAsync(SharePath(share.TokenHash), bytes, "save share", share.SessionId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override async Task<ShareRecord?> FindShareAsync(string tokenHash, CancellationToken cancellationToken = default)
+    {
+        var bytes = await ReadIfExistsAsync(SharePath(tokenHash), "find share", null, cancellationToken);
+        return bytes is null ? null : ParseRecord(bytes, VoxonJsonContext.Default.ShareRecord, "share");
+    }
+
+    /// <inheritdoc />
+    public override async Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        var folder = Path.Combine(_folder, "shares");
+        if (!Directory.Exists(folder))
+        {
+            return [];
+        }
+
+        var shares = new List<ShareRecord>();
+        foreach (var path in Directory.EnumerateFiles(folder, "*" + Extension))
+        {
+            var bytes = await ReadIfExistsAsync(path, "list shares", sessionId, cancellationToken);
+            if (bytes is not null && ParseRecord(bytes, VoxonJsonContext.Default.ShareRecord, "share") is { } share && share.SessionId == sessionId)
+            {
+                shares.Add(share);
+            }
+        }
+
+        return [.. shares.OrderBy(s => s.CreatedAt)];
+    }
+
+    /// <inheritdoc />
+    public override Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(template, VoxonJsonContext.Default.TemplateDocument);
+        return WriteAtomicallyAsync(TemplatePath(template.Name), bytes, "save template", null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override async Task<TemplateDocument?> LoadTemplateAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var bytes = await ReadIfExistsAsync(TemplatePath(name), "load template", null, cancellationToken);
+        return bytes is null ? null : ParseRecord(bytes, VoxonJsonContext.Default.TemplateDocument, "template");
+    }
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default)
+    {
+        var folder = Path.Combine(_folder, "templates");
+        IReadOnlyList<string> names = Directory.Exists(folder)
+            ? [.. Directory.EnumerateFiles(folder, "*" + Extension).Select(Path.GetFileNameWithoutExtension).OfType<string>().Where(SessionIds.IsValid).Order(StringComparer.Ordinal)]
+            : [];
+        return Task.FromResult(names);
+    }
+
+    private async Task WriteAtomicallyAsync(string path, byte[] bytes, string operation, string? sessionId, CancellationToken cancellationToken)
+    {
         var temp = path + TempMarker + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            Directory.CreateDirectory(_folder);
-            var bytes = SessionDocumentSerializer.Serialize(document);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
             {
                 await stream.WriteAsync(bytes, cancellationToken);
@@ -53,7 +119,7 @@ public sealed class FileSessionStorage : SessionStorage
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw new VoxonStorageException(BackendName, "save", document.SessionId, $"could not write '{path}': {ex.Message}", ex is IOException and not FileNotFoundException, ex);
+            throw new VoxonStorageException(BackendName, operation, sessionId, $"could not write '{path}': {ex.Message}", ex is IOException and not FileNotFoundException, ex);
         }
         catch
         {
@@ -62,14 +128,11 @@ public sealed class FileSessionStorage : SessionStorage
         }
     }
 
-    /// <inheritdoc />
-    public override async Task<SessionDocument?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+    private async Task<byte[]?> ReadIfExistsAsync(string path, string operation, string? sessionId, CancellationToken cancellationToken)
     {
-        var path = PathOf(sessionId);
-        byte[] bytes;
         try
         {
-            bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+            return await File.ReadAllBytesAsync(path, cancellationToken);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -77,10 +140,39 @@ public sealed class FileSessionStorage : SessionStorage
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new VoxonStorageException(BackendName, "load", sessionId, $"could not read '{path}': {ex.Message}", ex is IOException, ex);
+            throw new VoxonStorageException(BackendName, operation, sessionId, $"could not read '{path}': {ex.Message}", ex is IOException, ex);
+        }
+    }
+
+    private T ParseRecord<T>(byte[] bytes, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, type) ?? throw new JsonException("null record");
+        }
+        catch (JsonException ex)
+        {
+            throw new VoxonStorageException(BackendName, "read " + what, null, $"the stored {what} is corrupt: {ex.Message}", false, ex);
+        }
+    }
+
+    private string SharePath(string tokenHash)
+    {
+        if (tokenHash.Length != 64 || !tokenHash.All(char.IsAsciiHexDigitLower))
+        {
+            throw new ArgumentException("A share token hash is 64 lower-case hex digits.", nameof(tokenHash));
         }
 
-        return SessionDocumentSerializer.Deserialize(bytes, BackendName, sessionId);
+        return Path.Combine(_folder, "shares", tokenHash + Extension);
+    }
+
+    private string TemplatePath(string name) => Path.Combine(_folder, "templates", SessionIds.Validate(name, "template name") + Extension);
+
+    /// <inheritdoc />
+    public override async Task<SessionDocument?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var bytes = await ReadIfExistsAsync(PathOf(sessionId), "load", sessionId, cancellationToken);
+        return bytes is null ? null : SessionDocumentSerializer.Deserialize(bytes, BackendName, sessionId);
     }
 
     /// <inheritdoc />

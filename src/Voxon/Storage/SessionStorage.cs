@@ -26,6 +26,24 @@ public abstract class SessionStorage : IAsyncDisposable
     /// <summary>Lists stored sessions, all or those of <paramref name="userId"/>, most recently updated first.</summary>
     public abstract Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Stores a share record, replacing one with the same <see cref="ShareRecord.ShareId"/> (revocation saves it again).</summary>
+    public abstract Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default);
+
+    /// <summary>The share whose token hashes to <paramref name="tokenHash"/>, or null.</summary>
+    public abstract Task<ShareRecord?> FindShareAsync(string tokenHash, CancellationToken cancellationToken = default);
+
+    /// <summary>The shares of a session, revoked and expired ones included.</summary>
+    public abstract Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a template by name, replacing one with the same name.</summary>
+    public abstract Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default);
+
+    /// <summary>The template named <paramref name="name"/>, or null.</summary>
+    public abstract Task<TemplateDocument?> LoadTemplateAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Names of the stored templates.</summary>
+    public abstract Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default);
+
     /// <inheritdoc />
     public virtual ValueTask DisposeAsync()
     {

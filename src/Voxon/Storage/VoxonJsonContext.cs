@@ -11,4 +11,6 @@ namespace Voxon.Storage;
     RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(SessionDocument))]
 [JsonSerializable(typeof(MemoryExportDocument))]
+[JsonSerializable(typeof(ShareRecord))]
+[JsonSerializable(typeof(TemplateDocument))]
 internal sealed partial class VoxonJsonContext : JsonSerializerContext;

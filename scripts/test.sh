@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: builds the solution (warnings are errors) and runs all test projects.
+# Storage tests need PostgreSQL and Redis: scripts/servers.sh starts throwaway ones when present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+results="$(mktemp -d)"
+cleanup() {
+  if [ -x scripts/servers.sh ]; then scripts/servers.sh stop || true; fi
+  rm -rf "$results"
+}
+trap cleanup EXIT
+
+if [ -x scripts/servers.sh ]; then
+  # shellcheck disable=SC1090
+  eval "$(scripts/servers.sh start)"
+fi
+
+dotnet build Voxon.slnx -c Release -warnaserror
+status=0
+dotnet test Voxon.slnx -c Release --no-build --logger "trx" --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=true || status=$?
+
+# One plain closing line, whatever the runner printed.
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then status=1; echo "no test ran"; fi
+echo "tests: $passed passed, $failed failed"
+exit "$status"
