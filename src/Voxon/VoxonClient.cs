@@ -15,7 +15,7 @@ namespace Voxon;
 /// model and embedding model. One instance serves many sessions; create it once per process.
 /// </summary>
 /// <remarks>Named <c>VoxonClient</c> because a C# type cannot share its namespace's name without ambiguity. Thread-safe.</remarks>
-public sealed class VoxonClient : IAsyncDisposable
+public sealed partial class VoxonClient : IAsyncDisposable
 {
     private readonly VoxonRuntime _runtime;
     private readonly ILogger _logger;
