@@ -39,7 +39,7 @@ public static class SessionEventNames
     /// <summary>Memories were evicted to stay within max_memory_size; data: the (redacted) evicted entries.</summary>
     public const string MemoryEvicted = "memory.evicted";
 
-    /// <summary>Memories were merged into summaries; data: what was merged.</summary>
+    /// <summary>Memories were merged into summaries; data: <see cref="Memory.MemoryCompression"/>.</summary>
     public const string MemoryCompressed = "memory.compressed";
 
     /// <summary>Memories were removed by <c>ClearMemory</c>, expiry or the end of their conversation; data: the count.</summary>

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Voxon.Engine;
+
+namespace Voxon.Memory;
+
+/// <summary>
+/// Merges a group of memories of one category into one summary sentence: with the model when one is
+/// configured (JSON output, validated), otherwise, or when the model's output is unusable, by a
+/// deterministic merge that factors out the shared beginning ("User is interested in X, Y and Z").
+/// </summary>
+internal sealed class MemoryCompressor(IChatClient chatClient, ILogger logger)
+{
+    private const string Instructions =
+        "You merge memories about a user into one concise factual summary. Keep every distinct fact, names and numbers exactly; " +
+        "drop repetition. Answer only with JSON: {\"summary\": \"...\"}.";
+
+    public async Task<string> SummarizeAsync(string category, IReadOnlyList<string> contents, CancellationToken cancellationToken)
+    {
+        var merged = Merge(contents);
+        if (chatClient is OfflineChatClient)
+        {
+            return merged;
+        }
+
+        try
+        {
+            var prompt = $"Category: {category}\nMemories:\n" + string.Join('\n', contents.Select(c => "- " + c));
+            var response = await chatClient.GetResponseAsync(
+                [new ChatMessage(ChatRole.System, Instructions), new ChatMessage(ChatRole.User, prompt)],
+                new ChatOptions { Temperature = 0, ResponseFormat = ChatResponseFormat.Json },
+                cancellationToken);
+            var summary = ParseSummary(response.Text);
+            if (summary is not null && summary.Length <= merged.Length * 2)
+            {
+                return summary;
+            }
+
+            logger.LogWarning("The model's memory summary was unusable; using the offline merge.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "The model could not summarise memories; using the offline merge.");
+        }
+
+        return merged;
+    }
+
+    internal static string? ParseSummary(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("summary", out var value)
+                && value.ValueKind == JsonValueKind.String
+                && !string.IsNullOrWhiteSpace(value.GetString())
+                ? value.GetString()!.Trim()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deterministic merge: facts that start alike ("User is interested in ...") share one beginning.</summary>
+    internal static string Merge(IReadOnlyList<string> contents)
+    {
+        var groups = new List<(string Lead, List<string> Tails)>();
+        foreach (var content in contents.Select(c => c.Trim().TrimEnd('.')).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            var (lead, tail) = Split(content);
+            var group = groups.FindIndex(g => string.Equals(g.Lead, lead, StringComparison.OrdinalIgnoreCase));
+            if (group < 0)
+            {
+                groups.Add((lead, [tail]));
+            }
+            else
+            {
+                groups[group].Tails.Add(tail);
+            }
+        }
+
+        return string.Join("; ", groups.Select(g => g.Lead.Length == 0 ? Join(g.Tails) : $"{g.Lead} {Join(g.Tails)}")) + ".";
+    }
+
+    /// <summary>The first words that state the relation (up to and including a preposition or verb), and the rest.</summary>
+    private static (string Lead, string Tail) Split(string content)
+    {
+        var words = content.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 1; i < Math.Min(words.Length - 1, 6); i++)
+        {
+            if (LeadEnders.Contains(words[i]))
+            {
+                return (string.Join(' ', words[..(i + 1)]), string.Join(' ', words[(i + 1)..]));
+            }
+        }
+
+        return (string.Empty, content);
+    }
+
+    private static readonly HashSet<string> LeadEnders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "in", "at", "as", "for", "about", "to", "of", "on", "with", "likes", "prefers", "dislikes", "remember:", "feels", "is",
+    };
+
+    private static string Join(List<string> items) => items.Count == 1
+        ? items[0]
+        : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1];
+}

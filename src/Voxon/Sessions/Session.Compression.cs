@@ -1,0 +1,104 @@
+using Voxon.Events;
+using Voxon.Memory;
+using Voxon.Storage;
+
+namespace Voxon.Sessions;
+
+public sealed partial class Session
+{
+    /// <summary>Merges memories older than <paramref name="keepRecentDays"/> into one summary per category (see <see cref="CompressMemoryAsync"/>).</summary>
+    public MemoryCompression CompressMemory(int keepRecentDays = 7) =>
+        CompressMemoryAsync(keepRecentDays).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Merges memories last updated more than <paramref name="keepRecentDays"/> ago into one summary entry per
+    /// category and scope (a model summary when a model is configured, a deterministic merge offline). Single-valued
+    /// facts (name, home...), importance-1.0 entries and memories that end with their conversation are kept as they are. The facts stay findable by search.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="keepRecentDays"/> is negative.</exception>
+    /// <exception cref="SessionStateException">The session is closed.</exception>
+    public async Task<MemoryCompression> CompressMemoryAsync(int keepRecentDays = 7, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keepRecentDays);
+        List<List<MemoryEntry>> groups;
+        int before;
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            var now = _runtime.Time.GetUtcNow();
+            DropExpired(now);
+            before = _memory.TokenCount;
+            var cutoff = now - TimeSpan.FromDays(keepRecentDays);
+            groups = [.. _memory.Live(now)
+                .Where(e => e.UpdatedAt < cutoff && e.Slot is null && e.Importance < 1.0 && !e.Transient)
+                .GroupBy(e => (e.Category, e.Scope))
+                .Where(g => g.Count() > 1)
+                .Select(g => g.ToList())];
+        }
+
+        var compressor = new MemoryCompressor(_runtime.Engine.ChatClient, _logger);
+        var summaries = new List<(List<MemoryEntry> Sources, string Text)>();
+        foreach (var group in groups)
+        {
+            summaries.Add((group, await compressor.SummarizeAsync(group[0].Category, [.. group.Select(e => e.Content)], cancellationToken)));
+        }
+
+        var vectors = await _runtime.EmbedAsync([.. summaries.Select(s => s.Text)], cancellationToken);
+        var made = new List<MemoryEntry>();
+        var replaced = new List<string>();
+        int after;
+        lock (_gate)
+        {
+            var now = _runtime.Time.GetUtcNow();
+            for (var i = 0; i < summaries.Count; i++)
+            {
+                var (sources, text) = summaries[i];
+
+                // A source removed or changed while the summary was being written keeps the group as it is.
+                if (sources.Any(s => _memory.Find(s.Id) != s))
+                {
+                    continue;
+                }
+
+                foreach (var source in sources)
+                {
+                    _memory.Remove(source.Id);
+                    replaced.Add(source.Id);
+                }
+
+                var first = sources[0];
+                var summary = new MemoryEntry
+                {
+                    Id = SessionIds.NewId("mem_"),
+                    Content = text,
+                    Category = first.Category,
+                    Importance = sources.Max(s => s.Importance),
+                    CreatedAt = sources.Min(s => s.CreatedAt),
+                    UpdatedAt = now,
+                    ExpiresAt = sources.All(s => s.ExpiresAt is not null) ? sources.Max(s => s.ExpiresAt) : null,
+                    Sensitive = sources.Any(s => s.Sensitive),
+                    Source = MemorySource.Summary,
+                    Scope = first.Scope,
+                    TokenCount = TokenCounter.Count(text),
+                    Embedding = vectors[i],
+                };
+                _memory.Restore([summary]);
+                made.Add(summary);
+            }
+
+            after = _memory.TokenCount;
+            if (made.Count > 0)
+            {
+                UpdatedAt = now;
+            }
+        }
+
+        var result = new MemoryCompression([.. made.Select(m => m.Redacted())], replaced, before, after);
+        if (made.Count > 0)
+        {
+            Raise(SessionEventNames.MemoryCompressed, result);
+        }
+
+        return result;
+    }
+}
