@@ -27,7 +27,8 @@ public static partial class Redaction
         });
         result = Phone().Replace(result, m =>
         {
-            if (m.Value.Count(char.IsAsciiDigit) < 7)
+            // E.164 numbers have 7 to 15 digits; longer runs are card-like numbers that failed Luhn.
+            if (m.Value.Count(char.IsAsciiDigit) is < 7 or > 15)
             {
                 return m.Value;
             }

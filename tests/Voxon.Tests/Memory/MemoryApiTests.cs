@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Voxon.Events;
+using Voxon.Memory;
+using Voxon.Sessions;
+
+namespace Voxon.Tests.Memory;
+
+public sealed class MemoryApiTests
+{
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.01)]
+    [InlineData(double.NaN)]
+    public async Task AddMemory_rejects_importance_outside_0_to_1(double importance)
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => session.AddMemory("User likes tea", "preference", importance));
+        Assert.Contains("Importance", error.Message, StringComparison.Ordinal);
+        Assert.Empty(session.GetMemory().Entries);
+    }
+
+    [Theory]
+    [InlineData("", "general")]
+    [InlineData("   ", "general")]
+    [InlineData("User likes tea", "")]
+    [InlineData("User likes tea", "two words")]
+    [InlineData("User likes tea", "../etc")]
+    public async Task AddMemory_rejects_empty_content_and_malformed_categories(string content, string category)
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        Assert.ThrowsAny<ArgumentException>(() => session.AddMemory(content, category));
+        Assert.Empty(session.GetMemory().Entries);
+    }
+
+    [Fact]
+    public async Task AddMemory_rejects_oversized_content_and_non_positive_lifetimes()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        Assert.Throws<ArgumentException>(() => session.AddMemory(new string('x', Session.MaxMemoryContentLength + 1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => session.AddMemory("User likes tea", expiresAfter: TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task Memory_is_searchable_as_soon_as_AddMemory_returns()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        session.AddMemory("User prefers morning appointments", "scheduling", 0.6);
+        var hit = Assert.Single(session.SearchMemory("morning appointments", topK: 1));
+        Assert.Equal("User prefers morning appointments", hit.Entry.Content);
+    }
+
+    [Fact]
+    public async Task Language_preference_finds_formal_language_among_other_memories()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        session.AddMemory("User's name is Alice", "identity", 0.9);
+        session.AddMemory("User lives in Lisbon", "location", 0.7);
+        session.AddMemory("User prefers formal language", "preference", 0.9);
+        session.AddMemory("User has a dentist appointment on Friday", "scheduling", 0.5);
+        session.AddMemory("User is interested in quantum physics", "interest", 0.7);
+
+        var results = session.SearchMemory("language preference", topK: 3);
+
+        Assert.Equal("User prefers formal language", results[0].Entry.Content);
+    }
+
+    [Fact]
+    public async Task GetMemory_reports_entries_tokens_budget_and_usage()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync(new SessionConfig { MaxMemorySize = 1000 });
+        session.AddMemory("User prefers formal language", "preference", 0.9);
+        session.AddMemory("User lives in Lisbon", "location", 0.7);
+
+        var memory = session.GetMemory();
+
+        Assert.Equal(2, memory.Entries.Count);
+        Assert.Equal(memory.Entries.Sum(e => TokenCounter.Count(e.Content)), memory.TokenCount);
+        Assert.Equal(1000, memory.MaxTokens);
+        Assert.Equal(memory.TokenCount / 1000.0, session.MemoryUsage, 6);
+    }
+
+    [Fact]
+    public async Task Expired_memory_disappears_from_memory_search_export_and_model_context()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        session.AddMemory("User's parking spot is B12", "note", 0.8, expiresAfter: TimeSpan.FromDays(1));
+        Assert.Single(session.SearchMemory("parking spot"));
+
+        host.Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
+
+        Assert.Empty(session.GetMemory().Entries);
+        Assert.Empty(session.SearchMemory("parking spot"));
+        Assert.DoesNotContain("B12", session.ExportMemory(), StringComparison.Ordinal);
+        var conversation = await session.StartConversationAsync();
+        await conversation.SendMessageAsync("Where is my parking spot?");
+        Assert.DoesNotContain("B12", host.Chat.LastSystemText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClearMemory_removes_one_category_or_everything_and_raises_an_event()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        var cleared = new List<int>();
+        session.Events.On(SessionEventNames.MemoryCleared, e => cleared.Add(e.DataAs<int>()));
+        session.AddMemory("Temporary note one", "temporary", 0.2);
+        session.AddMemory("Temporary note two", "temporary", 0.2);
+        session.AddMemory("User lives in Lisbon", "location", 0.7);
+
+        Assert.Equal(2, session.ClearMemory("temporary"));
+        Assert.Equal(["location"], session.GetMemory().Entries.Select(e => e.Category));
+        Assert.Equal(1, session.ClearMemory());
+        Assert.Empty(session.GetMemory().Entries);
+        Assert.Equal([2, 1], cleared);
+    }
+
+    [Fact]
+    public async Task ExportMemory_has_the_spec_shape_and_redacts_sensitive_entries_unless_asked()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        session.AddMemory("User prefers formal language", "preference", 0.9);
+        session.AddMemory("User phone is 555-0199", "contact", 0.8, sensitive: true);
+
+        using var export = JsonDocument.Parse(session.ExportMemory());
+        var root = export.RootElement;
+        Assert.Equal(session.SessionId, root.GetProperty("session_id").GetString());
+        Assert.True(root.GetProperty("token_count").GetInt32() > 0);
+        var entries = root.GetProperty("entries").EnumerateArray().ToList();
+        Assert.Equal(2, entries.Count);
+        foreach (var entry in entries)
+        {
+            Assert.True(entry.TryGetProperty("content", out _));
+            Assert.True(entry.TryGetProperty("timestamp", out _));
+            Assert.True(entry.TryGetProperty("importance", out _));
+            Assert.True(entry.TryGetProperty("category", out _));
+            Assert.False(entry.TryGetProperty("embedding", out _));
+        }
+
+        Assert.DoesNotContain("555-0199", root.GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("[REDACTED]", root.GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("555-0199", session.ExportMemory(includeSensitive: true), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Embeddings_are_stored_and_reused_on_load()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        var added = session.AddMemory("User prefers formal language", "preference", 0.9);
+        await session.SaveAsync();
+
+        var loaded = await host.NewClient().LoadSessionAsync(session.SessionId);
+        var entry = Assert.Single(loaded.GetMemory().Entries);
+
+        Assert.Equal(added.Embedding, entry.Embedding);
+        Assert.Equal(384, entry.Embedding!.Length);
+    }
+}

@@ -1,0 +1,99 @@
+using Voxon.Context;
+using Voxon.Events;
+using Voxon.Memory;
+using Voxon.Security;
+using Voxon.Sessions;
+
+namespace Voxon.Tests.Memory;
+
+public sealed class RedactionTests
+{
+    private const string Secret = "555-0199";
+
+    [Fact]
+    public async Task Sensitive_memory_is_redacted_in_export_events_and_model_context()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        var seen = new List<string>();
+        session.Events.On("*", e => seen.Add(e.Data?.ToString() ?? string.Empty));
+
+        session.AddMemory($"User phone number is {Secret}", "contact", 0.9, sensitive: true);
+        var conversation = await session.StartConversationAsync();
+        await conversation.SendMessageAsync("What is my phone number?");
+
+        Assert.DoesNotContain(Secret, session.ExportMemory(), StringComparison.Ordinal);
+        Assert.All(seen, s => Assert.DoesNotContain(Secret, s, StringComparison.Ordinal));
+        Assert.Contains(seen, s => s.Contains(Redaction.Marker, StringComparison.Ordinal));
+        Assert.DoesNotContain(Secret, host.Chat.LastSystemText, StringComparison.Ordinal);
+        Assert.Contains(Redaction.Marker, host.Chat.LastSystemText, StringComparison.Ordinal);
+
+        // The application itself still reads the value.
+        Assert.Contains(session.GetMemory().Entries, e => e.Content.Contains(Secret, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Sensitive_memory_reaches_the_model_only_when_the_caller_opts_in()
+    {
+        await using var host = new MemoryTestHost(weaver: new ContextWeaverOptions { IncludeSensitive = true });
+        var session = await host.NewSessionAsync();
+        session.AddMemory($"User phone number is {Secret}", "contact", 0.9, sensitive: true);
+        var conversation = await session.StartConversationAsync();
+        await conversation.SendMessageAsync("What is my phone number?");
+        Assert.Contains(Secret, host.Chat.LastSystemText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pii_detection_redacts_messages_and_memories_before_storage_when_enabled()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync(new SessionConfig { RedactPii = true });
+        var conversation = await session.StartConversationAsync();
+        await conversation.SendMessageAsync("Please remember that my email is alice@example.com and my card is 4111 1111 1111 1111");
+        session.AddMemory("User phone is +1 415 555 0100", "contact", 0.8);
+        await session.SaveAsync();
+
+        var stored = host.StoredJson(session.SessionId);
+        Assert.DoesNotContain("alice@example.com", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("4111 1111 1111 1111", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("555 0100", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("alice@example.com", string.Join("\n", host.Chat.Requests.SelectMany(r => r).Select(m => m.Text)), StringComparison.Ordinal);
+        Assert.Contains(Redaction.Marker, stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pii_is_kept_when_detection_is_off()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        session.AddMemory("User email is alice@example.com", "contact", 0.8);
+        Assert.Contains(session.GetMemory().Entries, e => e.Content.Contains("alice@example.com", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("mail me at bob.smith+x@mail.example.org", true)]
+    [InlineData("call +44 20 7946 0958 tomorrow", true)]
+    [InlineData("card 4111-1111-1111-1111", true)]
+    [InlineData("order 4111 1111 1111 1112", false)]
+    [InlineData("I was born in 1990", false)]
+    [InlineData("room 42 on floor 3", false)]
+    public void Pii_detector_finds_emails_phones_and_luhn_valid_cards_only(string text, bool found)
+    {
+        var (redacted, any) = Redaction.RedactPii(text);
+        Assert.Equal(found, any);
+        Assert.Equal(found, redacted.Contains(Redaction.Marker, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Superseded_and_added_events_carry_redacted_entries()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        MemoryEntry? added = null;
+        session.Events.On(SessionEventNames.MemoryAdded, e => added = e.DataAs<MemoryEntry>());
+        session.AddMemory("User PIN is 9911", "secret", 0.9, sensitive: true);
+        Assert.NotNull(added);
+        Assert.Equal(Redaction.Marker, added!.Content);
+        Assert.Null(added.Embedding);
+    }
+}
