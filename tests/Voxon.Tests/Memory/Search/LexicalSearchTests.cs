@@ -19,6 +19,10 @@ public class LexicalSearchTests
         return index;
     }
 
+    // Memory mNN mentions "coffee" NN times (1..20): more mentions, better rank.
+    private static HybridMemoryIndex CoffeeIndex() =>
+        IndexOf(Enumerable.Range(1, 20).Select(i => ($"m{i:D2}", string.Join(' ', Enumerable.Repeat("coffee", i)) + " cup")).ToArray());
+
     private static string[] Ids(IReadOnlyList<MemorySearchHit> hits) => hits.Select(h => h.Id).ToArray();
 
     [Fact]
@@ -155,12 +159,7 @@ public class LexicalSearchTests
     [Fact]
     public void Top_k_limits_hit_count_and_keeps_the_best()
     {
-        var index = new HybridMemoryIndex();
-        for (var i = 1; i <= 20; i++)
-        {
-            // Memory i mentions "coffee" i times: more mentions, better rank.
-            index.Upsert($"m{i:D2}", string.Join(' ', Enumerable.Repeat("coffee", i)) + " cup", ReadOnlyMemory<float>.Empty);
-        }
+        var index = CoffeeIndex();
 
         var hits = Search(index, "coffee", topK: 3);
 
@@ -171,11 +170,7 @@ public class LexicalSearchTests
     [Fact]
     public void Min_score_cuts_lower_ranks()
     {
-        var index = new HybridMemoryIndex();
-        for (var i = 1; i <= 20; i++)
-        {
-            index.Upsert($"m{i:D2}", string.Join(' ', Enumerable.Repeat("coffee", i)) + " cup", ReadOnlyMemory<float>.Empty);
-        }
+        var index = CoffeeIndex();
 
         var all = Search(index, "coffee", topK: 20);
         var cut = Search(index, "coffee", topK: 20, minScore: all[4].Score);
