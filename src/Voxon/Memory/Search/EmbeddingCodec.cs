@@ -1,20 +1,68 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
 namespace Voxon.Memory.Search;
 
-// Interim codec: replaced on the search branch.
+/// <summary>
+/// Encodes embedding vectors for persistence as little-endian IEEE-754 float32, 4 bytes per component,
+/// whatever the byte order of the machine (so a file written on one host loads on any other).
+/// </summary>
 internal static class EmbeddingCodec
 {
-    public static string ToBase64(ReadOnlySpan<float> vector) => Convert.ToBase64String(MemoryMarshal.AsBytes(vector));
+    /// <summary>Encodes <paramref name="vector"/> as base64 of its little-endian float32 bytes.</summary>
+    public static string ToBase64(ReadOnlySpan<float> vector) => Convert.ToBase64String(ToBytes(vector));
 
-    public static float[] FromBase64(string text)
+    /// <summary>Decodes a string produced by <see cref="ToBase64"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="base64"/> is null.</exception>
+    /// <exception cref="FormatException">The text is not base64, or its byte count is not a multiple of 4.</exception>
+    public static float[] FromBase64(string base64)
     {
-        var bytes = Convert.FromBase64String(text);
-        if (bytes.Length % 4 != 0)
+        ArgumentNullException.ThrowIfNull(base64);
+        return FromBytes(Convert.FromBase64String(base64));
+    }
+
+    /// <summary>Returns the little-endian float32 bytes of <paramref name="vector"/>.</summary>
+    public static byte[] ToBytes(ReadOnlySpan<float> vector)
+    {
+        var bytes = new byte[vector.Length * sizeof(float)];
+        if (BitConverter.IsLittleEndian)
         {
-            throw new FormatException("An embedding must be a whole number of float32 values.");
+            MemoryMarshal.AsBytes(vector).CopyTo(bytes);
+        }
+        else
+        {
+            for (var i = 0; i < vector.Length; i++)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), vector[i]);
+            }
         }
 
-        return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+        return bytes;
+    }
+
+    /// <summary>Decodes little-endian float32 bytes.</summary>
+    /// <exception cref="FormatException">The length of <paramref name="bytes"/> is not a multiple of 4.</exception>
+    public static float[] FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length % sizeof(float) != 0)
+        {
+            throw new FormatException(
+                $"An embedding is a sequence of 4-byte float32 values; {bytes.Length} bytes is not a multiple of 4.");
+        }
+
+        var vector = new float[bytes.Length / sizeof(float)];
+        if (BitConverter.IsLittleEndian)
+        {
+            bytes.CopyTo(MemoryMarshal.AsBytes(vector.AsSpan()));
+        }
+        else
+        {
+            for (var i = 0; i < vector.Length; i++)
+            {
+                vector[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * sizeof(float))..]);
+            }
+        }
+
+        return vector;
     }
 }

@@ -1,58 +1,245 @@
+using System.Numerics.Tensors;
+
 namespace Voxon.Memory.Search;
 
-// Interim index: replaced by the BM25 + vector implementation on the search branch.
-internal sealed class HybridMemoryIndex
+/// <summary>
+/// An in-memory hybrid index of memory texts: BM25 over <see cref="SearchTokenizer"/> terms, and brute-force
+/// cosine similarity over embeddings, fused by reciprocal rank (see <see cref="HybridSearchOptions"/>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every memory lives in a dense slot 0..Count-1. Its terms are posted in per-term maps slot -> frequency and
+/// its vector (normalized on the way in) sits in one contiguous slab at <c>slot * dimensions</c>. Removing
+/// a memory moves the last one into its slot, so <see cref="Upsert"/> and <see cref="Remove"/> cost
+/// O(terms of the memories involved) and a memory is searchable as soon as <see cref="Upsert"/> returns.
+/// </para>
+/// <para>
+/// Thread-safety: not safe for concurrent writes. <see cref="Upsert"/>, <see cref="Remove"/> and <see cref="Clear"/>
+/// need exclusive access; concurrent <see cref="Search"/> calls with no writer are safe (scratch space is
+/// rented per call). The session core serializes access per session.
+/// </para>
+/// </remarks>
+internal sealed partial class HybridMemoryIndex
 {
-    private readonly Dictionary<string, (string[] Terms, float[] Vector)> _docs = new(StringComparer.Ordinal);
+    private const int InitialCapacity = 16;
 
-    public HybridMemoryIndex(HybridSearchOptions? options = null) => _ = options;
+    private readonly HybridSearchOptions _options;
+    private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _termIds = new(StringComparer.Ordinal);
+    private readonly List<string?> _termText = [];
+    private readonly List<Dictionary<int, int>?> _postings = [];
+    private readonly Stack<int> _freeTermIds = new();
+    private Document[] _documents = new Document[InitialCapacity];
+    private float[] _vectors = [];
+    private int _dimensions;
+    private long _totalLength;
 
-    public int Count => _docs.Count;
-
-    public void Upsert(string id, string text, ReadOnlyMemory<float> embedding) =>
-        _docs[id] = (Terms(text), embedding.ToArray());
-
-    public bool Remove(string id) => _docs.Remove(id);
-
-    public void Clear() => _docs.Clear();
-
-    public IReadOnlyList<MemorySearchHit> Search(string query, ReadOnlyMemory<float> queryEmbedding, int topK, Func<string, bool>? filter = null, double minScore = 0)
+    /// <summary>Creates an empty index.</summary>
+    /// <param name="options">Tuning; validated and copied. Null means the defaults.</param>
+    /// <exception cref="ArgumentException">An option is out of range (the message lists all of them).</exception>
+    public HybridMemoryIndex(HybridSearchOptions? options = null)
     {
-        var q = Terms(query);
-        var hits = new List<MemorySearchHit>();
-        foreach (var (id, doc) in _docs)
+        _options = (options ?? new HybridSearchOptions()).Clone();
+        _options.Validate();
+    }
+
+    /// <summary>The number of memories indexed.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>
+    /// The embedding dimension the index has settled on (set by the first non-empty embedding, reset by <see cref="Clear"/>), or 0.
+    /// </summary>
+    public int Dimensions => _dimensions;
+
+    /// <summary>Adds a memory, or replaces the text and embedding of the one with the same id.</summary>
+    /// <param name="id">The memory id (ordinal comparison).</param>
+    /// <param name="text">The text to match lexically.</param>
+    /// <param name="embedding">The memory's embedding, or empty to index it for lexical search only. Need not be normalized.</param>
+    /// <exception cref="ArgumentException">The embedding's length differs from the index's <see cref="Dimensions"/>.</exception>
+    public void Upsert(string id, string text, ReadOnlyMemory<float> embedding)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(text);
+        if (!embedding.IsEmpty && _dimensions != 0 && embedding.Length != _dimensions)
         {
-            if (filter is not null && !filter(id))
+            throw new ArgumentException(
+                $"Embedding has {embedding.Length} dimensions; this index holds {_dimensions}-dimensional embeddings.", nameof(embedding));
+        }
+
+        var terms = CountTerms(text);
+        if (_slotById.TryGetValue(id, out var slot))
+        {
+            Unpost(slot);
+        }
+        else
+        {
+            slot = Count;
+            EnsureCapacity(Count + 1);
+            _slotById.Add(id, slot);
+            Count++;
+        }
+
+        var length = 0;
+        var postings = new TermFrequency[terms.Count];
+        var n = 0;
+        foreach (var (term, frequency) in terms)
+        {
+            var termId = InternTerm(term);
+            _postings[termId]!.Add(slot, frequency);
+            postings[n++] = new TermFrequency(termId, frequency);
+            length += frequency;
+        }
+
+        _totalLength += length;
+        _documents[slot] = new Document(id, length, postings, StoreVector(slot, embedding.Span));
+    }
+
+    /// <summary>Removes a memory.</summary>
+    /// <returns><see langword="true"/> if it was indexed.</returns>
+    public bool Remove(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!_slotById.Remove(id, out var slot))
+        {
+            return false;
+        }
+
+        Unpost(slot);
+        var last = Count - 1;
+        if (slot != last)
+        {
+            var moved = _documents[last];
+            foreach (var (termId, frequency) in moved.Terms)
             {
-                continue;
+                var posting = _postings[termId]!;
+                posting.Remove(last);
+                posting.Add(slot, frequency);
             }
 
-            double lexical = q.Length == 0 ? 0 : (double)q.Count(t => doc.Terms.Contains(t)) / q.Length;
-            double semantic = 0;
-            if (queryEmbedding.Length > 0 && doc.Vector.Length == queryEmbedding.Length)
+            if (moved.HasVector)
             {
-                var qs = queryEmbedding.Span;
-                for (var i = 0; i < qs.Length; i++)
-                {
-                    semantic += qs[i] * doc.Vector[i];
-                }
+                _vectors.AsSpan(last * _dimensions, _dimensions).CopyTo(_vectors.AsSpan(slot * _dimensions, _dimensions));
             }
 
-            var score = queryEmbedding.Length > 0 ? (0.5 * lexical) + (0.5 * Math.Max(0, semantic)) : lexical;
-            if (score > 0 && score >= minScore)
+            _documents[slot] = moved;
+            _slotById[moved.Id] = slot;
+        }
+
+        _documents[last] = default;
+        Count--;
+        return true;
+    }
+
+    /// <summary>Removes every memory and forgets the embedding dimension.</summary>
+    public void Clear()
+    {
+        _slotById.Clear();
+        _termIds.Clear();
+        _termText.Clear();
+        _postings.Clear();
+        _freeTermIds.Clear();
+        _documents = new Document[InitialCapacity];
+        _vectors = [];
+        _dimensions = 0;
+        _totalLength = 0;
+        Count = 0;
+    }
+
+    private static Dictionary<string, int> CountTerms(string text)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var term in SearchTokenizer.Tokenize(text))
+        {
+            counts[term] = counts.GetValueOrDefault(term) + 1;
+        }
+
+        return counts;
+    }
+
+    private int InternTerm(string term)
+    {
+        if (_termIds.TryGetValue(term, out var termId))
+        {
+            return termId;
+        }
+
+        if (_freeTermIds.TryPop(out termId))
+        {
+            _termText[termId] = term;
+            _postings[termId] = [];
+        }
+        else
+        {
+            termId = _termText.Count;
+            _termText.Add(term);
+            _postings.Add([]);
+        }
+
+        _termIds.Add(term, termId);
+        return termId;
+    }
+
+    /// <summary>Takes the document in <paramref name="slot"/> out of the postings, releasing terms no document uses any more.</summary>
+    private void Unpost(int slot)
+    {
+        ref var document = ref _documents[slot];
+        foreach (var (termId, _) in document.Terms)
+        {
+            var posting = _postings[termId]!;
+            posting.Remove(slot);
+            if (posting.Count == 0)
             {
-                hits.Add(new MemorySearchHit(id, score, lexical, semantic));
+                _termIds.Remove(_termText[termId]!);
+                _termText[termId] = null;
+                _postings[termId] = null;
+                _freeTermIds.Push(termId);
             }
         }
 
-        return hits.OrderByDescending(h => h.Score).Take(topK).ToList();
+        _totalLength -= document.Length;
+        document = document with { Terms = [], Length = 0 };
     }
 
-    private static string[] Terms(string text) =>
-        text.ToLowerInvariant().Split([' ', ',', '.', '?', '!', ';', ':', '\'', '"'], StringSplitOptions.RemoveEmptyEntries);
+    /// <summary>Writes the normalized vector into the slab; returns false (lexical only) for an empty or zero vector.</summary>
+    private bool StoreVector(int slot, ReadOnlySpan<float> embedding)
+    {
+        if (embedding.IsEmpty)
+        {
+            return false;
+        }
+
+        var norm = TensorPrimitives.Norm(embedding);
+        if (!(norm > 0) || !float.IsFinite(norm))
+        {
+            return false;
+        }
+
+        if (_dimensions == 0)
+        {
+            _dimensions = embedding.Length;
+            _vectors = new float[_documents.Length * _dimensions];
+        }
+
+        TensorPrimitives.Divide(embedding, norm, _vectors.AsSpan(slot * _dimensions, _dimensions));
+        return true;
+    }
+
+    private void EnsureCapacity(int needed)
+    {
+        if (needed <= _documents.Length)
+        {
+            return;
+        }
+
+        var capacity = Math.Max(needed, _documents.Length * 2);
+        Array.Resize(ref _documents, capacity);
+        if (_dimensions != 0)
+        {
+            Array.Resize(ref _vectors, capacity * _dimensions);
+        }
+    }
+
+    private readonly record struct TermFrequency(int TermId, int Frequency);
+
+    private readonly record struct Document(string Id, int Length, TermFrequency[] Terms, bool HasVector);
 }
-
-internal sealed class HybridSearchOptions;
-
-/// <summary>One search result of the index.</summary>
-public readonly record struct MemorySearchHit(string Id, double Score, double LexicalScore, double SemanticScore);

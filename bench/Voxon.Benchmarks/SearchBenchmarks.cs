@@ -1,0 +1,125 @@
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using Voxon.Memory.Search;
+
+namespace Voxon.Benchmarks;
+
+/// <summary>
+/// The "search" harness: hybrid memory search over 1k, 10k and 100k synthetic memories with the real
+/// all-MiniLM-L6-v2 model. Run: <c>dotnet run -c Release --project bench/Voxon.Benchmarks -- harness search</c>.
+/// </summary>
+public static class SearchBenchmarks
+{
+    private static readonly string[] Subjects = ["User", "User's sister", "User's manager", "User's son", "User's best friend", "User's partner", "User's neighbour"];
+    private static readonly string[] Verbs =
+    [
+        "likes", "prefers", "dislikes", "is learning", "wants to try", "often talks about", "is allergic to", "collects",
+        "works on", "recently started", "used to enjoy", "is saving money for", "teaches", "is worried about", "plans",
+    ];
+
+    private static readonly string[] Objects =
+    [
+        "hiking in the mountains", "Italian cooking", "jazz piano", "formal language", "early morning runs", "science fiction novels",
+        "peanuts", "vintage watches", "a trip to Japan", "the garden", "salsa dancing", "chess openings", "a new car", "yoga classes",
+        "board games", "photography", "the dentist appointment", "French lessons", "marathon training", "open source software",
+        "oil painting", "bird watching", "a kitchen renovation", "the football season", "spicy food", "classical guitar",
+        "meditation", "a podcast about history", "rock climbing", "the mortgage", "sourdough baking", "electric bikes",
+    ];
+
+    private static readonly string[] Contexts =
+    [
+        "on weekends", "every Tuesday", "since last spring", "with friends", "after work", "in Lisbon", "in the summer",
+        "during the holidays", "at the community centre", "before breakfast", "twice a month", "near the river", "", "", "",
+    ];
+
+    private static readonly string[] Queries =
+    [
+        "what outdoor activities do I enjoy", "food allergies", "language preference", "what music does my sister play",
+        "upcoming trips abroad", "hobbies with friends on weekends", "what is my manager learning", "money and savings goals",
+        "dentist appointment", "how do I keep fit", "books and reading", "what does my son collect",
+    ];
+
+    public static void RegisterHarnesses() => Harness.Register("search", RunAsync);
+
+    private static async Task RunAsync()
+    {
+        var generator = MiniLmEmbeddingGenerator.Shared;
+        IEmbeddingGenerator<string, Embedding<float>> asInterface = generator;
+        var random = new Random(42);
+        var texts = Enumerable.Range(0, 100_000).Select(i => Sentence(random, i)).ToArray();
+
+        var start = DateTime.UtcNow;
+        // Real embeddings for the first 10k texts (the 1k index uses the first 1k of them).
+        var embeddings = generator.Embed(texts[..10_000]);
+        Console.WriteLine($"embedded 10,000 memories in {(DateTime.UtcNow - start).TotalSeconds:F1} s (batches of 32)");
+
+        // 100k: embedding 100k texts would take ~10 minutes on 2 cores, so texts 10k..100k reuse the 10k
+        // real embeddings cyclically, each component perturbed by up to +-0.01 (the index re-normalizes).
+        // Lexical statistics are real for all 100k texts; semantic ranking sees near-duplicate clusters.
+        var perturbed = new float[100_000][];
+        for (var i = 0; i < perturbed.Length; i++)
+        {
+            var source = embeddings[i % 10_000];
+            perturbed[i] = i < 10_000 ? source : source.Select(x => x + (float)((random.NextDouble() - 0.5) * 0.02)).ToArray();
+        }
+
+        await Measure("embed one query", 200, i => asInterface.GenerateVectorAsync(Query(i)));
+
+        var queryVectors = generator.Embed(Queries);
+        foreach (var size in new[] { 1_000, 10_000, 100_000 })
+        {
+            // A method per size, so the previous index is unreachable before the next one is measured.
+            await RunSizeAsync(size, texts, perturbed, queryVectors, asInterface, random);
+        }
+    }
+
+    private static async Task RunSizeAsync(
+        int size, string[] texts, float[][] embeddings, float[][] queryVectors, IEmbeddingGenerator<string, Embedding<float>> generator, Random random)
+    {
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var index = new HybridMemoryIndex();
+        for (var i = 0; i < size; i++)
+        {
+            index.Upsert($"m{i}", texts[i], embeddings[i]);
+        }
+
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"index of {size:N0}: managed memory {(after - before) / 1048576.0:F1} MiB = {(after - before) * 10_000.0 / size / 1048576.0:F1} MiB per 10k memories ({(after - before) / size:N0} B each; 384-d vector = 1,536 B)"));
+
+        var label = size.ToString("N0", CultureInfo.InvariantCulture);
+        var iterations = size >= 100_000 ? 200 : 1000;
+        Harness.Measure($"[{label}] lexical-only search, top 10", iterations,
+            i => index.Search(Query(i), ReadOnlyMemory<float>.Empty, 10));
+        Harness.Measure($"[{label}] hybrid search, precomputed query embedding, top 10", iterations,
+            i => index.Search(Query(i), queryVectors[Mod(i)], 10));
+        await Measure($"[{label}] hybrid search incl. query embedding, top 10", 200, async i =>
+        {
+            var query = Query(i);
+            index.Search(query, await generator.GenerateVectorAsync(query), 10);
+        });
+        await Measure($"[{label}] add one memory (embedding + upsert)", 200, async i =>
+        {
+            var text = Sentence(random, size + 1_000 + i);
+            index.Upsert($"new{i}", text, await generator.GenerateVectorAsync(text));
+        });
+    }
+
+    private static Task Measure(string label, int iterations, Func<int, Task> operation) =>
+        Harness.MeasureAsync(label, iterations, operation);
+
+    private static int Mod(int i) => ((i % Queries.Length) + Queries.Length) % Queries.Length;
+
+    private static string Query(int i) => Queries[Mod(i)];
+
+    private static string Sentence(Random random, int i) =>
+        string.Join(' ', new[]
+        {
+            Subjects[random.Next(Subjects.Length)],
+            Verbs[random.Next(Verbs.Length)],
+            Objects[random.Next(Objects.Length)],
+            Contexts[random.Next(Contexts.Length)],
+            // A number makes texts distinct the way real memories are (dates, names, amounts).
+            i % 3 == 0 ? $"(note {i % 997})" : "",
+        }.Where(s => s.Length > 0));
+}
