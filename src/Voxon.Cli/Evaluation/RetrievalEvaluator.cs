@@ -10,9 +10,9 @@ namespace Voxon.Cli.Evaluation;
 public sealed record EvalMemory(
     [property: JsonPropertyName("conv")] string Conv,
     [property: JsonPropertyName("dia_id")] string DiaId,
-    [property: JsonPropertyName("speaker")] string? Speaker,
-    [property: JsonPropertyName("session_date")] string? SessionDate,
-    [property: JsonPropertyName("text")] string Text);
+    [property: JsonPropertyName("text")] string Text,
+    [property: JsonPropertyName("speaker")] string? Speaker = null,
+    [property: JsonPropertyName("session_date")] string? SessionDate = null);
 
 /// <summary>One query line of an evaluation set.</summary>
 public sealed record EvalQuery(

@@ -63,12 +63,17 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
 
             if (injected.Count == 0)
             {
-                text.Clear();
-                used = TokenCounter.Count(text.ToString());
+                text.Length -= MemoryHeader.Length + 1;
             }
         }
 
-        return text.Length == 0 ? WovenContext.Empty : new WovenContext(text.ToString().TrimEnd(), injected, used);
+        if (text.Length == 0)
+        {
+            return WovenContext.Empty;
+        }
+
+        var rendered = text.ToString().TrimEnd();
+        return new WovenContext(rendered, injected, TokenCounter.Count(rendered));
     }
 
     private List<(MemoryEntry Entry, string Reason, double Score, string? Branch)> Candidates(WeaveRequest request)

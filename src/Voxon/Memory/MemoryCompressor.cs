@@ -91,11 +91,11 @@ internal sealed class MemoryCompressor(IChatClient chatClient, ILogger logger)
         return string.Join("; ", groups.Select(g => g.Lead.Length == 0 ? Join(g.Tails) : $"{g.Lead} {Join(g.Tails)}")) + ".";
     }
 
-    /// <summary>The first words that state the relation (up to and including a preposition or verb), and the rest.</summary>
+    /// <summary>The first words that state the relation (up to the last preposition or verb among them), and the rest.</summary>
     private static (string Lead, string Tail) Split(string content)
     {
         var words = content.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        for (var i = 1; i < Math.Min(words.Length - 1, 6); i++)
+        for (var i = Math.Min(words.Length - 2, 5); i >= 1; i--)
         {
             if (LeadEnders.Contains(words[i]))
             {

@@ -28,7 +28,7 @@ public sealed class RetrievalEvaluationTests
     [Fact]
     public async Task Recall_is_computed_from_the_evidence_ids()
     {
-        EvalMemory M(string id, string text) => new("c", id, "A", "2024-01-01", text);
+        EvalMemory M(string id, string text) => new("c", id, text, "A", "2024-01-01");
         var memories = new[] { M("1", "I adopted a beagle named Rex"), M("2", "My sister lives in Oslo"), M("3", "I play the cello on Sundays") };
         var queries = new[]
         {
