@@ -110,9 +110,9 @@ public static class SearchBenchmarks
 
     private static int Mod(int i) => ((i % Queries.Length) + Queries.Length) % Queries.Length;
 
-    private static string Query(int i) => Queries[Mod(i)];
+    internal static string Query(int i) => Queries[Mod(i)];
 
-    private static string Sentence(Random random, int i) =>
+    internal static string Sentence(Random random, int i) =>
         string.Join(' ', new[]
         {
             Subjects[random.Next(Subjects.Length)],

@@ -80,8 +80,8 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
     {
         var chosen = new List<(MemoryEntry, string, double, string?)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in request.Store.Live(request.Now)
-                     .Where(e => (e.Category == "identity" || e.Slot is not null) && request.Relation(e) == ScopeRelation.Own)
+        foreach (var entry in request.Store.Profile(request.Now)
+                     .Where(e => request.Relation(e) == ScopeRelation.Own)
                      .OrderByDescending(e => e.Importance)
                      .Take(MaxProfileFacts))
         {

@@ -15,6 +15,9 @@ internal sealed class MemoryStore
 
     private readonly Dictionary<string, MemoryEntry> _entries = new(StringComparer.Ordinal);
     private readonly HybridMemoryIndex _index = new();
+
+    // Profile facts are read on every turn; keeping them apart avoids scanning all entries per turn.
+    private readonly HashSet<string> _profile = new(StringComparer.Ordinal);
     private int _liveTokens;
     private int _expiring;
 
@@ -34,6 +37,12 @@ internal sealed class MemoryStore
     /// <summary>Live entries in creation order.</summary>
     public IEnumerable<MemoryEntry> Live(DateTimeOffset now) =>
         _entries.Values.Where(e => e.IsLive(now)).OrderBy(e => e.CreatedAt);
+
+    /// <summary>Live single-valued facts and identity entries (name, age, home, work...), the user's profile.</summary>
+    public IEnumerable<MemoryEntry> Profile(DateTimeOffset now) =>
+        _profile.Select(id => _entries[id]).Where(e => e.IsLive(now));
+
+    private static bool IsProfile(MemoryEntry entry) => entry.Category == "identity" || entry.Slot is not null;
 
     /// <summary>Adds an entry with its embedding already computed.</summary>
     public MemoryChange Add(MemoryEntry entry, DateTimeOffset now)
@@ -159,6 +168,11 @@ internal sealed class MemoryStore
         {
             _index.Upsert(entry.Id, entry.Content, entry.Embedding ?? ReadOnlyMemory<float>.Empty);
             _liveTokens += entry.TokenCount;
+            if (IsProfile(entry))
+            {
+                _profile.Add(entry.Id);
+            }
+
             if (entry.ExpiresAt is not null)
             {
                 _expiring++;
@@ -174,6 +188,7 @@ internal sealed class MemoryStore
         {
             _index.Remove(entry.Id);
             _liveTokens -= entry.TokenCount;
+            _profile.Remove(entry.Id);
             if (entry.ExpiresAt is not null)
             {
                 _expiring--;
