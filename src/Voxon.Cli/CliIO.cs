@@ -26,5 +26,5 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
 
     /// <summary>Describes the engine in use.</summary>
     public static string EngineName(VoxonClient client) =>
-        client.ChatClient is OfflineChatClient ? "offline engine (no model configured)" : $"model via {ModelOptions.EndpointVariable}";
+        OfflineChatClient.IsOffline(client.ChatClient) ? "offline engine (no model configured)" : $"model via {ModelOptions.EndpointVariable}";
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Voxon.Context;
 using Voxon.Engine;
 using Voxon.Events;
+using Voxon.Memory;
 using Voxon.Memory.Search;
 using Voxon.Sessions;
 using Voxon.Storage;
@@ -54,7 +55,12 @@ public sealed partial class VoxonClient : IAsyncDisposable
             new ContextWeaver(Options.ContextWeaver),
             Options.EmbeddingGenerator ?? MiniLmEmbeddingGenerator.Shared,
             Options.TimeProvider,
-            loggers);
+            loggers)
+        {
+            Extractor = Options.ModelMemoryExtraction && !OfflineChatClient.IsOffline(chat)
+                ? new ChatMemoryExtractor(chat, loggers.CreateLogger<ChatMemoryExtractor>())
+                : null,
+        };
     }
 
     /// <summary>The options in force.</summary>

@@ -37,6 +37,10 @@ public sealed class VoxonOptions
     /// <summary>Whether the environment variables may configure a model when neither <see cref="ChatClient"/> nor <see cref="Model"/> is set. Default true.</summary>
     public bool UseEnvironment { get; set; } = true;
 
+    /// <summary>Whether a configured model (not the offline engine) extracts memories from each user message, with the
+    /// offline rules as fallback. One extra model call per turn. Default true.</summary>
+    public bool ModelMemoryExtraction { get; set; } = true;
+
     /// <summary>Embedding model for memory search; default the local all-MiniLM-L6-v2.</summary>
     public IEmbeddingGenerator<string, Embedding<float>>? EmbeddingGenerator { get; set; }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Voxon.Context;
 using Voxon.Engine;
+using Voxon.Memory;
 using Voxon.Storage;
 
 namespace Voxon;
@@ -24,6 +25,9 @@ internal sealed class VoxonRuntime(
     public TimeProvider Time { get; } = time;
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    /// <summary>The model-based extractor when a model is configured and allowed to extract; null means the offline rules.</summary>
+    public ChatMemoryExtractor? Extractor { get; init; }
 
     public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken)
     {

@@ -30,6 +30,13 @@ public sealed partial class OfflineChatClient : IChatClient
         (["prefer", "preference"], ["prefers", "dislikes"], "I don't know your preferences yet"),
     ];
 
+    /// <summary>Whether <paramref name="client"/> is the offline engine, directly or under decorators.</summary>
+    public static bool IsOffline(IChatClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return client.GetService(typeof(OfflineChatClient)) is not null;
+    }
+
     /// <inheritdoc />
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {

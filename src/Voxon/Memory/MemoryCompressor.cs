@@ -19,7 +19,7 @@ internal sealed class MemoryCompressor(IChatClient chatClient, ILogger logger)
     public async Task<string> SummarizeAsync(string category, IReadOnlyList<string> contents, CancellationToken cancellationToken)
     {
         var merged = Merge(contents);
-        if (chatClient is OfflineChatClient)
+        if (OfflineChatClient.IsOffline(chatClient))
         {
             return merged;
         }

@@ -61,7 +61,9 @@ public sealed partial class Session
             }
 
             var reply = await _runtime.Engine.RespondAsync(Config, context.Text, history, text, cancellationToken);
-            var facts = MemoryExtractor.Extract(text);
+            var facts = _runtime.Extractor is { } extractor
+                ? await extractor.ExtractAsync(text, cancellationToken)
+                : MemoryExtractor.Extract(text);
             var factEmbeddings = await _runtime.EmbedAsync([.. facts.Select(f => f.Content)], cancellationToken);
 
             ConversationTurn userTurn, assistantTurn;
