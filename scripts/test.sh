@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: builds the solution (warnings are errors) and runs all test projects.
+# Runs every test: builds the solution and runs all test projects.
 # Storage tests need PostgreSQL and Redis: scripts/servers.sh starts throwaway ones when present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,8 @@ if [ -x scripts/servers.sh ]; then
   eval "$(scripts/servers.sh start)"
 fi
 
-dotnet build Voxon.slnx -c Release -warnaserror
+# Warnings are errors through Directory.Build.props (NU1603 excepted: a near version of a transitive package).
+dotnet build Voxon.slnx -c Release
 status=0
 dotnet test Voxon.slnx -c Release --no-build --logger "trx" --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=true || status=$?
 
