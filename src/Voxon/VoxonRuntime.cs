@@ -25,6 +25,9 @@ internal sealed class VoxonRuntime(
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 
+    /// <summary>Client-wide share events (share.created, share.revoked, share.accessed).</summary>
+    public Events.SessionEvents ShareEvents { get; } = new(loggerFactory.CreateLogger("Voxon.Sharing"));
+
     public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken)
     {
         var result = await embeddings.GenerateAsync([text], cancellationToken: cancellationToken);

@@ -56,12 +56,13 @@ public sealed partial class Session
                     e => RelationTo(e, state),
                     Config.ContextTokenBudget,
                     now,
+                    TemplateContext: TemplateContext,
                     StyleGuidance: StyleGuidance()));
                 history = HistoryOf(state);
             }
 
             var reply = await _runtime.Engine.RespondAsync(Config, context.Text, history, text, cancellationToken);
-            var facts = MemoryExtractor.Extract(text);
+            var facts = AllowedFacts(MemoryExtractor.Extract(text));
             var factEmbeddings = await _runtime.EmbedAsync([.. facts.Select(f => f.Content)], cancellationToken);
 
             ConversationTurn userTurn, assistantTurn;
