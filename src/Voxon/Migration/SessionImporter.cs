@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Voxon.Sessions;
 using Voxon.Sharing;
 using Voxon.Storage;
@@ -21,6 +22,12 @@ internal static class SessionImporter
         if (data.Length > maxSize)
         {
             throw new SessionImportException($"the document is {data.Length} bytes, over the {maxSize}-byte limit (VoxonOptions.MaxImportSize)");
+        }
+
+        // The JSON reader checks UTF-8 only when a string is read; checking it all first keeps every later read safe.
+        if (!Utf8.IsValid(data.Span))
+        {
+            throw new SessionImportException("it is not valid UTF-8 text (damaged?)");
         }
 
         JsonDocument envelope;
