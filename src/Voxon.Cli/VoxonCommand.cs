@@ -23,6 +23,7 @@ public static class VoxonCommand
         root.Subcommands.Add(ChatCommand.Create(io));
         root.Subcommands.Add(SessionsCommand.Create(io));
         root.Subcommands.Add(EvalCommand.Create(io));
+        root.Subcommands.Add(ShareCommand.Create(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -50,6 +50,9 @@ public sealed class VoxonOptions
     /// <summary>Source of time. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>Largest session export <see cref="VoxonClient.ImportSessionAsync(string, IReadOnlyDictionary{string, string}?, bool, CancellationToken)"/> accepts, in bytes. Default 64 MiB.</summary>
+    public long MaxImportSize { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Logging. Default none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -87,6 +90,11 @@ public sealed class VoxonOptions
         if (ContextWeaver.MinScore is < 0 or > 1 || ContextWeaver.BranchPenalty is < 0 or > 1)
         {
             errors.Add("context_weaver.min_score and branch_penalty must be between 0 and 1");
+        }
+
+        if (MaxImportSize <= 0)
+        {
+            errors.Add("max_import_size must be positive");
         }
 
         if (errors.Count > 0)

@@ -29,6 +29,9 @@ internal sealed class VoxonRuntime(
     /// <summary>The model-based extractor when a model is configured and allowed to extract; null means the offline rules.</summary>
     public ChatMemoryExtractor? Extractor { get; init; }
 
+    /// <summary>Client-wide share events (share.created, share.revoked, share.accessed).</summary>
+    public Events.SessionEvents ShareEvents { get; } = new(loggerFactory.CreateLogger("Voxon.Sharing"));
+
     public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken)
     {
         var result = await embeddings.GenerateAsync([text], cancellationToken: cancellationToken);

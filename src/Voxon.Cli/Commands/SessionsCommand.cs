@@ -65,6 +65,7 @@ internal static class SessionsCommand
 
         command.Subcommands.Add(list);
         command.Subcommands.Add(show);
+        TransferCommands.AddTo(command, io);
         return command;
     }
 }

@@ -243,5 +243,5 @@ public sealed partial class Session
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}$")]
-    private static partial Regex CategoryPattern();
+    internal static partial Regex CategoryPattern();
 }

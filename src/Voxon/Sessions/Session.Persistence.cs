@@ -49,6 +49,7 @@ public sealed partial class Session
                 MaxTokens = Config.MaxMemorySize,
             },
             Conversations = conversations,
+            Template = TemplateBinding(),
         };
     }
 
@@ -64,6 +65,7 @@ public sealed partial class Session
             _version = document.Version,
         };
         session._memory.Restore(document.Memory.Entries);
+        session.RestoreTemplate(document.Template);
         foreach (var (key, value) in document.Preferences)
         {
             session._preferences[key] = value;

@@ -56,14 +56,15 @@ public sealed partial class Session
                     e => RelationTo(e, state),
                     Config.ContextTokenBudget,
                     now,
+                    TemplateContext: TemplateContext,
                     StyleGuidance: StyleGuidance()));
                 history = HistoryOf(state);
             }
 
             var reply = await _runtime.Engine.RespondAsync(Config, context.Text, history, text, cancellationToken);
-            var facts = _runtime.Extractor is { } extractor
+            var facts = AllowedFacts(_runtime.Extractor is { } extractor
                 ? await extractor.ExtractAsync(text, cancellationToken)
-                : MemoryExtractor.Extract(text);
+                : MemoryExtractor.Extract(text));
             var factEmbeddings = await _runtime.EmbedAsync([.. facts.Select(f => f.Content)], cancellationToken);
 
             ConversationTurn userTurn, assistantTurn;

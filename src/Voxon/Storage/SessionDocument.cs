@@ -54,4 +54,7 @@ public sealed class SessionDocument
 
     /// <summary>Conversations with their transcripts.</summary>
     public List<ConversationDocument> Conversations { get; set; } = [];
+
+    /// <summary>The template the session was created from, its context and allowed memory categories; null when none.</summary>
+    public TemplateBindingDocument? Template { get; set; }
 }

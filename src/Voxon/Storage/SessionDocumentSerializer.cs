@@ -39,7 +39,8 @@ public static class SessionDocumentSerializer
         return document;
     }
 
-    private static List<string> Problems(SessionDocument document, string sessionId)
+    /// <summary>What is wrong with <paramref name="document"/>; empty when it is valid (also used by import).</summary>
+    internal static List<string> Problems(SessionDocument document, string sessionId)
     {
         var problems = new List<string>();
         if (document.FormatVersion is < 1 or > SessionDocument.CurrentFormatVersion)

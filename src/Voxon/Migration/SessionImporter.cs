@@ -1,0 +1,294 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using Voxon.Sessions;
+using Voxon.Sharing;
+using Voxon.Storage;
+
+namespace Voxon.Migration;
+
+/// <summary>Reads and validates session exports and remaps their user ids. Pure: it never touches storage, so a
+/// refused document leaves nothing behind.</summary>
+internal static class SessionImporter
+{
+    private static readonly string[] EnvelopeProperties = ["format", "version", "exported_at", "checksum", "payload"];
+
+    /// <summary>Parses and fully validates an export.</summary>
+    /// <exception cref="SessionImportException">Anything is wrong; the message says what.</exception>
+    internal static SessionExportPayload Read(ReadOnlyMemory<byte> data, long maxSize)
+    {
+        if (data.Length > maxSize)
+        {
+            throw new SessionImportException($"the document is {data.Length} bytes, over the {maxSize}-byte limit (VoxonOptions.MaxImportSize)");
+        }
+
+        // The JSON reader checks UTF-8 only when a string is read; checking it all first keeps every later read safe.
+        if (!Utf8.IsValid(data.Span))
+        {
+            throw new SessionImportException("it is not valid UTF-8 text (damaged?)");
+        }
+
+        JsonDocument envelope;
+        try
+        {
+            envelope = JsonDocument.Parse(data, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
+        }
+        catch (JsonException ex)
+        {
+            throw new SessionImportException($"it is not valid JSON (truncated or damaged?) at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}", ex);
+        }
+
+        using (envelope)
+        {
+            var payloadBytes = CheckEnvelope(envelope.RootElement);
+            var payload = Deserialize(payloadBytes);
+            var problems = Problems(payload);
+            if (problems.Count > 0)
+            {
+                throw new SessionImportException("the session is invalid: " + string.Join("; ", problems.Take(10)) + (problems.Count > 10 ? $"; and {problems.Count - 10} more" : string.Empty));
+            }
+
+            return payload;
+        }
+    }
+
+    /// <summary>Replaces every user id in <paramref name="payload"/> found in <paramref name="mapping"/>: owner, config, note authors, share owners and targets.</summary>
+    internal static void Remap(SessionExportPayload payload, IReadOnlyDictionary<string, string>? mapping)
+    {
+        if (mapping is null || mapping.Count == 0)
+        {
+            return;
+        }
+
+        var bad = mapping.Where(p => !SessionIds.IsValid(p.Key) || !SessionIds.IsValid(p.Value)).Select(p => $"'{p.Key}' -> '{p.Value}'").ToList();
+        if (bad.Count > 0)
+        {
+            throw new SessionImportException($"the user id mapping has invalid ids: {string.Join(", ", bad)}");
+        }
+
+        string Map(string id) => mapping.TryGetValue(id, out var mapped) ? mapped : id;
+        var session = payload.Session;
+        session.UserId = Map(session.UserId);
+        session.Config.UserId = session.UserId;
+        var entries = session.Memory.Entries;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (entries[i].Author is { } author)
+            {
+                entries[i] = entries[i] with { Author = Map(author) };
+            }
+        }
+
+        payload.Shares = [.. payload.Shares.Select(s => s with { OwnerUserId = Map(s.OwnerUserId), SharedWithUserId = Map(s.SharedWithUserId) })];
+    }
+
+    /// <summary>Checks the envelope and the checksum; returns the canonical payload bytes.</summary>
+    private static byte[] CheckEnvelope(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new SessionImportException($"the document is a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not a session export object");
+        }
+
+        var unexpected = root.EnumerateObject().Select(p => p.Name).Where(n => !EnvelopeProperties.Contains(n)).ToList();
+        if (unexpected.Count > 0)
+        {
+            throw new SessionImportException($"unexpected top-level properties: {string.Join(", ", unexpected)}");
+        }
+
+        var format = Property(root, "format", JsonValueKind.String).GetString();
+        if (format != SessionExport.FormatName)
+        {
+            throw new SessionImportException($"it is not a Voxon session export (format '{format}', expected '{SessionExport.FormatName}')");
+        }
+
+        var version = Property(root, "version", JsonValueKind.Number);
+        if (!version.TryGetInt32(out var number) || number != SessionExport.CurrentVersion)
+        {
+            throw new SessionImportException($"export version {version.GetRawText()} is not supported (this build reads version {SessionExport.CurrentVersion})");
+        }
+
+        if (!Property(root, "exported_at", JsonValueKind.String).TryGetDateTimeOffset(out _))
+        {
+            throw new SessionImportException("exported_at is not a date and time");
+        }
+
+        var checksum = Property(root, "checksum", JsonValueKind.String).GetString()!;
+        var payload = Property(root, "payload", JsonValueKind.Object);
+        var canonical = SessionExport.Canonical(payload);
+        var actual = SessionExport.ChecksumOf(canonical);
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(checksum.ToLowerInvariant()), Encoding.ASCII.GetBytes(actual)))
+        {
+            throw new SessionImportException("the checksum does not match the payload (the document was changed or damaged)");
+        }
+
+        return canonical;
+    }
+
+    private static JsonElement Property(JsonElement root, string name, JsonValueKind kind)
+    {
+        if (!root.TryGetProperty(name, out var value))
+        {
+            throw new SessionImportException($"the required property '{name}' is missing");
+        }
+
+        return value.ValueKind == kind
+            ? value
+            : throw new SessionImportException($"'{name}' must be a JSON {kind.ToString().ToLowerInvariant()}, not {value.ValueKind.ToString().ToLowerInvariant()}");
+    }
+
+    private static SessionExportPayload Deserialize(byte[] payload)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(payload, MigrationJsonContext.Default.SessionExportPayload)
+                ?? throw new SessionImportException("the payload is null");
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
+        {
+            // Deserialization has no side effects; any failure of it means the payload has the wrong shape.
+            throw new SessionImportException($"the payload has the wrong shape: {ex.Message}", ex);
+        }
+    }
+
+    private static List<string> Problems(SessionExportPayload payload)
+    {
+        var session = payload.Session;
+        var problems = new List<string>();
+
+        // Collections may hold nulls the serializer lets through; later checks assume they do not.
+        if (session.Memory.Entries.Contains(null!) || session.Conversations.Contains(null!) || payload.Shares.Contains(null!)
+            || session.Conversations.Any(c => c?.Turns.Contains(null!) == true || c?.Turns.Any(t => t?.InjectedMemoryIds?.Contains(null!) == true) == true)
+            || session.Preferences.Values.Contains(null!) || session.Template?.Context.Values.Contains(null!) == true
+            || session.Template?.MemoryCategories.Contains(null!) == true || payload.Shares.Any(s => s?.Permissions.Contains(null!) == true))
+        {
+            return ["a list or map holds null"];
+        }
+
+        if (!SessionIds.IsValid(session.SessionId))
+        {
+            problems.Add($"session_id {SessionIds.Describe(session.SessionId)}");
+            return problems;
+        }
+
+        problems.AddRange(SessionDocumentSerializer.Problems(session, session.SessionId));
+        if (session.Version < 0)
+        {
+            problems.Add("version is negative");
+        }
+
+        if (session.Config.UserId is { } configUser && configUser != session.UserId)
+        {
+            problems.Add($"config.user_id '{configUser}' differs from user_id '{session.UserId}'");
+        }
+
+        if (session.Config.SessionId != session.SessionId)
+        {
+            problems.Add($"config.session_id '{session.Config.SessionId}' differs from session_id '{session.SessionId}'");
+        }
+
+        MemoryProblems(session, problems);
+        ConversationProblems(session, problems);
+        TemplateProblems(session.Template, problems);
+        foreach (var share in payload.Shares)
+        {
+            if (!SessionIds.IsValid(share.ShareId) || !SessionIds.IsValid(share.OwnerUserId) || !SessionIds.IsValid(share.SharedWithUserId) || share.SessionId != session.SessionId)
+            {
+                problems.Add($"share '{share.ShareId}' has an invalid id or belongs to another session");
+            }
+
+            if (share.Permissions.Any(p => !SharePermissions.All.Contains(p)))
+            {
+                problems.Add($"share '{share.ShareId}' has an unknown permission");
+            }
+        }
+
+        foreach (var duplicate in payload.Shares.GroupBy(s => s.ShareId, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            problems.Add($"share id '{duplicate.Key}' appears twice");
+        }
+
+        return problems;
+    }
+
+    private static void MemoryProblems(SessionDocument session, List<string> problems)
+    {
+        int? dimensions = null;
+        foreach (var entry in session.Memory.Entries)
+        {
+            if (!SessionIds.IsValid(entry.Id))
+            {
+                problems.Add($"memory id {SessionIds.Describe(entry.Id)}");
+            }
+
+            if (!Session.CategoryPattern().IsMatch(entry.Category))
+            {
+                problems.Add($"memory '{entry.Id}' has an invalid category");
+            }
+
+            foreach (var (what, id) in new[] { ("author", entry.Author), ("scope", entry.Scope), ("conversation_id", entry.ConversationId), ("superseded_by", entry.SupersededBy) })
+            {
+                if (id is not null && !SessionIds.IsValid(id))
+                {
+                    problems.Add($"memory '{entry.Id}' {what} {SessionIds.Describe(id)}");
+                }
+            }
+
+            if (entry.Content.Length > Session.MaxMemoryContentLength || entry.TokenCount < 0)
+            {
+                problems.Add($"memory '{entry.Id}' is longer than {Session.MaxMemoryContentLength} characters or has a negative token count");
+            }
+
+            if (entry.Embedding is { Length: > 0 } embedding)
+            {
+                dimensions ??= embedding.Length;
+                if (embedding.Length != dimensions || !embedding.All(float.IsFinite))
+                {
+                    problems.Add($"memory '{entry.Id}' has an embedding of another size or with non-finite values");
+                }
+            }
+        }
+    }
+
+    private static void ConversationProblems(SessionDocument session, List<string> problems)
+    {
+        var parents = session.Conversations
+            .GroupBy(c => c.ConversationId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().ParentId, StringComparer.Ordinal);
+        foreach (var conversation in session.Conversations)
+        {
+            if (conversation.BranchPoint < 0 || conversation.DurationSeconds < 0 || !double.IsFinite(conversation.DurationSeconds) || conversation.InjectionCount < 0)
+            {
+                problems.Add($"conversation '{conversation.ConversationId}' has a negative branch point, duration or injection count");
+            }
+
+            // Branch history walks parent links: a cycle would never end.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var id = conversation.ConversationId; id is not null; id = parents.GetValueOrDefault(id))
+            {
+                if (!seen.Add(id))
+                {
+                    problems.Add($"conversation '{conversation.ConversationId}' is its own ancestor");
+                    break;
+                }
+            }
+        }
+    }
+
+    private static void TemplateProblems(TemplateBindingDocument? template, List<string> problems)
+    {
+        if (template is null)
+        {
+            return;
+        }
+
+        if (!SessionIds.IsValid(template.Name) || template.Context.Keys.Any(k => !SessionIds.IsValid(k))
+            || template.Context.Values.Any(v => v.Length > Templates.SessionTemplate.MaxContextValueLength || v.Any(char.IsControl))
+            || template.MemoryCategories.Any(c => !Session.CategoryPattern().IsMatch(c)))
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"template '{template.Name}' has an invalid name, context key or value, or memory category"));
+        }
+    }
+}

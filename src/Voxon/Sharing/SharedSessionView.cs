@@ -1,0 +1,179 @@
+using Voxon.Conversations;
+using Voxon.Memory;
+using Voxon.Security;
+using Voxon.Sessions;
+using Voxon.Storage;
+
+namespace Voxon.Sharing;
+
+/// <summary>
+/// A session as seen through a share (<see cref="VoxonClient.AccessSharedSessionAsync"/>). It can do exactly what the
+/// share permits: <c>read</c> gives memory (sensitive entries redacted), transcripts (personal data and sensitive
+/// memories redacted) and basic analytics; <c>add_notes</c> adds <c>note</c> memories written straight to storage.
+/// Nothing else that changes the session exists on this type.
+/// </summary>
+/// <remarks>Reads serve the session as it was stored when the view was opened (or last added a note); open a new view to see later changes.
+/// Every call checks the share's expiry; <see cref="AddNoteAsync"/> also re-checks revocation in storage. Thread-safe.</remarks>
+public sealed class SharedSessionView
+{
+    private readonly Lock _gate = new();
+    private readonly VoxonRuntime _runtime;
+    private readonly ShareRecord _share;
+    private SessionDocument _document;
+
+    internal SharedSessionView(VoxonRuntime runtime, ShareRecord share, SessionDocument document)
+    {
+        _runtime = runtime;
+        _share = share;
+        _document = document;
+        Info = ShareInfo.From(share);
+    }
+
+    /// <summary>The share this view was opened with.</summary>
+    public ShareInfo Info { get; }
+
+    /// <summary>The shared session's id.</summary>
+    public string SessionId => Info.SessionId;
+
+    /// <summary>The user the session was shared with (the author of notes added here).</summary>
+    public string SharedWithUserId => Info.SharedWithUserId;
+
+    /// <summary>Whether the share grants <see cref="SharePermissions.Read"/>.</summary>
+    public bool CanRead => Info.Permissions.Contains(SharePermissions.Read);
+
+    /// <summary>Whether the share grants <see cref="SharePermissions.AddNotes"/>.</summary>
+    public bool CanAddNotes => Info.Permissions.Contains(SharePermissions.AddNotes);
+
+    /// <summary>The session's live memory; sensitive entries read <c>[REDACTED]</c>, embeddings are left out.</summary>
+    /// <exception cref="SharePermissionException">The share does not grant <c>read</c>.</exception>
+    /// <exception cref="InvalidShareTokenException">The share has expired.</exception>
+    public IReadOnlyList<MemoryEntry> GetMemory()
+    {
+        var (document, now) = Readable();
+        return [.. document.Memory.Entries.Where(e => e.IsLive(now)).Select(e => e.Redacted())];
+    }
+
+    /// <summary>The session's conversations in the order they started.</summary>
+    /// <inheritdoc cref="GetMemory" path="/exception"/>
+    public IReadOnlyList<ConversationInfo> GetConversations()
+    {
+        var (document, _) = Readable();
+        return [.. document.Conversations.Select(c => new ConversationInfo(c.ConversationId, c.ParentId, c.StartedAt, c.EndedAt, c.Turns.Count))];
+    }
+
+    /// <summary>A conversation's transcript with personal data (emails, phone and card numbers) and the content of sensitive memories redacted.</summary>
+    /// <exception cref="SessionStateException">The session has no such conversation.</exception>
+    /// <inheritdoc cref="GetMemory" path="/exception"/>
+    public IReadOnlyList<ConversationTurn> GetTranscript(string conversationId)
+    {
+        var (document, _) = Readable();
+        var conversation = document.Conversations.FirstOrDefault(c => c.ConversationId == conversationId)
+            ?? throw new SessionStateException($"Session '{SessionId}' has no conversation '{conversationId}'.");
+        var secrets = document.Memory.Entries.Where(e => e.Sensitive).Select(e => e.Content).Where(s => s.Length > 0).ToList();
+        return [.. conversation.Turns.Select(t => t with { Content = RedactTurn(t.Content, secrets) })];
+    }
+
+    /// <summary>Basic analytics: counts and durations.</summary>
+    /// <inheritdoc cref="GetMemory" path="/exception"/>
+    public SharedSessionAnalytics GetAnalytics()
+    {
+        var (document, now) = Readable();
+        var a = document.Analytics;
+        return new SharedSessionAnalytics(a.ConversationCount, a.MessageCount, a.TotalDurationSeconds, a.AvgDurationSeconds, document.Memory.Entries.Count(e => e.IsLive(now)));
+    }
+
+    /// <summary>Adds a note (category <c>note</c>, source <see cref="MemorySource.Note"/>, author <see cref="SharedWithUserId"/>)
+    /// and writes it to storage as a new version of the session. Notes are allowed whatever memory categories a template restricts the session to.</summary>
+    /// <remarks>If the owner has the session open, the owner's next save replaces the stored version: load the session again to keep the notes.</remarks>
+    /// <param name="content">The note, at most <see cref="Session.MaxMemoryContentLength"/> characters.</param>
+    /// <param name="importance">0..1.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The note as stored (without its embedding).</returns>
+    /// <exception cref="SharePermissionException">The share does not grant <c>add_notes</c>.</exception>
+    /// <exception cref="InvalidShareTokenException">The share has expired or was revoked, or the session is gone.</exception>
+    /// <exception cref="ArgumentException">The content is empty or too long.</exception>
+    public async Task<MemoryEntry> AddNoteAsync(string content, double importance = 0.5, CancellationToken cancellationToken = default)
+    {
+        Require(SharePermissions.AddNotes);
+        ArgumentException.ThrowIfNullOrWhiteSpace(content);
+        if (content.Length > Session.MaxMemoryContentLength)
+        {
+            throw new ArgumentException($"A note may have at most {Session.MaxMemoryContentLength} characters; this has {content.Length}.", nameof(content));
+        }
+
+        if (double.IsNaN(importance) || importance is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(importance), importance, "Importance must be between 0 and 1.");
+        }
+
+        // Revocation takes effect for writes at once: the stored record is checked, not the copy taken at access.
+        var current = await _runtime.Storage.FindShareAsync(_share.TokenHash, cancellationToken);
+        var document = current is not null && ShareInfo.From(current).IsActiveAt(_runtime.Time.GetUtcNow())
+            ? await _runtime.Storage.LoadAsync(SessionId, cancellationToken)
+            : null;
+        if (document is null)
+        {
+            throw new InvalidShareTokenException();
+        }
+
+        content = (document.Config.RedactPii ? Redaction.RedactPii(content).Text : content).Trim();
+        var embedding = await _runtime.EmbedAsync(content, cancellationToken);
+        var now = _runtime.Time.GetUtcNow();
+        var note = new MemoryEntry
+        {
+            Id = SessionIds.NewId("mem_"),
+            Content = content,
+            Category = "note",
+            Importance = importance,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Source = MemorySource.Note,
+            Author = SharedWithUserId,
+            TokenCount = TokenCounter.Count(content),
+            Embedding = embedding,
+        };
+        document.Memory.Entries.Add(note);
+        document.Memory.TokenCount += note.TokenCount;
+        document.UpdatedAt = now;
+        document.Version++;
+        await _runtime.Storage.SaveAsync(document, cancellationToken);
+        lock (_gate)
+        {
+            _document = document;
+        }
+
+        return note with { Embedding = null };
+    }
+
+    private static string RedactTurn(string text, List<string> secrets)
+    {
+        foreach (var secret in secrets)
+        {
+            text = text.Replace(secret, Redaction.Marker, StringComparison.OrdinalIgnoreCase);
+        }
+
+        return Redaction.RedactPii(text).Text;
+    }
+
+    private (SessionDocument Document, DateTimeOffset Now) Readable()
+    {
+        Require(SharePermissions.Read);
+        lock (_gate)
+        {
+            return (_document, _runtime.Time.GetUtcNow());
+        }
+    }
+
+    private void Require(string permission)
+    {
+        if (!Info.Permissions.Contains(permission))
+        {
+            throw new SharePermissionException(permission, Info.ShareId);
+        }
+
+        if (!Info.IsActiveAt(_runtime.Time.GetUtcNow()))
+        {
+            throw new InvalidShareTokenException();
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
+using Voxon.Migration;
+using Voxon.Storage;
+using Voxon.Tests.Sharing;
+
+namespace Voxon.Tests.Migration;
+
+public sealed class SessionMigrationTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 3, 1, 9, 0, 0, TimeSpan.Zero));
+
+    public void Dispose() => _dir.Dispose();
+
+    private static string Json(SessionDocument document) => Encoding.UTF8.GetString(SessionDocumentSerializer.Serialize(document));
+
+    [Fact]
+    public async Task Export_is_versioned_checksummed_and_holds_everything_but_tokens()
+    {
+        await using var voxon = FeatureKit.Client(_dir.Sub("a"), _time);
+        var session = await MigrationFixture.RichSessionAsync(voxon, _time);
+        var export = await session.ExportFullAsync();
+        var root = JsonNode.Parse(export.ToString())!.AsObject();
+        Assert.Equal("voxon.session.export", (string?)root["format"]);
+        Assert.Equal(1, (int?)root["version"]);
+        Assert.StartsWith("sha256:", (string?)root["checksum"], StringComparison.Ordinal);
+        Assert.Equal(export.Checksum, (string?)root["checksum"]);
+        var payload = root["payload"]!.AsObject();
+        Assert.Equal("P-77", (string?)payload["session"]!["template"]!["context"]!["patient_ref"]);
+        Assert.All(payload["session"]!["memory"]!["entries"]!.AsArray(), e => Assert.NotNull(e!["embedding"]));
+        var share = Assert.Single(payload["shares"]!.AsArray())!.AsObject();
+        Assert.False(share.ContainsKey("token_hash"));
+        var hash = Assert.Single(await voxon.Storage.ListSharesAsync(session.SessionId)).TokenHash;
+        Assert.DoesNotContain(hash, export.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Round_trip_from_file_storage_to_another_backend_is_equal_on_every_field()
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var session = await MigrationFixture.RichSessionAsync(source, _time);
+        var stored = (await source.Storage.LoadAsync(session.SessionId))!;
+        var export = await session.ExportFullAsync();
+
+        var memory = new InMemorySessionStorage();
+        await using var target = FeatureKit.Client(memory, _time);
+        var imported = await target.ImportSessionAsync(export.ToString());
+        var copy = (await memory.LoadAsync(session.SessionId))!;
+
+        Assert.Equal(stored.Version + 1, copy.Version);
+        copy.Version = stored.Version;
+        Assert.Equal(Json(stored), Json(copy));
+        Assert.Equal(session.TemplateContext, imported.TemplateContext);
+        Assert.Equal(session.GetMemory().Entries.Select(e => e.Embedding), imported.GetMemory().Entries.Select(e => e.Embedding));
+
+        // And back to a second file folder: still the same document.
+        await using var back = FeatureKit.Client(_dir.Sub("b"), _time);
+        await back.ImportSessionAsync(await imported.ExportFullAsync());
+        var again = (await back.Storage.LoadAsync(session.SessionId))!;
+        again.Version = stored.Version;
+        Assert.Equal(Json(stored), Json(again));
+    }
+
+    [Fact]
+    public async Task User_id_remapping_leaves_no_old_id_anywhere()
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var export = await (await MigrationFixture.RichSessionAsync(source, _time)).ExportFullAsync();
+        Assert.Contains(MigrationFixture.Owner, export.ToString(), StringComparison.Ordinal);
+        Assert.Contains(MigrationFixture.Doctor, export.ToString(), StringComparison.Ordinal);
+
+        await using var target = FeatureKit.Client(_dir.Sub("b"), _time);
+        var imported = await target.ImportSessionAsync(export, new Dictionary<string, string>
+        {
+            [MigrationFixture.Owner] = "new_456",
+            [MigrationFixture.Doctor] = "dr_9",
+        });
+
+        Assert.Equal("new_456", imported.UserId);
+        Assert.Contains(imported.GetMemory().Entries, e => e.Author == "dr_9");
+        var bytes = File.ReadAllBytes(Path.Combine(_dir.Sub("b"), imported.SessionId + ".json"));
+        Assert.False(Utf8Text.Contains(bytes, MigrationFixture.Owner));
+        Assert.False(Utf8Text.Contains(bytes, MigrationFixture.Doctor));
+        Assert.DoesNotContain(MigrationFixture.Owner, (await imported.ExportFullAsync()).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_existing_session_id_is_refused_unless_a_new_id_is_asked_for()
+    {
+        await using var voxon = FeatureKit.Client(_dir.Path, _time);
+        var session = await MigrationFixture.RichSessionAsync(voxon, _time);
+        var export = await session.ExportFullAsync();
+        var before = FeatureKit.Snapshot(_dir.Path);
+        var error = await Assert.ThrowsAsync<SessionImportException>(() => voxon.ImportSessionAsync(export));
+        Assert.Contains("already exists", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, FeatureKit.Snapshot(_dir.Path));
+
+        var copy = await voxon.ImportSessionAsync(export, newSessionId: true);
+        Assert.NotEqual(session.SessionId, copy.SessionId);
+        Assert.Equal(copy.SessionId, copy.Config.SessionId);
+        Assert.Equal(session.GetMemory().Entries.Count, copy.GetMemory().Entries.Count);
+    }
+
+    public static TheoryData<string> BadInputs() =>
+    [
+        "wrong_version", "bad_checksum", "truncated", "wrong_types", "duplicate_memory_ids", "path_trick_session_id",
+        "path_trick_conversation_id", "missing_required_field", "not_an_export", "unknown_field", "bad_mapping", "cyclic_branches", "foreign_share",
+    ];
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public async Task Bad_input_gives_one_clear_error_and_writes_nothing(string kind)
+    {
+        string export;
+        await using (var source = FeatureKit.Client(_dir.Sub("a"), _time))
+        {
+            export = (await (await MigrationFixture.RichSessionAsync(source, _time)).ExportFullAsync()).ToString();
+        }
+
+        IReadOnlyDictionary<string, string>? mapping = null;
+        var data = kind switch
+        {
+            "wrong_version" => export.Replace("\"version\":1", "\"version\":2", StringComparison.Ordinal),
+            "bad_checksum" => export.Replace("Allergic to penicillin", "Allergic to aspirin", StringComparison.Ordinal),
+            "truncated" => export[..(export.Length / 2)],
+            "wrong_types" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["memory"]!["entries"]![0]!["importance"] = "high"),
+            "duplicate_memory_ids" => MigrationFixture.Resign(export, p =>
+            {
+                var entries = MigrationFixture.Session(p)["memory"]!["entries"]!.AsArray();
+                entries[1]!["id"] = (string?)entries[0]!["id"];
+            }),
+            "path_trick_session_id" => MigrationFixture.Resign(export, p =>
+            {
+                MigrationFixture.Session(p)["session_id"] = "../../escape";
+                MigrationFixture.Session(p)["config"]!["session_id"] = "../../escape";
+            }),
+            "path_trick_conversation_id" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["conversations"]![1]!["conversation_id"] = "..\\side"),
+            "missing_required_field" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p).Remove("user_id")),
+            "not_an_export" => "[1,2,3]",
+            "unknown_field" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["surprise"] = 1),
+            "bad_mapping" => export,
+            "cyclic_branches" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["conversations"]![0]!["parent_id"] = "side"),
+            "foreign_share" => MigrationFixture.Resign(export, p => p["shares"]![0]!["session_id"] = "sess_other"),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        if (kind == "bad_mapping")
+        {
+            mapping = new Dictionary<string, string> { [MigrationFixture.Owner] = "../root" };
+        }
+
+        var folder = _dir.Sub("b");
+        await using var target = FeatureKit.Client(folder, _time);
+        var before = FeatureKit.Snapshot(folder);
+        var error = await Assert.ThrowsAsync<SessionImportException>(() => target.ImportSessionAsync(data, mapping));
+        Assert.StartsWith("Cannot import the session: ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal(before, FeatureKit.Snapshot(folder));
+        Assert.Empty(await target.ListSessionsAsync());
+    }
+
+    [Fact]
+    public async Task An_oversized_document_is_refused_before_it_is_parsed()
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var export = await (await MigrationFixture.RichSessionAsync(source, _time)).ExportFullAsync();
+        var folder = _dir.Sub("b");
+        await using var target = FeatureKit.Client(new FileSessionStorage(folder), _time, maxImport: 1024);
+        var error = await Assert.ThrowsAsync<SessionImportException>(() => target.ImportSessionAsync(export));
+        Assert.Contains("1024-byte limit", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<SessionImportException>(() => target.ImportSessionAsync(new MemoryStream(export.ToUtf8Bytes())));
+        await Assert.ThrowsAsync<SessionImportException>(() => target.ImportSessionAsync(export.ToString()));
+        Assert.Empty(FeatureKit.Snapshot(folder));
+    }
+
+    [Fact]
+    public async Task A_pretty_printed_export_still_passes_the_checksum()
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var export = await (await MigrationFixture.RichSessionAsync(source, _time)).ExportFullAsync();
+        var pretty = JsonNode.Parse(export.ToString())!.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        await using var target = FeatureKit.Client(_dir.Sub("b"), _time);
+        Assert.Equal(export.SessionId, (await target.ImportSessionAsync(pretty)).SessionId);
+    }
+}
