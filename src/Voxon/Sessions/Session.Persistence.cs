@@ -26,7 +26,7 @@ public sealed partial class Session
             ? []
             : _memory.All.Where(e => !e.Transient).OrderBy(e => e.CreatedAt).ToList();
         var total = conversations.Sum(c => c.DurationSeconds);
-        return new SessionDocument
+        var document = new SessionDocument
         {
             SessionId = SessionId,
             UserId = UserId,
@@ -50,6 +50,8 @@ public sealed partial class Session
             },
             Conversations = conversations,
         };
+        WriteInsights(document);
+        return document;
     }
 
     /// <summary>Rebuilds a session from storage; entries must already carry their embeddings.</summary>
@@ -64,6 +66,7 @@ public sealed partial class Session
             _version = document.Version,
         };
         session._memory.Restore(document.Memory.Entries);
+        session.RestoreInsights(document);
         foreach (var (key, value) in document.Preferences)
         {
             session._preferences[key] = value;
