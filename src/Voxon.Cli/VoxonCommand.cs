@@ -22,6 +22,7 @@ public static class VoxonCommand
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(ChatCommand.Create(io));
         root.Subcommands.Add(SessionsCommand.Create(io));
+        root.Subcommands.Add(AnalyticsCommand.Create(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

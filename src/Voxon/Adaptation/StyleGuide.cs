@@ -35,7 +35,7 @@ internal static class StyleGuide
             });
             Add(PreferenceLearner.TechnicalLevel, effective.TechnicalLevel switch
             {
-                >= 0.45 => "The user is technically fluent: use precise terminology and skip the basics",
+                >= 0.4 => "The user is technically fluent: use precise terminology and skip the basics",
                 <= 0.15 => "Explain simply and avoid jargon; define any technical term you need",
                 _ => null,
             });

@@ -74,29 +74,12 @@ internal sealed class AnalyticsTracker
     /// <summary>A copy of the custom metrics by name.</summary>
     public IReadOnlyDictionary<string, CustomMetric> Metrics => new Dictionary<string, CustomMetric>(_metrics, StringComparer.Ordinal);
 
-    /// <summary>The most discussed topics: phrases ranked by mentions, longer phrases favoured, parts of a chosen phrase left out.</summary>
+    /// <summary>The most discussed topics: phrases mentioned at least twice (any phrase while none is), ranked by
+    /// mentions times length (two words at most, so rare long phrases do not win), a phrase inside a chosen one left out.</summary>
     public IReadOnlyList<(string Topic, int Mentions)> TopTopics(int count = TopicCount)
     {
-        var chosen = new List<(string Topic, int Mentions)>(count);
-        var ranked = _phrases
-            .Select(p => (Phrase: p.Key, Mentions: p.Value, Words: WordCount(p.Key)))
-            .OrderByDescending(p => p.Mentions * (1 + (0.5 * (p.Words - 1))))
-            .ThenByDescending(p => p.Words)
-            .ThenBy(p => p.Phrase, StringComparer.Ordinal);
-        foreach (var (phrase, mentions, _) in ranked)
-        {
-            if (chosen.Count == count)
-            {
-                break;
-            }
-
-            if (!chosen.Any(c => IsPartOf(phrase, c.Topic)))
-            {
-                chosen.Add((phrase, mentions));
-            }
-        }
-
-        return chosen;
+        var chosen = Pick(_phrases.Where(p => p.Value >= 2), count);
+        return chosen.Count > 0 ? chosen : Pick(_phrases, count);
     }
 
     /// <summary>1..5 and its source: explicit <c>user_satisfaction</c> metrics win over the sentiment estimate.</summary>
@@ -170,6 +153,30 @@ internal sealed class AnalyticsTracker
         }
 
         _milestones.UnionWith(document.Milestones);
+    }
+
+    private static List<(string Topic, int Mentions)> Pick(IEnumerable<KeyValuePair<string, int>> candidates, int count)
+    {
+        var chosen = new List<(string Topic, int Mentions)>(count);
+        var ranked = candidates
+            .Select(p => (Phrase: p.Key, Mentions: p.Value, Words: WordCount(p.Key)))
+            .OrderByDescending(p => p.Mentions * Math.Min(p.Words, 2))
+            .ThenBy(p => p.Words switch { 2 => 0, 3 => 1, _ => 2 })
+            .ThenBy(p => p.Phrase, StringComparer.Ordinal);
+        foreach (var (phrase, mentions, _) in ranked)
+        {
+            if (chosen.Count == count)
+            {
+                break;
+            }
+
+            if (!chosen.Any(c => IsPartOf(phrase, c.Topic)))
+            {
+                chosen.Add((phrase, mentions));
+            }
+        }
+
+        return chosen;
     }
 
     private static int WordCount(string phrase) => phrase.Count(c => c == ' ') + 1;

@@ -19,6 +19,7 @@ internal static class Lexicon
         "mean means something anything everything nothing thing things stuff way ways yes yeah yep okay ok hey hello hi bye " +
         "today tomorrow yesterday now later soon maybe perhaps actually basically kind sort bit little let lets go going gonna wanna " +
         "one two three first second new old good great bad well right sure also tell give show look see use used using find try " +
+        "lately recently currently often usually always sometimes already quite rather pretty probably definitely exactly especially simply " +
         "question questions answer answers idea ideas time times day days work works example examples part parts");
 
     /// <summary>Words that negate the sentiment of the next few words.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Voxon.Analytics;
 
 /// <summary>What one user message says about topics, mood and style, computed in a single pass over its words.
@@ -34,7 +36,7 @@ internal sealed record TextFeatures(int WordCount, double Formality, double Tech
             {
                 for (var start = 0; start + n <= run.Count && phrases.Count < MaxPhrasesPerMessage; start++)
                 {
-                    phrases.Add(n == 1 ? run[start] : string.Join(' ', run, start, n));
+                    phrases.Add(n == 1 ? run[start] : string.Join(' ', CollectionsMarshal.AsSpan(run).Slice(start, n)));
                 }
             }
 
@@ -70,6 +72,11 @@ internal sealed record TextFeatures(int WordCount, double Formality, double Tech
 
             words++;
             var word = raw.ToString().ToLowerInvariant().Replace('’', '\'');
+            if (word.EndsWith("'s", StringComparison.Ordinal) && !Contractions.Contains(word))
+            {
+                word = word[..^2]; // possessive: "the algorithm's cost" is about the algorithm
+            }
+
             var isAcronym = raw.Length is >= 2 and <= 5 && IsAllUpper(raw);
 
             if (Lexicon.Formal.Contains(word))
@@ -153,6 +160,9 @@ internal sealed record TextFeatures(int WordCount, double Formality, double Tech
         double? sentiment = positive + negative == 0 ? null : (double)(positive - negative) / (positive + negative);
         return new TextFeatures(words, formality, technicalLevel, sentiment, phrases);
     }
+
+    /// <summary>Words ending in 's that are contractions ("it is"), not possessives.</summary>
+    private static readonly HashSet<string> Contractions = new(StringComparer.Ordinal) { "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "let's", "where's", "how's" };
 
     private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c is '\'' or '’';
 

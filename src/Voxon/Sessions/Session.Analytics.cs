@@ -124,6 +124,16 @@ public sealed partial class Session
         }
     }
 
+    /// <summary>Analytics of a conversation of this session, open or not (<see cref="Conversation.GetAnalytics"/> for an open one).</summary>
+    /// <exception cref="SessionStateException">No conversation has that id.</exception>
+    public ConversationAnalytics GetConversationAnalytics(string conversationId)
+    {
+        lock (_gate)
+        {
+            return GetConversationAnalytics(FindConversation(conversationId));
+        }
+    }
+
     /// <summary>Analytics of one conversation of this session.</summary>
     internal ConversationAnalytics GetConversationAnalytics(ConversationState state)
     {
