@@ -24,6 +24,7 @@ public static class VoxonCommand
         root.Subcommands.Add(SessionsCommand.Create(io));
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(ShareCommand.Create(io));
+        root.Subcommands.Add(AnalyticsCommand.Create(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

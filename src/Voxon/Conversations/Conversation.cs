@@ -53,6 +53,15 @@ public sealed class Conversation : IAsyncDisposable
     public Task<string> SendMessageAsync(string text, TimeSpan audioDuration, CancellationToken cancellationToken = default) =>
         _session.RunTurnAsync(this, text, audioDuration, cancellationToken);
 
+    /// <summary>This conversation's analytics: duration, turns, interruptions, context injections, response time.</summary>
+    public Analytics.ConversationAnalytics GetAnalytics() => _session.GetConversationAnalytics(State);
+
+    /// <summary>Reports that the user interrupted the assistant's last reply (barge-in): it is marked
+    /// <see cref="ConversationTurn.Interrupted"/>, counted, and adaptation leans towards shorter replies.</summary>
+    /// <returns>False when there is no reply to interrupt or it was already marked.</returns>
+    /// <exception cref="SessionStateException">The session is closed.</exception>
+    public bool ReportInterruption() => _session.ReportInterruption(State);
+
     /// <summary>Ends the conversation. Its transient memories (ephemeral mode, or below the hybrid threshold) end with it.</summary>
     public Task EndAsync(CancellationToken cancellationToken = default)
     {

@@ -21,6 +21,9 @@ public static class SessionEventNames
     /// <summary>A conversation was resumed; data: <see cref="Conversations.ConversationInfo"/>.</summary>
     public const string ConversationResumed = "conversation.resumed";
 
+    /// <summary>The user interrupted an assistant reply; data: the interrupted assistant <see cref="Conversations.ConversationTurn"/>.</summary>
+    public const string ConversationInterrupted = "conversation.interrupted";
+
     /// <summary>A conversation ended; data: <see cref="Conversations.ConversationInfo"/>.</summary>
     public const string ConversationEnded = "conversation.ended";
 
@@ -48,10 +51,10 @@ public static class SessionEventNames
     /// <summary>Memory is over max_memory_size and only importance-1.0 entries are left to evict; data: the token count.</summary>
     public const string MemoryOverBudget = "memory.over_budget";
 
-    /// <summary>A learned preference changed meaningfully.</summary>
+    /// <summary>A learned preference first became known or changed meaningfully; data: <see cref="Adaptation.PreferenceChange"/>.</summary>
     public const string PreferenceLearned = "preference.learned";
 
-    /// <summary>An analytics milestone was reached.</summary>
+    /// <summary>An analytics milestone was reached (once per session); data: <see cref="Analytics.AnalyticsMilestone"/>.</summary>
     public const string AnalyticsMilestone = "analytics.milestone";
 
     /// <summary>An operation failed; data: the exception message.</summary>

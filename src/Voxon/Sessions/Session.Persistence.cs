@@ -26,7 +26,7 @@ public sealed partial class Session
             ? []
             : _memory.All.Where(e => !e.Transient).OrderBy(e => e.CreatedAt).ToList();
         var total = conversations.Sum(c => c.DurationSeconds);
-        return new SessionDocument
+        var document = new SessionDocument
         {
             SessionId = SessionId,
             UserId = UserId,
@@ -51,6 +51,8 @@ public sealed partial class Session
             Conversations = conversations,
             Template = TemplateBinding(),
         };
+        WriteInsights(document);
+        return document;
     }
 
     /// <summary>Rebuilds a session from storage; entries must already carry their embeddings.</summary>
@@ -66,6 +68,7 @@ public sealed partial class Session
         };
         session._memory.Restore(document.Memory.Entries);
         session.RestoreTemplate(document.Template);
+        session.RestoreInsights(document);
         foreach (var (key, value) in document.Preferences)
         {
             session._preferences[key] = value;

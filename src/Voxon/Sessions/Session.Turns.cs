@@ -104,6 +104,7 @@ public sealed partial class Session
             Raise(SessionEventNames.MessageReceived, userTurn);
             Raise(SessionEventNames.MessageSent, assistantTurn);
             RaiseMemoryChanges(changes);
+            RaisePendingInsights();
             VoxonTelemetry.Turns.Add(1);
             VoxonTelemetry.ResponseTime.Record(reply.ResponseTimeMs);
             VoxonTelemetry.TurnOverhead.Record(Math.Max(0, _runtime.Time.GetElapsedTime(started).TotalMilliseconds - reply.ResponseTimeMs));
@@ -125,15 +126,15 @@ public sealed partial class Session
     /// <summary>Hook for analytics and adaptation after a turn is recorded. Caller holds the lock.</summary>
     partial void OnTurnRecorded(ConversationState state, ConversationTurn user, ConversationTurn assistant);
 
-    /// <summary>Style guidance for the engine from preferences; null when there is none. Caller holds the lock.</summary>
+    /// <summary>Style guidance for the engine from overrides and learned preferences; null when there is none. Caller holds the lock.</summary>
     private string? StyleGuidance()
     {
-        if (!Config.EnableAdaptation || _preferences.Count == 0)
+        if (!Config.EnableAdaptation)
         {
             return null;
         }
 
-        return string.Join("; ", _preferences.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}: {p.Value}"));
+        return Adaptation.StyleGuide.Render(Adaptation.PreferenceLearner.Effective(_learner.Learned(), _preferences), _preferences, _learner.Ready);
     }
 
     private void ThrowIfNotOpen(ConversationState state)

@@ -37,6 +37,7 @@ public sealed partial class Session : IAsyncDisposable
         UpdatedAt = createdAt;
         _memory = new MemoryStore(config.MaxMemorySize);
         Events = new SessionEvents(_logger);
+        Events.Observed += OnEventObserved;
     }
 
     /// <summary>The session id.</summary>

@@ -49,6 +49,9 @@ public sealed class SessionDocument
     [JsonPropertyOrder(-2)]
     public Dictionary<string, string> Preferences { get; set; } = [];
 
+    /// <summary>What adaptation learned (running sums); null in documents written before it existed.</summary>
+    public LearnedPreferencesDocument? LearnedPreferences { get; set; }
+
     /// <summary>Memories that persist (see <see cref="MemoryMode"/>).</summary>
     public MemoryDocument Memory { get; set; } = new();
 

@@ -1,0 +1,200 @@
+using System.Globalization;
+using Voxon.Analytics;
+using Voxon.Storage;
+
+namespace Voxon.Adaptation;
+
+/// <summary>
+/// Learns how the user talks from each message, incrementally: every preference is a running mean kept as a
+/// sum and a count (<see cref="LearnedPreferencesDocument"/>), so a turn costs O(message) and nothing re-reads history.
+/// </summary>
+/// <remarks>Not thread-safe: the owning session guards it with its lock.</remarks>
+internal sealed class PreferenceLearner
+{
+    /// <summary>User messages needed before learned values are announced and shape the style guidance.</summary>
+    public const int MinEvidence = 3;
+
+    /// <summary>Most topics a profile carries.</summary>
+    public const int MaxProfileTopics = 10;
+
+    public const string SpeakingPace = "speaking_pace";
+    public const string AvgMessageLength = "avg_message_length";
+    public const string Formality = "formality_score";
+    public const string TechnicalLevel = "technical_level";
+    public const string Verbosity = "verbosity";
+
+    /// <summary>A message of this many words is a full verbosity sample (1.0).</summary>
+    private const double WordsForFullVerbosity = 40;
+
+    private LearnedPreferencesDocument _state = new();
+
+    /// <summary>Whether there is enough evidence to use the learned values.</summary>
+    public bool Ready => _state.EvidenceCount >= MinEvidence;
+
+    /// <summary>Topics of interest carried in from a profile.</summary>
+    public IReadOnlyList<string> ProfileTopics => _state.ProfileTopics;
+
+    /// <summary>Learns from one user message; returns the preferences that changed meaningfully.</summary>
+    public List<PreferenceChange> Observe(TextFeatures features, double? audioSeconds)
+    {
+        _state.EvidenceCount++;
+        _state.WordsSum += features.WordCount;
+        _state.FormalitySum += features.Formality;
+        _state.TechnicalSum += features.TechnicalLevel;
+        _state.VerbositySum += Math.Min(1, features.WordCount / WordsForFullVerbosity);
+        _state.VerbositySamples++;
+        if (audioSeconds is > 0 && features.WordCount > 0)
+        {
+            _state.PaceSum += features.WordCount / audioSeconds.Value * 60;
+            _state.PaceSamples++;
+        }
+
+        return Changes();
+    }
+
+    /// <summary>An interrupted reply was too long: a zero verbosity sample.</summary>
+    public List<PreferenceChange> ObserveInterruption()
+    {
+        _state.VerbositySamples++;
+        return Changes();
+    }
+
+    /// <summary>The learned values, without overrides.</summary>
+    public LearnedPreferences Learned()
+    {
+        var s = _state;
+        var n = Math.Max(1, s.EvidenceCount);
+        return new LearnedPreferences
+        {
+            SpeakingPace = s.PaceSamples == 0 ? null : Math.Round(s.PaceSum / s.PaceSamples, 1),
+            SpeakingPaceSamples = s.PaceSamples,
+            AvgMessageLength = Math.Round(s.WordsSum / n, 2),
+            FormalityScore = s.EvidenceCount == 0 ? 0.5 : Math.Round(s.FormalitySum / n, 3),
+            TechnicalLevel = Math.Round(s.TechnicalSum / n, 3),
+            Verbosity = s.VerbositySamples == 0 ? 0.5 : Math.Round(s.VerbositySum / s.VerbositySamples, 3),
+            EvidenceCount = s.EvidenceCount,
+        };
+    }
+
+    /// <summary><paramref name="learned"/> with the overrides that name a preference applied (<c>formality</c> =
+    /// <c>always_formal</c> reads 1.0); all overrides are listed in <see cref="LearnedPreferences.Overrides"/>.</summary>
+    public static LearnedPreferences Effective(LearnedPreferences learned, IReadOnlyDictionary<string, string> overrides)
+    {
+        var effective = learned with { Overrides = new Dictionary<string, string>(overrides, StringComparer.Ordinal) };
+        foreach (var (name, value) in overrides)
+        {
+            if (Canonical(name) is not { } key || ParseOverride(key, value) is not { } number)
+            {
+                continue;
+            }
+
+            effective = key switch
+            {
+                SpeakingPace => effective with { SpeakingPace = number },
+                AvgMessageLength => effective with { AvgMessageLength = number },
+                Formality => effective with { FormalityScore = number },
+                TechnicalLevel => effective with { TechnicalLevel = number },
+                _ => effective with { Verbosity = number },
+            };
+        }
+
+        return effective;
+    }
+
+    /// <summary>The preference an override name stands for (<c>formality</c> is <c>formality_score</c>), or null.</summary>
+    public static string? Canonical(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "formality" or Formality => Formality,
+        "technical" or "technicality" or TechnicalLevel => TechnicalLevel,
+        "verbosity" or "response_length" => Verbosity,
+        "pace" or SpeakingPace => SpeakingPace,
+        AvgMessageLength => AvgMessageLength,
+        _ => null,
+    };
+
+    /// <summary>Starts from a profile: its values count as <see cref="SessionProfile.EvidenceCount"/> earlier messages.</summary>
+    public void Seed(SessionProfile profile)
+    {
+        var p = profile.Preferences;
+        var n = Math.Max(0, p.EvidenceCount);
+        var paceSamples = p.SpeakingPace is null ? 0 : Math.Max(1, p.SpeakingPaceSamples);
+        _state = new LearnedPreferencesDocument
+        {
+            EvidenceCount = n,
+            WordsSum = p.AvgMessageLength * n,
+            FormalitySum = p.FormalityScore * n,
+            TechnicalSum = p.TechnicalLevel * n,
+            VerbositySum = p.Verbosity * n,
+            VerbositySamples = n,
+            PaceSum = (p.SpeakingPace ?? 0) * paceSamples,
+            PaceSamples = paceSamples,
+            ProfileTopics = [.. profile.Topics.Take(MaxProfileTopics)],
+        };
+
+        // What the profile brings is already known: only later changes are announced.
+        Changes();
+    }
+
+    /// <summary>A copy of the state for storage.</summary>
+    public LearnedPreferencesDocument ToDocument() => _state.Clone();
+
+    /// <summary>Continues from stored state.</summary>
+    public void Restore(LearnedPreferencesDocument? document) => _state = document?.Clone() ?? new LearnedPreferencesDocument();
+
+    /// <summary>Preferences that moved past their threshold since last announced; records them as announced.</summary>
+    private List<PreferenceChange> Changes()
+    {
+        var changes = new List<PreferenceChange>();
+        if (!Ready)
+        {
+            return changes;
+        }
+
+        var learned = Learned();
+        void Check(string name, double? value, double threshold, bool relative = false)
+        {
+            if (value is not { } current)
+            {
+                return;
+            }
+
+            var known = _state.Announced.TryGetValue(name, out var previous);
+            var delta = Math.Abs(current - previous);
+            if (!known || delta >= (relative ? threshold * Math.Max(1, Math.Abs(previous)) : threshold))
+            {
+                _state.Announced[name] = current;
+                changes.Add(new PreferenceChange(name, known ? previous : null, current, learned.EvidenceCount));
+            }
+        }
+
+        Check(SpeakingPace, learned.SpeakingPace, 15);
+        Check(AvgMessageLength, learned.AvgMessageLength, 0.25, relative: true);
+        Check(Formality, learned.FormalityScore, 0.15);
+        Check(TechnicalLevel, learned.TechnicalLevel, 0.15);
+        Check(Verbosity, learned.Verbosity, 0.15);
+        return changes;
+    }
+
+    private static double? ParseOverride(string key, string value)
+    {
+        var text = value.Trim().ToLowerInvariant();
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
+        {
+            return key is SpeakingPace or AvgMessageLength ? Math.Max(0, number) : Math.Clamp(number, 0, 1);
+        }
+
+        double? level = text switch
+        {
+            "always_formal" or "formal" or "expert" or "technical" or "advanced" or "detailed" or "verbose" or "long" or "high" or "fast" => 1,
+            "neutral" or "intermediate" or "normal" or "balanced" or "medium" or "moderate" => 0.5,
+            "always_casual" or "casual" or "informal" or "beginner" or "simple" or "basic" or "non_technical" or "concise" or "brief" or "short" or "terse" or "low" or "slow" => 0,
+            _ => null,
+        };
+        return key switch
+        {
+            SpeakingPace => level is { } l ? 110 + (70 * l) : null,
+            AvgMessageLength => null,
+            _ => level,
+        };
+    }
+}

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Voxon.Adaptation;
+using Voxon.Analytics;
+using Voxon.Conversations;
+using Voxon.Diagnostics;
+using Voxon.Events;
+using Voxon.Storage;
+
+namespace Voxon.Sessions;
+
+public sealed partial class Session
+{
+    private readonly AnalyticsTracker _analytics = new();
+    private readonly PreferenceLearner _learner = new();
+
+    /// <summary>Milestone and preference events found under the lock, raised after it is released.</summary>
+    private readonly List<(string Type, object Data)> _pendingInsights = [];
+
+    /// <summary>The session's analytics: counts, durations, topics, satisfaction and active hours.</summary>
+    /// <remarks>Topics, satisfaction estimate and active hours come from user messages recorded while
+    /// <see cref="SessionConfig.EnableAnalytics"/> was on.</remarks>
+    public SessionAnalytics GetAnalytics()
+    {
+        lock (_gate)
+        {
+            var now = _runtime.Time.GetUtcNow();
+            var total = _conversationOrder.Sum(c => c.DurationSeconds(now));
+            var topics = _analytics.TopTopics();
+            var (satisfaction, source) = _analytics.Satisfaction();
+            return new SessionAnalytics
+            {
+                ConversationCount = _conversationOrder.Count,
+                MessageCount = MessageCount(),
+                TotalDurationSeconds = total,
+                AvgDurationSeconds = _conversationOrder.Count == 0 ? 0 : total / _conversationOrder.Count,
+                Topics = [.. topics.Select(t => t.Topic)],
+                TopicMentions = topics.ToDictionary(t => t.Topic, t => t.Mentions, StringComparer.Ordinal),
+                SatisfactionScore = satisfaction,
+                SatisfactionSource = source,
+                ActiveHours = _analytics.ActiveHours(),
+                HourlyActivity = _analytics.HourlyActivity,
+                TimeZone = Config.TimeZone,
+            };
+        }
+    }
+
+    /// <summary>Adds a value to a custom metric (the spec's <c>track_metric</c>); persisted with the session.
+    /// A metric named <c>user_satisfaction</c> (1..5) sets the satisfaction score.</summary>
+    /// <param name="name">Letters, digits, '_', '.', '-'; at most 64 characters.</param>
+    /// <param name="value">A finite number.</param>
+    /// <exception cref="ArgumentException">The name is malformed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
+    /// <exception cref="SessionStateException">The session is closed.</exception>
+    public void TrackMetric(string name, double value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (!CategoryPattern().IsMatch(name))
+        {
+            throw new ArgumentException($"Metric name '{name}' may contain only letters, digits, '_', '-' and '.' (at most 64).", nameof(name));
+        }
+
+        if (!double.IsFinite(value))
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), value, "A metric value must be a finite number.");
+        }
+
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            _analytics.Track(name, value);
+            UpdatedAt = _runtime.Time.GetUtcNow();
+        }
+
+        AnalyticsTelemetry.MetricsTracked.Add(1);
+    }
+
+    /// <summary>Custom metrics by name: count, sum, last, min, max and average of each.</summary>
+    public IReadOnlyDictionary<string, CustomMetric> GetCustomMetrics()
+    {
+        lock (_gate)
+        {
+            return _analytics.Metrics;
+        }
+    }
+
+    /// <summary>What the session learned about how the user talks, with overrides (<see cref="SetPreference"/>) applied.</summary>
+    public LearnedPreferences GetLearnedPreferences()
+    {
+        lock (_gate)
+        {
+            return PreferenceLearner.Effective(_learner.Learned(), _preferences);
+        }
+    }
+
+    /// <summary>A profile of the learned preferences, overrides and topics, to apply to another session or merge.</summary>
+    public SessionProfile ExportPreferenceProfile()
+    {
+        lock (_gate)
+        {
+            return new SessionProfile
+            {
+                UserId = UserId,
+                Preferences = _learner.Learned(),
+                Overrides = new Dictionary<string, string>(_preferences, StringComparer.Ordinal),
+                Topics = [.. _analytics.TopTopics(PreferenceLearner.MaxProfileTopics).Select(t => t.Topic)
+                    .Concat(_learner.ProfileTopics)
+                    .Distinct(StringComparer.Ordinal)
+                    .Take(PreferenceLearner.MaxProfileTopics)],
+            };
+        }
+    }
+
+    /// <summary>Starts learning from <paramref name="profile"/>; its overrides apply unless the session has its own.</summary>
+    internal void ApplyProfile(SessionProfile profile)
+    {
+        lock (_gate)
+        {
+            _learner.Seed(profile);
+            foreach (var (name, value) in profile.Overrides)
+            {
+                _preferences.TryAdd(name, value);
+            }
+        }
+    }
+
+    /// <summary>Analytics of a conversation of this session, open or not (<see cref="Conversation.GetAnalytics"/> for an open one).</summary>
+    /// <exception cref="SessionStateException">No conversation has that id.</exception>
+    public ConversationAnalytics GetConversationAnalytics(string conversationId)
+    {
+        lock (_gate)
+        {
+            return GetConversationAnalytics(FindConversation(conversationId));
+        }
+    }
+
+    /// <summary>Analytics of one conversation of this session.</summary>
+    internal ConversationAnalytics GetConversationAnalytics(ConversationState state)
+    {
+        lock (_gate)
+        {
+            var responses = state.Turns.Where(t => t.Role == TurnRole.Assistant && t.ResponseTimeMs is not null).Select(t => t.ResponseTimeMs!.Value).ToList();
+            return new ConversationAnalytics
+            {
+                ConversationId = state.Id,
+                DurationSeconds = state.DurationSeconds(_runtime.Time.GetUtcNow()),
+                TurnCount = state.Turns.Count,
+                InterruptionCount = state.Turns.Count(t => t.Interrupted),
+                InjectionCount = state.InjectionCount,
+                AvgResponseTimeMs = responses.Count == 0 ? 0 : responses.Average(),
+            };
+        }
+    }
+
+    /// <summary>Marks the conversation's last assistant reply as interrupted; false when there is none or it already is.</summary>
+    internal bool ReportInterruption(ConversationState state)
+    {
+        ConversationTurn interrupted;
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            var index = state.Turns.FindLastIndex(t => t.Role == TurnRole.Assistant);
+            if (index < 0 || state.Turns[index].Interrupted)
+            {
+                return false;
+            }
+
+            interrupted = state.Turns[index] with { Interrupted = true };
+            state.Turns[index] = interrupted;
+            UpdatedAt = _runtime.Time.GetUtcNow();
+            if (Config.EnableLearning)
+            {
+                QueuePreferenceChanges(_learner.ObserveInterruption());
+            }
+        }
+
+        AnalyticsTelemetry.Interruptions.Add(1);
+        Raise(SessionEventNames.ConversationInterrupted, interrupted);
+        RaisePendingInsights();
+        return true;
+    }
+
+    partial void OnTurnRecorded(ConversationState state, ConversationTurn user, ConversationTurn assistant)
+    {
+        var started = Stopwatch.GetTimestamp();
+        TextFeatures? features = null;
+        if (Config.EnableAnalytics)
+        {
+            features = TextFeatures.Analyze(user.Content);
+            _analytics.ObserveUserMessage(features, user.Timestamp, Config.TimeZoneInfo);
+            QueueMilestones(user.Timestamp);
+        }
+
+        if (Config.EnableLearning)
+        {
+            features ??= TextFeatures.Analyze(user.Content);
+            QueuePreferenceChanges(_learner.Observe(features, user.AudioSeconds));
+        }
+
+        if (Activity.Current is { } activity && activity.Source == VoxonTelemetry.Source)
+        {
+            activity.SetTag("voxon.turn.user_words", features?.WordCount);
+            activity.SetTag("voxon.turn.injected_memories", user.InjectedMemoryIds?.Count ?? 0);
+            activity.SetTag("voxon.turn.response_time_ms", assistant.ResponseTimeMs);
+            activity.SetTag("voxon.turn.audio_seconds", user.AudioSeconds);
+        }
+
+        AnalyticsTelemetry.TurnCost.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>Raises the milestone and preference events found under the lock. Call without holding the lock.</summary>
+    private void RaisePendingInsights()
+    {
+        List<(string Type, object Data)> pending;
+        lock (_gate)
+        {
+            if (_pendingInsights.Count == 0)
+            {
+                return;
+            }
+
+            pending = [.. _pendingInsights];
+            _pendingInsights.Clear();
+        }
+
+        foreach (var (type, data) in pending)
+        {
+            Raise(type, data);
+        }
+    }
+
+    /// <summary>Queues the milestones newly reached. Caller holds the lock.</summary>
+    private void QueueMilestones(DateTimeOffset now)
+    {
+        foreach (var milestone in _analytics.NewMilestones(_conversationOrder.Count, MessageCount(), now))
+        {
+            _logger.LogInformation("Session {SessionId} reached milestone {Milestone} ({Metric} = {Value}).", SessionId, milestone.Milestone, milestone.Metric, milestone.Value);
+            AnalyticsTelemetry.Milestones.Add(1);
+            _pendingInsights.Add((SessionEventNames.AnalyticsMilestone, milestone));
+        }
+    }
+
+    /// <summary>Queues preference.learned events. Caller holds the lock.</summary>
+    private void QueuePreferenceChanges(List<PreferenceChange> changes)
+    {
+        foreach (var change in changes)
+        {
+            _logger.LogDebug("Session {SessionId} learned {Preference} = {Value} from {Evidence} messages.", SessionId, change.Name, change.Current, change.EvidenceCount);
+            AnalyticsTelemetry.PreferencesLearned.Add(1);
+            _pendingInsights.Add((SessionEventNames.PreferenceLearned, change));
+        }
+    }
+
+    /// <summary>Messages in all transcripts. Caller holds the lock.</summary>
+    private int MessageCount() => _conversationOrder.Sum(c => c.Turns.Count);
+
+    /// <summary>Adds the running analytics and learned state to a document being saved. Caller holds the lock.</summary>
+    private void WriteInsights(SessionDocument document)
+    {
+        _analytics.WriteTo(document.Analytics);
+        document.LearnedPreferences = _learner.ToDocument();
+    }
+
+    /// <summary>Continues the running analytics and learning from a loaded document.</summary>
+    private void RestoreInsights(SessionDocument document)
+    {
+        _analytics.ReadFrom(document.Analytics);
+        _learner.Restore(document.LearnedPreferences);
+    }
+}
