@@ -73,8 +73,12 @@ internal static class DemoCommand
 
                 await output.WriteLineAsync("7. Memory");
                 await WriteMemoryAsync(output, session.GetMemory());
-                var conversations = session.Conversations;
-                await output.WriteLineAsync($"8. Counts: {conversations.Count} conversations, {conversations.Sum(c => c.TurnCount)} messages");
+                var analytics = session.GetAnalytics();
+                var learned = session.GetLearnedPreferences();
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"8. Analytics: {analytics.ConversationCount} conversations, {analytics.MessageCount} messages, topics [{string.Join(", ", analytics.Topics)}], satisfaction {analytics.SatisfactionScore:F1}/5"));
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"   Learned: formality {learned.FormalityScore:F2}, technical level {learned.TechnicalLevel:F2}, verbosity {learned.Verbosity:F2}, avg message {learned.AvgMessageLength:F1} words"));
                 await session.DisposeAsync();
                 await output.WriteLineAsync("9. Saved and closed.");
             }

@@ -74,12 +74,13 @@ internal sealed class AnalyticsTracker
     /// <summary>A copy of the custom metrics by name.</summary>
     public IReadOnlyDictionary<string, CustomMetric> Metrics => new Dictionary<string, CustomMetric>(_metrics, StringComparer.Ordinal);
 
-    /// <summary>The most discussed topics: phrases mentioned at least twice (any phrase while none is), ranked by
-    /// mentions times length (two words at most, so rare long phrases do not win), a phrase inside a chosen one left out.</summary>
+    /// <summary>The most discussed topics: phrases mentioned at least twice first, then single mentions to fill the list,
+    /// each group ranked by mentions times length (two words at most, so rare long phrases do not win), a phrase inside a
+    /// chosen one left out.</summary>
     public IReadOnlyList<(string Topic, int Mentions)> TopTopics(int count = TopicCount)
     {
-        var chosen = Pick(_phrases.Where(p => p.Value >= 2), count);
-        return chosen.Count > 0 ? chosen : Pick(_phrases, count);
+        var chosen = Pick(_phrases.Where(p => p.Value >= 2), count, []);
+        return chosen.Count == count ? chosen : Pick(_phrases.Where(p => p.Value < 2), count, chosen);
     }
 
     /// <summary>1..5 and its source: explicit <c>user_satisfaction</c> metrics win over the sentiment estimate.</summary>
@@ -155,9 +156,8 @@ internal sealed class AnalyticsTracker
         _milestones.UnionWith(document.Milestones);
     }
 
-    private static List<(string Topic, int Mentions)> Pick(IEnumerable<KeyValuePair<string, int>> candidates, int count)
+    private static List<(string Topic, int Mentions)> Pick(IEnumerable<KeyValuePair<string, int>> candidates, int count, List<(string Topic, int Mentions)> chosen)
     {
-        var chosen = new List<(string Topic, int Mentions)>(count);
         var ranked = candidates
             .Select(p => (Phrase: p.Key, Mentions: p.Value, Words: WordCount(p.Key)))
             .OrderByDescending(p => p.Mentions * Math.Min(p.Words, 2))

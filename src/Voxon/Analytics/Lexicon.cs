@@ -20,7 +20,8 @@ internal static class Lexicon
         "today tomorrow yesterday now later soon maybe perhaps actually basically kind sort bit little let lets go going gonna wanna " +
         "one two three first second new old good great bad well right sure also tell give show look see use used using find try " +
         "lately recently currently often usually always sometimes already quite rather pretty probably definitely exactly especially simply " +
-        "question questions answer answers idea ideas time times day days work works example examples part parts");
+        "question questions answer answers idea ideas time times day days work works example examples part parts " +
+        "name names call called interested interest interests remember");
 
     /// <summary>Words that negate the sentiment of the next few words.</summary>
     public static readonly FrozenSet<string> Negators = Set(
