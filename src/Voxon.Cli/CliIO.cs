@@ -15,7 +15,9 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
         }
         catch (Exception ex) when (ex is VoxonException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            await Error.WriteLineAsync($"error: {ex.Message}");
+            // An argument error's message ends with "(Parameter 'x')", which says nothing to a CLI user.
+            var message = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
+            await Error.WriteLineAsync($"error: {message}");
             return 1;
         }
     }
