@@ -60,6 +60,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
             Extractor = Options.ModelMemoryExtraction && !OfflineChatClient.IsOffline(chat)
                 ? new ChatMemoryExtractor(chat, loggers.CreateLogger<ChatMemoryExtractor>())
                 : null,
+            InsightAnalyzer = OfflineChatClient.IsOffline(chat) ? null : new Analytics.ChatInsightAnalyzer(chat, loggers.CreateLogger<Analytics.ChatInsightAnalyzer>()),
         };
     }
 

@@ -29,6 +29,9 @@ internal sealed class VoxonRuntime(
     /// <summary>The model-based extractor when a model is configured and allowed to extract; null means the offline rules.</summary>
     public ChatMemoryExtractor? Extractor { get; init; }
 
+    /// <summary>Model-based topic and satisfaction analysis when a model is configured; null offline.</summary>
+    public Analytics.ChatInsightAnalyzer? InsightAnalyzer { get; init; }
+
     /// <summary>Client-wide share events (share.created, share.revoked, share.accessed).</summary>
     public Events.SessionEvents ShareEvents { get; } = new(loggerFactory.CreateLogger("Voxon.Sharing"));
 

@@ -20,10 +20,11 @@ internal static class AnalyticsCommand
         {
             await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
             var session = await voxon.LoadSessionAsync(result.GetValue(id)!, cancellationToken);
-            await WriteAsync(io.Output, session);
+            var analytics = await session.GetAnalyticsAsync(cancellationToken);
+            await WriteAsync(io.Output, session, analytics);
             if (result.GetValue(chart))
             {
-                DrawCharts(io.Output, session.GetAnalytics());
+                DrawCharts(io.Output, analytics);
             }
 
             return 0;
@@ -31,9 +32,8 @@ internal static class AnalyticsCommand
         return command;
     }
 
-    private static async Task WriteAsync(TextWriter o, Session session)
+    private static async Task WriteAsync(TextWriter o, Session session, SessionAnalytics a)
     {
-        var a = session.GetAnalytics();
         await o.WriteLineAsync($"Session {session.SessionId}  user {session.UserId}");
         await o.WriteLineAsync(Invariant($"Conversations: {a.ConversationCount}  messages: {a.MessageCount}  total duration: {a.TotalDurationSeconds:F0}s  average: {a.AvgDurationSeconds:F0}s"));
         await o.WriteLineAsync($"Topics: {(a.Topics.Count == 0 ? "(none yet)" : string.Join(", ", a.Topics))}");

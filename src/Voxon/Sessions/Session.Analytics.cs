@@ -45,6 +45,45 @@ public sealed partial class Session
         }
     }
 
+    /// <summary>
+    /// Like <see cref="GetAnalytics"/>, but with a configured model (not the offline engine) the topics and the
+    /// satisfaction estimate come from the model's reading of the user's recent messages; explicit
+    /// <c>user_satisfaction</c> metrics still win, and an unusable model answer keeps the offline estimate.
+    /// </summary>
+    public async Task<SessionAnalytics> GetAnalyticsAsync(CancellationToken cancellationToken = default)
+    {
+        var analytics = GetAnalytics();
+        if (_runtime.InsightAnalyzer is not { } analyzer)
+        {
+            return analytics;
+        }
+
+        List<string> messages;
+        lock (_gate)
+        {
+            messages = [.. _conversationOrder
+                .SelectMany(c => c.Turns)
+                .Where(t => t.Role == TurnRole.User)
+                .OrderBy(t => t.Timestamp)
+                .TakeLast(ChatInsightAnalyzer.MaxMessages)
+                .Select(t => t.Content)];
+        }
+
+        if (await analyzer.AnalyzeAsync(messages, cancellationToken) is not { } insight)
+        {
+            return analytics;
+        }
+
+        var explicitScore = analytics.SatisfactionSource == "explicit";
+        return analytics with
+        {
+            Topics = insight.Topics,
+            TopicMentions = insight.Topics.ToDictionary(t => t, t => analytics.TopicMentions.GetValueOrDefault(t), StringComparer.Ordinal),
+            SatisfactionScore = explicitScore ? analytics.SatisfactionScore : insight.Satisfaction,
+            SatisfactionSource = explicitScore ? "explicit" : "model",
+        };
+    }
+
     /// <summary>Adds a value to a custom metric (the spec's <c>track_metric</c>); persisted with the session.
     /// A metric named <c>user_satisfaction</c> (1..5) sets the satisfaction score.</summary>
     /// <param name="name">Letters, digits, '_', '.', '-'; at most 64 characters.</param>
