@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.AI;
@@ -86,35 +85,6 @@ internal sealed class HashEmbeddings : IEmbeddingGenerator<string, Embedding<flo
     }
 
     private static int StableHash(string s) => s.Aggregate(17, (h, c) => unchecked((h * 31) + c));
-}
-
-/// <summary>Records every message list sent to the model and answers "ok".</summary>
-internal sealed class RecordingChatClient : IChatClient
-{
-    public ConcurrentQueue<IReadOnlyList<ChatMessage>> Calls { get; } = new();
-
-    public string AllText => string.Join("\n", Calls.SelectMany(c => c).Select(m => m.Text));
-
-    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        Calls.Enqueue([.. messages]);
-        return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")));
-    }
-
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var response = await GetResponseAsync(messages, options, cancellationToken);
-        foreach (var update in response.ToChatResponseUpdates())
-        {
-            yield return update;
-        }
-    }
-
-    public object? GetService(Type serviceType, object? serviceKey = null) => null;
-
-    public void Dispose()
-    {
-    }
 }
 
 /// <summary>A second backend for round trips: documents kept as serialized bytes in memory.</summary>
