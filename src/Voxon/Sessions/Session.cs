@@ -191,6 +191,11 @@ public sealed partial class Session : IAsyncDisposable
     /// <exception cref="VoxonStorageException">The backend failed.</exception>
     public async Task SaveAsync(CancellationToken cancellationToken = default)
     {
+        lock (_gate)
+        {
+            ThrowIfClosed();
+        }
+
         await _saveGate.WaitAsync(cancellationToken);
         try
         {
@@ -257,7 +262,8 @@ public sealed partial class Session : IAsyncDisposable
             await CloseAsync();
         }
 
-        _saveGate.Dispose();
+        // _saveGate is not disposed: it never allocates a wait handle, and a late SaveAsync must fail with
+        // SessionStateException rather than ObjectDisposedException.
     }
 
     internal ConversationState FindConversation(string conversationId) =>
