@@ -18,6 +18,11 @@ internal sealed class MemoryStore
 
     // Profile facts are read on every turn; keeping them apart avoids scanning all entries per turn.
     private readonly HashSet<string> _profile = new(StringComparer.Ordinal);
+
+    // Live entries by scope and content (case-insensitive) and by scope and slot: dedupe and supersession
+    // are lookups, not scans, on the per-turn path.
+    private readonly Dictionary<string, string> _byContent = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _bySlot = new(StringComparer.Ordinal);
     private int _liveTokens;
     private int _expiring;
 
@@ -47,10 +52,7 @@ internal sealed class MemoryStore
     /// <summary>Adds an entry with its embedding already computed.</summary>
     public MemoryChange Add(MemoryEntry entry, DateTimeOffset now)
     {
-        var duplicate = _entries.Values.FirstOrDefault(e =>
-            e.IsLive(now)
-            && e.Scope == entry.Scope
-            && string.Equals(e.Content, entry.Content, StringComparison.OrdinalIgnoreCase));
+        var duplicate = LiveBy(_byContent, ContentKey(entry), now);
         if (duplicate is not null)
         {
             // Restating a fact refreshes it rather than storing it twice.
@@ -68,7 +70,7 @@ internal sealed class MemoryStore
         MemoryEntry? superseded = null;
         if (entry.Slot is not null)
         {
-            var previous = _entries.Values.FirstOrDefault(e => e.IsLive(now) && e.Slot == entry.Slot && e.Scope == entry.Scope);
+            var previous = LiveBy(_bySlot, SlotKey(entry)!, now);
             if (previous is not null)
             {
                 superseded = previous with { SupersededBy = entry.Id, UpdatedAt = now, Transient = previous.Transient || entry.Transient };
@@ -80,6 +82,13 @@ internal sealed class MemoryStore
         var (evicted, overBudget) = EnforceBudget(now, protect: entry.Id);
         return new MemoryChange(entry, false, superseded, evicted, overBudget);
     }
+
+    private static string ContentKey(MemoryEntry entry) => entry.Scope + "\u0001" + entry.Content;
+
+    private static string? SlotKey(MemoryEntry entry) => entry.Slot is null ? null : entry.Scope + "\u0001" + entry.Slot;
+
+    private MemoryEntry? LiveBy(Dictionary<string, string> index, string key, DateTimeOffset now) =>
+        index.TryGetValue(key, out var id) && _entries.TryGetValue(id, out var found) && found.IsLive(now) ? found : null;
 
     /// <summary>Puts entries back as stored (load), without dedupe or eviction.</summary>
     public void Restore(IEnumerable<MemoryEntry> entries)
@@ -173,6 +182,12 @@ internal sealed class MemoryStore
                 _profile.Add(entry.Id);
             }
 
+            _byContent[ContentKey(entry)] = entry.Id;
+            if (SlotKey(entry) is { } slot)
+            {
+                _bySlot[slot] = entry.Id;
+            }
+
             if (entry.ExpiresAt is not null)
             {
                 _expiring++;
@@ -189,10 +204,23 @@ internal sealed class MemoryStore
             _index.Remove(entry.Id);
             _liveTokens -= entry.TokenCount;
             _profile.Remove(entry.Id);
+            RemoveKey(_byContent, ContentKey(entry), entry.Id);
+            if (SlotKey(entry) is { } slot)
+            {
+                RemoveKey(_bySlot, slot, entry.Id);
+            }
             if (entry.ExpiresAt is not null)
             {
                 _expiring--;
             }
+        }
+    }
+
+    private static void RemoveKey(Dictionary<string, string> index, string key, string id)
+    {
+        if (index.TryGetValue(key, out var current) && current == id)
+        {
+            index.Remove(key);
         }
     }
 }
