@@ -1,0 +1,67 @@
+using Microsoft.Extensions.AI;
+using Voxon.Engine;
+
+namespace Voxon.Tests.TestSupport;
+
+/// <summary>An <see cref="IChatClient"/> that records every request and answers with the offline engine
+/// (or a fixed reply, or throws), so tests can assert on exactly what the session sent.</summary>
+public sealed class RecordingChatClient : IChatClient
+{
+    private readonly OfflineChatClient _offline = new();
+    private readonly List<ChatRequest> _requests = [];
+
+    /// <summary>When set, every call returns this text instead of the offline engine's answer.</summary>
+    public string? FixedReply { get; set; }
+
+    /// <summary>When set, every call throws this exception.</summary>
+    public Exception? Failure { get; set; }
+
+    public IReadOnlyList<ChatRequest> Requests
+    {
+        get
+        {
+            lock (_requests)
+            {
+                return [.. _requests];
+            }
+        }
+    }
+
+    public ChatRequest Last => Requests[^1];
+
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var copy = messages.ToList();
+        lock (_requests)
+        {
+            _requests.Add(new ChatRequest(copy, options));
+        }
+
+        if (Failure is not null)
+        {
+            throw Failure;
+        }
+
+        return FixedReply is null
+            ? await _offline.GetResponseAsync(copy, options, cancellationToken)
+            : new ChatResponse(new ChatMessage(ChatRole.Assistant, FixedReply));
+    }
+
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("Voxon's text turns do not stream.");
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>One call the session made to the model.</summary>
+public sealed record ChatRequest(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options)
+{
+    public IEnumerable<ChatMessage> System => Messages.Where(m => m.Role == ChatRole.System);
+
+    public IReadOnlyList<(ChatRole Role, string Text)> Dialogue =>
+        [.. Messages.Where(m => m.Role != ChatRole.System).Select(m => (m.Role, m.Text))];
+}
