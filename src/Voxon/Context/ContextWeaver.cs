@@ -11,7 +11,7 @@ namespace Voxon.Context;
 /// </summary>
 internal sealed class ContextWeaver(ContextWeaverOptions options)
 {
-    /// <summary>Most single-valued facts (name, age, home, work...) injected on every turn.</summary>
+    /// <summary>Most profile facts (name, age, home, work, interests...) injected on every turn.</summary>
     internal const int MaxProfileFacts = 8;
 
     internal const string MemoryHeader = "What you know about the user from earlier conversations (use it when relevant; do not recite it unprompted):";
@@ -71,12 +71,16 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
         return text.Length == 0 ? WovenContext.Empty : new WovenContext(text.ToString().TrimEnd(), injected, used);
     }
 
+    /// <summary>Facts that describe the user whatever the message: questions such as "what's my name and interest?"
+    /// share no words with the memory that answers them, so search alone would miss interests.</summary>
+    private static bool IsProfileFact(MemoryEntry entry) => entry.Category is "identity" or "interest" || entry.Slot is not null;
+
     private List<(MemoryEntry Entry, string Reason, double Score, string? Branch)> Candidates(WeaveRequest request)
     {
         var chosen = new List<(MemoryEntry, string, double, string?)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in request.Store.Live(request.Now)
-                     .Where(e => (e.Category == "identity" || e.Slot is not null) && request.Relation(e) == ScopeRelation.Own)
+                     .Where(e => IsProfileFact(e) && request.Relation(e) == ScopeRelation.Own)
                      .OrderByDescending(e => e.Importance)
                      .Take(MaxProfileFacts))
         {
