@@ -11,7 +11,7 @@ namespace Voxon.Context;
 /// </summary>
 internal sealed class ContextWeaver(ContextWeaverOptions options)
 {
-    /// <summary>Most single-valued facts (name, age, home, work...) injected on every turn.</summary>
+    /// <summary>Most profile facts (name, age, home, work, interests...) injected on every turn.</summary>
     internal const int MaxProfileFacts = 8;
 
     internal const string MemoryHeader = "What you know about the user from earlier conversations (use it when relevant; do not recite it unprompted):";

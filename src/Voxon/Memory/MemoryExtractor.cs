@@ -101,7 +101,8 @@ public static partial class MemoryExtractor
     [GeneratedRegex(@"\b(?:my name(?:'s| is)|call me|i am called|i'm called|you can call me)\s+(?<v>\p{L}[\p{L}'-]*(?:\s+\p{Lu}[\p{L}'-]*){0,2})", RegexOptions.IgnoreCase)]
     private static partial Regex NameRule();
 
-    [GeneratedRegex(@"^(?:hi|hello|hey)?[,!]?\s*(?:i'm|i am|this is)\s+(?<v>\p{Lu}[\p{L}'-]*(?:\s+\p{Lu}[\p{L}'-]*)?)\s*[.!]?$")]
+    // Only the lead-in ignores case: the name itself must be capitalised ("I'm tired" is not a name).
+    [GeneratedRegex(@"^(?i:hi|hello|hey)?[,!]?\s*(?i:i'm|i am|this is)\s+(?<v>\p{Lu}[\p{L}'-]*(?:\s+\p{Lu}[\p{L}'-]*)?)\s*[.!]?$")]
     private static partial Regex IntroductionRule();
 
     [GeneratedRegex(@"\b(?:i'm|i am)\s+(?<v>\d{1,3})\s+years?\s+old\b", RegexOptions.IgnoreCase)]

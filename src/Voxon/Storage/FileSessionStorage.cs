@@ -253,9 +253,10 @@ public sealed class FileSessionStorage : SessionStorage
             return SummaryReader.Read(buffer.AsSpan(0, read), sessionId)
                 ?? Summarize(SessionDocumentSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken), BackendName, sessionId));
         }
-        catch (Exception ex) when (ex is IOException or JsonException or SessionCorruptException)
+        catch (Exception ex) when (ex is IOException or JsonException or SessionCorruptException or InvalidOperationException or FormatException)
         {
-            // A corrupt or vanished file is skipped in a listing; loading it reports the problem.
+            // A corrupt or vanished file is skipped in a listing; loading it reports the problem. The head reader
+            // throws InvalidOperationException or FormatException for a value of the wrong type (a number as session_id).
             return null;
         }
     }

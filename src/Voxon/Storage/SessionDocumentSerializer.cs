@@ -98,6 +98,26 @@ public static class SessionDocumentSerializer
             }
         }
 
+        var parents = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var conversation in document.Conversations.Where(c => c.ParentId is not null))
+        {
+            parents.TryAdd(conversation.ConversationId, conversation.ParentId!);
+        }
+
+        foreach (var conversation in document.Conversations)
+        {
+            // A cycle would make every walk up the branch tree (history, scoping) loop forever.
+            var steps = 0;
+            for (var id = conversation.ConversationId; parents.TryGetValue(id, out var parent); id = parent)
+            {
+                if (++steps > parents.Count)
+                {
+                    problems.Add($"conversation '{conversation.ConversationId}' is its own ancestor");
+                    break;
+                }
+            }
+        }
+
         return problems;
     }
 }

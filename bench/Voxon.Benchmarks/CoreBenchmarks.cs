@@ -1,0 +1,148 @@
+using System.Globalization;
+using Voxon.Conversations;
+using Voxon.Memory;
+using Voxon.Sessions;
+using Voxon.Storage;
+
+namespace Voxon.Benchmarks;
+
+/// <summary>
+/// Harness "core" (issue 2): the session layer's time per turn with the offline engine (embed the message,
+/// weave context, call the engine, record the turn, extract memory) with few and with 1,000 memories; and
+/// SaveAsync / LoadSessionAsync of a session with 100 conversations of 10 turns and 1,000 memories, file storage.
+/// </summary>
+public static class CoreBenchmarks
+{
+    private const int Dimensions = 384;
+
+    private static readonly string[] Turns = ["What's my name and interest?", "I love hiking", "Tell me something new", "What do I like?"];
+
+    public static void RegisterHarnesses() => Harness.Register("core", RunAsync);
+
+    private static async Task RunAsync()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "voxon-bench-core-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var storage = new FileSessionStorage(folder);
+            await using var voxon = new VoxonClient(new VoxonOptions { Storage = storage, UseEnvironment = false });
+            // Unprinted pass so JIT tiering and the embedding model's first calls do not land in the first measurement.
+            await MeasureTurnsAsync(voxon, extraMemories: 1_000, label: null);
+            await MeasureTurnsAsync(voxon, extraMemories: 0, "turn (offline engine), 2 memories");
+            await MeasureTurnsAsync(voxon, extraMemories: 1_000, "turn (offline engine), 1,000 memories");
+            await MeasureSaveLoadAsync(voxon, storage);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    private static async Task MeasureTurnsAsync(VoxonClient voxon, int extraMemories, string? label)
+    {
+        var session = await voxon.CreateSessionAsync("bench", new SessionConfig { MemoryMode = MemoryMode.Persistent, MaxMemorySize = 1_000_000 });
+        for (var i = 0; i < extraMemories; i++)
+        {
+            await session.AddMemoryAsync(Note(i), "note", 0.5);
+        }
+
+        var conversation = await session.StartConversationAsync();
+        foreach (var line in (string[])["My name is Alice", "I'm interested in quantum physics"])
+        {
+            await conversation.SendMessageAsync(line);
+        }
+
+        Task Turn(int i) => conversation.SendMessageAsync(Turns[((i % Turns.Length) + Turns.Length) % Turns.Length]);
+        if (label is null)
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                await Turn(i);
+            }
+        }
+        else
+        {
+            await Harness.MeasureAsync(label, 200, Turn, warmup: 10);
+        }
+
+        await session.CloseAsync();
+    }
+
+    private static async Task MeasureSaveLoadAsync(VoxonClient voxon, FileSessionStorage storage)
+    {
+        var document = LargeDocument();
+        await storage.SaveAsync(document);
+        var session = await voxon.LoadSessionAsync(document.SessionId);
+        await Harness.MeasureAsync("SaveAsync, 100 conversations x 10 turns, 1,000 memories", 30, _ => session.SaveAsync());
+        await Harness.MeasureAsync("LoadSessionAsync, same session", 30, _ => voxon.LoadSessionAsync(document.SessionId));
+        var bytes = new FileInfo(Path.Combine(storage.Folder, document.SessionId + ".json")).Length;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"saved file size: {bytes:N0} bytes ({bytes / 1024.0 / 1024.0:F2} MiB)"));
+    }
+
+    /// <summary>Built directly (random unit embeddings) so the setup does not dominate the run.</summary>
+    private static SessionDocument LargeDocument()
+    {
+        var random = new Random(42);
+        var start = new DateTimeOffset(2024, 1, 15, 10, 0, 0, TimeSpan.Zero);
+        var memories = Enumerable.Range(0, 1_000).Select(i => new MemoryEntry
+        {
+            Id = string.Create(CultureInfo.InvariantCulture, $"mem_{i:x16}"),
+            Content = Note(i),
+            Category = "note",
+            Importance = 0.5,
+            CreatedAt = start.AddMinutes(i),
+            UpdatedAt = start.AddMinutes(i),
+            Source = MemorySource.Extracted,
+            TokenCount = TokenCounter.Count(Note(i)),
+            Embedding = UnitVector(random),
+        }).ToList();
+        var conversations = Enumerable.Range(0, 100).Select(c => new ConversationDocument
+        {
+            ConversationId = string.Create(CultureInfo.InvariantCulture, $"conv_{c:D4}"),
+            StartedAt = start.AddHours(c),
+            EndedAt = start.AddHours(c).AddMinutes(10),
+            LastActivityAt = start.AddHours(c).AddMinutes(10),
+            DurationSeconds = 600,
+            Turns = [.. Enumerable.Range(0, 10).Select(t => new ConversationTurn
+            {
+                Role = t % 2 == 0 ? TurnRole.User : TurnRole.Assistant,
+                Content = t % 2 == 0 ? $"Message {t} of conversation {c}: tell me about topic {c * 10 + t}." : $"Here is what I know about topic {c * 10 + t}: it is interesting, and we talked about it before.",
+                Timestamp = start.AddHours(c).AddMinutes(t),
+            })],
+        }).ToList();
+        return new SessionDocument
+        {
+            SessionId = "bench-large",
+            UserId = "bench",
+            CreatedAt = start,
+            UpdatedAt = start.AddDays(5),
+            Config = new SessionConfig { SessionId = "bench-large", UserId = "bench", MemoryMode = MemoryMode.Persistent, MaxMemorySize = 1_000_000 },
+            Memory = new MemoryDocument { Entries = memories, TokenCount = memories.Sum(m => m.TokenCount), MaxTokens = 1_000_000 },
+            Conversations = conversations,
+        };
+    }
+
+    private static string Note(int i) => string.Create(CultureInfo.InvariantCulture, $"User mentioned project {i} about topic {i % 37} with deadline day {i % 28 + 1}");
+
+    private static float[] UnitVector(Random random)
+    {
+        var vector = new float[Dimensions];
+        var norm = 0.0;
+        for (var i = 0; i < vector.Length; i++)
+        {
+            vector[i] = (float)(random.NextDouble() * 2 - 1);
+            norm += vector[i] * vector[i];
+        }
+
+        var scale = (float)(1 / Math.Sqrt(norm));
+        for (var i = 0; i < vector.Length; i++)
+        {
+            vector[i] *= scale;
+        }
+
+        return vector;
+    }
+}

@@ -1,0 +1,67 @@
+using Voxon.Tests.TestSupport;
+
+namespace Voxon.Tests.Cli;
+
+/// <summary>The <c>voxon</c> command run as a real process.</summary>
+public class CliTests
+{
+    [Fact]
+    public async Task Demo_runs_the_walkthrough_offline()
+    {
+        using var folder = new TempFolder();
+
+        var result = await CliProcess.RunAsync(folder.Path, null, "demo");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var answer = result.Output.Split('\n').SkipWhile(l => !l.Contains("What's my name and interest?", StringComparison.Ordinal)).Skip(1).First();
+        Alice.AssertRemembered(answer);
+        Assert.Empty(result.Error);
+    }
+
+    [Fact]
+    public async Task Two_chat_runs_share_memory_and_sessions_commands_show_it()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        string[] chat = ["chat", "--user", "alice", "--session", "s1", "--store", store];
+
+        var first = await CliProcess.RunAsync(folder.Path, string.Join('\n', Alice.Introduction) + "\n", chat);
+        var second = await CliProcess.RunAsync(folder.Path, Alice.Question + "\n", chat);
+        var list = await CliProcess.RunAsync(folder.Path, null, "sessions", "list", "--user", "alice", "--store", store);
+        var show = await CliProcess.RunAsync(folder.Path, null, "sessions", "show", "s1", "--store", store);
+
+        foreach (var result in new[] { first, second, list, show })
+        {
+            Assert.True(result.ExitCode == 0, result.Error);
+            Assert.Empty(result.Error);
+        }
+
+        Assert.Contains("New session s1", first.Output, StringComparison.Ordinal);
+        Assert.Contains("Continuing session s1", second.Output, StringComparison.Ordinal);
+        Alice.AssertRemembered(second.Output.Split('\n').Single(l => l.StartsWith("assistant>", StringComparison.Ordinal)));
+        var row = list.Output.Split('\n').Single(l => l.StartsWith("s1 ", StringComparison.Ordinal));
+        Assert.Contains("alice", row, StringComparison.Ordinal);
+        Assert.Contains("User's name is Alice", show.Output, StringComparison.Ordinal);
+        Assert.Contains("User is interested in quantum physics", show.Output, StringComparison.Ordinal);
+        Assert.Contains(Alice.Question, show.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("sessions", "show", "../etc")]
+    [InlineData("sessions", "show", "missing")]
+    [InlineData("chat", "--session", "s1")]
+    [InlineData("sessions", "list", "--user", "../bob")]
+    public async Task Errors_print_one_line_without_a_stack_trace(params string[] args)
+    {
+        using var folder = new TempFolder();
+
+        var result = await CliProcess.RunAsync(folder.Path, null, [.. args, "--store", folder.Combine("store")]);
+
+        Assert.NotEqual(0, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith("error:", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder.Combine("etc")));
+    }
+}

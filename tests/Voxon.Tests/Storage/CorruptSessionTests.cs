@@ -1,0 +1,63 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Voxon.Sessions;
+using Voxon.Storage;
+using Voxon.Tests.TestSupport;
+
+namespace Voxon.Tests.Storage;
+
+/// <summary>A damaged file gives <see cref="SessionCorruptException"/> naming the session, never another exception type.</summary>
+public class CorruptSessionTests
+{
+    private const string Id = "s1";
+
+    public static TheoryData<string, Func<byte[], byte[]>> Damage => new()
+    {
+        { "truncated JSON", valid => valid[..(valid.Length * 2 / 3)] },
+        { "empty file", _ => [] },
+        { "garbage bytes", _ => [.. Enumerable.Range(0, 256).Select(i => (byte)(i * 37 % 256))] },
+        { "JSON array", _ => "[1, 2, 3]"u8.ToArray() },
+        { "JSON null", _ => "null"u8.ToArray() },
+        { "JSON string", _ => "\"session\""u8.ToArray() },
+        { "object of another shape", _ => """{"hello": "world"}"""u8.ToArray() },
+        { "config of the wrong type", valid => Edit(valid, root => root["config"] = 5) },
+        { "memory entries missing", valid => Edit(valid, root => root["memory"]!["entries"] = null) },
+        { "wrong session_id inside", valid => Edit(valid, root => root["session_id"] = "s2") },
+        { "importance 7", valid => Edit(valid, root => root["memory"]!["entries"]![0]!["importance"] = 7) },
+        { "empty memory content", valid => Edit(valid, root => root["memory"]!["entries"]![0]!["content"] = "") },
+        { "embedding not base64", valid => Edit(valid, root => root["memory"]!["entries"]![0]!["embedding"] = "%%%") },
+        { "embedding as numbers", valid => Edit(valid, root => root["memory"]!["entries"]![0]!["embedding"] = new JsonArray(0.1, 0.2)) },
+        { "bad timestamp", valid => Edit(valid, root => root["memory"]!["entries"]![0]!["timestamp"] = "last tuesday") },
+        { "bad memory_mode", valid => Edit(valid, root => root["config"]!["memory_mode"] = "forever") },
+        { "bad temperature", valid => Edit(valid, root => root["config"]!["temperature"] = 9) },
+        { "path-like user_id", valid => Edit(valid, root => root["user_id"] = "../root") },
+        { "duplicate conversation", valid => Edit(valid, root => root["conversations"]!.AsArray().Add(root["conversations"]![0]!.DeepClone())) },
+        { "conversation is its own parent", valid => Edit(valid, root => root["conversations"]![0]!["parent_id"] = root["conversations"]![0]!["conversation_id"]!.DeepClone()) },
+        { "turn role unknown", valid => Edit(valid, root => root["conversations"]![0]!["turns"]![0]!["role"] = "narrator") },
+    };
+
+    [Theory]
+    [MemberData(nameof(Damage))]
+    public async Task Damaged_file_gives_SessionCorruptException_naming_the_session(string damage, Func<byte[], byte[]> corrupt)
+    {
+        await using var voxon = new TestVoxon();
+        var session = await voxon.CreateSessionAsync(new SessionConfig { SessionId = Id });
+        await Alice.IntroduceAsync(session);
+        var path = voxon.PathOf(Id);
+        await File.WriteAllBytesAsync(path, corrupt(await File.ReadAllBytesAsync(path)));
+
+        var error = await Record.ExceptionAsync(() => voxon.NewClient().LoadSessionAsync(Id));
+
+        var corruptError = Assert.IsType<SessionCorruptException>(error);
+        Assert.Equal(Id, corruptError.SessionId);
+        Assert.Contains($"session '{Id}'", corruptError.Message, StringComparison.Ordinal);
+        Assert.False(corruptError.IsTransient, damage);
+    }
+
+    private static byte[] Edit(byte[] valid, Action<JsonNode> change)
+    {
+        var root = JsonNode.Parse(valid)!;
+        change(root);
+        return Encoding.UTF8.GetBytes(root.ToJsonString());
+    }
+}
