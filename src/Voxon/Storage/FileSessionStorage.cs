@@ -22,7 +22,6 @@ public sealed partial class FileSessionStorage : SessionStorage
 
     private readonly string _folder;
     private readonly SessionRecordCodec _codec;
-    private readonly HashSet<string> _rewrite = new(StringComparer.Ordinal);
 
     /// <summary>Uses <paramref name="folder"/>, creating it on first save.</summary>
     /// <param name="folder">The folder.</param>
@@ -76,13 +75,7 @@ public sealed partial class FileSessionStorage : SessionStorage
             throw new SessionConcurrencyException(BackendName, id, changes.BaseVersion, state.Version == 0 ? null : state.Version);
         }
 
-        bool rewrite;
-        lock (_rewrite)
-        {
-            rewrite = _rewrite.Remove(id);
-        }
-
-        if (changes.BaseVersion == 0 || rewrite || state.JournalLength > Math.Max(CompactionThreshold, state.SnapshotLength / 2))
+        if (changes.BaseVersion == 0 || _codec.TakeRewrite(id) || state.JournalLength > Math.Max(CompactionThreshold, state.SnapshotLength / 2))
         {
             // First save, a session read with an old key, or a long journal: one new snapshot.
             await WriteSnapshotAsync(handle, changes.ToDocument(), cancellationToken);
@@ -225,7 +218,7 @@ public sealed partial class FileSessionStorage : SessionStorage
         var (frames, valid) = FileJournal.Read(journalBytes);
         if (frames.Count == 0)
         {
-            NoteKey(id, oldKey);
+            _codec.NoteKey(id, oldKey);
             return (snapshot, valid, snapshotBytes.Length);
         }
 
@@ -259,19 +252,8 @@ public sealed partial class FileSessionStorage : SessionStorage
             }
         }
 
-        NoteKey(id, oldKey);
+        _codec.NoteKey(id, oldKey);
         return (assembler.Build(), valid, snapshotBytes.Length);
-    }
-
-    private void NoteKey(string id, bool oldKey)
-    {
-        if (oldKey)
-        {
-            lock (_rewrite)
-            {
-                _rewrite.Add(id);
-            }
-        }
     }
 
     private async Task WriteSnapshotAsync(FileStream handle, SessionDocument document, CancellationToken cancellationToken)

@@ -161,6 +161,8 @@ internal static class SessionRecords
 /// </summary>
 internal sealed class SessionRecordCodec(string backend, SessionEncryption? encryption)
 {
+    private readonly HashSet<string> _rewrite = new(StringComparer.Ordinal);
+
     public string Backend { get; } = backend;
 
     public SessionEncryption? Encryption { get; } = encryption;
@@ -191,4 +193,39 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     }
 
     public SessionRecord Seal(SessionRecord record, string sessionId) => record with { Payload = Seal(record.Payload, record.Context(sessionId)) };
+
+    /// <summary>Remembers that <paramref name="sessionId"/> was read with an old key when <paramref name="oldKey"/>.</summary>
+    public void NoteKey(string sessionId, bool oldKey)
+    {
+        if (oldKey)
+        {
+            lock (_rewrite)
+            {
+                _rewrite.Add(sessionId);
+            }
+        }
+    }
+
+    /// <summary>Whether the next save of <paramref name="sessionId"/> must rewrite it whole (read with an old key); clears the mark.</summary>
+    public bool TakeRewrite(string sessionId)
+    {
+        lock (_rewrite)
+        {
+            return _rewrite.Remove(sessionId);
+        }
+    }
+
+    /// <summary>Opens stored records and assembles the session; null when there is no head record.</summary>
+    public SessionDocument? Assemble(string sessionId, IEnumerable<SessionRecord> stored, bool withContent = true)
+    {
+        var assembler = new SessionAssembler(Backend, sessionId);
+        var oldKey = false;
+        foreach (var record in stored)
+        {
+            assembler.Apply(record with { Payload = Open(record.Payload, record.Context(sessionId), sessionId, ref oldKey) });
+        }
+
+        NoteKey(sessionId, oldKey);
+        return assembler.Build(withContent);
+    }
 }
