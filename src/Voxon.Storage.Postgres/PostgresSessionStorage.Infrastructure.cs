@@ -59,12 +59,12 @@ internal sealed partial class PostgresSessionStorage
 
             await using var transaction = await connection.BeginTransactionAsync();
             await using (var command = new NpgsqlCommand(
-                $"SELECT pg_advisory_xact_lock({PostgresSchema.LockKey}, hashtext($1)); CREATE SCHEMA IF NOT EXISTS {S}; "
+                // The schema name is validated (letters, digits, '_'), so it can be a literal here.
+                $"SELECT pg_advisory_xact_lock({PostgresSchema.LockKey}, hashtext('{_schema}')); CREATE SCHEMA IF NOT EXISTS {S}; "
                 + $"CREATE TABLE IF NOT EXISTS {S}.voxon_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
                 connection,
                 transaction))
             {
-                command.Parameters.Add(new NpgsqlParameter { Value = _schema });
                 await command.ExecuteNonQueryAsync();
             }
 
