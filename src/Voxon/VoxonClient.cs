@@ -31,7 +31,8 @@ public sealed partial class VoxonClient : IAsyncDisposable
         Options.Validate();
         var loggers = Options.LoggerFactory ?? NullLoggerFactory.Instance;
         _logger = loggers.CreateLogger<VoxonClient>();
-        var storage = Options.Storage ?? new FileSessionStorage(Options.SessionStoragePath);
+        var storage = Options.Storage ?? new RetryingSessionStorage(
+            SessionStorageProviders.Create(Options), Options.StorageRetryAttempts, Options.StorageRetryDelay, Options.TimeProvider);
         var model = Options.Model ?? (Options.UseEnvironment ? ModelOptions.FromEnvironment() : null);
         IChatClient chat;
         if (Options.ChatClient is not null)
@@ -94,15 +95,39 @@ public sealed partial class VoxonClient : IAsyncDisposable
     /// <exception cref="ArgumentException">The id breaks the id rules (e.g. a path).</exception>
     /// <exception cref="SessionNotFoundException">No such session.</exception>
     /// <exception cref="SessionCorruptException">The stored session is unreadable; nothing was loaded.</exception>
-    public async Task<Session> LoadSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    public Task<Session> LoadSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        LoadSessionAsync(sessionId, lazyLoad: false, cancellationToken);
+
+    /// <summary>Loads a stored session; with <paramref name="lazyLoad"/>, only its metadata and conversation list:
+    /// memory and transcripts load on first use (the spec's <c>lazy_load=True</c>).</summary>
+    /// <remarks>The first member that needs memory or a transcript of a lazily loaded session blocks while it loads.</remarks>
+    /// <inheritdoc cref="LoadSessionAsync(string, CancellationToken)" path="/exception"/>
+    public async Task<Session> LoadSessionAsync(string sessionId, bool lazyLoad, CancellationToken cancellationToken = default)
     {
         SessionIds.Validate(sessionId);
+        Session session;
+        if (lazyLoad)
+        {
+            var metadata = await _runtime.Storage.LoadMetadataAsync(sessionId, cancellationToken)
+                ?? throw new SessionNotFoundException(sessionId, _runtime.Storage.BackendName);
+            session = Session.FromDocument(_runtime, metadata);
+            session.LoadContentLazily(metadata, () => LoadDocumentAsync(sessionId, CancellationToken.None).GetAwaiter().GetResult());
+        }
+        else
+        {
+            session = Session.FromDocument(_runtime, await LoadDocumentAsync(sessionId, cancellationToken));
+        }
+
+        session.Events.Raise(new SessionEvent(SessionEventNames.SessionLoaded, sessionId, _runtime.Time.GetUtcNow(), sessionId));
+        return session;
+    }
+
+    private async Task<SessionDocument> LoadDocumentAsync(string sessionId, CancellationToken cancellationToken)
+    {
         var document = await _runtime.Storage.LoadAsync(sessionId, cancellationToken)
             ?? throw new SessionNotFoundException(sessionId, _runtime.Storage.BackendName);
         await EnsureEmbeddingsAsync(document, cancellationToken);
-        var session = Session.FromDocument(_runtime, document);
-        session.Events.Raise(new SessionEvent(SessionEventNames.SessionLoaded, sessionId, _runtime.Time.GetUtcNow(), sessionId));
-        return session;
+        return document;
     }
 
     /// <summary>Lists stored sessions, all or one user's, most recently updated first.</summary>

@@ -28,6 +28,23 @@ public sealed class VoxonOptions
     /// <summary>A storage object (custom subclass or a configured backend); when set it wins over <see cref="SessionStorage"/>.</summary>
     public SessionStorage? Storage { get; set; }
 
+    /// <summary>Key that encrypts stored sessions (AES-256-GCM); null reads <c>VOXON_SESSION_KEY</c> when
+    /// <see cref="UseEnvironment"/> is true, else stores plaintext. 32 bytes in base64 or hex, or any secret string
+    /// (a key is derived from it). Applies to the file, database and redis backends.</summary>
+    public string? SessionEncryptionKey { get; set; }
+
+    /// <summary>Encryption method; only <c>AES256</c> (AES-256-GCM) is supported. Default <c>AES256</c>.</summary>
+    public string SessionEncryptionMethod { get; set; } = Voxon.Storage.SessionEncryption.Aes256;
+
+    /// <summary>Earlier keys, still accepted for reading (key rotation); sessions are rewritten with the current key when next saved.</summary>
+    public IList<string> SessionEncryptionPreviousKeys { get; } = [];
+
+    /// <summary>Attempts per storage operation when failures are transient (1 disables retries). Default 3.</summary>
+    public int StorageRetryAttempts { get; set; } = 3;
+
+    /// <summary>First delay between attempts; doubled each time, with jitter. Default 100 ms.</summary>
+    public TimeSpan StorageRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The model; when null, <see cref="Model"/> or the environment (<c>VOXON_MODEL_ENDPOINT</c>...) is used, else the offline engine.</summary>
     public IChatClient? ChatClient { get; set; }
 
@@ -63,23 +80,17 @@ public sealed class VoxonOptions
         var errors = new List<string>();
         if (Storage is null)
         {
-            switch (SessionStorage)
-            {
-                case "file":
-                    if (string.IsNullOrWhiteSpace(SessionStoragePath))
-                    {
-                        errors.Add("session_storage_path must not be empty for file storage");
-                    }
+            ValidateStorage(errors);
+        }
 
-                    break;
-                case "database":
-                case "redis":
-                    errors.Add($"session_storage '{SessionStorage}' needs its backend package: set Storage to the backend it provides");
-                    break;
-                default:
-                    errors.Add($"session_storage must be file, database or redis, got '{SessionStorage}'");
-                    break;
-            }
+        if (!string.Equals(SessionEncryptionMethod, Voxon.Storage.SessionEncryption.Aes256, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"session_encryption_method must be AES256, got '{SessionEncryptionMethod}'");
+        }
+
+        if (StorageRetryAttempts is < 1 or > 10 || StorageRetryDelay < TimeSpan.Zero)
+        {
+            errors.Add("storage_retry_attempts must be 1 to 10 and storage_retry_delay not negative");
         }
 
         if (ContextWeaver.TopK <= 0)
@@ -100,6 +111,40 @@ public sealed class VoxonOptions
         if (errors.Count > 0)
         {
             throw new VoxonConfigurationException("Voxon options", errors);
+        }
+    }
+
+    /// <summary>The encryption the built-in backends use, or null for none.</summary>
+    internal Voxon.Storage.SessionEncryption? CreateEncryption()
+    {
+        var key = SessionEncryptionKey ?? (UseEnvironment ? Environment.GetEnvironmentVariable(Voxon.Storage.SessionEncryption.KeyVariable) : null);
+        return string.IsNullOrWhiteSpace(key) ? null : Voxon.Storage.SessionEncryption.FromKey(key, SessionEncryptionPreviousKeys);
+    }
+
+    private void ValidateStorage(List<string> errors)
+    {
+        switch (SessionStorage)
+        {
+            case "file":
+                if (string.IsNullOrWhiteSpace(SessionStoragePath))
+                {
+                    errors.Add("session_storage_path must not be empty for file storage");
+                }
+
+                return;
+            case "database" when string.IsNullOrWhiteSpace(SessionDatabaseUrl):
+                errors.Add("session_database_url must be set for database storage (postgresql://user:pass@host:port/db)");
+                break;
+            case "redis" when string.IsNullOrWhiteSpace(SessionRedisUrl):
+                errors.Add("session_redis_url must be set for redis storage (redis://host:port)");
+                break;
+        }
+
+        if (SessionStorage is null || !Voxon.Storage.SessionStorageProviders.IsRegistered(SessionStorage))
+        {
+            errors.Add(Voxon.Storage.SessionStorageProviders.PackageOf(SessionStorage ?? string.Empty) is { } package
+                ? $"session_storage '{SessionStorage}' needs the {package} package: reference it (or call options.{(package.EndsWith("Redis", StringComparison.Ordinal) ? "UseRedis" : "UsePostgres")}(url))"
+                : $"session_storage must be file, database, redis or a registered backend, got '{SessionStorage}'");
         }
     }
 }

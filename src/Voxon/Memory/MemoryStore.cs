@@ -25,33 +25,71 @@ internal sealed class MemoryStore
     private readonly Dictionary<string, string> _bySlot = new(StringComparer.Ordinal);
     private int _liveTokens;
     private int _expiring;
+    private HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private bool _restoring;
 
     public MemoryStore(int maxTokens) => MaxTokens = maxTokens;
 
     public int MaxTokens { get; set; }
 
-    public int TokenCount => _liveTokens;
+    /// <summary>Loads a lazily loaded session's entries on first access; null once loaded.</summary>
+    public Action? Hydrate { get; set; }
+
+    public int TokenCount
+    {
+        get
+        {
+            Hydrate?.Invoke();
+            return _liveTokens;
+        }
+    }
 
     /// <summary>Every entry, live and history.</summary>
-    public IEnumerable<MemoryEntry> All => _entries.Values;
+    public IEnumerable<MemoryEntry> All
+    {
+        get
+        {
+            Hydrate?.Invoke();
+            return _entries.Values;
+        }
+    }
 
-    public int Count => _entries.Count;
+    public int Count => All.Count();
 
-    public MemoryEntry? Find(string id) => _entries.GetValueOrDefault(id);
+    public MemoryEntry? Find(string id)
+    {
+        Hydrate?.Invoke();
+        return _entries.GetValueOrDefault(id);
+    }
 
     /// <summary>Live entries in creation order.</summary>
     public IEnumerable<MemoryEntry> Live(DateTimeOffset now) =>
-        _entries.Values.Where(e => e.IsLive(now)).OrderBy(e => e.CreatedAt);
+        All.Where(e => e.IsLive(now)).OrderBy(e => e.CreatedAt);
+
+    /// <summary>Ids of entries added, changed or removed since the last call (change tracking for incremental saves).</summary>
+    public HashSet<string> TakeChanges()
+    {
+        var changed = _dirty;
+        _dirty = new HashSet<string>(StringComparer.Ordinal);
+        return changed;
+    }
+
+    /// <summary>Puts back changes a failed save did not store.</summary>
+    public void ReturnChanges(IEnumerable<string> ids) => _dirty.UnionWith(ids);
 
     /// <summary>Live single-valued facts and identity entries (name, age, home, work...), the user's profile.</summary>
-    public IEnumerable<MemoryEntry> Profile(DateTimeOffset now) =>
-        _profile.Select(id => _entries[id]).Where(e => e.IsLive(now));
+    public IEnumerable<MemoryEntry> Profile(DateTimeOffset now)
+    {
+        Hydrate?.Invoke();
+        return _profile.Select(id => _entries[id]).Where(e => e.IsLive(now));
+    }
 
     private static bool IsProfile(MemoryEntry entry) => entry.Category == "identity" || entry.Slot is not null;
 
     /// <summary>Adds an entry with its embedding already computed.</summary>
     public MemoryChange Add(MemoryEntry entry, DateTimeOffset now)
     {
+        Hydrate?.Invoke();
         var duplicate = LiveBy(_byContent, ContentKey(entry), now);
         if (duplicate is not null)
         {
@@ -93,19 +131,29 @@ internal sealed class MemoryStore
     /// <summary>Puts entries back as stored (load), without dedupe or eviction.</summary>
     public void Restore(IEnumerable<MemoryEntry> entries)
     {
-        foreach (var entry in entries)
+        _restoring = true;
+        try
         {
-            Insert(entry);
+            foreach (var entry in entries)
+            {
+                Insert(entry);
+            }
+        }
+        finally
+        {
+            _restoring = false;
         }
     }
 
     public bool Remove(string id)
     {
+        Hydrate?.Invoke();
         if (!_entries.Remove(id, out var entry))
         {
             return false;
         }
 
+        _dirty.Add(id);
         Unindex(entry);
         return true;
     }
@@ -113,7 +161,7 @@ internal sealed class MemoryStore
     /// <summary>Removes entries matching <paramref name="predicate"/>; returns them.</summary>
     public List<MemoryEntry> RemoveWhere(Func<MemoryEntry, bool> predicate)
     {
-        var removed = _entries.Values.Where(predicate).ToList();
+        var removed = All.Where(predicate).ToList();
         foreach (var entry in removed)
         {
             Remove(entry.Id);
@@ -123,11 +171,15 @@ internal sealed class MemoryStore
     }
 
     /// <summary>Drops entries whose expiry has passed; cheap when none expire.</summary>
-    public List<MemoryEntry> RemoveExpired(DateTimeOffset now) =>
-        _expiring == 0 ? [] : RemoveWhere(e => e.ExpiresAt <= now);
+    public List<MemoryEntry> RemoveExpired(DateTimeOffset now)
+    {
+        Hydrate?.Invoke();
+        return _expiring == 0 ? [] : RemoveWhere(e => e.ExpiresAt <= now);
+    }
 
     public IReadOnlyList<MemorySearchResult> Search(string query, ReadOnlyMemory<float> queryEmbedding, int topK, Func<MemoryEntry, bool>? filter, double minScore)
     {
+        Hydrate?.Invoke();
         var hits = _index.Search(query, queryEmbedding, topK, filter is null ? null : id => filter(_entries[id]), minScore);
         return [.. hits.Select(h => new MemorySearchResult(_entries[h.Id], h.Score, h.LexicalScore, h.SemanticScore))];
     }
@@ -173,6 +225,11 @@ internal sealed class MemoryStore
         }
 
         _entries[entry.Id] = entry;
+        if (!_restoring)
+        {
+            _dirty.Add(entry.Id);
+        }
+
         if (entry.SupersededBy is null)
         {
             _index.Upsert(entry.Id, entry.Content, entry.Embedding ?? ReadOnlyMemory<float>.Empty);

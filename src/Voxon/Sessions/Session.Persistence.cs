@@ -8,24 +8,25 @@ public sealed partial class Session
     /// <summary>The stored form of the session. Caller holds the lock.</summary>
     private SessionDocument ToDocument(DateTimeOffset now)
     {
-        var conversations = _conversationOrder.Select(c => new ConversationDocument
-        {
-            ConversationId = c.Id,
-            ParentId = c.ParentId,
-            BranchPoint = c.BranchPoint,
-            StartedAt = c.StartedAt,
-            EndedAt = c.EndedAt,
-            LastActivityAt = c.LastActivityAt,
-            DurationSeconds = c.DurationSeconds(now),
-            InjectionCount = c.InjectionCount,
-            Turns = [.. c.Turns],
-        }).ToList();
+        var document = HeadDocument(now, null);
+        document.Conversations = [.. _conversationOrder.Select(c => ConversationDocumentOf(c, now, withTurns: true))];
 
         // Ephemeral memories are never written (ARCHITECTURE.md, memory modes).
         var persisted = Config.MemoryMode == MemoryMode.Ephemeral
             ? []
             : _memory.All.Where(e => !e.Transient).OrderBy(e => e.CreatedAt).ToList();
-        var total = conversations.Sum(c => c.DurationSeconds);
+        document.Memory.Entries = persisted;
+        document.Memory.TokenCount = persisted.Where(e => e.IsLive(now)).Sum(e => e.TokenCount);
+        return document;
+    }
+
+    /// <summary>The session without memory entries and conversations: what every save writes. Caller holds the lock.</summary>
+    /// <param name="now">The time of the save.</param>
+    /// <param name="storedAnalytics">The stored analytics, while a lazy load has not loaded the transcripts.</param>
+    private SessionDocument HeadDocument(DateTimeOffset now, SessionAnalyticsDocument? storedAnalytics)
+    {
+        var total = _conversationOrder.Sum(c => c.DurationSeconds(now));
+        var count = _conversationOrder.Count;
         var document = new SessionDocument
         {
             SessionId = SessionId,
@@ -36,24 +37,31 @@ public sealed partial class Session
             Config = Config.Clone(),
             Analytics = new SessionAnalyticsDocument
             {
-                ConversationCount = conversations.Count,
-                MessageCount = conversations.Sum(c => c.Turns.Count),
+                ConversationCount = count,
+                MessageCount = storedAnalytics?.MessageCount ?? _conversationOrder.Sum(c => c.TurnCountLoaded),
                 TotalDurationSeconds = total,
-                AvgDurationSeconds = conversations.Count == 0 ? 0 : total / conversations.Count,
+                AvgDurationSeconds = count == 0 ? 0 : total / count,
             },
             Preferences = new Dictionary<string, string>(_preferences, StringComparer.Ordinal),
-            Memory = new MemoryDocument
-            {
-                Entries = persisted,
-                TokenCount = persisted.Where(e => e.IsLive(now)).Sum(e => e.TokenCount),
-                MaxTokens = Config.MaxMemorySize,
-            },
-            Conversations = conversations,
+            Memory = new MemoryDocument { MaxTokens = Config.MaxMemorySize },
             Template = TemplateBinding(),
         };
         WriteInsights(document);
         return document;
     }
+
+    private static ConversationDocument ConversationDocumentOf(ConversationState c, DateTimeOffset now, bool withTurns) => new()
+    {
+        ConversationId = c.Id,
+        ParentId = c.ParentId,
+        BranchPoint = c.BranchPoint,
+        StartedAt = c.StartedAt,
+        EndedAt = c.EndedAt,
+        LastActivityAt = c.LastActivityAt,
+        DurationSeconds = c.DurationSeconds(now),
+        InjectionCount = c.InjectionCount,
+        Turns = withTurns ? [.. c.Turns] : [],
+    };
 
     /// <summary>Rebuilds a session from storage; entries must already carry their embeddings.</summary>
     internal static Session FromDocument(VoxonRuntime runtime, SessionDocument document)
@@ -94,6 +102,7 @@ public sealed partial class Session
             session._conversationOrder.Add(state);
         }
 
+        session.MarkLoaded();
         return session;
     }
 

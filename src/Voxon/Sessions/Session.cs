@@ -9,7 +9,7 @@ namespace Voxon.Sessions;
 /// <summary>
 /// One user's session: its configuration, conversations, memory and preferences. Created by
 /// <see cref="VoxonClient.CreateSessionAsync(string, SessionConfig?, CancellationToken)"/> or
-/// loaded with <see cref="VoxonClient.LoadSessionAsync"/>. <c>await using</c> saves and closes it.
+/// loaded with <see cref="VoxonClient.LoadSessionAsync(string, CancellationToken)"/>. <c>await using</c> saves and closes it.
 /// </summary>
 /// <remarks>Thread-safe: members may be called from several threads; turns of one conversation run one at a time.
 /// Nothing is written to storage except by <see cref="SaveAsync"/> (or disposal).</remarks>
@@ -186,7 +186,9 @@ public sealed partial class Session : IAsyncDisposable
         return Task.FromResult(conversation);
     }
 
-    /// <summary>Writes the session to storage (atomically; a crash leaves the previous version loadable).</summary>
+    /// <summary>Writes what changed since the last save to storage (atomically; a crash leaves the previous version
+    /// loadable). Inside <see cref="BatchUpdate"/> the save is deferred to the end of the batch.</summary>
+    /// <exception cref="SessionConcurrencyException">Another process saved this session since it was loaded; load it again.</exception>
     /// <exception cref="SessionStateException">The session is closed.</exception>
     /// <exception cref="VoxonStorageException">The backend failed.</exception>
     public async Task SaveAsync(CancellationToken cancellationToken = default)
@@ -196,19 +198,34 @@ public sealed partial class Session : IAsyncDisposable
             ThrowIfClosed();
         }
 
+        if (DeferSaveToBatch())
+        {
+            return;
+        }
+
         await _saveGate.WaitAsync(cancellationToken);
         try
         {
-            SessionDocument document;
+            SessionChangeSet changes;
+            SaveTracking tracking;
             lock (_gate)
             {
                 ThrowIfClosed();
-                document = ToDocument(_runtime.Time.GetUtcNow());
+                (changes, tracking) = BeginSave(_runtime.Time.GetUtcNow());
             }
 
-            await _runtime.Storage.SaveAsync(document, cancellationToken);
-            Interlocked.Exchange(ref _version, document.Version);
-            Raise(SessionEventNames.SessionSaved, document.Version);
+            var stored = false;
+            try
+            {
+                await _runtime.Storage.SaveChangesAsync(changes, cancellationToken);
+                stored = true;
+            }
+            finally
+            {
+                EndSave(tracking, changes.Version, stored);
+            }
+
+            Raise(SessionEventNames.SessionSaved, changes.Version);
         }
         catch (VoxonStorageException ex)
         {

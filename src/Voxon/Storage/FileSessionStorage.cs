@@ -3,23 +3,34 @@ using System.Text.Json;
 namespace Voxon.Storage;
 
 /// <summary>
-/// The default backend: one JSON document per session in a folder (<c>./sessions</c> unless configured).
-/// Writes are atomic: the document goes to a temporary file that is flushed to disk and then renamed over
-/// the previous one, so a crash mid-save leaves the previous version loadable.
+/// The default backend: a folder (<c>./sessions</c> unless configured) holding, per session, a snapshot
+/// (<c>ID.json</c>, the whole session), an append-only journal of the saves since (<c>ID.journal</c>) and a lock
+/// file (<c>ID.lock</c>). A save appends only what changed to the journal and fsyncs it; past a size threshold the
+/// journal is compacted into a new snapshot (written to a temporary file, fsynced, renamed). A crash leaves the
+/// last acknowledged version loadable: a torn last journal frame is ignored.
 /// </summary>
-/// <remarks>Thread-safe; concurrent saves of one session from one process are serialised per session.</remarks>
-public sealed class FileSessionStorage : SessionStorage
+/// <remarks>Thread-safe and multi-process safe: saves take an exclusive lock on the session's <c>.lock</c> file and
+/// check the stored version there, so of two processes saving from the same version exactly one wins and the other
+/// gets <see cref="SessionConcurrencyException"/>. With <see cref="SessionEncryption"/>, snapshot, journal frames,
+/// shares and templates are sealed; the lock file keeps only ids, times and counts for listings.</remarks>
+public sealed partial class FileSessionStorage : SessionStorage
 {
     private const string Extension = ".json";
+    private const string JournalExtension = ".journal";
+    private const string LockExtension = ".lock";
     private const string TempMarker = ".tmp-";
 
     private readonly string _folder;
+    private readonly SessionRecordCodec _codec;
 
     /// <summary>Uses <paramref name="folder"/>, creating it on first save.</summary>
-    public FileSessionStorage(string folder)
+    /// <param name="folder">The folder.</param>
+    /// <param name="encryption">Encrypts everything stored; null stores plain JSON.</param>
+    public FileSessionStorage(string folder, SessionEncryption? encryption = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         _folder = Path.GetFullPath(folder);
+        _codec = new SessionRecordCodec("file", encryption);
     }
 
     /// <inheritdoc />
@@ -28,170 +39,96 @@ public sealed class FileSessionStorage : SessionStorage
     /// <summary>The absolute folder the sessions live in.</summary>
     public string Folder => _folder;
 
-    /// <summary>Test hook: runs after the temporary file is written and flushed, before it replaces the session file.</summary>
+    /// <summary>Journal size past which a save compacts it into a new snapshot (at least half the snapshot's size). Default 1 MiB.</summary>
+    internal long CompactionThreshold { get; set; } = 1 << 20;
+
+    /// <summary>How long a save waits for another process's lock on the session. Default 10 s.</summary>
+    internal TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Test hook: runs after a temporary file is written and flushed, before it replaces the target.</summary>
     internal Action<string>? BeforeCommit { get; set; }
 
     /// <inheritdoc />
     public override async Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(document);
-        await WriteAtomicallyAsync(PathOf(document.SessionId), SessionDocumentSerializer.Serialize(document), "save", document.SessionId, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public override Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(share);
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(share, VoxonJsonContext.Default.ShareRecord);
-        return WriteAtomicallyAsync(SharePath(share.TokenHash), bytes, "save share", share.SessionId, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public override async Task<ShareRecord?> FindShareAsync(string tokenHash, CancellationToken cancellationToken = default)
-    {
-        var bytes = await ReadIfExistsAsync(SharePath(tokenHash), "find share", null, cancellationToken);
-        return bytes is null ? null : ParseRecord(bytes, VoxonJsonContext.Default.ShareRecord, "share");
-    }
-
-    /// <inheritdoc />
-    public override async Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default)
-    {
-        SessionIds.Validate(sessionId);
-        var folder = Path.Combine(_folder, "shares");
-        if (!Directory.Exists(folder))
+        var id = SessionIds.Validate(document.SessionId);
+        await using var handle = await LockAsync(id, "save", cancellationToken);
+        var state = await CurrentStateAsync(handle, id, cancellationToken);
+        if (state.Version != 0 && state.Version != document.Version - 1)
         {
-            return [];
+            throw new SessionConcurrencyException(BackendName, id, document.Version - 1, state.Version);
         }
 
-        var shares = new List<ShareRecord>();
-        foreach (var path in Directory.EnumerateFiles(folder, "*" + Extension))
+        await WriteSnapshotAsync(handle, document, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override async Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var id = SessionIds.Validate(changes.SessionId);
+        await using var handle = await LockAsync(id, "save", cancellationToken);
+        var state = await CurrentStateAsync(handle, id, cancellationToken);
+        if (state.Version != changes.BaseVersion)
         {
-            var bytes = await ReadIfExistsAsync(path, "list shares", sessionId, cancellationToken);
-            if (bytes is not null && ParseRecord(bytes, VoxonJsonContext.Default.ShareRecord, "share") is { } share && share.SessionId == sessionId)
-            {
-                shares.Add(share);
-            }
+            throw new SessionConcurrencyException(BackendName, id, changes.BaseVersion, state.Version == 0 ? null : state.Version);
         }
 
-        return [.. shares.OrderBy(s => s.CreatedAt)];
-    }
+        if (changes.BaseVersion == 0 || _codec.TakeRewrite(id) || state.JournalLength > Math.Max(CompactionThreshold, state.SnapshotLength / 2))
+        {
+            // First save, a session read with an old key, or a long journal: one new snapshot.
+            await WriteSnapshotAsync(handle, changes.ToDocument(), cancellationToken);
+            return;
+        }
 
-    /// <inheritdoc />
-    public override Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(template);
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(template, VoxonJsonContext.Default.TemplateDocument);
-        return WriteAtomicallyAsync(TemplatePath(template.Name), bytes, "save template", null, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public override async Task<TemplateDocument?> LoadTemplateAsync(string name, CancellationToken cancellationToken = default)
-    {
-        var bytes = await ReadIfExistsAsync(TemplatePath(name), "load template", null, cancellationToken);
-        return bytes is null ? null : ParseRecord(bytes, VoxonJsonContext.Default.TemplateDocument, "template");
-    }
-
-    /// <inheritdoc />
-    public override Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default)
-    {
-        var folder = Path.Combine(_folder, "templates");
-        IReadOnlyList<string> names = Directory.Exists(folder)
-            ? [.. Directory.EnumerateFiles(folder, "*" + Extension).Select(Path.GetFileNameWithoutExtension).OfType<string>().Where(SessionIds.IsValid).Order(StringComparer.Ordinal)]
-            : [];
-        return Task.FromResult(names);
-    }
-
-    private async Task WriteAtomicallyAsync(string path, byte[] bytes, string operation, string? sessionId, CancellationToken cancellationToken)
-    {
-        var temp = path + TempMarker + Guid.NewGuid().ToString("N")[..8];
+        var payload = _codec.Seal(FileJournal.EncodeRecords(SessionRecords.Encode(changes)), JournalContext(id, changes.Version));
+        var journal = PathOf(id, JournalExtension);
+        long length;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
-            {
-                await stream.WriteAsync(bytes, cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-
-            BeforeCommit?.Invoke(temp);
-            File.Move(temp, path, overwrite: true);
+            await using var stream = new FileStream(journal, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
+            await stream.WriteAsync(FileJournal.Frame(changes.Version, payload), cancellationToken);
+            stream.Flush(flushToDisk: true);
+            length = stream.Length;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
-            throw new VoxonStorageException(BackendName, operation, sessionId, $"could not write '{path}': {ex.Message}", ex is IOException and not FileNotFoundException, ex);
+            throw Failure("save", id, journal, ex);
         }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+
+        await WriteStateAsync(handle, FileSessionState.Of(changes.Head, state.SnapshotLength, length), cancellationToken);
     }
-
-    private async Task<byte[]?> ReadIfExistsAsync(string path, string operation, string? sessionId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await File.ReadAllBytesAsync(path, cancellationToken);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new VoxonStorageException(BackendName, operation, sessionId, $"could not read '{path}': {ex.Message}", ex is IOException, ex);
-        }
-    }
-
-    private T ParseRecord<T>(byte[] bytes, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(bytes, type) ?? throw new JsonException("null record");
-        }
-        catch (JsonException ex)
-        {
-            throw new VoxonStorageException(BackendName, "read " + what, null, $"the stored {what} is corrupt: {ex.Message}", false, ex);
-        }
-    }
-
-    private string SharePath(string tokenHash)
-    {
-        if (tokenHash.Length != 64 || !tokenHash.All(char.IsAsciiHexDigitLower))
-        {
-            throw new ArgumentException("A share token hash is 64 lower-case hex digits.", nameof(tokenHash));
-        }
-
-        return Path.Combine(_folder, "shares", tokenHash + Extension);
-    }
-
-    private string TemplatePath(string name) => Path.Combine(_folder, "templates", SessionIds.Validate(name, "template name") + Extension);
 
     /// <inheritdoc />
     public override async Task<SessionDocument?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
     {
-        var bytes = await ReadIfExistsAsync(PathOf(sessionId), "load", sessionId, cancellationToken);
-        return bytes is null ? null : SessionDocumentSerializer.Deserialize(bytes, BackendName, sessionId);
+        var (document, _, _) = await ReadSessionAsync(SessionIds.Validate(sessionId), "load", cancellationToken);
+        return document;
     }
 
     /// <inheritdoc />
-    public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    public override async Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
     {
-        var path = PathOf(sessionId);
+        var id = SessionIds.Validate(sessionId);
+        if (!File.Exists(PathOf(id, Extension)) && !File.Exists(PathOf(id, LockExtension)))
+        {
+            return false;
+        }
+
+        await using var handle = await LockAsync(id, "delete", cancellationToken);
+        var snapshot = PathOf(id, Extension);
         try
         {
-            if (!File.Exists(path))
-            {
-                return Task.FromResult(false);
-            }
-
-            File.Delete(path);
-            return Task.FromResult(true);
+            var existed = File.Exists(snapshot);
+            File.Delete(snapshot);
+            File.Delete(PathOf(id, JournalExtension));
+            File.Delete(PathOf(id, LockExtension));
+            return existed;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new VoxonStorageException(BackendName, "delete", sessionId, $"could not delete '{path}': {ex.Message}", ex is IOException, ex);
+            throw Failure("delete", id, snapshot, ex);
         }
     }
 
@@ -218,7 +155,7 @@ public sealed class FileSessionStorage : SessionStorage
                 continue;
             }
 
-            var summary = await ReadSummaryAsync(path, id, cancellationToken);
+            var summary = await SummaryAsync(id, cancellationToken);
             if (summary is not null && (userId is null || summary.UserId == userId))
             {
                 summaries.Add(summary);
@@ -228,10 +165,123 @@ public sealed class FileSessionStorage : SessionStorage
         return [.. summaries.OrderByDescending(s => s.UpdatedAt)];
     }
 
-    private string PathOf(string sessionId)
+    /// <summary>The summary from the lock file when it matches the files, else from the session itself; null when unreadable.</summary>
+    private async Task<SessionSummary?> SummaryAsync(string id, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            try
+            {
+                await using var stream = new FileStream(PathOf(id, LockExtension), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+                var state = await ReadStateAsync(stream, cancellationToken);
+                if (state is not null && Matches(id, state))
+                {
+                    return state.ToSummary(id);
+                }
+
+                break;
+            }
+            catch (FileNotFoundException)
+            {
+                break;
+            }
+            catch (IOException)
+            {
+                // A save holds the lock for a few milliseconds.
+                await Task.Delay(5, cancellationToken);
+            }
+        }
+
+        try
+        {
+            return await LoadAsync(id, cancellationToken) is { } document ? SessionRecords.Summarize(document) : null;
+        }
+        catch (VoxonStorageException)
+        {
+            // A corrupt or vanished session is skipped in a listing; loading it reports the problem.
+            return null;
+        }
+    }
+
+    /// <summary>Reads snapshot then journal. Returns the session, the length of the journal's intact frames, and the snapshot length.</summary>
+    private async Task<(SessionDocument? Document, long ValidJournal, long SnapshotLength)> ReadSessionAsync(string id, string operation, CancellationToken cancellationToken)
+    {
+        var snapshotBytes = await ReadIfExistsAsync(PathOf(id, Extension), operation, id, cancellationToken);
+        var journalBytes = await ReadIfExistsAsync(PathOf(id, JournalExtension), operation, id, cancellationToken) ?? [];
+        if (snapshotBytes is null)
+        {
+            return (null, 0, 0);
+        }
+
+        var oldKey = false;
+        var snapshot = SessionDocumentSerializer.Deserialize(_codec.Open(snapshotBytes, SnapshotContext(id), id, ref oldKey), BackendName, id);
+        var (frames, valid) = FileJournal.Read(journalBytes);
+        if (frames.Count == 0)
+        {
+            _codec.NoteKey(id, oldKey);
+            return (snapshot, valid, snapshotBytes.Length);
+        }
+
+        var assembler = new SessionAssembler(BackendName, id);
+        assembler.Seed(snapshot);
+        foreach (var (version, payload) in frames)
+        {
+            if (version <= assembler.Version)
+            {
+                continue; // written before the snapshot that replaced it
+            }
+
+            if (version != assembler.Version + 1)
+            {
+                throw new SessionCorruptException(BackendName, id, $"the journal jumps from version {assembler.Version} to {version}");
+            }
+
+            List<SessionRecord> records;
+            try
+            {
+                records = FileJournal.DecodeRecords(_codec.Open(payload, JournalContext(id, version), id, ref oldKey));
+            }
+            catch (FormatException ex)
+            {
+                throw new SessionCorruptException(BackendName, id, ex.Message, ex);
+            }
+
+            foreach (var record in records)
+            {
+                assembler.Apply(record);
+            }
+        }
+
+        _codec.NoteKey(id, oldKey);
+        return (assembler.Build(), valid, snapshotBytes.Length);
+    }
+
+    private async Task WriteSnapshotAsync(FileStream handle, SessionDocument document, CancellationToken cancellationToken)
+    {
+        var id = document.SessionId;
+        var bytes = _codec.Seal(SessionDocumentSerializer.Serialize(document), SnapshotContext(id));
+        await WriteAtomicallyAsync(PathOf(id, Extension), bytes, "save", id, cancellationToken);
+        try
+        {
+            // Frames up to this version are now in the snapshot; load skips any left by a crash here.
+            File.Delete(PathOf(id, JournalExtension));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("save", id, PathOf(id, JournalExtension), ex);
+        }
+
+        await WriteStateAsync(handle, FileSessionState.Of(document, bytes.Length, 0), cancellationToken);
+    }
+
+    private static string SnapshotContext(string id) => id + "/snapshot";
+
+    private static string JournalContext(string id, long version) => $"{id}/journal/{version}";
+
+    private string PathOf(string sessionId, string extension)
     {
         SessionIds.Validate(sessionId);
-        var path = Path.Combine(_folder, sessionId + Extension);
+        var path = Path.Combine(_folder, sessionId + extension);
 
         // Defence in depth: the id rules already forbid separators and leading dots.
         if (!string.Equals(Path.GetDirectoryName(path), _folder, StringComparison.Ordinal))
@@ -242,37 +292,23 @@ public sealed class FileSessionStorage : SessionStorage
         return path;
     }
 
-    /// <summary>Reads only the head of the document (ids, times, analytics), which comes before memory and transcripts.</summary>
-    private async Task<SessionSummary?> ReadSummaryAsync(string path, string sessionId, CancellationToken cancellationToken)
+    internal static SessionSummary Summarize(SessionDocument d) => SessionRecords.Summarize(d);
+
+    private VoxonStorageException Failure(string operation, string? sessionId, string path, Exception ex) =>
+        new(BackendName, operation, sessionId, $"could not access '{path}': {ex.Message}", ex is IOException and not FileNotFoundException and not DirectoryNotFoundException, ex);
+
+    private static async Task<FileSessionState?> ReadStateAsync(FileStream stream, CancellationToken cancellationToken)
     {
+        stream.Position = 0;
+        var buffer = new byte[stream.Length];
+        await stream.ReadExactlyAsync(buffer, cancellationToken);
         try
         {
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.Asynchronous);
-            var buffer = new byte[Math.Min(stream.Length, 64 * 1024)];
-            var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
-            return SummaryReader.Read(buffer.AsSpan(0, read), sessionId)
-                ?? Summarize(SessionDocumentSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken), BackendName, sessionId));
+            return buffer.Length == 0 ? null : JsonSerializer.Deserialize(buffer, VoxonJsonContext.Default.FileSessionState);
         }
-        catch (Exception ex) when (ex is IOException or JsonException or SessionCorruptException or InvalidOperationException or FormatException)
+        catch (JsonException)
         {
-            // A corrupt or vanished file is skipped in a listing; loading it reports the problem. The head reader
-            // throws InvalidOperationException or FormatException for a value of the wrong type (a number as session_id).
-            return null;
-        }
-    }
-
-    internal static SessionSummary Summarize(SessionDocument d) =>
-        new(d.SessionId, d.UserId, d.CreatedAt, d.UpdatedAt, d.Analytics.ConversationCount, d.Analytics.MessageCount);
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Leftover temporary files are ignored by load and list.
+            return null; // torn by a crash: rebuilt from the files
         }
     }
 }

@@ -30,13 +30,18 @@ public static class SessionDocumentSerializer
             throw new SessionCorruptException(backend, sessionId, "the record is empty (null)");
         }
 
+        Validate(document, backend, sessionId);
+        return document;
+    }
+
+    /// <summary>Throws when a session assembled from stored parts is not valid.</summary>
+    internal static void Validate(SessionDocument document, string backend, string sessionId)
+    {
         var problems = Problems(document, sessionId);
         if (problems.Count > 0)
         {
             throw new SessionCorruptException(backend, sessionId, string.Join("; ", problems));
         }
-
-        return document;
     }
 
     /// <summary>What is wrong with <paramref name="document"/>; empty when it is valid (also used by import).</summary>

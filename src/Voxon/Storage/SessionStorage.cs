@@ -13,7 +13,39 @@ public abstract class SessionStorage : IAsyncDisposable
     /// <summary>Stores <paramref name="document"/>, replacing the stored version of the session atomically:
     /// after a crash either the previous or the new version is loadable, never a mix.</summary>
     /// <exception cref="VoxonStorageException">The write failed.</exception>
+    /// <remarks>The stored version must be <c>document.Version - 1</c>, or the session must not be stored yet;
+    /// otherwise nothing is written and <see cref="SessionConcurrencyException"/> is thrown.</remarks>
+    /// <exception cref="SessionConcurrencyException">Another save came in between.</exception>
     public abstract Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes only what changed since the stored version <see cref="SessionChangeSet.BaseVersion"/>, atomically.
+    /// The default writes the whole document with <see cref="SaveAsync"/>; backends override it to write the delta.</summary>
+    /// <remarks>The stored version must be exactly <see cref="SessionChangeSet.BaseVersion"/> (for 0: the session must not be stored).</remarks>
+    /// <exception cref="SessionConcurrencyException">The stored version is not the base version; nothing was written.</exception>
+    /// <exception cref="VoxonStorageException">The write failed.</exception>
+    public virtual Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        return SaveAsync(changes.ToDocument(), cancellationToken);
+    }
+
+    /// <summary>Reads a session's metadata and conversation headers without memory entries or transcripts
+    /// (lazy load); null when there is none. The default reads everything and drops what is not needed.</summary>
+    /// <exception cref="SessionCorruptException">The stored session is unreadable.</exception>
+    public virtual async Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var document = await LoadAsync(sessionId, cancellationToken);
+        if (document is not null)
+        {
+            document.Memory.Entries = [];
+            foreach (var conversation in document.Conversations)
+            {
+                conversation.Turns = [];
+            }
+        }
+
+        return document;
+    }
 
     /// <summary>Reads a session, or null when there is none with that id.</summary>
     /// <exception cref="SessionCorruptException">The stored session is unreadable.</exception>

@@ -13,4 +13,8 @@ namespace Voxon.Storage;
 [JsonSerializable(typeof(MemoryExportDocument))]
 [JsonSerializable(typeof(ShareRecord))]
 [JsonSerializable(typeof(TemplateDocument))]
+[JsonSerializable(typeof(Memory.MemoryEntry))]
+[JsonSerializable(typeof(ConversationDocument))]
+[JsonSerializable(typeof(Conversations.ConversationTurn))]
+[JsonSerializable(typeof(FileSessionState))]
 internal sealed partial class VoxonJsonContext : JsonSerializerContext;

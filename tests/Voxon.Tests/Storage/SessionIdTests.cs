@@ -28,7 +28,9 @@ public class SessionIdTests
         await Assert.ThrowsAsync<ArgumentException>(() => voxon.Storage.SaveAsync(document));
 
         Assert.Equal([voxon.StorageFolder], Directory.GetFileSystemEntries(voxon.Root));
-        Assert.Equal([voxon.PathOf("kept")], Directory.GetFileSystemEntries(voxon.StorageFolder));
+        // Only the kept session's own files (its document, and the lock beside it).
+        Assert.All(Directory.GetFileSystemEntries(voxon.StorageFolder), f => Assert.StartsWith("kept.", Path.GetFileName(f), StringComparison.Ordinal));
+        Assert.Contains(voxon.PathOf("kept"), Directory.GetFileSystemEntries(voxon.StorageFolder));
     }
 
     [Fact]

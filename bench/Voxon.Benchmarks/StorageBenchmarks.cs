@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using StackExchange.Redis;
+using Voxon.Sessions;
+using Voxon.Storage;
+using Voxon.Storage.Postgres;
+using Voxon.Storage.Redis;
+using Voxon.Storage.Worker;
+
+namespace Voxon.Benchmarks;
+
+/// <summary>
+/// Harness "storage": on each backend (file; PostgreSQL at VOXON_TEST_POSTGRES; Redis at VOXON_TEST_REDIS), plain and
+/// encrypted, for sessions of 1,000 and 10,000 memories with 100 conversations: (a) the save after one new turn,
+/// (b) a full load next to the raw driver reading the same bytes.
+/// Run: dotnet run -c Release --project bench/Voxon.Benchmarks -- harness storage
+/// </summary>
+public static class StorageBenchmarks
+{
+    private const string Key = "benchmark session key";
+
+    public static void RegisterHarnesses() => Harness.Register("storage", RunAsync);
+
+    private static async Task RunAsync()
+    {
+        var saves = int.TryParse(Environment.GetEnvironmentVariable("VOXON_BENCH_SAVES"), CultureInfo.InvariantCulture, out var n) ? n : 200;
+        var folder = Directory.CreateTempSubdirectory("voxon-bench-").FullName;
+        var targets = new List<(string Backend, string Target)> { ("file", folder) };
+        foreach (var (backend, variable) in new[] { ("postgresql", "VOXON_TEST_POSTGRES"), ("redis", "VOXON_TEST_REDIS") })
+        {
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } url)
+            {
+                targets.Add((backend, url));
+            }
+            else
+            {
+                Console.WriteLine($"{backend}: skipped, {variable} is not set (scripts/servers.sh start)");
+            }
+        }
+
+        try
+        {
+            foreach (var (backend, target) in targets)
+            {
+                foreach (var encrypted in new[] { false, true })
+                {
+                    foreach (var memories in new[] { 1_000, 10_000 })
+                    {
+                        await RunOneAsync(backend, target, encrypted, memories, saves);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task RunOneAsync(string backend, string target, bool encrypted, int memories, int saves)
+    {
+        var space = "bench" + Guid.NewGuid().ToString("N")[..8];
+        await using var storage = WorkerStorage.Open(backend, target, space, encrypted ? SessionEncryption.FromKey(Key) : null);
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("bench_user", new SessionConfig { MaxMemorySize = 10_000_000 });
+        for (var i = 0; i < memories; i++)
+        {
+            await session.AddMemoryAsync($"benchmark fact number {i} about topic {i % 97} and detail {i % 13}");
+        }
+
+        Conversations.Conversation? last = null;
+        for (var c = 0; c < 100; c++)
+        {
+            last = await session.StartConversationAsync();
+            await last.SendMessageAsync($"conversation {c} opening message");
+            if (c < 99)
+            {
+                await last.EndAsync();
+            }
+        }
+
+        await session.SaveAsync();
+        var label = $"{backend}{(encrypted ? " +aes" : string.Empty)} {memories / 1000}k mem/100 conv";
+
+        // (a) save after one new turn: only the save is timed.
+        var samples = new double[saves];
+        for (var i = -5; i < saves; i++)
+        {
+            await last!.SendMessageAsync($"turn {i}");
+            var start = Stopwatch.GetTimestamp();
+            await session.SaveAsync();
+            if (i >= 0)
+            {
+                samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        }
+
+        Print($"save after 1 turn   {label}", Stats.From(samples), saves);
+
+        // (b) full load, next to the raw driver reading the same bytes.
+        var loads = memories >= 10_000 ? 10 : 30;
+        await Harness.MeasureAsync($"full load           {label}", loads, async _ => await storage.LoadAsync(session.SessionId), warmup: 2);
+        var raw = RawReader(backend, target, space, session.SessionId);
+        await Harness.MeasureAsync($"raw driver read     {label}", loads, async _ => await raw(), warmup: 2);
+        await storage.DeleteAsync(session.SessionId);
+    }
+
+    private static Func<Task<long>> RawReader(string backend, string target, string space, string sessionId) => backend switch
+    {
+        "file" => async () =>
+        {
+            var snapshot = await File.ReadAllBytesAsync(Path.Combine(target, sessionId + ".json"));
+            var journal = Path.Combine(target, sessionId + ".journal");
+            return snapshot.Length + (File.Exists(journal) ? (await File.ReadAllBytesAsync(journal)).Length : 0);
+        },
+        "postgresql" => async () =>
+        {
+            await using var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(target).ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                $"SELECT head FROM {space}.voxon_sessions WHERE session_id = $1 UNION ALL SELECT data FROM {space}.voxon_memories WHERE session_id = $1 "
+                + $"UNION ALL SELECT header FROM {space}.voxon_conversations WHERE session_id = $1 UNION ALL SELECT data FROM {space}.voxon_turns WHERE session_id = $1",
+                connection) { Parameters = { new() { Value = sessionId } } };
+            long total = 0;
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                total += reader.GetFieldValue<byte[]>(0).Length;
+            }
+
+            return total;
+        },
+        _ => RedisRawReader(target, space, sessionId),
+    };
+
+    private static Func<Task<long>> RedisRawReader(string target, string space, string sessionId)
+    {
+        var connection = ConnectionMultiplexer.Connect(RedisStorage.Parse(target));
+        var db = connection.GetDatabase();
+        var head = $"{space}s:{{{sessionId}}}";
+        return async () =>
+        {
+            var parts = await Task.WhenAll(db.HashGetAllAsync(head), db.HashGetAllAsync(head + ":m"), db.HashGetAllAsync(head + ":c"), db.HashGetAllAsync(head + ":t"));
+            return parts.Sum(p => p.Sum(e => ((byte[])e.Value!).Length));
+        };
+    }
+
+    private static void Print(string label, Stats stats, int iterations) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{label,-60} n={iterations,5}  p50={stats.P50,9:F3} ms  p90={stats.P90,9:F3} ms  p99={stats.P99,9:F3} ms  max={stats.Max,9:F3} ms"));
+}

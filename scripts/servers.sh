@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL and Redis for the storage tests and benchmarks, bound to 127.0.0.1 only.
+#   scripts/servers.sh start   installs them when missing, starts them, prints `export VOXON_TEST_...=` lines
+#   scripts/servers.sh stop    stops them and deletes their data
+# Ports: VOXON_PG_PORT (55432), VOXON_REDIS_PORT (56379). State lives in ${VOXON_SERVERS_DIR:-/tmp/voxon-servers}.
+set -euo pipefail
+
+dir="${VOXON_SERVERS_DIR:-/tmp/voxon-servers}"
+pg_port="${VOXON_PG_PORT:-55432}"
+redis_port="${VOXON_REDIS_PORT:-56379}"
+log() { echo "servers.sh: $*" >&2; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_missing() {
+  local packages=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+  [ ${#packages[@]} -eq 0 ] && return 0
+  log "installing ${packages[*]}"
+  if ! DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${packages[@]}" >&2; then
+    as_root apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${packages[@]}" >&2
+  fi
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+
+# PostgreSQL refuses to run as root: run it as the postgres user when we are root.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir "$dir" postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+start() {
+  install_missing
+  mkdir -p "$dir"
+  local bin; bin="$(pg_bin)"
+  if [ -n "$bin" ]; then
+    if ! as_pg "$bin/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1; then
+      rm -rf "$dir/pg"; mkdir -p "$dir/pg"
+      [ "$(id -u)" -eq 0 ] && chown -R postgres "$dir/pg"
+      as_pg "$bin/initdb" -D "$dir/pg" -U voxon --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+      as_pg "$bin/pg_ctl" -D "$dir/pg" -l "$dir/pg/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $dir/pg -c fsync=on -c max_connections=200" start >&2
+      as_pg "$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U voxon voxon_test >&2
+    fi
+    echo "export VOXON_TEST_POSTGRES='postgresql://voxon@127.0.0.1:$pg_port/voxon_test'"
+  else
+    log "PostgreSQL is not available"
+  fi
+
+  if command -v redis-server >/dev/null 2>&1; then
+    if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+      redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+        --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" >&2
+      for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    fi
+    echo "export VOXON_TEST_REDIS='redis://127.0.0.1:$redis_port'"
+  else
+    log "Redis is not available"
+  fi
+}
+
+stop() {
+  local bin; bin="$(pg_bin)"
+  if [ -n "$bin" ] && [ -d "$dir/pg" ]; then
+    as_pg "$bin/pg_ctl" -D "$dir/pg" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  if command -v redis-cli >/dev/null 2>&1; then
+    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

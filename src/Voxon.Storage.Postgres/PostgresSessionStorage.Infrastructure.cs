@@ -1,0 +1,167 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Voxon.Storage.Postgres;
+
+internal sealed partial class PostgresSessionStorage
+{
+    /// <summary>Runs <paramref name="operation"/> on a pooled connection after the schema is current, turning driver
+    /// errors into <see cref="VoxonStorageException"/>s that name the backend, the operation and whether a retry may help.</summary>
+    private async Task<T> RunAsync<T>(string operation, string? sessionId, Func<NpgsqlConnection, Task<T>> body)
+    {
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync();
+            if (!_migrated)
+            {
+                await MigrateAsync(connection);
+            }
+
+            return await body(connection);
+        }
+        catch (PostgresException ex)
+        {
+            var hint = ex.SqlState switch
+            {
+                PostgresErrorCodes.InsufficientPrivilege => "permission denied; grant the user rights on the schema and tables",
+                PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification => "authentication failed; check the user and password in the URL",
+                PostgresErrorCodes.InvalidCatalogName => "the database does not exist",
+                _ => ex.MessageText,
+            };
+            throw new VoxonStorageException(BackendName, operation, sessionId, $"{hint} ({ex.SqlState}: {ex.MessageText})", ex.IsTransient, ex);
+        }
+        catch (NpgsqlException ex)
+        {
+            var unreachable = ex.InnerException is SocketException or TimeoutException;
+            var message = unreachable ? $"the server is unreachable ({ex.InnerException!.Message})" : ex.Message;
+            throw new VoxonStorageException(BackendName, operation, sessionId, message, ex.IsTransient || unreachable, ex);
+        }
+    }
+
+    private Task RunAsync(string operation, string? sessionId, Func<NpgsqlConnection, Task> body) =>
+        RunAsync(operation, sessionId, async connection =>
+        {
+            await body(connection);
+            return true;
+        });
+
+    /// <summary>Creates the schema and applies missing migrations, holding a transaction-scoped advisory lock so that
+    /// of several processes starting at once one migrates and the others wait and find it done.</summary>
+    private async Task MigrateAsync(NpgsqlConnection connection)
+    {
+        await _migrateGate.WaitAsync();
+        try
+        {
+            if (_migrated)
+            {
+                return;
+            }
+
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var command = new NpgsqlCommand(
+                // The schema name is validated (letters, digits, '_'), so it can be a literal here.
+                $"SELECT pg_advisory_xact_lock({PostgresSchema.LockKey}, hashtext('{_schema}')); CREATE SCHEMA IF NOT EXISTS {S}; "
+                + $"CREATE TABLE IF NOT EXISTS {S}.voxon_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                connection,
+                transaction))
+            {
+                await command.ExecuteNonQueryAsync();
+            }
+
+            await using (var current = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {S}.voxon_schema_migrations", connection, transaction))
+            {
+                var applied = Convert.ToInt32(await current.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+                for (var version = applied + 1; version <= PostgresSchema.Migrations.Count; version++)
+                {
+                    await using var migrate = new NpgsqlCommand(
+                        PostgresSchema.Migrations[version - 1].Replace("{s}", S, StringComparison.Ordinal) + $"; INSERT INTO {S}.voxon_schema_migrations (version) VALUES ({version})",
+                        connection,
+                        transaction);
+                    await migrate.ExecuteNonQueryAsync();
+                }
+            }
+
+            await transaction.CommitAsync();
+            _migrated = true;
+        }
+        finally
+        {
+            _migrateGate.Release();
+        }
+    }
+
+    public override Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        var hash = StoredJson.ValidateTokenHash(share.TokenHash);
+        var data = StoredJson.Seal(_codec, share, "share/" + hash, VoxonJsonContext.Default.ShareRecord);
+        return ExecuteAsync("save share", share.SessionId, $"INSERT INTO {S}.voxon_shares VALUES ($1, $2, $3, $4) ON CONFLICT (share_id) DO UPDATE SET token_hash = $2, session_id = $3, data = $4", cancellationToken, share.ShareId, hash, share.SessionId, data);
+    }
+
+    public override async Task<ShareRecord?> FindShareAsync(string tokenHash, CancellationToken cancellationToken = default)
+    {
+        var hash = StoredJson.ValidateTokenHash(tokenHash);
+        var rows = await QueryAsync("find share", $"SELECT token_hash, data FROM {S}.voxon_shares WHERE token_hash = $1", cancellationToken, hash);
+        return rows.Count == 0 ? null : StoredJson.Parse(_codec, rows[0].Data, "share/" + rows[0].Key, VoxonJsonContext.Default.ShareRecord, "find share");
+    }
+
+    public override async Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var id = SessionIds.Validate(sessionId);
+        var rows = await QueryAsync("list shares", $"SELECT token_hash, data FROM {S}.voxon_shares WHERE session_id = $1", cancellationToken, id);
+        return [.. rows.Select(r => StoredJson.Parse(_codec, r.Data, "share/" + r.Key, VoxonJsonContext.Default.ShareRecord, "list shares")).OrderBy(s => s.CreatedAt)];
+    }
+
+    public override Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var name = SessionIds.Validate(template.Name, "template name");
+        var data = StoredJson.Seal(_codec, template, "template/" + name, VoxonJsonContext.Default.TemplateDocument);
+        return ExecuteAsync("save template", null, $"INSERT INTO {S}.voxon_templates VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET data = $2", cancellationToken, name, data);
+    }
+
+    public override async Task<TemplateDocument?> LoadTemplateAsync(string name, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(name, "template name");
+        var rows = await QueryAsync("load template", $"SELECT name, data FROM {S}.voxon_templates WHERE name = $1", cancellationToken, name);
+        return rows.Count == 0 ? null : StoredJson.Parse(_codec, rows[0].Data, "template/" + name, VoxonJsonContext.Default.TemplateDocument, "load template");
+    }
+
+    public override async Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = await QueryAsync("list templates", $"SELECT name, ''::bytea FROM {S}.voxon_templates ORDER BY name COLLATE \"C\"", cancellationToken);
+        return [.. rows.Select(r => r.Key)];
+    }
+
+    private Task ExecuteAsync(string operation, string? sessionId, string sql, CancellationToken cancellationToken, params object[] values) =>
+        RunAsync(operation, sessionId, async connection =>
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            foreach (var value in values)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = value });
+            }
+
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        });
+
+    /// <summary>Rows of (text key, bytea data).</summary>
+    private Task<List<(string Key, byte[] Data)>> QueryAsync(string operation, string sql, CancellationToken cancellationToken, params object[] values) =>
+        RunAsync(operation, null, async connection =>
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            foreach (var value in values)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = value });
+            }
+
+            var rows = new List<(string, byte[])>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add((reader.GetString(0), reader.GetFieldValue<byte[]>(1)));
+            }
+
+            return rows;
+        });
+}

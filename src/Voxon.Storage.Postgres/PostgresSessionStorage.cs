@@ -1,0 +1,245 @@
+using System.Data;
+using Npgsql;
+
+namespace Voxon.Storage.Postgres;
+
+/// <summary>
+/// Sessions as rows: <c>voxon_sessions</c> (metadata, version, sealed head), <c>voxon_memories</c>,
+/// <c>voxon_conversations</c> and <c>voxon_turns</c>, one row per memory, conversation header and turn, so a save
+/// writes only the changed rows in one transaction guarded by the version column. Creates and migrates its tables on
+/// first use under an advisory lock, so processes starting together do not race.
+/// </summary>
+/// <remarks>Thread-safe; pooled connections via one <see cref="NpgsqlDataSource"/>.</remarks>
+internal sealed partial class PostgresSessionStorage : SessionStorage
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _schema;
+    private readonly SessionRecordCodec _codec;
+    private readonly SemaphoreSlim _migrateGate = new(1, 1);
+    private volatile bool _migrated;
+
+    public PostgresSessionStorage(string connectionString, string schema, SessionEncryption? encryption)
+    {
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _schema = schema;
+        _codec = new SessionRecordCodec("postgresql", encryption);
+    }
+
+    public override string BackendName => "postgresql";
+
+    private string S => '"' + _schema + '"';
+
+    public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        SessionIds.Validate(document.SessionId);
+        return WriteAsync(document, SessionRecords.Encode(document), replace: true, cancellationToken);
+    }
+
+    public override Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        SessionIds.Validate(changes.SessionId);
+        return changes.BaseVersion == 0 || _codec.TakeRewrite(changes.SessionId)
+            ? WriteAsync(changes.ToDocument(), SessionRecords.Encode(changes.ToDocument()), replace: true, cancellationToken, changes.BaseVersion)
+            : WriteAsync(changes.Head, SessionRecords.Encode(changes), replace: false, cancellationToken, changes.BaseVersion);
+    }
+
+    /// <summary>One transaction: claim the version (or fail), then write the records in one batch.</summary>
+    /// <param name="head">The session's metadata.</param>
+    /// <param name="records">What to write.</param>
+    /// <param name="replace">Delete the session's memory and conversations first (full save).</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <param name="baseVersion">The stored version required; null for a full save (absent or <c>version - 1</c>).</param>
+    private Task WriteAsync(SessionDocument head, List<SessionRecord> records, bool replace, CancellationToken cancellationToken, long? baseVersion = null) =>
+        RunAsync("save", head.SessionId, async connection =>
+        {
+            var id = head.SessionId;
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var claimed = await ClaimVersionAsync(connection, transaction, head, records[0], baseVersion, cancellationToken);
+            if (claimed is { } actual)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                throw new SessionConcurrencyException(BackendName, id, baseVersion ?? head.Version - 1, actual < 0 ? null : actual);
+            }
+
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            if (replace)
+            {
+                batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_memories WHERE session_id = $1", id));
+                batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_conversations WHERE session_id = $1", id));
+            }
+
+            AddRecordCommands(batch, id, records);
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        });
+
+    /// <summary>Moves the session row to <c>head.Version</c> when the stored version allows it; returns null on
+    /// success, else the stored version (-1 when the session is not stored).</summary>
+    private async Task<long?> ClaimVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, SessionDocument head, SessionRecord headRecord, long? baseVersion, CancellationToken cancellationToken)
+    {
+        var id = head.SessionId;
+        var sealedHead = _codec.Seal(headRecord, id).Payload;
+        var values = new object[] { id, head.UserId, head.Version, head.CreatedAt.ToUniversalTime(), head.UpdatedAt.ToUniversalTime(), head.Analytics.ConversationCount, head.Analytics.MessageCount, sealedHead };
+        const string Set = "user_id = $2, version = $3, created_at = $4, updated_at = $5, conversation_count = $6, message_count = $7, head = $8";
+        string sql = baseVersion switch
+        {
+            0 => $"INSERT INTO {S}.voxon_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session_id) DO NOTHING",
+            null => $"INSERT INTO {S}.voxon_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session_id) DO UPDATE SET {Set} WHERE voxon_sessions.version = $3 - 1",
+            _ => $"UPDATE {S}.voxon_sessions SET {Set} WHERE session_id = $1 AND version = $3 - 1",
+        };
+        await using (var command = new NpgsqlCommand(sql, connection, transaction))
+        {
+            foreach (var value in values)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = value });
+            }
+
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                return null;
+            }
+        }
+
+        await using var read = new NpgsqlCommand($"SELECT version FROM {S}.voxon_sessions WHERE session_id = $1", connection, transaction) { Parameters = { new() { Value = id } } };
+        return await read.ExecuteScalarAsync(cancellationToken) is long stored ? stored : -1;
+    }
+
+    private void AddRecordCommands(NpgsqlBatch batch, string id, List<SessionRecord> records)
+    {
+        var sealedRecords = records.Skip(1).Select(r => r.Kind == RecordKind.MemoryRemoved ? r : _codec.Seal(r, id)).ToList();
+        var memories = sealedRecords.Where(r => r.Kind == RecordKind.Memory).ToList();
+        if (memories.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                $"INSERT INTO {S}.voxon_memories (session_id, memory_id, data) SELECT $1, * FROM unnest($2::text[], $3::bytea[]) ON CONFLICT (session_id, memory_id) DO UPDATE SET data = excluded.data",
+                id, memories.Select(r => r.Key).ToArray(), memories.Select(r => r.Payload).ToArray()));
+        }
+
+        var removed = sealedRecords.Where(r => r.Kind == RecordKind.MemoryRemoved).Select(r => r.Key).ToArray();
+        if (removed.Length > 0)
+        {
+            batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_memories WHERE session_id = $1 AND memory_id = ANY($2)", id, removed));
+        }
+
+        var conversations = sealedRecords.Where(r => r.Kind == RecordKind.Conversation).ToList();
+        if (conversations.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                $"INSERT INTO {S}.voxon_conversations (session_id, conversation_id, ordinal, header) SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bytea[]) ON CONFLICT (session_id, conversation_id) DO UPDATE SET ordinal = excluded.ordinal, header = excluded.header",
+                id, conversations.Select(r => r.Key).ToArray(), conversations.Select(r => r.Index).ToArray(), conversations.Select(r => r.Payload).ToArray()));
+        }
+
+        var turns = sealedRecords.Where(r => r.Kind == RecordKind.Turn).ToList();
+        if (turns.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                $"INSERT INTO {S}.voxon_turns (session_id, conversation_id, turn_index, data) SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bytea[]) ON CONFLICT (session_id, conversation_id, turn_index) DO UPDATE SET data = excluded.data",
+                id, turns.Select(r => r.Key).ToArray(), turns.Select(r => r.Index).ToArray(), turns.Select(r => r.Payload).ToArray()));
+        }
+    }
+
+    public override Task<SessionDocument?> LoadAsync(string sessionId, CancellationToken cancellationToken = default) => ReadAsync(sessionId, withContent: true, cancellationToken);
+
+    public override Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default) => ReadAsync(sessionId, withContent: false, cancellationToken);
+
+    /// <summary>Reads the session's rows in one snapshot (repeatable read) and one round trip.</summary>
+    private Task<SessionDocument?> ReadAsync(string sessionId, bool withContent, CancellationToken cancellationToken)
+    {
+        var id = SessionIds.Validate(sessionId);
+        return RunAsync("load", id, async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Command($"SELECT {(int)RecordKind.Head}, '', 0, head FROM {S}.voxon_sessions WHERE session_id = $1", id),
+                    Command($"SELECT {(int)RecordKind.Conversation}, conversation_id, ordinal, header FROM {S}.voxon_conversations WHERE session_id = $1", id),
+                },
+            };
+            if (withContent)
+            {
+                batch.BatchCommands.Add(Command($"SELECT {(int)RecordKind.Memory}, memory_id, 0, data FROM {S}.voxon_memories WHERE session_id = $1", id));
+                batch.BatchCommands.Add(Command($"SELECT {(int)RecordKind.Turn}, conversation_id, turn_index, data FROM {S}.voxon_turns WHERE session_id = $1", id));
+            }
+
+            var records = new List<SessionRecord>();
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                do
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        records.Add(new SessionRecord((RecordKind)reader.GetInt32(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<byte[]>(3)));
+                    }
+                }
+                while (await reader.NextResultAsync(cancellationToken));
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return records.Count == 0 || records[0].Kind != RecordKind.Head ? null : _codec.Assemble(id, records, withContent);
+        });
+    }
+
+    public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var id = SessionIds.Validate(sessionId);
+        return RunAsync("delete", id, async connection =>
+        {
+            await using var command = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE session_id = $1", connection) { Parameters = { new() { Value = id } } };
+            return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        });
+    }
+
+    public override Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default)
+    {
+        if (userId is not null)
+        {
+            SessionIds.Validate(userId, "user id");
+        }
+
+        return RunAsync<IReadOnlyList<SessionSummary>>("list", null, async connection =>
+        {
+            var sql = $"SELECT session_id, user_id, created_at, updated_at, conversation_count, message_count FROM {S}.voxon_sessions"
+                + (userId is null ? string.Empty : " WHERE user_id = $1") + " ORDER BY updated_at DESC";
+            await using var command = new NpgsqlCommand(sql, connection);
+            if (userId is not null)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = userId });
+            }
+
+            var summaries = new List<SessionSummary>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                summaries.Add(new SessionSummary(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetInt32(4), reader.GetInt32(5)));
+            }
+
+            return summaries;
+        });
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        _migrateGate.Dispose();
+        await base.DisposeAsync();
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return command;
+    }
+}

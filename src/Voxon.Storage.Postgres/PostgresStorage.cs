@@ -1,0 +1,89 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace Voxon.Storage.Postgres;
+
+/// <summary>The PostgreSQL backend (<c>session_storage="database"</c>): creation and configuration.</summary>
+public static partial class PostgresStorage
+{
+    /// <summary>Selects PostgreSQL storage at <paramref name="url"/> (<c>postgresql://user:pass@host:port/db</c> or an
+    /// Npgsql connection string), like <c>SessionStorage = "database"</c> with <c>SessionDatabaseUrl</c>.</summary>
+    public static VoxonOptions UsePostgres(this VoxonOptions options, string url)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(url);
+        Register();
+        options.SessionStorage = "database";
+        options.SessionDatabaseUrl = url;
+        return options;
+    }
+
+    /// <summary>A PostgreSQL backend; dispose it to close its connections.</summary>
+    /// <exception cref="ArgumentException">The connection string or schema is invalid.</exception>
+    public static SessionStorage Create(PostgresStorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (connectionString, urlSchema) = ParseUrl(options.ConnectionString);
+        var schema = options.Schema ?? urlSchema ?? "public";
+        if (!SchemaPattern().IsMatch(schema))
+        {
+            throw new ArgumentException($"Invalid schema name '{schema}': letters, digits and '_', starting with a letter or '_'.", nameof(options));
+        }
+
+        return new PostgresSessionStorage(connectionString, schema, options.Encryption);
+    }
+
+    /// <summary>Registers <c>database</c> with <see cref="SessionStorageProviders"/> (called for you by <see cref="UsePostgres"/>
+    /// and when the options name <c>database</c> with this package referenced).</summary>
+    public static void Register() =>
+        SessionStorageProviders.Register("database", options => Create(new PostgresStorageOptions
+        {
+            ConnectionString = options.SessionDatabaseUrl ?? string.Empty,
+            Encryption = options.CreateEncryption(),
+        }));
+
+    /// <summary>An Npgsql connection string from a URL, and the URL's <c>schema</c> key; other strings pass through.</summary>
+    internal static (string ConnectionString, string? Schema) ParseUrl(string value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(value);
+        if (!value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) && !value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase))
+        {
+            return (new NpgsqlConnectionStringBuilder(value).ConnectionString, null);
+        }
+
+        var uri = new Uri(value);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')) is { Length: > 0 } db ? db : null,
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            builder.Username = Uri.UnescapeDataString(parts[0]);
+            builder.Password = parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : null;
+        }
+
+        string? schema = null;
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            var key = Uri.UnescapeDataString(kv[0]);
+            var val = kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : string.Empty;
+            if (key.Equals("schema", StringComparison.OrdinalIgnoreCase))
+            {
+                schema = val;
+            }
+            else
+            {
+                builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = val;
+            }
+        }
+
+        return (builder.ConnectionString, schema);
+    }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
+    private static partial Regex SchemaPattern();
+}

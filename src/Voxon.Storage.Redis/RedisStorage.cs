@@ -1,0 +1,76 @@
+using StackExchange.Redis;
+
+namespace Voxon.Storage.Redis;
+
+/// <summary>The Redis backend (<c>session_storage="redis"</c>): creation and configuration.</summary>
+public static class RedisStorage
+{
+    /// <summary>Selects Redis storage at <paramref name="url"/> (<c>redis://host:port</c> or a StackExchange.Redis
+    /// configuration string), like <c>SessionStorage = "redis"</c> with <c>SessionRedisUrl</c>.</summary>
+    public static VoxonOptions UseRedis(this VoxonOptions options, string url)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(url);
+        Register();
+        options.SessionStorage = "redis";
+        options.SessionRedisUrl = url;
+        return options;
+    }
+
+    /// <summary>A Redis backend; it connects on first use. Dispose it to close the connection.</summary>
+    /// <exception cref="ArgumentException">The configuration or key prefix is invalid.</exception>
+    public static SessionStorage Create(RedisStorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.KeyPrefix);
+        if (options.IdleTtl is { } ttl && ttl <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("IdleTtl must be positive.", nameof(options));
+        }
+
+        return new RedisSessionStorage(Parse(options.Configuration), options.KeyPrefix, options.IdleTtl, options.Encryption);
+    }
+
+    /// <summary>Registers <c>redis</c> with <see cref="SessionStorageProviders"/> (called for you by <see cref="UseRedis"/>
+    /// and when the options name <c>redis</c> with this package referenced).</summary>
+    public static void Register() =>
+        SessionStorageProviders.Register("redis", options => Create(new RedisStorageOptions
+        {
+            Configuration = options.SessionRedisUrl ?? string.Empty,
+            Encryption = options.CreateEncryption(),
+        }));
+
+    /// <summary>Client configuration from a URL or a configuration string.</summary>
+    internal static ConfigurationOptions Parse(string value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(value);
+        ConfigurationOptions options;
+        if (value.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase))
+        {
+            var uri = new Uri(value);
+            options = new ConfigurationOptions { Ssl = uri.Scheme.Equals("rediss", StringComparison.OrdinalIgnoreCase) };
+            options.EndPoints.Add(uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port);
+            if (uri.UserInfo.Length > 0)
+            {
+                var parts = uri.UserInfo.Split(':', 2);
+                options.User = parts.Length > 1 && parts[0].Length > 0 ? Uri.UnescapeDataString(parts[0]) : null;
+                options.Password = Uri.UnescapeDataString(parts.Length > 1 ? parts[1] : parts[0]);
+            }
+
+            if (int.TryParse(uri.AbsolutePath.Trim('/'), System.Globalization.CultureInfo.InvariantCulture, out var db))
+            {
+                options.DefaultDatabase = db;
+            }
+        }
+        else
+        {
+            options = ConfigurationOptions.Parse(value);
+        }
+
+        // Fail fast and clearly when the server is down; the storage retries transient failures itself.
+        options.AbortOnConnectFail = true;
+        options.ConnectTimeout = Math.Min(options.ConnectTimeout, 3000);
+        options.ConnectRetry = 1;
+        return options;
+    }
+}

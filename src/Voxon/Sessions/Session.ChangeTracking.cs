@@ -1,0 +1,201 @@
+using Voxon.Conversations;
+using Voxon.Storage;
+
+namespace Voxon.Sessions;
+
+/// <summary>Change tracking for incremental saves, batch updates and lazy loading.</summary>
+public sealed partial class Session
+{
+    private int _batchDepth;
+    private LazyContent? _lazy;
+
+    /// <summary>
+    /// Starts a batch: saves requested until the batch ends are deferred, and its end makes exactly one storage
+    /// write with every change made inside (the spec's <c>with session.batch_update():</c>). Batches nest; the
+    /// outermost one saves. Use <c>await using</c> where possible: a synchronous <c>Dispose</c> blocks on the save.
+    /// </summary>
+    /// <exception cref="SessionStateException">The session is closed.</exception>
+    public SessionBatch BatchUpdate()
+    {
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            _batchDepth++;
+        }
+
+        return new SessionBatch(this);
+    }
+
+    /// <summary>Ends a batch; the outermost one saves when the session is still open.</summary>
+    internal async Task EndBatchAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (--_batchDepth > 0 || _closed)
+            {
+                return;
+            }
+        }
+
+        await SaveAsync(cancellationToken);
+    }
+
+    /// <summary>True when a batch is open: the save is recorded and done when the batch ends.</summary>
+    private bool DeferSaveToBatch()
+    {
+        lock (_gate)
+        {
+            return _batchDepth > 0;
+        }
+    }
+
+    /// <summary>Makes memory and transcripts load on first use (lazy load). <paramref name="load"/> returns the whole stored session.</summary>
+    internal void LoadContentLazily(SessionDocument metadata, Func<SessionDocument> load)
+    {
+        _lazy = new LazyContent(this, load) { Analytics = metadata.Analytics, TokenCount = metadata.Memory.TokenCount };
+        _memory.Hydrate = _lazy.Ensure;
+        foreach (var state in _conversationOrder)
+        {
+            state.Hydrate = _lazy.Ensure;
+        }
+    }
+
+    /// <summary>Whether memory and transcripts are loaded (always, unless loaded lazily and not used yet).</summary>
+    public bool IsContentLoaded => _lazy is null || _lazy.Loaded;
+
+    /// <summary>What changed since the last save, and how to mark it saved or put it back. Caller holds the lock.</summary>
+    private (SessionChangeSet Changes, SaveTracking Tracking) BeginSave(DateTimeOffset now)
+    {
+        var head = HeadDocument(now, IsContentLoaded ? null : _lazy!.Analytics);
+        head.Memory.TokenCount = !IsContentLoaded ? _lazy!.TokenCount : Config.MemoryMode == MemoryMode.Ephemeral ? 0 : _memory.TokenCount;
+        var upserted = new List<Memory.MemoryEntry>();
+        var removed = new List<string>();
+        var dirty = IsContentLoaded ? _memory.TakeChanges() : [];
+        foreach (var id in dirty)
+        {
+            if (_memory.Find(id) is { Transient: false } entry && Config.MemoryMode != MemoryMode.Ephemeral)
+            {
+                upserted.Add(entry);
+            }
+            else
+            {
+                removed.Add(id);
+            }
+        }
+
+        var conversations = new List<ConversationChange>();
+        var saved = new List<(ConversationState, int, (DateTimeOffset?, DateTimeOffset, int, int))>();
+        for (var i = 0; i < _conversationOrder.Count; i++)
+        {
+            var state = _conversationOrder[i];
+            var stamp = state.Stamp;
+            if (stamp == state.SavedStamp && state.EndedAt is not null)
+            {
+                continue;
+            }
+
+            var document = ConversationDocumentOf(state, now, withTurns: false);
+            if (stamp.Turns > state.SavedTurnCount)
+            {
+                document.Turns = state.Turns.GetRange(state.SavedTurnCount, stamp.Turns - state.SavedTurnCount);
+            }
+
+            conversations.Add(new ConversationChange(document, i, state.SavedTurnCount));
+            saved.Add((state, stamp.Turns, stamp));
+        }
+
+        var changes = new SessionChangeSet(head, () =>
+        {
+            lock (_gate)
+            {
+                var document = ToDocument(now);
+                document.Version = head.Version;
+                return document;
+            }
+        })
+        {
+            UpsertedMemories = upserted,
+            RemovedMemoryIds = removed,
+            Conversations = conversations,
+        };
+        return (changes, new SaveTracking(dirty, saved));
+    }
+
+    /// <summary>After the backend acknowledged the save: the sent changes are stored. Otherwise they are kept for the next save.</summary>
+    private void EndSave(SaveTracking tracking, long version, bool stored)
+    {
+        lock (_gate)
+        {
+            if (!stored)
+            {
+                _memory.ReturnChanges(tracking.MemoryIds);
+                return;
+            }
+
+            foreach (var (state, turns, stamp) in tracking.Conversations)
+            {
+                state.SavedTurnCount = turns;
+                state.SavedStamp = stamp;
+            }
+
+            Interlocked.Exchange(ref _version, version);
+        }
+    }
+
+    /// <summary>Marks a freshly loaded session as stored.</summary>
+    private void MarkLoaded()
+    {
+        _memory.TakeChanges();
+        foreach (var state in _conversationOrder)
+        {
+            state.SavedTurnCount = state.TurnCountLoaded;
+            state.SavedStamp = state.Stamp;
+        }
+    }
+
+    private sealed record SaveTracking(HashSet<string> MemoryIds, List<(ConversationState State, int Turns, (DateTimeOffset?, DateTimeOffset, int, int) Stamp)> Conversations);
+
+    /// <summary>The stored memory and transcripts of a lazily loaded session, loaded once on first use.</summary>
+    private sealed class LazyContent(Session session, Func<SessionDocument> load)
+    {
+        private readonly Lock _lock = new();
+        private bool _loading;
+
+        public bool Loaded { get; private set; }
+
+        public SessionAnalyticsDocument? Analytics { get; init; }
+
+        public int TokenCount { get; init; }
+
+        public void Ensure()
+        {
+            lock (_lock)
+            {
+                if (Loaded || _loading)
+                {
+                    return;
+                }
+
+                _loading = true;
+                try
+                {
+                    // Blocking by design: the members that need memory or transcripts are synchronous.
+                    var document = load();
+                    session._memory.Hydrate = null;
+                    session._memory.Restore(document.Memory.Entries);
+                    var turns = document.Conversations.ToDictionary(c => c.ConversationId, c => c.Turns, StringComparer.Ordinal);
+                    foreach (var state in session._conversationOrder)
+                    {
+                        state.SetStoredTurns(turns.TryGetValue(state.Id, out var stored) ? stored : []);
+                    }
+
+                    Loaded = true;
+                }
+                finally
+                {
+                    _loading = false;
+                }
+            }
+        }
+    }
+}

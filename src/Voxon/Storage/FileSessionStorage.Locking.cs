@@ -1,0 +1,141 @@
+using System.Text.Json;
+
+namespace Voxon.Storage;
+
+public sealed partial class FileSessionStorage
+{
+    /// <summary>Opens the session's lock file exclusively (an OS lock other processes see), waiting for another holder.</summary>
+    private async Task<FileStream> LockAsync(string id, string operation, CancellationToken cancellationToken)
+    {
+        var path = PathOf(id, LockExtension);
+        var deadline = DateTime.UtcNow + LockTimeout;
+        var delay = 1;
+        while (true)
+        {
+            try
+            {
+                Directory.CreateDirectory(_folder);
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                throw Failure(operation, id, path, ex);
+            }
+            catch (IOException ex) when (DateTime.UtcNow < deadline)
+            {
+                _ = ex; // held by another save: wait and retry
+                await Task.Delay(delay, cancellationToken);
+                delay = Math.Min(delay * 2, 20);
+            }
+            catch (IOException ex)
+            {
+                throw new VoxonStorageException(BackendName, operation, id, $"the session stayed locked by another save for {LockTimeout.TotalSeconds:0.#} s ('{path}')", true, ex);
+            }
+        }
+    }
+
+    /// <summary>The stored state; when the lock file does not match the files (a crash between writes), replays them,
+    /// cuts a torn journal tail so later frames are reachable, and records the state again. Caller holds the lock.</summary>
+    private async Task<FileSessionState> CurrentStateAsync(FileStream handle, string id, CancellationToken cancellationToken)
+    {
+        var state = await ReadStateAsync(handle, cancellationToken);
+        if (state is not null && Matches(id, state))
+        {
+            return state;
+        }
+
+        var (document, validJournal, snapshotLength) = await ReadSessionAsync(id, "save", cancellationToken);
+        var journal = PathOf(id, JournalExtension);
+        if (File.Exists(journal) && new FileInfo(journal).Length != validJournal)
+        {
+            try
+            {
+                await using var stream = new FileStream(journal, FileMode.Open, FileAccess.Write, FileShare.Read);
+                stream.SetLength(validJournal);
+                stream.Flush(flushToDisk: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Failure("save", id, journal, ex);
+            }
+        }
+
+        state = document is null ? new FileSessionState() : FileSessionState.Of(document, snapshotLength, validJournal);
+        await WriteStateAsync(handle, state, cancellationToken);
+        return state;
+    }
+
+    private bool Matches(string id, FileSessionState state) =>
+        LengthOf(PathOf(id, Extension)) == state.SnapshotLength && LengthOf(PathOf(id, JournalExtension)) == state.JournalLength;
+
+    private static long LengthOf(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? info.Length : 0;
+    }
+
+    private static async Task WriteStateAsync(FileStream handle, FileSessionState state, CancellationToken cancellationToken)
+    {
+        // Not fsynced: the state is checked against the files' sizes and rebuilt when it does not match.
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(state, VoxonJsonContext.Default.FileSessionState);
+        handle.Position = 0;
+        await handle.WriteAsync(bytes, cancellationToken);
+        handle.SetLength(bytes.Length);
+        await handle.FlushAsync(cancellationToken);
+    }
+
+    private async Task WriteAtomicallyAsync(string path, byte[] bytes, string operation, string? sessionId, CancellationToken cancellationToken)
+    {
+        var temp = path + TempMarker + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(bytes, cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            BeforeCommit?.Invoke(temp);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw Failure(operation, sessionId, path, ex);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    private async Task<byte[]?> ReadIfExistsAsync(string path, string operation, string? sessionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure(operation, sessionId, path, ex);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Leftover temporary files are ignored by load and list.
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text.Json.Serialization.Metadata;
+
+namespace Voxon.Storage;
+
+public sealed partial class FileSessionStorage
+{
+    /// <inheritdoc />
+    public override Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        var path = SharePath(share.TokenHash);
+        var bytes = StoredJson.Seal(_codec, share, "share/" + share.TokenHash, VoxonJsonContext.Default.ShareRecord);
+        return WriteAtomicallyAsync(path, bytes, "save share", share.SessionId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<ShareRecord?> FindShareAsync(string tokenHash, CancellationToken cancellationToken = default) =>
+        ReadRecordAsync(SharePath(tokenHash), "share/" + tokenHash, VoxonJsonContext.Default.ShareRecord, "find share", cancellationToken);
+
+    /// <inheritdoc />
+    public override async Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        var folder = Path.Combine(_folder, "shares");
+        if (!Directory.Exists(folder))
+        {
+            return [];
+        }
+
+        var shares = new List<ShareRecord>();
+        foreach (var path in Directory.EnumerateFiles(folder, "*" + Extension))
+        {
+            var hash = Path.GetFileNameWithoutExtension(path);
+            if (await ReadRecordAsync(path, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "list shares", cancellationToken) is { } share && share.SessionId == sessionId)
+            {
+                shares.Add(share);
+            }
+        }
+
+        return [.. shares.OrderBy(s => s.CreatedAt)];
+    }
+
+    /// <inheritdoc />
+    public override Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var path = TemplatePath(template.Name);
+        var bytes = StoredJson.Seal(_codec, template, "template/" + template.Name, VoxonJsonContext.Default.TemplateDocument);
+        return WriteAtomicallyAsync(path, bytes, "save template", null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<TemplateDocument?> LoadTemplateAsync(string name, CancellationToken cancellationToken = default) =>
+        ReadRecordAsync(TemplatePath(name), "template/" + name, VoxonJsonContext.Default.TemplateDocument, "load template", cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default)
+    {
+        var folder = Path.Combine(_folder, "templates");
+        IReadOnlyList<string> names = Directory.Exists(folder)
+            ? [.. Directory.EnumerateFiles(folder, "*" + Extension).Select(Path.GetFileNameWithoutExtension).OfType<string>().Where(SessionIds.IsValid).Order(StringComparer.Ordinal)]
+            : [];
+        return Task.FromResult(names);
+    }
+
+    private async Task<T?> ReadRecordAsync<T>(string path, string context, JsonTypeInfo<T> type, string operation, CancellationToken cancellationToken)
+        where T : class
+    {
+        var bytes = await ReadIfExistsAsync(path, operation, null, cancellationToken);
+        return bytes is null ? null : StoredJson.Parse(_codec, bytes, context, type, operation);
+    }
+
+    private string SharePath(string tokenHash) => Path.Combine(_folder, "shares", StoredJson.ValidateTokenHash(tokenHash) + Extension);
+
+    private string TemplatePath(string name) => Path.Combine(_folder, "templates", SessionIds.Validate(name, "template name") + Extension);
+}

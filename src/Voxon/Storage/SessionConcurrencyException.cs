@@ -1,0 +1,34 @@
+namespace Voxon.Storage;
+
+/// <summary>
+/// A save was based on a version of the session that is no longer the stored one: another process (or another
+/// copy of the session) saved in between. Nothing was written. Load the session again, reapply the change, save.
+/// Every backend raises it the same way.
+/// </summary>
+public sealed class SessionConcurrencyException : VoxonStorageException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="backend">The backend that refused the save.</param>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="expectedVersion">The stored version the save was based on (0 for a new session).</param>
+    /// <param name="actualVersion">The version actually stored; null when the session is not stored (deleted).</param>
+    public SessionConcurrencyException(string backend, string sessionId, long expectedVersion, long? actualVersion)
+        : base(backend, "save", sessionId, Describe(expectedVersion, actualVersion))
+    {
+        ExpectedVersion = expectedVersion;
+        ActualVersion = actualVersion;
+    }
+
+    /// <summary>The stored version the rejected save was based on (0 for a session never saved).</summary>
+    public long ExpectedVersion { get; }
+
+    /// <summary>The stored version found; null when the session is no longer stored.</summary>
+    public long? ActualVersion { get; }
+
+    private static string Describe(long expected, long? actual) => actual switch
+    {
+        null => $"the save was based on version {expected} but the session is no longer stored (deleted); nothing was written",
+        _ when expected == 0 => $"a session with this id is already stored (version {actual}); nothing was written. Load it instead of creating it",
+        _ => $"the save was based on version {expected} but version {actual} is stored (another process saved in between); nothing was written. Load the session again, reapply the change and save",
+    };
+}

@@ -1,0 +1,231 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Voxon.Memory;
+
+namespace Voxon.Storage;
+
+/// <summary>The kinds of record a session is stored as by incremental backends.</summary>
+internal enum RecordKind : byte
+{
+    Head = 1,
+    Memory = 2,
+    MemoryRemoved = 3,
+    Conversation = 4,
+    Turn = 5,
+}
+
+/// <summary>One stored piece of a session: the head, a memory entry (or its removal), a conversation header, or a turn.
+/// <paramref name="Key"/> is the memory or conversation id, <paramref name="Index"/> the turn index or conversation ordinal.</summary>
+internal readonly record struct SessionRecord(RecordKind Kind, string Key, int Index, byte[] Payload)
+{
+    /// <summary>The record's identity, authenticated by encryption so records cannot be swapped.</summary>
+    public string Context(string sessionId) => $"{sessionId}/{(int)Kind}/{Key}/{Index}";
+}
+
+/// <summary>
+/// Splits sessions into <see cref="SessionRecord"/>s and back, shared by every incremental backend. Memory records
+/// are <c>int32 n | n float32 (little-endian) | JSON</c>: embeddings are binary, never JSON numbers.
+/// </summary>
+internal static class SessionRecords
+{
+    /// <summary>The records of a change set (memory removals included).</summary>
+    public static List<SessionRecord> Encode(SessionChangeSet changes)
+    {
+        var records = new List<SessionRecord>(1 + changes.UpsertedMemories.Count + changes.RemovedMemoryIds.Count + (changes.Conversations.Count * 3))
+        {
+            HeadRecord(changes.Head),
+        };
+        records.AddRange(changes.UpsertedMemories.Select(MemoryRecord));
+        records.AddRange(changes.RemovedMemoryIds.Select(id => new SessionRecord(RecordKind.MemoryRemoved, id, 0, [])));
+        foreach (var change in changes.Conversations)
+        {
+            AddConversation(records, change.Conversation, change.Ordinal, change.FirstNewTurn);
+        }
+
+        return records;
+    }
+
+    /// <summary>All records of a whole document.</summary>
+    public static List<SessionRecord> Encode(SessionDocument document)
+    {
+        var records = new List<SessionRecord> { HeadRecord(document) };
+        records.AddRange(document.Memory.Entries.Select(MemoryRecord));
+        for (var i = 0; i < document.Conversations.Count; i++)
+        {
+            AddConversation(records, document.Conversations[i], i, 0);
+        }
+
+        return records;
+    }
+
+    /// <summary>The document without memory entries and conversations.</summary>
+    public static SessionDocument HeadOf(SessionDocument d) => new()
+    {
+        FormatVersion = d.FormatVersion,
+        SessionId = d.SessionId,
+        UserId = d.UserId,
+        CreatedAt = d.CreatedAt,
+        UpdatedAt = d.UpdatedAt,
+        Version = d.Version,
+        Config = d.Config,
+        Analytics = d.Analytics,
+        Preferences = d.Preferences,
+        Memory = new MemoryDocument { TokenCount = d.Memory.TokenCount, MaxTokens = d.Memory.MaxTokens },
+    };
+
+    /// <summary>A conversation without its turns.</summary>
+    public static ConversationDocument HeaderOf(ConversationDocument c) => new()
+    {
+        ConversationId = c.ConversationId,
+        ParentId = c.ParentId,
+        BranchPoint = c.BranchPoint,
+        StartedAt = c.StartedAt,
+        EndedAt = c.EndedAt,
+        LastActivityAt = c.LastActivityAt,
+        DurationSeconds = c.DurationSeconds,
+        InjectionCount = c.InjectionCount,
+    };
+
+    public static SessionSummary Summarize(SessionDocument d) =>
+        new(d.SessionId, d.UserId, d.CreatedAt, d.UpdatedAt, d.Analytics.ConversationCount, d.Analytics.MessageCount);
+
+    private static SessionRecord HeadRecord(SessionDocument d) =>
+        new(RecordKind.Head, string.Empty, 0, SessionDocumentSerializer.Serialize(d.Memory.Entries.Count == 0 && d.Conversations.Count == 0 ? d : HeadOf(d)));
+
+    private static void AddConversation(List<SessionRecord> records, ConversationDocument conversation, int ordinal, int firstTurn)
+    {
+        records.Add(new SessionRecord(RecordKind.Conversation, conversation.ConversationId, ordinal,
+            JsonSerializer.SerializeToUtf8Bytes(conversation.Turns.Count == 0 ? conversation : HeaderOf(conversation), VoxonJsonContext.Default.ConversationDocument)));
+        for (var i = 0; i < conversation.Turns.Count; i++)
+        {
+            records.Add(new SessionRecord(RecordKind.Turn, conversation.ConversationId, firstTurn + i,
+                JsonSerializer.SerializeToUtf8Bytes(conversation.Turns[i], VoxonJsonContext.Default.ConversationTurn)));
+        }
+    }
+
+    private static SessionRecord MemoryRecord(MemoryEntry entry)
+    {
+        var vector = entry.Embedding ?? [];
+        var json = JsonSerializer.SerializeToUtf8Bytes(entry with { Embedding = null }, VoxonJsonContext.Default.MemoryEntry);
+        var payload = new byte[4 + (vector.Length * 4) + json.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(payload, vector.Length);
+        WriteFloats(vector, payload.AsSpan(4));
+        json.CopyTo(payload, 4 + (vector.Length * 4));
+        return new SessionRecord(RecordKind.Memory, entry.Id, 0, payload);
+    }
+
+    internal static MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload)
+    {
+        var count = payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(payload) : -1;
+        if (count < 0 || 4 + ((long)count * 4) > payload.Length)
+        {
+            throw new JsonException("the memory record's embedding length is invalid");
+        }
+
+        var vector = ReadFloats(payload.Slice(4, count * 4));
+        var entry = JsonSerializer.Deserialize(payload[(4 + (count * 4))..], VoxonJsonContext.Default.MemoryEntry) ?? throw new JsonException("null memory entry");
+        return entry with { Embedding = count == 0 ? null : vector };
+    }
+
+    private static void WriteFloats(float[] vector, Span<byte> destination)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.AsBytes(vector.AsSpan()).CopyTo(destination);
+            return;
+        }
+
+        for (var i = 0; i < vector.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(destination[(i * 4)..], vector[i]);
+        }
+    }
+
+    private static float[] ReadFloats(ReadOnlySpan<byte> source)
+    {
+        var vector = new float[source.Length / 4];
+        for (var i = 0; i < vector.Length; i++)
+        {
+            vector[i] = BinaryPrimitives.ReadSingleLittleEndian(source[(i * 4)..]);
+        }
+
+        return vector;
+    }
+}
+
+/// <summary>
+/// How one backend turns records into stored bytes: plain, or sealed with <see cref="SessionEncryption"/>.
+/// Also reports records read with an old key, so the backend rewrites that session whole on its next save.
+/// </summary>
+internal sealed class SessionRecordCodec(string backend, SessionEncryption? encryption)
+{
+    private readonly HashSet<string> _rewrite = new(StringComparer.Ordinal);
+
+    public string Backend { get; } = backend;
+
+    public SessionEncryption? Encryption { get; } = encryption;
+
+    public byte[] Seal(byte[] plaintext, string context) => Encryption is null ? plaintext : Encryption.Protect(plaintext, context);
+
+    /// <summary>Opens stored bytes; sets <paramref name="oldKey"/> when an older key sealed them.</summary>
+    /// <exception cref="SessionCorruptException">Tampered, the wrong key, or encrypted with no key configured.</exception>
+    public byte[] Open(byte[] stored, string context, string sessionId, ref bool oldKey)
+    {
+        if (Encryption is null)
+        {
+            return SessionEncryption.IsEnvelope(stored)
+                ? throw new SessionCorruptException(Backend, sessionId, $"the record is encrypted with key '{SessionEncryption.KeyIdOf(stored)}' but no session_encryption_key is configured")
+                : stored;
+        }
+
+        try
+        {
+            var plaintext = Encryption.Unprotect(stored, context, out var old);
+            oldKey |= old;
+            return plaintext;
+        }
+        catch (CryptographicException ex)
+        {
+            throw new SessionCorruptException(Backend, sessionId, "decryption failed: " + ex.Message, ex);
+        }
+    }
+
+    public SessionRecord Seal(SessionRecord record, string sessionId) => record with { Payload = Seal(record.Payload, record.Context(sessionId)) };
+
+    /// <summary>Remembers that <paramref name="sessionId"/> was read with an old key when <paramref name="oldKey"/>.</summary>
+    public void NoteKey(string sessionId, bool oldKey)
+    {
+        if (oldKey)
+        {
+            lock (_rewrite)
+            {
+                _rewrite.Add(sessionId);
+            }
+        }
+    }
+
+    /// <summary>Whether the next save of <paramref name="sessionId"/> must rewrite it whole (read with an old key); clears the mark.</summary>
+    public bool TakeRewrite(string sessionId)
+    {
+        lock (_rewrite)
+        {
+            return _rewrite.Remove(sessionId);
+        }
+    }
+
+    /// <summary>Opens stored records and assembles the session; null when there is no head record.</summary>
+    public SessionDocument? Assemble(string sessionId, IEnumerable<SessionRecord> stored, bool withContent = true)
+    {
+        var assembler = new SessionAssembler(Backend, sessionId);
+        var oldKey = false;
+        foreach (var record in stored)
+        {
+            assembler.Apply(record with { Payload = Open(record.Payload, record.Context(sessionId), sessionId, ref oldKey) });
+        }
+
+        NoteKey(sessionId, oldKey);
+        return assembler.Build(withContent);
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Voxon.Storage;
+
+/// <summary>Share and template records as stored by every backend: JSON, sealed by the backend's codec.</summary>
+internal static class StoredJson
+{
+    public static byte[] Seal<T>(SessionRecordCodec codec, T value, string context, JsonTypeInfo<T> type) =>
+        codec.Seal(JsonSerializer.SerializeToUtf8Bytes(value, type), context);
+
+    /// <exception cref="VoxonStorageException">The record is corrupt or cannot be decrypted.</exception>
+    public static T Parse<T>(SessionRecordCodec codec, byte[] stored, string context, JsonTypeInfo<T> type, string operation)
+    {
+        try
+        {
+            var oldKey = false;
+            return JsonSerializer.Deserialize(codec.Open(stored, context, context, ref oldKey), type) ?? throw new JsonException("null record");
+        }
+        catch (JsonException ex)
+        {
+            throw new VoxonStorageException(codec.Backend, operation, null, $"the stored {context} is corrupt: {ex.Message}", false, ex);
+        }
+    }
+
+    /// <summary>Share token hashes are 64 lower-case hex digits; anything else could address another key or file.</summary>
+    public static string ValidateTokenHash(string tokenHash)
+    {
+        ArgumentNullException.ThrowIfNull(tokenHash);
+        if (tokenHash.Length != 64 || !tokenHash.All(char.IsAsciiHexDigitLower))
+        {
+            throw new ArgumentException("A share token hash is 64 lower-case hex digits.", nameof(tokenHash));
+        }
+
+        return tokenHash;
+    }
+}

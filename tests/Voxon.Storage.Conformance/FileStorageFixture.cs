@@ -1,0 +1,42 @@
+namespace Voxon.Storage.Conformance;
+
+/// <summary>The file backend in a temporary folder.</summary>
+public class FileStorageFixture : StorageFixture
+{
+    public override string Backend => "file";
+
+    public override string? Target { get; } = Directory.CreateTempSubdirectory("voxon-storage-").FullName;
+
+    public override SessionStorage CreateBroken()
+    {
+        // A file where the folder should be: every write fails, even for root.
+        var path = Path.Combine(Target!, "not-a-folder");
+        File.WriteAllText(path, "x");
+        return new FileSessionStorage(path);
+    }
+
+    public override async Task<byte[]> ReadRawAsync()
+    {
+        using var all = new MemoryStream();
+        foreach (var file in Directory.EnumerateFiles(Target!, "*", SearchOption.AllDirectories))
+        {
+            await all.WriteAsync(await File.ReadAllBytesAsync(file));
+        }
+
+        return all.ToArray();
+    }
+
+    public override async Task TamperAsync(string sessionId)
+    {
+        var path = Path.Combine(Target!, sessionId + ".json");
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[bytes.Length / 2] ^= 0x20;
+        await File.WriteAllBytesAsync(path, bytes);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(Target!, recursive: true);
+    }
+}

@@ -1,0 +1,59 @@
+namespace Voxon.Storage.Conformance;
+
+/// <summary>
+/// A backend under test: an isolated space on it (folder, schema, key prefix) shared by the tests of one class.
+/// Server backends read their address from an environment variable; without it they skip locally and fail in CI.
+/// </summary>
+public abstract class StorageFixture : IAsyncLifetime
+{
+    private readonly List<SessionStorage> _created = [];
+
+    /// <summary>The backend name the worker process understands (file, postgresql, redis).</summary>
+    public abstract string Backend { get; }
+
+    /// <summary>Where the backend lives (folder, URL); null when not configured.</summary>
+    public abstract string? Target { get; }
+
+    /// <summary>The isolated space (schema, key prefix; unused for files).</summary>
+    public string Space { get; } = "t" + Guid.NewGuid().ToString("N")[..10];
+
+    /// <summary>The environment variable that configures the server, or null for none needed.</summary>
+    protected virtual string? Variable => null;
+
+    /// <summary>Why the suite cannot run here, or null.</summary>
+    public string? SkipReason => Target is not null ? null
+        : string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)
+            ? throw new InvalidOperationException($"{Variable} is not set: in CI the {Backend} server must run (scripts/servers.sh start)")
+            : $"{Variable} is not set; run scripts/servers.sh start (or scripts/test.sh) to test the {Backend} backend";
+
+    /// <summary>A backend over the fixture's space; disposed with the fixture.</summary>
+    public SessionStorage Create(SessionEncryption? encryption = null)
+    {
+        var storage = Worker.WorkerStorage.Open(Backend, Target!, Space, encryption);
+        lock (_created)
+        {
+            _created.Add(storage);
+        }
+
+        return storage;
+    }
+
+    /// <summary>A backend that cannot work (server down, folder unusable), to test error reporting.</summary>
+    public abstract SessionStorage CreateBroken();
+
+    /// <summary>Everything stored in the fixture's space, as raw bytes (to look for plaintext).</summary>
+    public abstract Task<byte[]> ReadRawAsync();
+
+    /// <summary>Changes one byte of a stored record of <paramref name="sessionId"/> that holds content.</summary>
+    public abstract Task TamperAsync(string sessionId);
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var storage in _created)
+        {
+            await storage.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Npgsql;
+using Voxon.Storage.Conformance;
+
+namespace Voxon.Storage.Postgres.Tests;
+
+/// <summary>PostgreSQL at <c>VOXON_TEST_POSTGRES</c>, in a schema of its own.</summary>
+public sealed class PostgresFixture : StorageFixture
+{
+    public override string Backend => "postgresql";
+
+    public override string? Target => Environment.GetEnvironmentVariable(Variable);
+
+    protected override string Variable => "VOXON_TEST_POSTGRES";
+
+    public override SessionStorage CreateBroken() =>
+        PostgresStorage.Create(new PostgresStorageOptions { ConnectionString = "postgresql://nobody@127.0.0.1:1/none?Timeout=2" });
+
+    public override async Task<byte[]> ReadRawAsync()
+    {
+        var rows = await QueryAsync($"""
+            SELECT head FROM {Space}.voxon_sessions UNION ALL SELECT data FROM {Space}.voxon_memories
+            UNION ALL SELECT header FROM {Space}.voxon_conversations UNION ALL SELECT data FROM {Space}.voxon_turns
+            UNION ALL SELECT data FROM {Space}.voxon_shares UNION ALL SELECT data FROM {Space}.voxon_templates
+            """);
+        return [.. rows.SelectMany(r => r)];
+    }
+
+    public override Task TamperAsync(string sessionId) =>
+        QueryAsync($"UPDATE {Space}.voxon_memories SET data = set_byte(data, length(data) - 3, (get_byte(data, length(data) - 3) + 1) % 256) WHERE session_id = '{sessionId}' RETURNING data");
+
+    private async Task<List<byte[]>> QueryAsync(string sql)
+    {
+        var (connectionString, _) = PostgresStorage.ParseUrl(Target!);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        var rows = new List<byte[]>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(reader.GetFieldValue<byte[]>(0));
+        }
+
+        return rows;
+    }
+}
+
+public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : SessionStorageTests<PostgresFixture>(fixture);
+
+public sealed class PostgresProcessTests(PostgresFixture fixture) : StorageProcessTests<PostgresFixture>(fixture);

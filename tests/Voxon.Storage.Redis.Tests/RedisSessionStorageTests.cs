@@ -1,0 +1,67 @@
+using StackExchange.Redis;
+using Voxon.Storage.Conformance;
+
+namespace Voxon.Storage.Redis.Tests;
+
+/// <summary>Redis at <c>VOXON_TEST_REDIS</c>, under a key prefix of its own.</summary>
+public sealed class RedisFixture : StorageFixture
+{
+    public override string Backend => "redis";
+
+    public override string? Target => Environment.GetEnvironmentVariable(Variable);
+
+    protected override string Variable => "VOXON_TEST_REDIS";
+
+    public override SessionStorage CreateBroken() => RedisStorage.Create(new RedisStorageOptions { Configuration = "redis://127.0.0.1:1" });
+
+    public override async Task<byte[]> ReadRawAsync()
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        var db = connection.GetDatabase();
+        var bytes = new List<byte>();
+        foreach (var key in connection.GetServers()[0].Keys(pattern: Space + "*"))
+        {
+            var values = await db.KeyTypeAsync(key) switch
+            {
+                RedisType.Hash => (await db.HashGetAllAsync(key)).SelectMany(e => new[] { e.Name, e.Value }),
+                RedisType.String => [await db.StringGetAsync(key)],
+                RedisType.Set => await db.SetMembersAsync(key),
+                _ => [],
+            };
+            bytes.AddRange(values.SelectMany(v => (byte[])v!));
+        }
+
+        return [.. bytes];
+    }
+
+    public override async Task TamperAsync(string sessionId)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        var db = connection.GetDatabase();
+        var key = $"{Space}s:{{{sessionId}}}:m";
+        var entry = (await db.HashGetAllAsync(key))[0];
+        var value = (byte[])entry.Value!;
+        value[^3] ^= 1;
+        await db.HashSetAsync(key, entry.Name, value);
+    }
+}
+
+public sealed class RedisSessionStorageTests(RedisFixture fixture) : SessionStorageTests<RedisFixture>(fixture)
+{
+    [SkippableFact]
+    public async Task Idle_sessions_expire_after_the_ttl()
+    {
+        Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
+        await using var storage = RedisStorage.Create(new RedisStorageOptions { Configuration = Fixture.Target!, KeyPrefix = Fixture.Space + "ttl:", IdleTtl = TimeSpan.FromMilliseconds(300) });
+        await using var client = Worker.WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_ttl");
+        await session.AddMemoryAsync("short-lived");
+        await session.SaveAsync();
+        Assert.NotNull(await storage.LoadAsync(session.SessionId));
+        await Task.Delay(800);
+        Assert.Null(await storage.LoadAsync(session.SessionId));
+        Assert.Empty(await storage.ListAsync("user_ttl"));
+    }
+}
+
+public sealed class RedisProcessTests(RedisFixture fixture) : StorageProcessTests<RedisFixture>(fixture);
