@@ -375,6 +375,7 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
         Assert.Equal("save", error.Operation);
         Assert.Contains(broken.BackendName, error.Message, StringComparison.Ordinal);
         Assert.IsNotType<SessionConcurrencyException>(error);
+        Assert.Equal(Fixture.BrokenIsTransient, error.IsTransient);
     }
 
     /// <summary>A backend over the fixture's space; skips the test when the backend is not available here.</summary>
