@@ -292,8 +292,6 @@ public sealed partial class FileSessionStorage : SessionStorage
         return path;
     }
 
-    internal static SessionSummary Summarize(SessionDocument d) => SessionRecords.Summarize(d);
-
     /// <summary>A file system error. Not transient: a missing folder, a permission or a full disk stays until someone
     /// acts; the one transient case, another save holding the lock too long, is reported by the lock itself.</summary>
     private VoxonStorageException Failure(string operation, string? sessionId, string path, Exception ex) =>
