@@ -2,10 +2,12 @@
 # Throwaway PostgreSQL and Redis for the storage tests and benchmarks, bound to 127.0.0.1 only.
 #   scripts/servers.sh start   installs them when missing, starts them, prints `export VOXON_TEST_...=` lines
 #   scripts/servers.sh stop    stops them and deletes their data
-# Ports: VOXON_PG_PORT (55432), VOXON_REDIS_PORT (56379). State lives in ${VOXON_SERVERS_DIR:-/tmp/voxon-servers}.
+# Ports: VOXON_PG_PORT (55432), VOXON_REDIS_PORT (56379). State lives in VOXON_SERVERS_DIR, by default a folder
+# under /tmp named after this checkout, so `stop` only ever stops the servers this checkout started.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-dir="${VOXON_SERVERS_DIR:-/tmp/voxon-servers}"
+dir="${VOXON_SERVERS_DIR:-/tmp/voxon-servers-$(pwd | md5sum | cut -c1-8)}"
 pg_port="${VOXON_PG_PORT:-55432}"
 redis_port="${VOXON_REDIS_PORT:-56379}"
 log() { echo "servers.sh: $*" >&2; }
@@ -71,8 +73,8 @@ stop() {
   if [ -n "$bin" ] && [ -d "$dir/pg" ]; then
     as_pg "$bin/pg_ctl" -D "$dir/pg" -m immediate -w stop >/dev/null 2>&1 || true
   fi
-  if command -v redis-cli >/dev/null 2>&1; then
-    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  if [ -f "$dir/redis.pid" ]; then
+    kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
   fi
   rm -rf "$dir"
 }

@@ -25,7 +25,8 @@ public sealed class VoxonOptions
     /// <summary>Redis URL (<c>redis://host:port</c>) or StackExchange.Redis configuration, for <c>redis</c>.</summary>
     public string? SessionRedisUrl { get; set; }
 
-    /// <summary>A storage object (custom subclass or a configured backend); when set it wins over <see cref="SessionStorage"/>.</summary>
+    /// <summary>A storage object (custom subclass or a configured backend); when set it wins over <see cref="SessionStorage"/>.
+    /// It is used as given: the client neither retries its transient failures nor disposes it.</summary>
     public SessionStorage? Storage { get; set; }
 
     /// <summary>Key that encrypts stored sessions (AES-256-GCM); null reads <c>VOXON_SESSION_KEY</c> when

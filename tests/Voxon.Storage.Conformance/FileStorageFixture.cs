@@ -7,6 +7,8 @@ public class FileStorageFixture : StorageFixture
 
     public override string? Target { get; } = Directory.CreateTempSubdirectory("voxon-storage-").FullName;
 
+    public override bool BrokenIsTransient => false;
+
     public override SessionStorage CreateBroken()
     {
         // A file where the folder should be: every write fails, even for root.

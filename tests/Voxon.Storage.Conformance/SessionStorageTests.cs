@@ -72,6 +72,27 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
     }
 
     [SkippableFact]
+    public virtual async Task Turn_replaced_in_place_is_rewritten_when_marked()
+    {
+        var storage = Open();
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_replaced");
+        var conversation = await session.StartConversationAsync();
+        await conversation.SendMessageAsync("interrupt me");
+        await session.SaveAsync();
+
+        // What a feature that edits stored turns does (e.g. marking a reply interrupted).
+        var state = session.FindConversation(conversation.ConversationId);
+        state.Turns[1] = state.Turns[1] with { Interrupted = true };
+        state.TurnsChangedFrom(1);
+        await session.SaveAsync();
+
+        var stored = (await storage.LoadAsync(session.SessionId))!;
+        Assert.True(stored.Conversations[0].Turns[1].Interrupted);
+        Assert.Equal(2, stored.Conversations[0].Turns.Count);
+    }
+
+    [SkippableFact]
     public virtual async Task Save_after_one_turn_sends_only_the_new_turns()
     {
         var counting = new CountingStorage(Open());
@@ -375,6 +396,7 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
         Assert.Equal("save", error.Operation);
         Assert.Contains(broken.BackendName, error.Message, StringComparison.Ordinal);
         Assert.IsNotType<SessionConcurrencyException>(error);
+        Assert.Equal(Fixture.BrokenIsTransient, error.IsTransient);
     }
 
     /// <summary>A backend over the fixture's space; skips the test when the backend is not available here.</summary>

@@ -41,6 +41,9 @@ public abstract class StorageFixture : IAsyncLifetime
     /// <summary>A backend that cannot work (server down, folder unusable), to test error reporting.</summary>
     public abstract SessionStorage CreateBroken();
 
+    /// <summary>Whether the failure of <see cref="CreateBroken"/> may go away by itself (a server down: yes).</summary>
+    public virtual bool BrokenIsTransient => true;
+
     /// <summary>Everything stored in the fixture's space, as raw bytes (to look for plaintext).</summary>
     public abstract Task<byte[]> ReadRawAsync();
 

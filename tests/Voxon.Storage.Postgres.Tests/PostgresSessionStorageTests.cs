@@ -45,6 +45,31 @@ public sealed class PostgresFixture : StorageFixture
     }
 }
 
-public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : SessionStorageTests<PostgresFixture>(fixture);
+public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : SessionStorageTests<PostgresFixture>(fixture)
+{
+    [SkippableFact]
+    public async Task Processes_starting_together_migrate_the_schema_once()
+    {
+        Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
+        var schema = "m" + Guid.NewGuid().ToString("N")[..10];
+        var storages = Enumerable.Range(0, 4).Select(_ => PostgresStorage.Create(new PostgresStorageOptions { ConnectionString = Fixture.Target!, Schema = schema })).ToList();
+        try
+        {
+            // Each instance migrates on first use; the advisory lock makes all but one find the work done.
+            await Task.WhenAll(storages.Select(s => s.ListAsync()));
+            await using var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"SELECT count(*) FROM {schema}.voxon_schema_migrations", connection);
+            Assert.Equal(1L, await command.ExecuteScalarAsync());
+        }
+        finally
+        {
+            foreach (var storage in storages)
+            {
+                await storage.DisposeAsync();
+            }
+        }
+    }
+}
 
 public sealed class PostgresProcessTests(PostgresFixture fixture) : StorageProcessTests<PostgresFixture>(fixture);

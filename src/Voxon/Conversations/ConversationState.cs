@@ -50,6 +50,10 @@ internal sealed class ConversationState
 
     public (DateTimeOffset? EndedAt, DateTimeOffset LastActivityAt, int InjectionCount, int Turns) Stamp => (EndedAt, LastActivityAt, InjectionCount, TurnCountLoaded);
 
+    /// <summary>Call after replacing turn <paramref name="index"/> or later ones in place (e.g. marking a reply
+    /// interrupted): the next save rewrites the transcript from there. Appended turns need nothing.</summary>
+    public void TurnsChangedFrom(int index) => SavedTurnCount = Math.Min(SavedTurnCount, Math.Max(0, index));
+
     /// <summary>Puts the stored transcript in place (lazy load) without triggering a load.</summary>
     public void SetStoredTurns(List<ConversationTurn> turns)
     {

@@ -89,7 +89,7 @@ public sealed partial class Session
         {
             var state = _conversationOrder[i];
             var stamp = state.Stamp;
-            if (stamp == state.SavedStamp && state.EndedAt is not null)
+            if (stamp == state.SavedStamp && state.SavedTurnCount == stamp.Turns && state.EndedAt is not null)
             {
                 continue;
             }

@@ -20,7 +20,9 @@ public sealed partial class Session
         return document;
     }
 
-    /// <summary>The session without memory entries and conversations: what every save writes. Caller holds the lock.</summary>
+    /// <summary>The session without memory entries and conversations: what every save writes, incremental or full.
+    /// Session-level state added to the document belongs here (ToDocument adds only memory and conversations).
+    /// Caller holds the lock.</summary>
     /// <param name="now">The time of the save.</param>
     /// <param name="storedAnalytics">The stored analytics, while a lazy load has not loaded the transcripts.</param>
     private SessionDocument HeadDocument(DateTimeOffset now, SessionAnalyticsDocument? storedAnalytics)

@@ -31,4 +31,12 @@ public sealed class ConversationDocument
 
     /// <summary>The transcript.</summary>
     public List<ConversationTurn> Turns { get; set; } = [];
+
+    /// <summary>A shallow copy without the turns (the header stored apart from them).</summary>
+    internal ConversationDocument WithoutTurns()
+    {
+        var copy = (ConversationDocument)MemberwiseClone();
+        copy.Turns = [];
+        return copy;
+    }
 }

@@ -10,29 +10,42 @@ public sealed partial class FileSessionStorage
         var path = PathOf(id, LockExtension);
         var deadline = DateTime.UtcNow + LockTimeout;
         var delay = 1;
+        try
+        {
+            Directory.CreateDirectory(_folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure(operation, id, _folder, ex);
+        }
+
         while (true)
         {
             try
             {
-                Directory.CreateDirectory(_folder);
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
             }
-            catch (UnauthorizedAccessException ex)
+            catch (IOException ex) when (IsSharingViolation(ex) && DateTime.UtcNow < deadline)
             {
-                throw Failure(operation, id, path, ex);
-            }
-            catch (IOException ex) when (DateTime.UtcNow < deadline)
-            {
-                _ = ex; // held by another save: wait and retry
+                // Held by another save (in this process or another): wait and retry.
                 await Task.Delay(delay, cancellationToken);
                 delay = Math.Min(delay * 2, 20);
             }
-            catch (IOException ex)
+            catch (IOException ex) when (IsSharingViolation(ex))
             {
                 throw new VoxonStorageException(BackendName, operation, id, $"the session stayed locked by another save for {LockTimeout.TotalSeconds:0.#} s ('{path}')", true, ex);
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Failure(operation, id, path, ex);
+            }
         }
     }
+
+    /// <summary>Whether opening failed because another handle holds the file exclusively: ERROR_SHARING_VIOLATION (32)
+    /// on Windows; on Unix .NET reports the held lock with errno EWOULDBLOCK (11 on Linux, 35 on macOS).</summary>
+    private static bool IsSharingViolation(IOException ex) =>
+        ex.GetType() == typeof(IOException) && ((ex.HResult & 0xFFFF) == 32 || (!OperatingSystem.IsWindows() && ex.HResult is 11 or 35));
 
     /// <summary>The stored state; when the lock file does not match the files (a crash between writes), replays them,
     /// cuts a torn journal tail so later frames are reachable, and records the state again. Caller holds the lock.</summary>

@@ -292,10 +292,10 @@ public sealed partial class FileSessionStorage : SessionStorage
         return path;
     }
 
-    internal static SessionSummary Summarize(SessionDocument d) => SessionRecords.Summarize(d);
-
+    /// <summary>A file system error. Not transient: a missing folder, a permission or a full disk stays until someone
+    /// acts; the one transient case, another save holding the lock too long, is reported by the lock itself.</summary>
     private VoxonStorageException Failure(string operation, string? sessionId, string path, Exception ex) =>
-        new(BackendName, operation, sessionId, $"could not access '{path}': {ex.Message}", ex is IOException and not FileNotFoundException and not DirectoryNotFoundException, ex);
+        new(BackendName, operation, sessionId, $"could not access '{path}' ({(ex is UnauthorizedAccessException ? "permission denied" : ex.GetType().Name)}): {ex.Message}", false, ex);
 
     private static async Task<FileSessionState?> ReadStateAsync(FileStream stream, CancellationToken cancellationToken)
     {

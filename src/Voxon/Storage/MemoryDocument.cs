@@ -13,4 +13,12 @@ public sealed class MemoryDocument
 
     /// <summary>The session's max_memory_size.</summary>
     public int MaxTokens { get; set; }
+
+    /// <summary>A shallow copy without the entries.</summary>
+    internal MemoryDocument WithoutEntries()
+    {
+        var copy = (MemoryDocument)MemberwiseClone();
+        copy.Entries = [];
+        return copy;
+    }
 }

@@ -18,7 +18,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
 
     public void Seed(SessionDocument document)
     {
-        _head = SessionRecords.HeadOf(document);
+        _head = document.WithoutContent();
         foreach (var entry in document.Memory.Entries)
         {
             _memory[entry.Id] = entry;
@@ -27,7 +27,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
         for (var i = 0; i < document.Conversations.Count; i++)
         {
             var c = document.Conversations[i];
-            _conversations[c.ConversationId] = (i, SessionRecords.HeaderOf(c));
+            _conversations[c.ConversationId] = (i, c.WithoutTurns());
             var turns = TurnsOf(c.ConversationId);
             for (var t = 0; t < c.Turns.Count; t++)
             {
@@ -80,11 +80,11 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             return null;
         }
 
-        var document = SessionRecords.HeadOf(_head);
+        var document = _head.WithoutContent();
         var conversations = _conversations.Values.OrderBy(c => c.Ordinal).ThenBy(c => c.Header.StartedAt).ToList();
         foreach (var (_, header) in conversations)
         {
-            var copy = SessionRecords.HeaderOf(header);
+            var copy = header.WithoutTurns();
             if (withContent && _turns.TryGetValue(header.ConversationId, out var turns))
             {
                 if (turns.Count > 0 && turns.Keys.Last() != turns.Count - 1)

@@ -60,4 +60,14 @@ public sealed class SessionDocument
 
     /// <summary>The template the session was created from, its context and allowed memory categories; null when none.</summary>
     public TemplateBindingDocument? Template { get; set; }
+
+    /// <summary>A shallow copy without memory entries and conversations: the metadata every save writes. A copy of
+    /// the whole object, so properties added to the document later are kept without touching this method.</summary>
+    internal SessionDocument WithoutContent()
+    {
+        var head = (SessionDocument)MemberwiseClone();
+        head.Memory = Memory.WithoutEntries();
+        head.Conversations = [];
+        return head;
+    }
 }

@@ -60,44 +60,16 @@ internal static class SessionRecords
         return records;
     }
 
-    /// <summary>The document without memory entries and conversations.</summary>
-    public static SessionDocument HeadOf(SessionDocument d) => new()
-    {
-        FormatVersion = d.FormatVersion,
-        SessionId = d.SessionId,
-        UserId = d.UserId,
-        CreatedAt = d.CreatedAt,
-        UpdatedAt = d.UpdatedAt,
-        Version = d.Version,
-        Config = d.Config,
-        Analytics = d.Analytics,
-        Preferences = d.Preferences,
-        Memory = new MemoryDocument { TokenCount = d.Memory.TokenCount, MaxTokens = d.Memory.MaxTokens },
-    };
-
-    /// <summary>A conversation without its turns.</summary>
-    public static ConversationDocument HeaderOf(ConversationDocument c) => new()
-    {
-        ConversationId = c.ConversationId,
-        ParentId = c.ParentId,
-        BranchPoint = c.BranchPoint,
-        StartedAt = c.StartedAt,
-        EndedAt = c.EndedAt,
-        LastActivityAt = c.LastActivityAt,
-        DurationSeconds = c.DurationSeconds,
-        InjectionCount = c.InjectionCount,
-    };
-
     public static SessionSummary Summarize(SessionDocument d) =>
         new(d.SessionId, d.UserId, d.CreatedAt, d.UpdatedAt, d.Analytics.ConversationCount, d.Analytics.MessageCount);
 
     private static SessionRecord HeadRecord(SessionDocument d) =>
-        new(RecordKind.Head, string.Empty, 0, SessionDocumentSerializer.Serialize(d.Memory.Entries.Count == 0 && d.Conversations.Count == 0 ? d : HeadOf(d)));
+        new(RecordKind.Head, string.Empty, 0, SessionDocumentSerializer.Serialize(d.Memory.Entries.Count == 0 && d.Conversations.Count == 0 ? d : d.WithoutContent()));
 
     private static void AddConversation(List<SessionRecord> records, ConversationDocument conversation, int ordinal, int firstTurn)
     {
         records.Add(new SessionRecord(RecordKind.Conversation, conversation.ConversationId, ordinal,
-            JsonSerializer.SerializeToUtf8Bytes(conversation.Turns.Count == 0 ? conversation : HeaderOf(conversation), VoxonJsonContext.Default.ConversationDocument)));
+            JsonSerializer.SerializeToUtf8Bytes(conversation.Turns.Count == 0 ? conversation : conversation.WithoutTurns(), VoxonJsonContext.Default.ConversationDocument)));
         for (var i = 0; i < conversation.Turns.Count; i++)
         {
             records.Add(new SessionRecord(RecordKind.Turn, conversation.ConversationId, firstTurn + i,
