@@ -26,6 +26,10 @@ install_missing() {
   fi
 }
 
+# A port nothing listens on yet, from the preferred one upwards (another checkout's servers may hold the default).
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { local p="$1"; while in_use "$p"; do p=$((p + 1)); done; echo "$p"; }
+
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
 # PostgreSQL refuses to run as root: run it as the postgres user when we are root.
@@ -43,7 +47,10 @@ start() {
   mkdir -p "$dir"
   local bin; bin="$(pg_bin)"
   if [ -n "$bin" ]; then
-    if ! as_pg "$bin/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1; then
+    if as_pg "$bin/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1; then
+      pg_port="$(cat "$dir/pg.port")"
+    else
+      pg_port="$(free_port "$pg_port")"; echo "$pg_port" >"$dir/pg.port"
       rm -rf "$dir/pg"; mkdir -p "$dir/pg"
       [ "$(id -u)" -eq 0 ] && chown -R postgres "$dir/pg"
       as_pg "$bin/initdb" -D "$dir/pg" -U voxon --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
@@ -57,7 +64,10 @@ start() {
   fi
 
   if command -v redis-server >/dev/null 2>&1; then
-    if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    if [ -f "$dir/redis.port" ] && redis-cli -p "$(cat "$dir/redis.port")" ping >/dev/null 2>&1; then
+      redis_port="$(cat "$dir/redis.port")"
+    else
+      redis_port="$(free_port "$redis_port")"; echo "$redis_port" >"$dir/redis.port"
       redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
         --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" >&2
       for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done

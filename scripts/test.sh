@@ -13,7 +13,8 @@ trap cleanup EXIT
 
 if [ -x scripts/servers.sh ]; then
   # shellcheck disable=SC1090
-  eval "$(scripts/servers.sh start)"
+  servers_env="$(scripts/servers.sh start)"   # a server that cannot start stops the run here
+  eval "$servers_env"
 fi
 
 # Warnings are errors through Directory.Build.props (NU1603 excepted: a near version of a transitive package).
