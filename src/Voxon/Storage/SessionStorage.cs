@@ -34,17 +34,15 @@ public abstract class SessionStorage : IAsyncDisposable
     /// <exception cref="SessionCorruptException">The stored session is unreadable.</exception>
     public virtual async Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default)
     {
-        var document = await LoadAsync(sessionId, cancellationToken);
-        if (document is not null)
+        // Copies: a backend may hand out a document it keeps (an in-memory cache).
+        if (await LoadAsync(sessionId, cancellationToken) is not { } document)
         {
-            document.Memory.Entries = [];
-            foreach (var conversation in document.Conversations)
-            {
-                conversation.Turns = [];
-            }
+            return null;
         }
 
-        return document;
+        var metadata = document.WithoutContent();
+        metadata.Conversations = [.. document.Conversations.Select(c => c.WithoutTurns())];
+        return metadata;
     }
 
     /// <summary>Reads a session, or null when there is none with that id.</summary>
