@@ -66,7 +66,7 @@ internal static class ShareCommand
                 return 0;
             }
 
-            var now = DateTimeOffset.UtcNow;
+            var now = voxon.Options.TimeProvider.GetUtcNow();
             await io.Output.WriteLineAsync($"{"SHARE",-24} {"WITH",-20} {"PERMISSIONS",-16} {"EXPIRES",-20} STATE");
             foreach (var s in shares)
             {

@@ -8,7 +8,8 @@ public sealed partial class FileSessionStorage
     private async Task<FileStream> LockAsync(string id, string operation, CancellationToken cancellationToken)
     {
         var path = PathOf(id, LockExtension);
-        var deadline = DateTime.UtcNow + LockTimeout;
+        // A timeout measured on the monotonic clock, not a wall-clock instant.
+        var started = TimeProvider.System.GetTimestamp();
         var delay = 1;
         try
         {
@@ -25,7 +26,7 @@ public sealed partial class FileSessionStorage
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
             }
-            catch (IOException ex) when (IsSharingViolation(ex) && DateTime.UtcNow < deadline)
+            catch (IOException ex) when (IsSharingViolation(ex) && TimeProvider.System.GetElapsedTime(started) < LockTimeout)
             {
                 // Held by another save (in this process or another): wait and retry.
                 await Task.Delay(delay, cancellationToken);
