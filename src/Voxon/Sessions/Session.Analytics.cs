@@ -26,7 +26,7 @@ public sealed partial class Session
         {
             var now = _runtime.Time.GetUtcNow();
             var total = _conversationOrder.Sum(c => c.DurationSeconds(now));
-            var topics = _analytics.TopTopics();
+            var topics = WithoutNames(_analytics.TopTopics(AnalyticsTracker.TopicCount + 2), now).Take(AnalyticsTracker.TopicCount).ToList();
             var (satisfaction, source) = _analytics.Satisfaction();
             return new SessionAnalytics
             {
@@ -43,6 +43,18 @@ public sealed partial class Session
                 TimeZone = Config.TimeZone,
             };
         }
+    }
+
+    /// <summary>Topics without the user's own name: "My name is Alice" is not a subject of conversation. Caller holds the lock.</summary>
+    private IEnumerable<(string Topic, int Mentions)> WithoutNames(IEnumerable<(string Topic, int Mentions)> topics, DateTimeOffset now)
+    {
+        const string marker = "name is ";
+        var names = _memory.Profile(now)
+            .Where(e => e.Slot == "identity.name" && e.Content.Contains(marker, StringComparison.Ordinal))
+            .Select(e => e.Content[(e.Content.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].ToLowerInvariant())
+            .SelectMany(name => name.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToHashSet(StringComparer.Ordinal);
+        return names.Count == 0 ? topics : topics.Where(t => !t.Topic.Split(' ').Any(names.Contains));
     }
 
     /// <summary>
