@@ -61,10 +61,14 @@ public sealed partial class Session
                 history = HistoryOf(state);
             }
 
+            // Model extraction needs only the user's words, so it runs alongside the reply instead of after it:
+            // the turn takes as long as the slower of the two calls, not their sum. It never throws (it falls back
+            // to the offline rules), so an engine failure leaves no unobserved fault behind.
+            var extraction = _runtime.Extractor is { } extractor
+                ? extractor.ExtractAsync(text, cancellationToken)
+                : Task.FromResult(MemoryExtractor.Extract(text));
             var reply = await _runtime.Engine.RespondAsync(Config, context.Text, history, text, cancellationToken);
-            var facts = AllowedFacts(_runtime.Extractor is { } extractor
-                ? await extractor.ExtractAsync(text, cancellationToken)
-                : MemoryExtractor.Extract(text));
+            var facts = AllowedFacts(await extraction);
             var factEmbeddings = await _runtime.EmbedAsync([.. facts.Select(f => f.Content)], cancellationToken);
 
             ConversationTurn userTurn, assistantTurn;

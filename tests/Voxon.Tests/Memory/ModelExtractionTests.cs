@@ -77,4 +77,42 @@ public sealed class ModelExtractionTests
         await conversation.SendMessageAsync("My name is Alice");
         Assert.Single(host.Chat.Requests);
     }
+
+    /// <summary>Answers a turn only once the extraction request has arrived: a turn that extracted after replying would time out.</summary>
+    private sealed class OverlapModel : IChatClient
+    {
+        private readonly TaskCompletionSource _extractionStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            if (options?.ResponseFormat is ChatResponseFormatJson)
+            {
+                _extractionStarted.TrySetResult();
+                return new ChatResponse(new ChatMessage(ChatRole.Assistant, "{\"facts\":[{\"content\":\"User's name is Alice\",\"category\":\"identity\",\"importance\":0.9,\"slot\":\"identity.name\"}]}"));
+            }
+
+            await _extractionStarted.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            return new ChatResponse(new ChatMessage(ChatRole.Assistant, "Hello Alice."));
+        }
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException("Not used by these tests.");
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Extraction_runs_alongside_the_reply_not_after_it()
+    {
+        await using var host = new MemoryTestHost(new OverlapModel());
+        var session = await host.NewSessionAsync();
+        var conversation = await session.StartConversationAsync();
+
+        Assert.Equal("Hello Alice.", await conversation.SendMessageAsync("It's Alice here"));
+        Assert.Equal("User's name is Alice", Assert.Single(session.GetMemory().Entries).Content);
+    }
 }
