@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: builds the solution and runs all test projects.
+# Runs every test: builds the solution, runs all test projects, then the packaging test (scripts/pack-test.sh).
 # Storage tests need PostgreSQL and Redis: scripts/servers.sh starts throwaway ones when present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +22,13 @@ dotnet build Voxon.slnx -c Release
 status=0
 dotnet test Voxon.slnx -c Release --no-build --logger "trx" --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=true || status=$?
 
+# The packages, the voxon tool and the samples built against the packages count as one more test.
+pack=0
+scripts/pack-test.sh || pack=$?
+
 # One plain closing line, whatever the runner printed.
 passed=0; failed=0
+if [ "$pack" -eq 0 ]; then passed=1; else failed=1; status=1; fi
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)

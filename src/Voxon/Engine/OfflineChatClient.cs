@@ -43,6 +43,12 @@ public sealed partial class OfflineChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         cancellationToken.ThrowIfCancellationRequested();
         var list = messages as IList<ChatMessage> ?? messages.ToList();
+        if (!string.IsNullOrEmpty(options?.Instructions))
+        {
+            // Callers such as Agent Framework agents pass the system prompt (with Voxon's woven memory) as instructions.
+            list = [new ChatMessage(ChatRole.System, options.Instructions), .. list];
+        }
+
         var reply = Answer(list);
         var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, reply))
         {

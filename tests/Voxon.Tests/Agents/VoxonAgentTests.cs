@@ -143,6 +143,18 @@ public class VoxonAgentTests
     }
 
     [Fact]
+    public async Task The_offline_engine_answers_an_agent_from_the_memory_woven_into_its_instructions()
+    {
+        await using var voxon = new TestVoxon();
+        var agent = voxon.Client.ChatClient.AsAIAgent(new ChatClientAgentOptions().UseVoxon(voxon.Client, "alice"));
+        await agent.RunAsync("My name is Alice", await agent.CreateSessionAsync());
+
+        var reply = await agent.RunAsync("What's my name?", await agent.CreateSessionAsync());
+
+        Assert.Equal("Your name is Alice.", reply.Text);
+    }
+
+    [Fact]
     public async Task UseVoxon_refuses_to_replace_another_history_provider_and_a_session_of_another_user()
     {
         await using var server = LoopbackChatServer.Start();
