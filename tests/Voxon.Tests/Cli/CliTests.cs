@@ -1,3 +1,4 @@
+using System.Reflection;
 using Voxon.Tests.TestSupport;
 
 namespace Voxon.Tests.Cli;
@@ -16,6 +17,19 @@ public class CliTests
         var answer = result.Output.Split('\n').SkipWhile(l => !l.Contains("What's my name and interest?", StringComparison.Ordinal)).Skip(1).First();
         Alice.AssertRemembered(answer);
         Assert.Empty(result.Error);
+    }
+
+    [Fact]
+    public async Task Version_prints_the_one_version_the_tool_and_library_are_built_with()
+    {
+        using var folder = new TempFolder();
+
+        var result = await CliProcess.RunAsync(folder.Path, null, "--version");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var library = typeof(VoxonClient).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+        Assert.Matches(@"^\d+\.\d+\.\d+", library);
+        Assert.Equal(library, result.Output.Trim());
     }
 
     [Fact]
