@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Voxon.Conversations;
@@ -20,22 +21,15 @@ internal sealed class VoxEngine(IChatClient chatClient, TimeProvider time, ILogg
     public async Task<EngineReply> RespondAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, CancellationToken cancellationToken)
     {
         var messages = BuildMessages(config, context, history, userMessage);
-        var options = new ChatOptions
-        {
-            Temperature = (float)config.Temperature,
-            MaxOutputTokens = config.MaxOutputTokens,
-        };
-
         var started = time.GetTimestamp();
         ChatResponse response;
         try
         {
-            response = await ChatClient.GetResponseAsync(messages, options, cancellationToken);
+            response = await ChatClient.GetResponseAsync(messages, OptionsFor(config), cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogError(ex, "The model call for session {SessionId} failed.", config.SessionId);
-            throw new EngineException($"The model did not answer: {ex.Message}", ex);
+            throw Failed(config, ex);
         }
 
         var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
@@ -46,6 +40,53 @@ internal sealed class VoxEngine(IChatClient chatClient, TimeProvider time, ILogg
         }
 
         return new EngineReply(text.Trim(), elapsed, response.ModelId);
+    }
+
+    /// <summary>The reply as the model streams it. A failure of the model surfaces as <see cref="EngineException"/>.</summary>
+    public async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var messages = BuildMessages(config, context, history, userMessage);
+        IAsyncEnumerator<ChatResponseUpdate> updates;
+        try
+        {
+            updates = ChatClient.GetStreamingResponseAsync(messages, OptionsFor(config), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw Failed(config, ex);
+        }
+
+        await using (updates)
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await updates.MoveNextAsync())
+                    {
+                        yield break;
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    throw Failed(config, ex);
+                }
+
+                yield return updates.Current;
+            }
+        }
+    }
+
+    private static ChatOptions OptionsFor(SessionConfig config) => new()
+    {
+        Temperature = (float)config.Temperature,
+        MaxOutputTokens = config.MaxOutputTokens,
+    };
+
+    private EngineException Failed(SessionConfig config, Exception ex)
+    {
+        logger.LogError(ex, "The model call for session {SessionId} failed.", config.SessionId);
+        return new EngineException($"The model did not answer: {ex.Message}", ex);
     }
 
     internal static List<ChatMessage> BuildMessages(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage)
@@ -61,6 +102,11 @@ internal sealed class VoxEngine(IChatClient chatClient, TimeProvider time, ILogg
 
         foreach (var turn in history.Skip(Math.Max(0, history.Count - MaxHistoryMessages)))
         {
+            if (turn.Content.Length == 0)
+            {
+                continue; // a reply interrupted before the user heard any of it
+            }
+
             messages.Add(new ChatMessage(turn.Role == TurnRole.User ? ChatRole.User : ChatRole.Assistant, turn.Content));
         }
 
