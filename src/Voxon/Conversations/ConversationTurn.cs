@@ -31,4 +31,7 @@ public sealed record ConversationTurn
 
     /// <summary>For streamed assistant turns: milliseconds from the user's message to the first chunk of the reply.</summary>
     public double? TimeToFirstTokenMs { get; init; }
+
+    /// <summary>For assistant turns: the functions the model called to produce the reply, in order.</summary>
+    public IReadOnlyList<ToolCall>? ToolCalls { get; init; }
 }

@@ -8,48 +8,41 @@ namespace Voxon.Engine;
 
 /// <summary>
 /// Talks to the model: builds the prompt from the session's instructions, the woven context and the
-/// conversation history, applies the session's sampling settings, and times the call.
+/// conversation history, applies the session's sampling settings, and runs the tool loop when functions are offered.
 /// Knows nothing of sessions' storage.
 /// </summary>
-internal sealed class VoxEngine(IChatClient chatClient, TimeProvider time, ILogger logger)
+internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
 {
     /// <summary>Most history messages sent with a turn; older turns reach the model through memory.</summary>
     internal const int MaxHistoryMessages = 40;
 
+    private readonly FunctionInvokingChatClient _withTools = new(chatClient) { IncludeDetailedErrors = true };
+
     public IChatClient ChatClient { get; } = chatClient;
 
-    public async Task<EngineReply> RespondAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, CancellationToken cancellationToken)
+    /// <summary>The whole reply. With tools, the model's function calls are invoked (a failing one reports its error to the
+    /// model) and the response's messages carry the calls and results. A failure of the model surfaces as <see cref="EngineException"/>.</summary>
+    public async Task<ChatResponse> RespondAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, IList<AITool> tools, CancellationToken cancellationToken)
     {
         var messages = BuildMessages(config, context, history, userMessage);
-        var started = time.GetTimestamp();
-        ChatResponse response;
         try
         {
-            response = await ChatClient.GetResponseAsync(messages, OptionsFor(config), cancellationToken);
+            return await ClientFor(tools).GetResponseAsync(messages, OptionsFor(config, tools), cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw Failed(config, ex);
         }
-
-        var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
-        var text = response.Text;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            throw new EngineException("The model returned an empty answer.", null);
-        }
-
-        return new EngineReply(text.Trim(), elapsed, response.ModelId);
     }
 
     /// <summary>The reply as the model streams it. A failure of the model surfaces as <see cref="EngineException"/>.</summary>
-    public async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, IList<AITool> tools, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var messages = BuildMessages(config, context, history, userMessage);
         IAsyncEnumerator<ChatResponseUpdate> updates;
         try
         {
-            updates = ChatClient.GetStreamingResponseAsync(messages, OptionsFor(config), cancellationToken).GetAsyncEnumerator(cancellationToken);
+            updates = ClientFor(tools).GetStreamingResponseAsync(messages, OptionsFor(config, tools), cancellationToken).GetAsyncEnumerator(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -77,11 +70,15 @@ internal sealed class VoxEngine(IChatClient chatClient, TimeProvider time, ILogg
         }
     }
 
-    private static ChatOptions OptionsFor(SessionConfig config) => new()
+    private static ChatOptions OptionsFor(SessionConfig config, IList<AITool> tools) => new()
     {
         Temperature = (float)config.Temperature,
         MaxOutputTokens = config.MaxOutputTokens,
+        Tools = tools.Count == 0 ? null : tools,
     };
+
+    /// <summary>M.E.AI's tool loop when there are tools: it invokes the calls and sends the results (or errors) back.</summary>
+    private IChatClient ClientFor(IList<AITool> tools) => tools.Count == 0 ? ChatClient : _withTools;
 
     private EngineException Failed(SessionConfig config, Exception ex)
     {

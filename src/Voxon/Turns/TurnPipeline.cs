@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Text;
+using Microsoft.Extensions.AI;
 using Voxon.Context;
 using Voxon.Conversations;
 using Voxon.Diagnostics;
@@ -131,6 +132,11 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
         if (assistantTurn is not null)
         {
+            foreach (var call in assistantTurn.ToolCalls ?? [])
+            {
+                host.Raise(SessionEventNames.MessageToolCall, call);
+            }
+
             host.Raise(SessionEventNames.MessageSent, assistantTurn);
             if (assistantTurn.Interrupted)
             {
@@ -216,6 +222,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         Task<IReadOnlyList<ExtractedFact>>? extraction = null;
         Exception? failure = null;
         var generated = new StringBuilder();
+        var tools = new ToolCallLog();
         double? firstChunkMs = null;
         long modelStarted = 0;
         var completed = false;
@@ -250,7 +257,8 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                             break;
                         }
 
-                        chunk = updates.Current;
+                        chunk = updates.Current.Text;
+                        tools.Observe(updates.Current);
                     }
                     catch (OperationCanceledException) when (reply.Token.IsCancellationRequested)
                     {
@@ -295,7 +303,9 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                     // An async iterator does not keep its ambient activity across yields; the record belongs to the turn's span.
                     Activity.Current = activity ?? Activity.Current;
                     var modelMs = modelStarted == 0 ? (double?)null : runtime.Time.GetElapsedTime(modelStarted).TotalMilliseconds;
-                    var answer = Reply((completed ? generated.ToString() : delivered).Trim(), completed, interruption, modelMs, firstChunkMs);
+                    var answer = Reply((completed ? generated.ToString() : delivered).Trim(), completed, interruption, modelMs, firstChunkMs) is { } r
+                        ? r with { ToolCalls = tools.Calls }
+                        : null;
                     // Cancelled before the context was woven: the words are still recorded, and read by the offline rules.
                     var (_, assistant) = await RecordAsync(
                         conversation,
@@ -348,19 +358,25 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         };
     }
 
-    /// <summary>The model's reply as text chunks: streamed as it is produced, or whole as one chunk.</summary>
-    private async IAsyncEnumerable<string> Respond(TurnInput input, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The model's reply as updates: streamed as it is produced, or whole (its updates at once). With functions
+    /// enabled, the client's, the session's and the memory tools are offered.</summary>
+    private async IAsyncEnumerable<ChatResponseUpdate> Respond(TurnInput input, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        IList<AITool> tools = host.Config.EnableFunctions ? [.. runtime.Tools, .. host.SessionTools()] : [];
         if (!stream)
         {
-            var answer = await runtime.Engine.RespondAsync(host.Config, input.Context.Text, input.History, input.Words, cancellationToken);
-            yield return answer.Text;
+            var response = await runtime.Engine.RespondAsync(host.Config, input.Context.Text, input.History, input.Words, tools, cancellationToken);
+            foreach (var update in response.ToChatResponseUpdates())
+            {
+                yield return update;
+            }
+
             yield break;
         }
 
-        await foreach (var update in runtime.Engine.StreamAsync(host.Config, input.Context.Text, input.History, input.Words, cancellationToken))
+        await foreach (var update in runtime.Engine.StreamAsync(host.Config, input.Context.Text, input.History, input.Words, tools, cancellationToken))
         {
-            yield return update.Text;
+            yield return update;
         }
     }
 
@@ -387,6 +403,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         ResponseTimeMs = reply.ResponseTimeMs,
         TimeToFirstTokenMs = reply.TimeToFirstTokenMs,
         Interrupted = reply.Interrupted,
+        ToolCalls = reply.ToolCalls is { Count: > 0 } calls ? calls : null,
     };
 
     private Activity? StartActivity(ConversationState state)
