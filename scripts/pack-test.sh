@@ -26,7 +26,11 @@ base=$(sed -n 's:.*<VoxonVersion>\(.*\)</VoxonVersion>.*:\1:p' Directory.Build.p
 version="$base-packtest.$(date +%s)"
 work="$(mktemp -d)"
 cache="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')"
-projects=(src/*/*.csproj)
+projects=()
+for project in src/*/*.csproj; do
+  # Every project under src/ packs unless it says otherwise.
+  [ "$(dotnet msbuild "$project" -getProperty:IsPackable)" = true ] && projects+=("$project")
+done
 cleanup() {
   rm -rf "$work"
   for project in "${projects[@]}"; do

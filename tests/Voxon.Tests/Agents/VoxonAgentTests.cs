@@ -143,6 +143,28 @@ public class VoxonAgentTests
     }
 
     [Fact]
+    public async Task A_streamed_agent_run_is_recorded_once_with_the_whole_reply()
+    {
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = new TestVoxon();
+        var agent = Agent(server, voxon.Client);
+        var session = await agent.CreateSessionAsync();
+        server.Reply = "Nice to meet you, Alice.";
+
+        var chunks = new List<string>();
+        await foreach (var update in agent.RunStreamingAsync("My name is Alice", session))
+        {
+            chunks.Add(update.Text);
+        }
+
+        Assert.True(chunks.Count(c => c.Length > 0) > 1);
+        var conversation = await Provider(agent).GetConversationAsync(session);
+        Assert.Equal(["My name is Alice", "Nice to meet you, Alice."], conversation.Transcript.Select(t => t.Content));
+        var stored = await voxon.NewClient().LoadSessionAsync(conversation.Session.SessionId);
+        Assert.Equal(2, stored.GetTranscript(conversation.ConversationId).Count);
+    }
+
+    [Fact]
     public async Task The_offline_engine_answers_an_agent_from_the_memory_woven_into_its_instructions()
     {
         await using var voxon = new TestVoxon();
