@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { echo "pack-test: $*" >&2; }
+log() { echo "pack-test [${SECONDS}s]: $*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -46,6 +46,7 @@ log "packing ${#projects[@]} projects as $version"
 for project in "${projects[@]}"; do
   dotnet build "$project" -c Release -v quiet -nologo >/dev/null || fail "build of $project"
 done
+log "built"
 for project in "${projects[@]}"; do
   dotnet pack "$project" -c Release --no-build -nologo -v quiet -o "$work/packages" -p:VoxonVersion="$version" >/dev/null \
     || fail "pack of $project"
@@ -72,7 +73,7 @@ dotnet tool install Voxon.Cli --tool-path "$work/tool" --add-source "$work/packa
   || fail "dotnet tool install Voxon.Cli"
 reported=$("$work/tool/voxon" --version)
 [[ "$reported" == "$base"* ]] || fail "voxon --version printed '$reported', expected $base"
-log "voxon --version: $reported"
+log "tool installed; voxon --version: $reported"
 
 # The demo needs no network: the model, the tokenizer data and the offline engine are inside the tool package.
 offline=()
