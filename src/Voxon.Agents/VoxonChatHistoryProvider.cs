@@ -10,7 +10,7 @@ namespace Voxon.Agents;
 /// <see cref="VoxonContextProvider"/>, which records each exchange once through the turn pipeline; this provider
 /// stores nothing itself.
 /// </summary>
-internal sealed class VoxonChatHistoryProvider(VoxonAgentSessions sessions) : ChatHistoryProvider
+internal sealed class VoxonChatHistoryProvider(VoxonAgentSessions sessions, VoxonContextProvider recorder) : ChatHistoryProvider
 {
     /// <summary>No state of its own: it reads the ids that <see cref="VoxonContextProvider"/> keeps under its key.</summary>
     public override IReadOnlyList<string> StateKeys => [];
@@ -18,6 +18,13 @@ internal sealed class VoxonChatHistoryProvider(VoxonAgentSessions sessions) : Ch
     protected override async ValueTask<IEnumerable<ChatMessage>> ProvideChatHistoryAsync(InvokingContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (context.Agent is ChatClientAgent agent && agent.AIContextProviders?.Contains(recorder) != true)
+        {
+            // Without its context provider nothing would record the turns, and the history would silently stay empty.
+            throw new InvalidOperationException(
+                "The Voxon chat history provider needs the VoxonContextProvider that created it in the agent's AIContextProviders: it records the turns. Use options.UseVoxon(voxon, userId) to wire both.");
+        }
+
         var conversation = await sessions.ConversationAsync(context.Session, cancellationToken);
         return [.. conversation.Transcript.Select(ToMessage)];
     }

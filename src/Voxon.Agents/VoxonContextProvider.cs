@@ -58,7 +58,7 @@ public sealed class VoxonContextProvider : AIContextProvider
 
     /// <summary>A <see cref="ChatHistoryProvider"/> whose history is the Voxon transcript of the agent session's
     /// conversation, as stored by this provider: the agent session carries ids, not messages.</summary>
-    public ChatHistoryProvider CreateChatHistoryProvider() => new VoxonChatHistoryProvider(_sessions);
+    public ChatHistoryProvider CreateChatHistoryProvider() => new VoxonChatHistoryProvider(_sessions, this);
 
     /// <summary>The Voxon conversation of <paramref name="agentSession"/> (started on first use), to read its
     /// transcript, analytics or the context woven for its last turn, or to reach its <see cref="Session"/>.</summary>

@@ -184,6 +184,12 @@ public class VoxonAgentTests
         var options = new ChatClientAgentOptions { ChatHistoryProvider = new InMemoryChatHistoryProvider() };
         Assert.Throws<InvalidOperationException>(() => options.UseVoxon(voxon.Client, "alice"));
         Assert.Throws<ArgumentException>(() => new ChatClientAgentOptions().UseVoxon(voxon.Client, "../bob"));
+        var model = new ModelOptions { Endpoint = server.Endpoint, Model = "test-model", ApiKey = "k" }.CreateChatClient();
+        var historyOnly = model.AsAIAgent(new ChatClientAgentOptions { ChatHistoryProvider = new VoxonContextProvider(voxon.Client, "alice").CreateChatHistoryProvider() });
+        var historySession = await historyOnly.CreateSessionAsync();
+        var unwired = await Assert.ThrowsAsync<InvalidOperationException>(() => historyOnly.RunAsync("Hello", historySession));
+        Assert.Contains("UseVoxon", unwired.Message, StringComparison.Ordinal);
+        Assert.Empty(server.Requests);
 
         var alices = Agent(server, voxon.Client);
         var session = await alices.CreateSessionAsync();
