@@ -62,9 +62,8 @@ for project in "${projects[@]}"; do
     grep -qF "$field" <<<"$nuspec" || fail "$id: nuspec lacks $field"
   done
   unzip -l "$package" README.md >/dev/null || fail "$id: README.md not in the package"
-  if grep -o '<dependency id="Voxon[^"]*" version="[^"]*"' <<<"$nuspec" | grep -qvF "version=\"[$version]\""; then
-    fail "$id: a dependency on another Voxon package is not pinned to [$version]"
-  fi
+  unpinned=$(grep -o '<dependency id="Voxon[^"]*" version="[^"]*"' <<<"$nuspec" | grep -vF "version=\"[$version]\"" || true)
+  [ -z "$unpinned" ] || fail "$id: a dependency on another Voxon package is not pinned to [$version]: $unpinned"
   if [ "$id" != Voxon.Cli ]; then
     unzip -l "$package" "lib/net10.0/$id.xml" >/dev/null || fail "$id: no XML documentation"
   fi
