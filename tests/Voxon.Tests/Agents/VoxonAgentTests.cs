@@ -1,3 +1,4 @@
+using System.ClientModel;
 using System.Text.Json;
 using Microsoft.Agents.AI;
 using Microsoft.Extensions.AI;
@@ -140,6 +141,24 @@ public class VoxonAgentTests
         down.Down = false;
         await restarted.RunAsync("Are you there?", restored);
         Assert.Equal(8, (await Provider(restarted).GetConversationAsync(restored)).Transcript.Count);
+    }
+
+    [Fact]
+    public async Task A_failed_model_call_records_nothing_and_the_next_run_goes_on()
+    {
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = new TestVoxon();
+        var agent = Agent(server, voxon.Client);
+        var session = await agent.CreateSessionAsync();
+
+        server.Status = 500;
+        await Assert.ThrowsAsync<ClientResultException>(() => agent.RunAsync("My name is Alice", session));
+        server.Status = 200;
+        await TurnAsync(server, agent, session, "Hello", "Hi there.");
+
+        var conversation = await Provider(agent).GetConversationAsync(session);
+        Assert.Equal(["Hello", "Hi there."], conversation.Transcript.Select(t => t.Content));
+        Assert.Empty(conversation.Session.GetMemory().Entries);
     }
 
     [Fact]
