@@ -151,5 +151,5 @@ public sealed class VoxonContextProvider : AIContextProvider
     }
 
     /// <summary>A run between weaving and recording: the prepared words and the extraction running beside the model.</summary>
-    private sealed record PendingTurn(TurnInput Input, Task<IReadOnlyList<ExtractedFact>> Extraction, long Started);
+    private sealed record PendingTurn(TurnInput Input, Task<IReadOnlyList<ExtractedFact>>? Extraction, long Started);
 }

@@ -61,17 +61,18 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         }
     }
 
-    /// <summary>Starts extracting memories from the user's words. It needs only those words, so it runs alongside the
-    /// reply instead of after it; it never throws except on cancellation (the model extractor falls back to the offline rules).</summary>
-    public Task<IReadOnlyList<ExtractedFact>> StartExtraction(string words, CancellationToken cancellationToken) =>
-        runtime.Extractor is { } extractor
-            ? extractor.ExtractAsync(words, cancellationToken)
-            : Task.FromResult(MemoryExtractor.Extract(words));
+    /// <summary>Starts the model's extraction of memories from the user's words, or null when the offline rules extract
+    /// (<see cref="RecordAsync"/> applies them then). A model call needs only the words, so it runs alongside the reply
+    /// instead of after it; the offline rules are synchronous work that would only delay the first token. It never throws
+    /// except on cancellation (the model extractor falls back to the offline rules).</summary>
+    public Task<IReadOnlyList<ExtractedFact>>? StartExtraction(string words, CancellationToken cancellationToken) =>
+        runtime.Extractor?.ExtractAsync(words, cancellationToken);
 
     /// <summary>
     /// Records an exchange as the user heard it: the user's words (when <paramref name="input"/> is given) and the reply
     /// (when <paramref name="reply"/> is given, stored as heard with the generated text beside it), stores the facts of
-    /// <paramref name="extraction"/> (from the user's words only, so nothing unheard feeds memory), updates analytics
+    /// <paramref name="extraction"/> (from <see cref="StartExtraction"/>; null applies the offline rules) read from the
+    /// user's words only, so nothing unheard feeds memory, updates analytics
     /// and learning, and raises message and memory events outside the lock.
     /// </summary>
     /// <returns>The turns recorded.</returns>
@@ -82,7 +83,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         Task<IReadOnlyList<ExtractedFact>>? extraction,
         CancellationToken cancellationToken)
     {
-        var facts = extraction is null || input is null ? [] : host.AllowedFacts(await FactsAsync(extraction, input.Words));
+        var facts = input is null ? [] : host.AllowedFacts(await FactsAsync(extraction, input.Words));
         var factEmbeddings = await runtime.EmbedAsync([.. facts.Select(f => f.Content)], cancellationToken);
         var state = conversation.State;
         ConversationTurn? userTurn = null, assistantTurn = null;
@@ -311,7 +312,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                         conversation,
                         input ?? new TurnInput(words, [], WovenContext.Empty, [], audio),
                         answer,
-                        extraction ?? Task.FromResult(MemoryExtractor.Extract(words)),
+                        extraction,
                         CancellationToken.None);
                     ObserveTurn(assistant, started);
                 }
@@ -380,10 +381,15 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         }
     }
 
-    /// <summary>The facts extracted from the user's words; the offline rules when the model extraction was cancelled,
+    /// <summary>The facts extracted from the user's words; the offline rules when no model extracts or its extraction was cancelled,
     /// since the words were said whether or not the reply was wanted.</summary>
-    private static async Task<IReadOnlyList<ExtractedFact>> FactsAsync(Task<IReadOnlyList<ExtractedFact>> extraction, string words)
+    private static async Task<IReadOnlyList<ExtractedFact>> FactsAsync(Task<IReadOnlyList<ExtractedFact>>? extraction, string words)
     {
+        if (extraction is null)
+        {
+            return MemoryExtractor.Extract(words);
+        }
+
         try
         {
             return await extraction;
