@@ -76,7 +76,7 @@ public sealed partial class Session
             UpdatedAt = document.UpdatedAt,
             _version = document.Version,
         };
-        session._memory.Restore(document.Memory.Entries);
+        session._memory.LoadStored(document.Memory.Entries);
         session.RestoreTemplate(document.Template);
         session.RestoreInsights(document);
         foreach (var (key, value) in document.Preferences)

@@ -61,6 +61,10 @@ public sealed class SessionDocument
     /// <summary>The template the session was created from, its context and allowed memory categories; null when none.</summary>
     public TemplateBindingDocument? Template { get; set; }
 
+    /// <summary>How many records the stored session has (set by every save, checked by every load); null in documents
+    /// written before it existed, which are loaded unchecked.</summary>
+    public RecordCounts? Records { get; set; }
+
     /// <summary>A shallow copy without memory entries and conversations: the metadata every save writes. A copy of
     /// the whole object, so properties added to the document later are kept without touching this method.</summary>
     internal SessionDocument WithoutContent()
