@@ -13,6 +13,10 @@ public sealed class SessionDocument
     /// <summary>The version of this document's shape; bumped when it changes incompatibly.</summary>
     public const int CurrentFormatVersion = 1;
 
+    /// <summary>Highest version a stored or imported session may have: 2^53 - 1, which stays exact as a JSON number
+    /// everywhere and leaves room for any number of saves without overflowing.</summary>
+    public const long MaxVersion = (1L << 53) - 1;
+
     /// <summary>Shape version of this document.</summary>
     [JsonPropertyOrder(-10)]
     public int FormatVersion { get; set; } = CurrentFormatVersion;

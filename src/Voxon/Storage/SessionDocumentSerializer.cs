@@ -62,6 +62,11 @@ public static class SessionDocumentSerializer
             problems.Add($"format_version {document.FormatVersion} is not supported (this build reads 1 to {SessionDocument.CurrentFormatVersion})");
         }
 
+        if (document.Version is < 0 or > SessionDocument.MaxVersion)
+        {
+            problems.Add($"version {document.Version} is outside 0..{SessionDocument.MaxVersion}");
+        }
+
         if (!string.Equals(document.SessionId, sessionId, StringComparison.Ordinal))
         {
             problems.Add($"it holds session '{document.SessionId}' instead");
