@@ -169,7 +169,7 @@ public abstract partial class SessionStorageTests<TFixture>
         var operations = random.Next(1, 16);
         for (var i = 0; i < operations; i++)
         {
-            switch (random.Next(12))
+            switch (random.Next(13))
             {
                 case 0 or 1:
                     var content = Pick(random, Facts);
@@ -219,6 +219,11 @@ public abstract partial class SessionStorageTests<TFixture>
                     }
 
                     break;
+                case 11:
+                    var mode = Pick(random, [MemoryMode.Ephemeral, MemoryMode.Persistent, MemoryMode.Hybrid]);
+                    log.Add($"memory mode {mode}");
+                    session.Config.MemoryMode = mode;
+                    break;
                 case 10:
                     log.Add("save");
                     await session.SaveAsync();
@@ -246,7 +251,7 @@ public abstract partial class SessionStorageTests<TFixture>
         var loaded = await client.LoadSessionAsync(session.SessionId);
         Assert.Equal(session.Version, loaded.Version);
         static IEnumerable<(string, string, string, double, bool, DateTimeOffset?)> Persisted(Session s) =>
-            s.GetMemory().Entries.Where(e => !e.Transient).Select(e => (e.Id, e.Content, e.Category, e.Importance, e.Sensitive, e.ExpiresAt)).OrderBy(e => e.Id, StringComparer.Ordinal);
+            s.GetMemory().Entries.Where(e => !e.Transient && s.Config.MemoryMode != MemoryMode.Ephemeral).Select(e => (e.Id, e.Content, e.Category, e.Importance, e.Sensitive, e.ExpiresAt)).OrderBy(e => e.Id, StringComparer.Ordinal);
         Assert.Equal(Persisted(session), Persisted(loaded));
         Assert.Equal(session.Conversations.Select(c => (c.ConversationId, c.ParentId, c.TurnCount)), loaded.Conversations.Select(c => (c.ConversationId, c.ParentId, c.TurnCount)));
         foreach (var conversation in session.Conversations)

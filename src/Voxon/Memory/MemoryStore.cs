@@ -82,6 +82,9 @@ internal sealed class MemoryStore
     /// <summary>Puts back changes a failed save did not store.</summary>
     public void ReturnChanges(IEnumerable<string> ids) => _dirty.UnionWith(ids);
 
+    /// <summary>Ids of the entries storage holds, as of the last load or acknowledged save.</summary>
+    public IReadOnlyCollection<string> StoredIds => _stored;
+
     /// <summary>Entries storage will hold once a save writing <paramref name="upserted"/> and <paramref name="removed"/> is acknowledged.</summary>
     public int StoredCountAfter(IEnumerable<string> upserted, IEnumerable<string> removed)
     {

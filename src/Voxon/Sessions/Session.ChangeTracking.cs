@@ -71,9 +71,10 @@ public sealed partial class Session
         var upserted = new List<Memory.MemoryEntry>();
         var removed = new List<string>();
         var dirty = IsContentLoaded ? _memory.TakeChanges() : [];
+        var ephemeral = Config.MemoryMode == MemoryMode.Ephemeral;
         foreach (var id in dirty)
         {
-            if (_memory.Find(id) is { Transient: false } entry && Config.MemoryMode != MemoryMode.Ephemeral)
+            if (_memory.Find(id) is { Transient: false } entry && !ephemeral)
             {
                 upserted.Add(entry);
             }
@@ -81,6 +82,15 @@ public sealed partial class Session
             {
                 removed.Add(id);
             }
+        }
+
+        // In ephemeral mode nothing of memory is stored, also what was stored before a switch to it. Entries kept out
+        // only by the mode stay changed, so a switch back stores them.
+        List<string> heldByMode = [];
+        if (IsContentLoaded && ephemeral)
+        {
+            removed.AddRange(_memory.StoredIds.Where(id => !dirty.Contains(id)));
+            heldByMode = [.. removed.Where(id => _memory.Find(id) is { Transient: false })];
         }
 
         head.Records = RecordsAfterSave(upserted, removed);
@@ -120,7 +130,7 @@ public sealed partial class Session
             RemovedMemoryIds = removed,
             Conversations = conversations,
         };
-        return (changes, new SaveTracking(dirty, [.. upserted.Select(e => e.Id)], removed, saved));
+        return (changes, new SaveTracking(dirty, [.. upserted.Select(e => e.Id)], removed, heldByMode, saved));
     }
 
     /// <summary>What storage will hold after a save of these memory changes, so a load notices records that went
@@ -160,6 +170,7 @@ public sealed partial class Session
             }
 
             _memory.MarkStored(tracking.Upserted, tracking.Removed);
+            _memory.ReturnChanges(tracking.HeldByMode);
             foreach (var (state, turns, stamp) in tracking.Conversations)
             {
                 state.SavedTurnCount = turns;
@@ -181,7 +192,7 @@ public sealed partial class Session
         }
     }
 
-    private sealed record SaveTracking(HashSet<string> MemoryIds, List<string> Upserted, List<string> Removed, List<(ConversationState State, int Turns, (DateTimeOffset?, DateTimeOffset, int, int) Stamp)> Conversations);
+    private sealed record SaveTracking(HashSet<string> MemoryIds, List<string> Upserted, List<string> Removed, List<string> HeldByMode, List<(ConversationState State, int Turns, (DateTimeOffset?, DateTimeOffset, int, int) Stamp)> Conversations);
 
     /// <summary>The stored memory and transcripts of a lazily loaded session, loaded once on first use.</summary>
     private sealed class LazyContent(Session session, Func<SessionDocument> load)
