@@ -89,7 +89,7 @@ public sealed class EspeakTextToSpeechClient : ITextToSpeechClient
     private async Task<byte[]> SpeakAsync(string text, TextToSpeechOptions? options, CancellationToken cancellationToken)
     {
         var voice = options?.VoiceId ?? options?.Language ?? "en";
-        if (voice.Length is 0 or > 64 || !voice.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '+' or '/'))
+        if (voice.Length is 0 or > 64 || voice[0] == '-' || !voice.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '+' or '/'))
         {
             throw new ArgumentException($"'{voice}' is not an espeak-ng voice name (e.g. en, en-us, fr).", nameof(options));
         }
