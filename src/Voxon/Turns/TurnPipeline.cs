@@ -9,7 +9,7 @@ using Voxon.Sessions;
 namespace Voxon.Turns;
 
 /// <summary>
-/// The one turn pipeline every path uses: redact, embed, weave (<see cref="PrepareAsync"/>), respond (whole, streamed,
+/// The one turn pipeline every path uses: redact, embed, weave (<see cref="PrepareAsync(ConversationState, string, TimeSpan?, CancellationToken)"/>), respond (whole, streamed,
 /// or produced elsewhere, e.g. by a realtime model), then record the exchange as heard, extract memories, update
 /// analytics and raise events (<see cref="RecordAsync"/>). It works on the session state through <see cref="ITurnHost"/>,
 /// holds the session's lock only around in-memory steps, and raises events outside it.
@@ -38,7 +38,12 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
     /// <summary>Redacts (when enabled), embeds the words and weaves the context for them, with the history the model gets.</summary>
     /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>
-    public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, CancellationToken cancellationToken)
+    public Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, CancellationToken cancellationToken) =>
+        PrepareAsync(state, words, audio, excludeSensitive: false, cancellationToken);
+
+    /// <summary>As <see cref="PrepareAsync(ConversationState, string, TimeSpan?, CancellationToken)"/>; with
+    /// <paramref name="excludeSensitive"/>, sensitive memories stay out of the context altogether (realtime instructions).</summary>
+    public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, bool excludeSensitive, CancellationToken cancellationToken)
     {
         if (host.Config.RedactPii)
         {
@@ -50,8 +55,21 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         {
             host.ThrowIfNotOpen(state);
             var now = runtime.Time.GetUtcNow();
-            var context = runtime.Weaver.Weave(host.WeaveRequestFor(state, words, embedding, now));
+            var context = runtime.Weaver.Weave(host.WeaveRequestFor(state, words, embedding, now) with { ExcludeSensitive = excludeSensitive });
             return new TurnInput(words, embedding, context, host.HistoryOf(state), audio);
+        }
+    }
+
+    /// <summary>The context of a conversation's opening, before the user has said anything: profile facts, style guidance and
+    /// template context (no words to search memory with). Sensitive memories stay out (it opens realtime sessions).</summary>
+    /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>
+    public Context.WovenContext WeaveOpening(ConversationState state)
+    {
+        lock (host.Gate)
+        {
+            host.ThrowIfNotOpen(state);
+            var now = runtime.Time.GetUtcNow();
+            return runtime.Weaver.Weave(host.WeaveRequestFor(state, string.Empty, [], now) with { ExcludeSensitive = true });
         }
     }
 

@@ -131,7 +131,7 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
 
             var socket = await context.AcceptWebSocketAsync("realtime");
             var headers = context.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => context.Request.Headers[k] ?? string.Empty, StringComparer.OrdinalIgnoreCase);
-            var connection = new RealtimeConnection(this, socket.WebSocket, context.Request.Url!.Query, headers);
+            var connection = new RealtimeConnection(this, context, socket.WebSocket, context.Request.Url!.Query, headers);
             lock (_connections)
             {
                 _connections.Add(connection);
@@ -146,6 +146,7 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
     public sealed class RealtimeConnection
     {
         private readonly LoopbackRealtimeServer _server;
+        private readonly HttpListenerContext _context;
         private readonly WebSocket _socket;
         private readonly SemaphoreSlim _sendGate = new(1, 1);
         private readonly List<JsonObject> _received = [];
@@ -153,9 +154,10 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
         private int _items;
         private long _audioBytes;
 
-        internal RealtimeConnection(LoopbackRealtimeServer server, WebSocket socket, string query, IReadOnlyDictionary<string, string> headers)
+        internal RealtimeConnection(LoopbackRealtimeServer server, HttpListenerContext context, WebSocket socket, string query, IReadOnlyDictionary<string, string> headers)
         {
             _server = server;
+            _context = context;
             _socket = socket;
             Query = query;
             Headers = headers;
@@ -301,7 +303,11 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
         }
 
         /// <summary>Breaks the connection without a close handshake, as a network failure would.</summary>
-        public void Drop() => _socket.Abort();
+        public void Drop()
+        {
+            _socket.Abort();
+            _context.Response.Abort();   // closes the TCP connection itself
+        }
 
         private string NextId(string prefix) => $"{prefix}_{Interlocked.Increment(ref _items):D4}";
 
