@@ -52,7 +52,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
 
         _runtime = new VoxonRuntime(
             storage,
-            new VoxEngine(chat, Options.TimeProvider, loggers.CreateLogger<VoxEngine>()),
+            new VoxEngine(chat, loggers.CreateLogger<VoxEngine>()),
             new ContextWeaver(Options.ContextWeaver),
             Options.EmbeddingGenerator ?? MiniLmEmbeddingGenerator.Shared,
             Options.TimeProvider,
@@ -63,6 +63,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
                 : null,
             InsightAnalyzer = OfflineChatClient.IsOffline(chat) ? null : new Analytics.ChatInsightAnalyzer(chat, loggers.CreateLogger<Analytics.ChatInsightAnalyzer>()),
             Realtime = Options.Realtime ?? (Options.UseEnvironment ? Engine.Realtime.RealtimeOptions.FromEnvironment() : null),
+            Tools = [.. Options.Tools],
         };
     }
 

@@ -35,6 +35,9 @@ internal sealed class VoxonRuntime(
     /// <summary>The realtime endpoint voice conversations use when they name none; null when none is configured.</summary>
     public Engine.Realtime.RealtimeOptions? Realtime { get; init; }
 
+    /// <summary>Functions every session with functions enabled offers to the model.</summary>
+    public IReadOnlyList<AITool> Tools { get; init; } = [];
+
     /// <summary>Client-wide share events (share.created, share.revoked, share.accessed).</summary>
     public Events.SessionEvents ShareEvents { get; } = new(loggerFactory.CreateLogger("Voxon.Sharing"));
 

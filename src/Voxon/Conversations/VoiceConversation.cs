@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Voxon.Engine.Realtime;
 using Voxon.Sessions;
@@ -84,7 +85,7 @@ public sealed class VoiceConversation : IAsyncDisposable
                 config.MaxOutputTokens,
                 options.ServerVad,
                 realtime.TranscriptionModel,
-                config.EnableFunctions ? [.. options.Tools] : []);
+                config.EnableFunctions ? [.. options.Tools, .. session.Turns.Tools().OfType<AIFunction>().Where(t => options.Tools.All(o => o.Name != t.Name))] : []);
             var engine = await RealtimeVoiceEngine.StartAsync(
                 realtime, setup, new RealtimeTurns(session.Turns, conversation), runtime.Time, runtime.LoggerFactory.CreateLogger<VoiceConversation>(), cancellationToken);
             return new VoiceConversation(conversation, engine);

@@ -19,6 +19,8 @@ public sealed class VoiceConversationOptions
     /// the caller ends each utterance with <see cref="VoiceConversation.CommitAudioAsync"/> (push to talk). Default true.</summary>
     public bool ServerVad { get; set; } = true;
 
-    /// <summary>Functions the realtime model may call when the session's <see cref="Sessions.SessionConfig.EnableFunctions"/> is on.</summary>
+    /// <summary>Functions the realtime model may call when the session's <see cref="Sessions.SessionConfig.EnableFunctions"/> is on,
+    /// beside the client's, the session's and the built-in memory tools (remember, recall, forget); one here wins over a
+    /// tool of the same name.</summary>
     public IList<AIFunction> Tools { get; } = [];
 }

@@ -17,7 +17,7 @@ internal sealed class RealtimeTurns(TurnPipeline pipeline, Conversation conversa
             words = words[..TurnPipeline.MaxMessageLength];
         }
 
-        var input = await pipeline.PrepareAsync(conversation.State, words, audio > TimeSpan.Zero ? audio : null, excludeSensitive: true, cancellationToken);
+        var input = await pipeline.PrepareAsync(conversation.State, pipeline.Redact(words), audio > TimeSpan.Zero ? audio : null, excludeSensitive: true, cancellationToken);
         var extraction = pipeline.StartExtraction(input.Words, cancellationToken);
         return new PreparedUserTurn(
             Instructions(conversation.Session.Config, input.Context.Text),
@@ -32,7 +32,14 @@ internal sealed class RealtimeTurns(TurnPipeline pipeline, Conversation conversa
         return pipeline.RecordAsync(
             conversation,
             null,
-            new TurnReply { Generated = reply.Generated, Heard = heard, Interrupted = reply.Interrupted, ResponseTimeMs = reply.ResponseTimeMs },
+            new TurnReply
+            {
+                Generated = reply.Generated,
+                Heard = heard,
+                Interrupted = reply.Interrupted,
+                ResponseTimeMs = reply.ResponseTimeMs,
+                ToolCalls = reply.ToolCalls.Count == 0 ? null : reply.ToolCalls,
+            },
             null,
             cancellationToken);
     }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using Voxon.Conversations;
 using Voxon.Engine.Realtime;
 using Voxon.Sessions;
+using Voxon.Turns;
 using Voxon.Tests.TestSupport;
 
 namespace Voxon.Tests.Engine;
@@ -172,8 +173,8 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         var connection = await _server.AcceptAsync();
         var update = await connection.WaitForAsync("session.update");
         var tools = update["session"]!["tools"]!.AsArray();
-        Assert.Equal(["get_weather", "read_calendar"], tools.Select(t => (string?)t!["name"]));
-        Assert.Equal("function", (string?)tools[0]!["type"]);
+        Assert.Equal(["get_weather", "read_calendar", MemoryTools.Remember, MemoryTools.Recall, MemoryTools.Forget], tools.Select(t => (string?)t!["name"]));
+        Assert.All(tools, t => Assert.Equal("function", (string?)t!["type"]));
         Assert.NotNull(tools[0]!["parameters"]!["properties"]!["city"]);
 
         var weather = await connection.CallFunctionAsync("get_weather", """{"city":"Paris"}""");
@@ -187,6 +188,18 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         Assert.Contains("calendar offline", (string)failed["item"]!["output"]!, StringComparison.Ordinal);
         await connection.WaitForAsync("response.create", 2);
         Assert.False(voice.Completion.IsCompleted);                 // the conversation goes on
+
+        // The built-in memory tool stores into this session; the calls appear with the next reply in the transcript.
+        await connection.CallFunctionAsync(MemoryTools.Remember, """{"content":"User's favourite city is Paris"}""");
+        await connection.WaitForAsync("conversation.item.create", 3);
+        var reply = await connection.ReplyAsync("It is sunny in Paris.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(reply, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 1);
+        var calls = voice.Transcript[0].ToolCalls!;
+        Assert.Equal(["get_weather", "read_calendar", MemoryTools.Remember], calls.Select(c => c.Name));
+        Assert.Equal([false, true, false], calls.Select(c => c.Failed));
+        Assert.Contains(session.GetMemory().Entries, m => m.Content == "User's favourite city is Paris");
     }
 
     [Fact]

@@ -34,6 +34,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private readonly Dictionary<string, TimeSpan> _speechStart = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _speechDuration = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AIFunction> _tools;
+    private readonly List<Conversations.ToolCall> _toolCalls = [];
     private Task _pump = Task.CompletedTask;
     private Task _loop = Task.CompletedTask;
     private long? _userStoppedAt;
@@ -410,7 +411,8 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
             var cut = reply.CutAt ?? (reply.Done ? null : reply.Total);
             try
             {
-                await _sink.RecordReplyAsync(new RealtimeReply(text, cut, reply.Total, reply.ResponseTimeMs), CancellationToken.None);
+                await _sink.RecordReplyAsync(new RealtimeReply(text, cut, reply.Total, reply.ResponseTimeMs, [.. _toolCalls]), CancellationToken.None);
+                _toolCalls.Clear();
             }
             catch (Exception ex) when (ex is VoxonException or InvalidOperationException)
             {
@@ -439,6 +441,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private async Task CallToolAsync(RealtimeFunctionCallItem call)
     {
         string output;
+        var failed = true;
         if (call.FunctionName is null || !_tools.TryGetValue(call.FunctionName, out var tool))
         {
             output = $"Error: there is no function named '{call.FunctionName}'.";
@@ -462,6 +465,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                     JsonElement e => e.GetRawText(),
                     _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions),
                 };
+                failed = false;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -471,6 +475,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
             }
         }
 
+        _toolCalls.Add(new Conversations.ToolCall(call.FunctionName ?? string.Empty, call.FunctionArguments?.ToString(), output, failed));
         await _client.AddItemAsync(RealtimeItem.CreateFunctionCallOutputItem(call.CallId, output), _stop.Token);
         _followUpResponse = true;
     }
