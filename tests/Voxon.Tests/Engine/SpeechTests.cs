@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using Microsoft.Extensions.AI;
+using Voxon.Engine;
 using Voxon.Engine.Speech;
+using Voxon.Tests.TestSupport;
 
 namespace Voxon.Tests.Engine;
 
@@ -77,6 +79,32 @@ public sealed class SpeechTests
         Assert.InRange(resampled.Length, (24_000 * 2) - 4, 24_000 * 2);
         Assert.Throws<FormatException>(() => WavAudio.Parse("RIFF0000WAVE"u8.ToArray()));
         Assert.Throws<FormatException>(() => WavAudio.Concatenate([wav, WavAudio.FromPcm16(pcm, 16_000)]));
+    }
+
+    [Fact]
+    public async Task Cascaded_pipeline_transcribes_streams_the_turn_and_speaks_each_sentence()
+    {
+        await using var model = LoopbackChatServer.Start();
+        model.Transcript = "My name is Alice";
+        model.Reply = "Nice to meet you, Alice, it is a pleasure to talk. What would you like to learn about today?";
+        await using var voxon = new TestVoxon(new ModelOptions { Endpoint = model.Endpoint, Model = "test-model", ApiKey = "k" }.CreateChatClient(),
+            configure: o => o.ModelMemoryExtraction = false);
+        var session = await voxon.CreateSessionAsync();
+        using var espeak = new EspeakTextToSpeechClient();
+        var pipeline = new VoicePipeline(espeak, VoicePipeline.CreateSpeechToTextClient(model.Endpoint, apiKey: "k"));
+        await using var conversation = await session.StartConversationAsync();
+
+        var spoken = await pipeline.RespondAsync(conversation, new MemoryStream(WavAudio.FromPcm16(new byte[32_000], 16_000)));
+
+        Assert.Equal("My name is Alice", spoken.Heard);
+        Assert.Equal(model.Reply, spoken.Text);
+        Assert.Equal(2, spoken.Sentences);                                            // spoken as each sentence completed
+        Assert.InRange(spoken.TimeToFirstAudio, TimeSpan.FromTicks(1), TimeSpan.FromSeconds(30));
+        var words = model.Reply.Split(' ').Length;
+        Assert.InRange(words / WavAudio.Parse(spoken.Wav).Duration.TotalSeconds, 1.2, 5.0);
+        Assert.Equal(["My name is Alice", model.Reply], conversation.Transcript.Select(t => t.Content));   // recorded once
+        Assert.Contains(model.Requests, r => r.Path == "/v1/audio/transcriptions");
+        Assert.Contains(session.GetMemory().Entries, m => m.Content.Contains("Alice", StringComparison.Ordinal));
     }
 
     private static async Task<byte[]> SpeakAsync(ITextToSpeechClient tts, string text, TextToSpeechOptions? options = null)
