@@ -172,7 +172,7 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
         /// <summary>Bytes of input audio appended so far.</summary>
         public long AudioBytes => Interlocked.Read(ref _audioBytes);
 
-        /// <summary>Raised (on the receive loop) for each client event, after it is recorded.</summary>
+        /// <summary>Raised (on the receive loop) for each client event as soon as it is recorded, before the server answers it.</summary>
         public event Action<JsonObject>? Received;
 
         /// <summary>Every client event so far, in order.</summary>
@@ -339,8 +339,8 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
                         _received.Add(json);
                     }
 
-                    await ReactAsync(json);
                     Received?.Invoke(json);
+                    await ReactAsync(json);
                 }
             }
             catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
