@@ -54,7 +54,15 @@ internal sealed class ActiveReply : IDisposable
             _interruption ??= interruption;
         }
 
-        _cancel.Cancel();
+        try
+        {
+            _cancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed and disposed since the check: the turn was recorded with this interruption already taken.
+        }
+
         return true;
     }
 

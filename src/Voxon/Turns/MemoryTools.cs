@@ -33,7 +33,7 @@ public static class MemoryTools
                     CancellationToken cancellationToken = default) =>
                 {
                     var entry = await session.AddMemoryAsync(content, category, importance, cancellationToken: cancellationToken);
-                    return new { id = entry.Id, remembered = entry.Content };
+                    return new { id = entry.Id, remembered = entry.Redacted().Content };
                 },
                 Remember,
                 "Stores a fact about the user for later conversations."),

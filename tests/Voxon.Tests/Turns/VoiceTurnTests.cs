@@ -234,6 +234,33 @@ public class VoiceTurnTests
     }
 
     [Fact]
+    public async Task An_externally_produced_exchange_is_woven_and_recorded_through_the_same_pipeline()
+    {
+        // What a realtime speech engine does: weave for the transcribed words, let its own model answer, record as heard.
+        var client = new RecordingChatClient();
+        await using var voxon = new TestVoxon(client);
+        var session = await voxon.CreateSessionAsync();
+        await session.AddMemoryAsync("User is interested in quantum physics", "interest");
+        var conversation = await session.StartConversationAsync();
+        var events = new List<string>();
+        session.Events.On("*", e => events.Add(e.Type));
+
+        var input = await session.Turns.PrepareAsync(conversation.State, session.Turns.Redact("My name is Alice, tell me about quantum physics"), TimeSpan.FromSeconds(2), default);
+        var reply = new Voxon.Turns.TurnReply { Generated = "Hello Alice, you like quantum physics.", Heard = "Hello Alice", Interrupted = true };
+        var (user, assistant) = await session.Turns.RecordAsync(conversation, input, reply, session.Turns.StartExtraction(input.Words, default), default);
+
+        Assert.Contains("quantum physics", input.Context.Text, StringComparison.Ordinal);
+        Assert.Empty(client.Requests); // the model was not Voxon's
+        Assert.Equal([user!, assistant!], conversation.Transcript);
+        Assert.Equal(("Hello Alice", "Hello Alice, you like quantum physics."), (assistant!.Content, assistant.GeneratedContent));
+        Assert.Contains(session.GetMemory().Entries, e => e.Content == "User's name is Alice");
+        Assert.Equal(1, conversation.GetAnalytics().InterruptionCount);
+        Assert.Equal(
+            [SessionEventNames.MessageReceived, SessionEventNames.MessageSent, SessionEventNames.ConversationInterrupted, SessionEventNames.MemoryAdded],
+            events.Where(e => e.StartsWith("message.", StringComparison.Ordinal) || e.StartsWith("conversation.", StringComparison.Ordinal) || e == SessionEventNames.MemoryAdded));
+    }
+
+    [Fact]
     public async Task Interrupt_without_a_reply_returns_false()
     {
         await using var voxon = new TestVoxon();
