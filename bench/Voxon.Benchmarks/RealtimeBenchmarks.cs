@@ -108,6 +108,15 @@ public static class RealtimeBenchmarks
             }
 
             Harness.Print("  for scale: embedding the same words alone (MiniLM)", embedding);
+            var prepare = new double[Iterations];
+            for (var i = 0; i < Iterations; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await session.Turns.PrepareAsync(voice.Conversation.State, StreamingBenchmarks.Questions[i % StreamingBenchmarks.Questions.Length], null, excludeSensitive: true, CancellationToken.None);
+                prepare[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+
+            Harness.Print("  for scale: the pipeline's prepare alone (embed + weave + history)", prepare);
             Console.WriteLine($"  session.update events: {connection.EventsOf("session.update").Count} (1 opening + {Iterations + 20} re-weaves expected)");
         }
         finally
