@@ -17,6 +17,9 @@ if [ -x scripts/servers.sh ]; then
   eval "$servers_env"
 fi
 
+# The speech tests run the real espeak-ng (offline text to speech); install it when missing.
+scripts/voice-deps.sh || echo "test.sh: espeak-ng is not available; the speech tests will fail"
+
 # Warnings are errors through Directory.Build.props (NU1603 excepted: a near version of a transitive package).
 dotnet build Voxon.slnx -c Release
 status=0

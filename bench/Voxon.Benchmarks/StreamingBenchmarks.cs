@@ -18,7 +18,7 @@ public static class StreamingBenchmarks
 {
     private const int Iterations = 300;
 
-    private static readonly string[] Questions =
+    internal static readonly string[] Questions =
     [
         "What's my name and interest?", "Tell me about project 12", "What do I like?", "Which deadline is on day 5?",
         "Remind me of topic 7", "Who am I?", "What was project 301 about?", "Anything due on day 20?",

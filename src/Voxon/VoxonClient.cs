@@ -62,6 +62,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
                 ? new ChatMemoryExtractor(chat, loggers.CreateLogger<ChatMemoryExtractor>())
                 : null,
             InsightAnalyzer = OfflineChatClient.IsOffline(chat) ? null : new Analytics.ChatInsightAnalyzer(chat, loggers.CreateLogger<Analytics.ChatInsightAnalyzer>()),
+            Realtime = Options.Realtime ?? (Options.UseEnvironment ? Engine.Realtime.RealtimeOptions.FromEnvironment() : null),
             Tools = [.. Options.Tools],
         };
     }

@@ -57,6 +57,10 @@ public sealed class VoxonOptions
     /// <summary>An OpenAI-compatible endpoint to use when <see cref="ChatClient"/> is null.</summary>
     public ModelOptions? Model { get; set; }
 
+    /// <summary>The realtime speech endpoint for voice conversations; when null, the environment
+    /// (<c>VOXON_REALTIME_ENDPOINT</c>, <c>VOXON_REALTIME_MODEL</c>, <c>VOXON_API_KEY</c>) when <see cref="UseEnvironment"/> is true.</summary>
+    public Engine.Realtime.RealtimeOptions? Realtime { get; set; }
+
     /// <summary>Whether the environment variables may configure a model when neither <see cref="ChatClient"/> nor <see cref="Model"/> is set. Default true.</summary>
     public bool UseEnvironment { get; set; } = true;
 
@@ -107,6 +111,18 @@ public sealed class VoxonOptions
         if (ContextWeaver.MinScore is < 0 or > 1 || ContextWeaver.BranchPenalty is < 0 or > 1)
         {
             errors.Add("context_weaver.min_score and branch_penalty must be between 0 and 1");
+        }
+
+        if (Realtime is not null)
+        {
+            try
+            {
+                Realtime.Validate();
+            }
+            catch (VoxonConfigurationException ex)
+            {
+                errors.AddRange(ex.Errors);
+            }
         }
 
         if (MaxImportSize <= 0)

@@ -32,6 +32,9 @@ internal sealed class VoxonRuntime(
     /// <summary>Model-based topic and satisfaction analysis when a model is configured; null offline.</summary>
     public Analytics.ChatInsightAnalyzer? InsightAnalyzer { get; init; }
 
+    /// <summary>The realtime endpoint voice conversations use when they name none; null when none is configured.</summary>
+    public Engine.Realtime.RealtimeOptions? Realtime { get; init; }
+
     /// <summary>Functions every session with functions enabled offers to the model.</summary>
     public IReadOnlyList<AITool> Tools { get; init; } = [];
 

@@ -81,7 +81,7 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
         var chosen = new List<(MemoryEntry, string, double, string?)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in request.Store.Profile(request.Now)
-                     .Where(e => request.Relation(e) == ScopeRelation.Own)
+                     .Where(e => request.Relation(e) == ScopeRelation.Own && !(request.ExcludeSensitive && e.Sensitive))
                      .OrderByDescending(e => e.Importance)
                      .Take(MaxProfileFacts))
         {
@@ -93,7 +93,7 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
             request.Message,
             request.MessageEmbedding,
             Options.TopK + seen.Count,
-            e => !seen.Contains(e.Id) && e.IsLive(request.Now) && request.Relation(e) != ScopeRelation.Hidden,
+            e => !seen.Contains(e.Id) && e.IsLive(request.Now) && request.Relation(e) != ScopeRelation.Hidden && !(request.ExcludeSensitive && e.Sensitive),
             Options.MinScore);
 
         // Branch memories pass the same relevance floor, then rank below the conversation's own.
@@ -111,7 +111,9 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
     }
 }
 
-/// <summary>Everything ContextWeaver needs for one turn.</summary>
+/// <summary>Everything ContextWeaver needs for one turn. <paramref name="ExcludeSensitive"/> leaves sensitive memories out
+/// altogether (not even redacted), whatever <see cref="ContextWeaverOptions.IncludeSensitive"/> says: for contexts that
+/// leave Voxon's control, such as a realtime session's instructions.</summary>
 internal sealed record WeaveRequest(
     MemoryStore Store,
     string Message,
@@ -120,4 +122,5 @@ internal sealed record WeaveRequest(
     int Budget,
     DateTimeOffset Now,
     IReadOnlyDictionary<string, string>? TemplateContext = null,
-    string? StyleGuidance = null);
+    string? StyleGuidance = null,
+    bool ExcludeSensitive = false);

@@ -88,10 +88,7 @@ internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
 
     internal static List<ChatMessage> BuildMessages(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage)
     {
-        var instructions = config.Language is null
-            ? config.Instructions
-            : $"{config.Instructions}\nReply in the language '{config.Language}'.";
-        var messages = new List<ChatMessage>(history.Count + 3) { new(ChatRole.System, instructions) };
+        var messages = new List<ChatMessage>(history.Count + 3) { new(ChatRole.System, Instructions(config)) };
         if (!string.IsNullOrEmpty(context))
         {
             messages.Add(new ChatMessage(ChatRole.System, context));
@@ -110,4 +107,9 @@ internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
         messages.Add(new ChatMessage(ChatRole.User, userMessage));
         return messages;
     }
+
+    /// <summary>The session's instructions for the model, with the reply language when one is set.</summary>
+    internal static string Instructions(SessionConfig config) => config.Language is null
+        ? config.Instructions
+        : $"{config.Instructions}\nReply in the language '{config.Language}'.";
 }

@@ -150,6 +150,15 @@ public sealed partial class Session : IAsyncDisposable
         return Task.FromResult(conversation);
     }
 
+    /// <summary>Starts a spoken conversation with a realtime speech model (OpenAI Realtime protocol), configured with the
+    /// session's instructions, woven memory (never sensitive entries), voice, a speed matching the user's speaking pace,
+    /// server VAD, transcription and, with <see cref="SessionConfig.EnableFunctions"/>, the functions given.</summary>
+    /// <exception cref="VoxonConfigurationException">No realtime endpoint is configured, or its settings are invalid.</exception>
+    /// <exception cref="Engine.Realtime.RealtimeConnectionException">The endpoint could not be reached.</exception>
+    /// <exception cref="SessionStateException">The session is closed or the conversation id is taken.</exception>
+    public Task<VoiceConversation> StartVoiceConversationAsync(VoiceConversationOptions? options = null, CancellationToken cancellationToken = default) =>
+        VoiceConversation.StartAsync(this, _runtime, options ?? new VoiceConversationOptions(), cancellationToken);
+
     /// <summary>Resumes a conversation with its transcript as context: the one named, or the most recently active.</summary>
     /// <exception cref="SessionStateException">The session is closed, has no conversation, or none with that id.</exception>
     public Task<Conversation> ResumeConversationAsync(string? conversationId = null, CancellationToken cancellationToken = default)

@@ -15,7 +15,7 @@ using Voxon.Sessions;
 namespace Voxon.Turns;
 
 /// <summary>
-/// The one turn pipeline every path uses: redact, embed, weave (<see cref="PrepareAsync"/>), respond (whole, streamed,
+/// The one turn pipeline every path uses: redact, embed, weave (<see cref="PrepareAsync(ConversationState, string, TimeSpan?, CancellationToken)"/>), respond (whole, streamed,
 /// or produced elsewhere, e.g. by a realtime model), then record the exchange as heard, extract memories, update
 /// analytics and raise events (<see cref="RecordAsync"/>). It works on the session state through <see cref="ITurnHost"/>,
 /// holds the session's lock only around in-memory steps, and raises events outside it.
@@ -49,15 +49,33 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// <remarks>The embedding is on the path to the first token: semantic search needs it to pick the memories the reply
     /// should know, and a reply that starts before its context exists cannot use it.</remarks>
     /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>
-    public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, CancellationToken cancellationToken)
+    public Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, CancellationToken cancellationToken) =>
+        PrepareAsync(state, words, audio, excludeSensitive: false, cancellationToken);
+
+    /// <summary>As <see cref="PrepareAsync(ConversationState, string, TimeSpan?, CancellationToken)"/>; with
+    /// <paramref name="excludeSensitive"/>, sensitive memories stay out of the context altogether (realtime instructions).</summary>
+    public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, bool excludeSensitive, CancellationToken cancellationToken)
     {
         var embedding = await runtime.EmbedAsync(words, cancellationToken);
         lock (host.Gate)
         {
             host.ThrowIfNotOpen(state);
             var now = runtime.Time.GetUtcNow();
-            var context = runtime.Weaver.Weave(host.WeaveRequestFor(state, words, embedding, now));
+            var context = runtime.Weaver.Weave(host.WeaveRequestFor(state, words, embedding, now) with { ExcludeSensitive = excludeSensitive });
             return new TurnInput(words, embedding, context, host.HistoryOf(state), audio);
+        }
+    }
+
+    /// <summary>The context of a conversation's opening, before the user has said anything: profile facts, style guidance and
+    /// template context (no words to search memory with). Sensitive memories stay out (it opens realtime sessions).</summary>
+    /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>
+    public Context.WovenContext WeaveOpening(ConversationState state)
+    {
+        lock (host.Gate)
+        {
+            host.ThrowIfNotOpen(state);
+            var now = runtime.Time.GetUtcNow();
+            return runtime.Weaver.Weave(host.WeaveRequestFor(state, string.Empty, [], now) with { ExcludeSensitive = true });
         }
     }
 
@@ -359,11 +377,14 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         };
     }
 
+    /// <summary>The tools offered to the model: with functions enabled, the client's, the session's and the memory tools; none otherwise.</summary>
+    public IList<AITool> Tools() => host.Config.EnableFunctions ? [.. runtime.Tools, .. host.SessionTools()] : [];
+
     /// <summary>The model's reply as updates: streamed as it is produced, or whole (its updates at once). With functions
     /// enabled, the client's, the session's and the memory tools are offered.</summary>
     private async IAsyncEnumerable<ChatResponseUpdate> Respond(TurnInput input, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        IList<AITool> tools = host.Config.EnableFunctions ? [.. runtime.Tools, .. host.SessionTools()] : [];
+        var tools = Tools();
         if (!stream)
         {
             var response = await runtime.Engine.RespondAsync(host.Config, input.Context.Text, input.History, input.Words, tools, cancellationToken);

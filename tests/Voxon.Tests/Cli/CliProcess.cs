@@ -24,7 +24,11 @@ public static class CliProcess
         }
     }
 
-    public static async Task<Result> RunAsync(string workingDirectory, string? input, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, string? input, params string[] args) =>
+        RunAsync(workingDirectory, input, null, args);
+
+    /// <summary>Runs the CLI with <paramref name="environment"/> added to its environment.</summary>
+    public static async Task<Result> RunAsync(string workingDirectory, string? input, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -40,9 +44,14 @@ public static class CliProcess
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var name in new[] { "VOXON_MODEL_ENDPOINT", "VOXON_MODEL", "VOXON_API_KEY", "VOXON_SESSIONS" })
+        foreach (var name in new[] { "VOXON_MODEL_ENDPOINT", "VOXON_MODEL", "VOXON_API_KEY", "VOXON_SESSIONS", "VOXON_REALTIME_ENDPOINT", "VOXON_REALTIME_MODEL" })
         {
             start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;

@@ -114,4 +114,47 @@ public class CliTests
         Assert.DoesNotContain("Exception", result.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(folder.Combine("etc")));
     }
+
+    [Fact]
+    public async Task Voice_say_speaks_a_streamed_turn_into_a_wav_offline()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        var wav = folder.Combine("reply.wav");
+
+        var result = await CliProcess.RunAsync(folder.Path, null, "voice", "--say", "My name is Alice", "--out", wav, "--user", "alice", "--session", "v1", "--store", store);
+        var again = await CliProcess.RunAsync(folder.Path, null, "voice", "--say", "What's my name?", "--out", wav, "--user", "alice", "--session", "v1", "--store", store);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Matches(@"time to first audio: \d+ ms", result.Output);
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Contains("assistant> ", again.Output, StringComparison.Ordinal);
+        Assert.Contains("Alice", again.Output.Split('\n').Single(l => l.StartsWith("assistant> ", StringComparison.Ordinal)), StringComparison.Ordinal);
+        var info = Voxon.Engine.Speech.WavAudio.Parse(await File.ReadAllBytesAsync(wav));
+        Assert.InRange(info.Duration.TotalSeconds, 0.5, 30);
+    }
+
+    [Fact]
+    public async Task Voice_in_speaks_to_the_realtime_endpoint_and_writes_its_audio()
+    {
+        using var folder = new TempFolder();
+        await using var server = LoopbackRealtimeServer.Start();
+        server.AutoTranscript = "My name is Alice";
+        server.AutoReply = "Nice to meet you, Alice.";
+        server.AutoReplyAudio = TimeSpan.FromMilliseconds(800);
+        var question = folder.Combine("question.wav");
+        await File.WriteAllBytesAsync(question, Voxon.Engine.Speech.WavAudio.FromPcm16(new byte[16_000 * 2], 16_000));   // one second at 16 kHz
+        var reply = folder.Combine("reply.wav");
+        var environment = new Dictionary<string, string> { ["VOXON_REALTIME_ENDPOINT"] = server.Endpoint.ToString(), ["VOXON_API_KEY"] = "k" };
+
+        var result = await CliProcess.RunAsync(folder.Path, null, environment, "voice", "--in", question, "--out", reply, "--store", folder.Combine("store"));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("you> My name is Alice", result.Output, StringComparison.Ordinal);
+        Assert.Contains("assistant> Nice to meet you, Alice.", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"time to first audio: \d+ ms", result.Output);
+        var connection = Assert.Single(server.Connections);
+        Assert.Equal(24_000 * 2, connection.AudioBytes);                               // resampled to 24 kHz
+        Assert.Equal(0.8, Voxon.Engine.Speech.WavAudio.Parse(await File.ReadAllBytesAsync(reply)).Duration.TotalSeconds, 2);
+    }
 }

@@ -30,6 +30,9 @@ public sealed class LoopbackChatServer : IAsyncDisposable
     /// <summary>What the assistant message of each answer says.</summary>
     public string Reply { get; set; } = "Hello from loopback";
 
+    /// <summary>What <c>/v1/audio/transcriptions</c> hears in any audio.</summary>
+    public string Transcript { get; set; } = "Hello";
+
     /// <summary>Status code of each answer; 200 sends a Chat Completions body.</summary>
     public int Status { get; set; } = 200;
 
@@ -104,6 +107,12 @@ public sealed class LoopbackChatServer : IAsyncDisposable
             }
 
             var response = context.Response;
+            if (context.Request.HttpMethod == "POST" && context.Request.Url.AbsolutePath == "/v1/audio/transcriptions")
+            {
+                await WriteAsync(response, "application/json", JsonSerializer.Serialize(new { text = Transcript }));
+                continue;
+            }
+
             var found = context.Request.HttpMethod == "POST" && context.Request.Url.AbsolutePath == "/v1/chat/completions";
             response.StatusCode = found ? Status : 404;
             if (response.StatusCode != 200)

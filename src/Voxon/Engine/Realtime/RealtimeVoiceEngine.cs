@@ -1,0 +1,524 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using OpenAI.Realtime;
+using Voxon.Diagnostics;
+
+namespace Voxon.Engine.Realtime;
+
+// OPENAI002: the realtime API of the OpenAI SDK is experimental; this engine is built on it.
+#pragma warning disable OPENAI002
+
+/// <summary>
+/// One live realtime session: sends the caller's audio, hands the caller the model's audio, and turns the server's
+/// events into turns for an <see cref="IRealtimeTurnSink"/>. Events are handled one at a time on one loop, so the
+/// state below needs no lock. Knows the protocol, not sessions.
+/// </summary>
+internal sealed class RealtimeVoiceEngine : IAsyncDisposable
+{
+    private readonly RealtimeSessionClient _client;
+    private readonly RealtimeSetup _setup;
+    private readonly IRealtimeTurnSink _sink;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _endpoint;
+    private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<VoiceAudioChunk> _audio = Channel.CreateUnbounded<VoiceAudioChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Reply> _replies = [];
+    private readonly Dictionary<string, Reply> _byItem = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _awaitingTranscription = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TimeSpan> _speechStart = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TimeSpan> _speechDuration = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AIFunction> _tools;
+    private readonly List<Conversations.ToolCall> _toolCalls = [];
+    private Task _pump = Task.CompletedTask;
+    private Task _loop = Task.CompletedTask;
+    private long? _userStoppedAt;
+    private bool _followUpResponse;
+    private int _disposed;
+
+    private RealtimeVoiceEngine(RealtimeSessionClient client, RealtimeSetup setup, IRealtimeTurnSink sink, TimeProvider time, ILogger logger, string endpoint)
+    {
+        _client = client;
+        _setup = setup;
+        _sink = sink;
+        _time = time;
+        _logger = logger;
+        _endpoint = endpoint;
+        _tools = setup.Tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>Raised on the engine's loop when the user starts speaking over a reply: stop playing <c>ItemId</c>'s audio.</summary>
+    public event Action<string>? PlaybackInterrupted;
+
+    /// <summary>Completes when the engine stops; faults with <see cref="RealtimeConnectionException"/> when the connection dropped.</summary>
+    public Task Completion => _loop;
+
+    /// <summary>Connects, configures the live session and starts handling its events.</summary>
+    /// <exception cref="RealtimeConnectionException">The endpoint could not be reached.</exception>
+    public static async Task<RealtimeVoiceEngine> StartAsync(
+        RealtimeOptions options, RealtimeSetup setup, IRealtimeTurnSink sink, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    {
+        var endpoint = options.Endpoint?.ToString() ?? "api.openai.com";
+        RealtimeSessionClient client;
+        try
+        {
+            client = await options.ConnectAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException)
+        {
+            throw new RealtimeConnectionException($"Could not connect to the realtime endpoint {endpoint} (model '{options.Model}'): {ex.Message}", ex);
+        }
+
+        var engine = new RealtimeVoiceEngine(client, setup, sink, time, logger, endpoint);
+        try
+        {
+            await client.ConfigureConversationSessionAsync(setup.ToSessionOptions(), cancellationToken);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException)
+        {
+            client.Dispose();
+            throw new RealtimeConnectionException($"The realtime endpoint {endpoint} closed the connection while it was being configured: {ex.Message}", ex);
+        }
+
+        engine._pump = Task.Run(engine.PumpAsync, CancellationToken.None);
+        engine._loop = Task.Run(engine.LoopAsync, CancellationToken.None);
+        return engine;
+    }
+
+    /// <summary>Sends the user's audio (PCM16, 24 kHz, mono).</summary>
+    /// <exception cref="RealtimeConnectionException">The connection dropped.</exception>
+    public Task SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken) =>
+        SendAsync(() => _client.SendInputAudioAsync(BinaryData.FromBytes(pcm16), cancellationToken));
+
+    /// <summary>Ends the user's utterance by hand (push to talk): commits the audio sent and, without server VAD, asks for a reply.</summary>
+    /// <exception cref="RealtimeConnectionException">The connection dropped.</exception>
+    public async Task CommitAudioAsync(CancellationToken cancellationToken)
+    {
+        _inbox.Writer.TryWrite(new UserStopped(_time.GetTimestamp()));
+        await SendAsync(() => _client.CommitPendingAudioAsync(cancellationToken));
+        if (!_setup.ServerVad)
+        {
+            await SendAsync(() => _client.StartResponseAsync(cancellationToken));
+        }
+    }
+
+    /// <summary>Tells how much of a reply's audio has been played (more precise than the engine's real-time estimate).</summary>
+    public void ReportPlayback(string itemId, TimeSpan played) => _inbox.Writer.TryWrite(new PlaybackReport(itemId, played));
+
+    /// <summary>The model's audio, as it arrives; ends when the engine stops.</summary>
+    public IAsyncEnumerable<VoiceAudioChunk> ReadAudioAsync(CancellationToken cancellationToken) => _audio.Reader.ReadAllAsync(cancellationToken);
+
+    /// <summary>Stops: records what is pending, closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _inbox.Writer.TryWrite(Stop.Instance);
+        try
+        {
+            await _loop;
+        }
+        catch (RealtimeConnectionException)
+        {
+            // Already reported through Completion; the turns were recorded.
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            if (_client.WebSocket is { State: WebSocketState.Open } socket)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "conversation ended", timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            _logger.LogDebug(ex, "Closing the realtime connection failed.");
+        }
+
+        await _stop.CancelAsync();
+        await _pump;
+        _client.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task SendAsync(Func<Task> send)
+    {
+        try
+        {
+            await send();
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            throw Dropped(ex);
+        }
+    }
+
+    private RealtimeConnectionException Dropped(Exception? cause) =>
+        new($"The realtime connection to {_endpoint} dropped{(cause is null ? string.Empty : ": " + cause.Message)}. Every turn heard until then is recorded; start a new voice conversation to go on.", cause);
+
+    /// <summary>Moves the server's events into the inbox; a failure or an unexpected close becomes <see cref="ConnectionLost"/>.</summary>
+    private async Task PumpAsync()
+    {
+        Exception? failure = null;
+        try
+        {
+            await foreach (var update in _client.ReceiveUpdatesAsync(_stop.Token))
+            {
+                _inbox.Writer.TryWrite(update);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or JsonException or InvalidOperationException or ObjectDisposedException)
+        {
+            failure = ex;
+        }
+
+        _inbox.Writer.TryWrite(new ConnectionLost(failure));
+    }
+
+    private async Task LoopAsync()
+    {
+        try
+        {
+            await foreach (var message in _inbox.Reader.ReadAllAsync())
+            {
+                switch (message)
+                {
+                    case Stop:
+                        await FinishAsync();
+                        return;
+                    case ConnectionLost lost:
+                        await FinishAsync();
+                        if (Volatile.Read(ref _disposed) == 1)
+                        {
+                            return;
+                        }
+
+                        _logger.LogError(lost.Cause, "The realtime connection to {Endpoint} dropped.", _endpoint);
+                        throw Dropped(lost.Cause);
+                    case RealtimeServerUpdate update:
+                        await HandleAsync(update);
+                        break;
+                    case UserStopped stopped:
+                        _userStoppedAt = stopped.At;
+                        break;
+                    case PlaybackReport report when _byItem.TryGetValue(report.ItemId, out var reply):
+                        reply.Reported = report.Played;
+                        await RecordFinishedAsync(force: false);
+                        break;
+                    case Tick:
+                        await RecordFinishedAsync(force: false);
+                        break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            await FinishAsync();
+            throw Dropped(ex);
+        }
+        finally
+        {
+            _audio.Writer.TryComplete();
+        }
+    }
+
+    private async Task FinishAsync()
+    {
+        await RecordFinishedAsync(force: true);
+        foreach (var reply in _byItem.Values)
+        {
+            reply.Timer?.Dispose();
+        }
+    }
+
+    private async Task HandleAsync(RealtimeServerUpdate update)
+    {
+        switch (update)
+        {
+            case RealtimeServerUpdateInputAudioBufferSpeechStarted started:
+                _speechStart[started.ItemId ?? string.Empty] = started.AudioStartTime;
+                await BargeInAsync();
+                break;
+            case RealtimeServerUpdateInputAudioBufferSpeechStopped stopped:
+                _userStoppedAt = _time.GetTimestamp();
+                if (stopped.ItemId is { } id && _speechStart.Remove(id, out var start) && stopped.AudioEndTime > start)
+                {
+                    _speechDuration[id] = stopped.AudioEndTime - start;
+                }
+
+                break;
+            case RealtimeServerUpdateInputAudioBufferCommitted committed when committed.ItemId is not null:
+                _awaitingTranscription.Add(committed.ItemId);
+                break;
+            case RealtimeServerUpdateConversationItemInputAudioTranscriptionCompleted heard:
+                await UserSpokeAsync(heard.ItemId, heard.Transcript);
+                break;
+            case RealtimeServerUpdateConversationItemInputAudioTranscriptionFailed failed:
+                _logger.LogWarning("The realtime endpoint could not transcribe item {ItemId}: {Error}", failed.ItemId, failed.Error?.Message);
+                _awaitingTranscription.Remove(failed.ItemId ?? string.Empty);
+                await RecordFinishedAsync(force: false);
+                break;
+            case RealtimeServerUpdateResponseOutputItemAdded { Item: RealtimeMessageItem message } when message.Id is not null:
+                ReplyFor(message.Id);
+                break;
+            case RealtimeServerUpdateResponseOutputAudioDelta delta when delta.ItemId is not null && delta.Delta is not null:
+                var reply = ReplyFor(delta.ItemId);
+                var pcm = delta.Delta.ToMemory();
+                if (reply.FirstAudioAt is null)
+                {
+                    reply.FirstAudioAt = _time.GetTimestamp();
+                    reply.ResponseTimeMs = _userStoppedAt is { } since ? _time.GetElapsedTime(since).TotalMilliseconds : null;
+                }
+
+                reply.AudioBytes += pcm.Length;
+                _audio.Writer.TryWrite(new VoiceAudioChunk(delta.ItemId, pcm));
+                break;
+            case RealtimeServerUpdateResponseOutputAudioTranscriptDelta text when text.ItemId is not null:
+                ReplyFor(text.ItemId).Transcript.Append(text.Delta);
+                break;
+            case RealtimeServerUpdateResponseOutputAudioTranscriptDone text when text.ItemId is not null && text.Transcript is not null:
+                ReplyFor(text.ItemId).Transcript.Clear().Append(text.Transcript);
+                break;
+            case RealtimeServerUpdateResponseOutputTextDone text when text.ItemId is not null && text.Text is not null:
+                ReplyFor(text.ItemId).Transcript.Clear().Append(text.Text);
+                break;
+            case RealtimeServerUpdateResponseOutputItemDone { Item: RealtimeFunctionCallItem call }:
+                await CallToolAsync(call);
+                break;
+            case RealtimeServerUpdateResponseOutputItemDone { Item: RealtimeMessageItem message } when message.Id is not null:
+                ReplyFor(message.Id).Done = true;
+                await RecordFinishedAsync(force: false);
+                break;
+            case RealtimeServerUpdateResponseDone done:
+                foreach (var item in done.Response?.OutputItems.OfType<RealtimeMessageItem>() ?? [])
+                {
+                    if (item.Id is not null && _byItem.TryGetValue(item.Id, out var finished))
+                    {
+                        finished.Done = true;
+                    }
+                }
+
+                _userStoppedAt = null;
+                if (_followUpResponse)
+                {
+                    _followUpResponse = false;
+                    await _client.StartResponseAsync(_stop.Token);
+                }
+
+                await RecordFinishedAsync(force: false);
+                break;
+            case RealtimeServerUpdateError error:
+                _logger.LogWarning("The realtime endpoint reported an error: {Code} {Message}", error.Error?.Code, error.Error?.Message);
+                break;
+        }
+    }
+
+    private Reply ReplyFor(string itemId)
+    {
+        if (!_byItem.TryGetValue(itemId, out var reply))
+        {
+            reply = new Reply(itemId, [.. _awaitingTranscription]);
+            _byItem.Add(itemId, reply);
+            _replies.Add(reply);
+        }
+
+        return reply;
+    }
+
+    /// <summary>The user's words: weave the context for them, push it into the live session, then record the turn.</summary>
+    private async Task UserSpokeAsync(string? itemId, string? transcript)
+    {
+        var id = itemId ?? string.Empty;
+        _awaitingTranscription.Remove(id);
+        if (!string.IsNullOrWhiteSpace(transcript))
+        {
+            TimeSpan? audio = _speechDuration.Remove(id, out var duration) ? duration : null;
+            var started = _time.GetTimestamp();
+            var prepared = await _sink.PrepareUserTurnAsync(transcript.Trim(), audio, CancellationToken.None);
+            await _client.ConfigureConversationSessionAsync(RealtimeSetup.InstructionsUpdate(prepared.Instructions), _stop.Token);
+            VoxonTelemetry.RealtimeContextUpdate.Record(_time.GetElapsedTime(started).TotalMilliseconds);
+            await prepared.RecordAsync(CancellationToken.None);
+        }
+
+        await RecordFinishedAsync(force: false);
+    }
+
+    /// <summary>Speech started: the reply still playing is cut to what was played, on the server and in the record.</summary>
+    private async Task BargeInAsync()
+    {
+        var playing = _replies.LastOrDefault(r => r.CutAt is null && r.AudioBytes > 0 && (!r.Done || Played(r) < r.Total));
+        if (playing is null)
+        {
+            return;
+        }
+
+        var played = Played(playing);
+        playing.CutAt = played;
+        PlaybackInterrupted?.Invoke(playing.ItemId);
+        await _client.TruncateItemAsync(playing.ItemId, 0, played, _stop.Token);
+        await RecordFinishedAsync(force: false);
+    }
+
+    /// <summary>Records replies in order once they are final: cut short, or done and played out (or the engine is stopping),
+    /// and never before the user turns they answer.</summary>
+    private async Task RecordFinishedAsync(bool force)
+    {
+        while (_replies.Count > 0)
+        {
+            var reply = _replies[0];
+            if (!force && reply.WaitsFor.Overlaps(_awaitingTranscription))
+            {
+                return;
+            }
+
+            if (reply.CutAt is null && !force)
+            {
+                if (!reply.Done)
+                {
+                    return;
+                }
+
+                var remaining = reply.Total - Played(reply);
+                if (remaining > TimeSpan.Zero)
+                {
+                    reply.Timer ??= _time.CreateTimer(_ => _inbox.Writer.TryWrite(Tick.Instance), null, remaining + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+                    return;
+                }
+            }
+
+            _replies.RemoveAt(0);
+            reply.Timer?.Dispose();
+            var text = reply.Transcript.ToString().Trim();
+            if (text.Length == 0)
+            {
+                continue;
+            }
+
+            // A reply still being generated when the engine stops was heard as far as its audio arrived.
+            var cut = reply.CutAt ?? (reply.Done ? null : reply.Total);
+            try
+            {
+                await _sink.RecordReplyAsync(new RealtimeReply(text, cut, reply.Total, reply.ResponseTimeMs, [.. _toolCalls]), CancellationToken.None);
+                _toolCalls.Clear();
+            }
+            catch (Exception ex) when (ex is VoxonException or InvalidOperationException)
+            {
+                _logger.LogError(ex, "Recording the realtime reply {ItemId} failed.", reply.ItemId);
+            }
+        }
+    }
+
+    private TimeSpan Played(Reply reply)
+    {
+        if (reply.Reported is { } reported)
+        {
+            return reported < reply.Total ? reported : reply.Total;
+        }
+
+        if (reply.FirstAudioAt is not { } first)
+        {
+            return TimeSpan.Zero;
+        }
+
+        // Without reports from the player, audio is assumed to play in real time from its first chunk.
+        var elapsed = _time.GetElapsedTime(first);
+        return elapsed < reply.Total ? elapsed : reply.Total;
+    }
+
+    private async Task CallToolAsync(RealtimeFunctionCallItem call)
+    {
+        string output;
+        var failed = true;
+        if (call.FunctionName is null || !_tools.TryGetValue(call.FunctionName, out var tool))
+        {
+            output = $"Error: there is no function named '{call.FunctionName}'.";
+        }
+        else
+        {
+            try
+            {
+                var arguments = new AIFunctionArguments();
+                using var json = JsonDocument.Parse(call.FunctionArguments?.ToString() is { Length: > 0 } raw ? raw : "{}");
+                foreach (var property in json.RootElement.EnumerateObject())
+                {
+                    arguments[property.Name] = property.Value.Clone();
+                }
+
+                var result = await tool.InvokeAsync(arguments, _stop.Token);
+                output = result switch
+                {
+                    null => "null",
+                    string s => s,
+                    JsonElement e => e.GetRawText(),
+                    _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions),
+                };
+                failed = false;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A failing tool answers the model with the error instead of ending the conversation.
+                _logger.LogWarning(ex, "The function {Function} failed.", call.FunctionName);
+                output = $"Error: {ex.Message}";
+            }
+        }
+
+        _toolCalls.Add(new Conversations.ToolCall(call.FunctionName ?? string.Empty, call.FunctionArguments?.ToString(), output, failed));
+        await _client.AddItemAsync(RealtimeItem.CreateFunctionCallOutputItem(call.CallId, output), _stop.Token);
+        _followUpResponse = true;
+    }
+
+    private sealed class Reply(string itemId, HashSet<string> waitsFor)
+    {
+        public string ItemId { get; } = itemId;
+
+        /// <summary>User items still being transcribed when the reply began: it is recorded after them.</summary>
+        public HashSet<string> WaitsFor { get; } = waitsFor;
+
+        public StringBuilder Transcript { get; } = new();
+
+        public long AudioBytes { get; set; }
+
+        public TimeSpan Total => RealtimeAudio.Duration(AudioBytes);
+
+        public long? FirstAudioAt { get; set; }
+
+        public double? ResponseTimeMs { get; set; }
+
+        public TimeSpan? Reported { get; set; }
+
+        public bool Done { get; set; }
+
+        public TimeSpan? CutAt { get; set; }
+
+        public ITimer? Timer { get; set; }
+    }
+
+    private sealed record PlaybackReport(string ItemId, TimeSpan Played);
+
+    private sealed record UserStopped(long At);
+
+    private sealed record ConnectionLost(Exception? Cause);
+
+    private sealed class Stop
+    {
+        public static readonly Stop Instance = new();
+    }
+
+    private sealed class Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+}

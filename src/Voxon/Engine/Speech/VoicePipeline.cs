@@ -1,0 +1,117 @@
+using System.ClientModel;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using Voxon.Conversations;
+using Voxon.Turns;
+
+namespace Voxon.Engine.Speech;
+
+// MEAI001: the speech interfaces of Microsoft.Extensions.AI are experimental; the cascaded pipeline is built on them.
+#pragma warning disable MEAI001
+
+/// <summary>
+/// The cascaded voice pipeline, for teams that pick their own speech services: speech to text
+/// (<see cref="ISpeechToTextClient"/>, e.g. an OpenAI-compatible <c>/v1/audio/transcriptions</c> endpoint), then a
+/// streamed turn of a <see cref="Conversation"/>, then text to speech (<see cref="ITextToSpeechClient"/>, e.g. the
+/// offline <see cref="EspeakTextToSpeechClient"/>) sentence by sentence, each sentence spoken as soon as it is complete.
+/// </summary>
+/// <remarks>Thread-safe when the clients are; turns of one conversation run one at a time.</remarks>
+public sealed class VoicePipeline
+{
+    private readonly ITextToSpeechClient _speaker;
+    private readonly ISpeechToTextClient? _recognizer;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the pipeline.</summary>
+    /// <param name="speaker">Speaks the reply.</param>
+    /// <param name="recognizer">Transcribes the user's audio; needed only by <see cref="RespondAsync(Conversation, Stream, CancellationToken)"/>.</param>
+    /// <param name="time">Clock for the time to first audio; default the system clock.</param>
+    public VoicePipeline(ITextToSpeechClient speaker, ISpeechToTextClient? recognizer = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(speaker);
+        _speaker = speaker;
+        _recognizer = recognizer;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Options for every sentence spoken (voice, speed, language).</summary>
+    public TextToSpeechOptions? SpeechOptions { get; set; }
+
+    /// <summary>A speech-to-text client for an OpenAI-compatible <c>/v1/audio/transcriptions</c> endpoint (OpenAI, Azure
+    /// OpenAI v1, a local whisper server).</summary>
+    /// <param name="endpoint">Base URL (e.g. http://localhost:8000/v1); null means api.openai.com.</param>
+    /// <param name="model">The transcription model.</param>
+    /// <param name="apiKey">The API key; local servers accept any value.</param>
+    public static ISpeechToTextClient CreateSpeechToTextClient(Uri? endpoint, string model = "gpt-4o-mini-transcribe", string? apiKey = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        var options = new OpenAIClientOptions();
+        if (endpoint is not null)
+        {
+            options.Endpoint = endpoint;
+        }
+
+        return new OpenAI.Audio.AudioClient(model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "unused" : apiKey), options).AsISpeechToTextClient();
+    }
+
+    /// <summary>Answers the user's spoken words: transcribes them, then as <see cref="RespondAsync(Conversation, string, CancellationToken)"/>.</summary>
+    /// <exception cref="InvalidOperationException">The pipeline has no speech-to-text client.</exception>
+    /// <exception cref="SpeechException">Nothing intelligible was heard.</exception>
+    public async Task<SpokenReply> RespondAsync(Conversation conversation, Stream audio, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audio);
+        var recognizer = _recognizer ?? throw new InvalidOperationException("This voice pipeline has no speech-to-text client; create it with one.");
+        var started = _time.GetTimestamp();
+        var heard = (await recognizer.GetTextAsync(audio, cancellationToken: cancellationToken)).Text;
+        if (string.IsNullOrWhiteSpace(heard))
+        {
+            throw new SpeechException("Nothing intelligible was heard in the audio.");
+        }
+
+        return await SpeakTurnAsync(conversation, heard.Trim(), started, cancellationToken);
+    }
+
+    /// <summary>Answers the user's words with a streamed turn and speaks the reply sentence by sentence.</summary>
+    /// <exception cref="SpeechException">The speaker failed; the turn is recorded as far as it was delivered.</exception>
+    public Task<SpokenReply> RespondAsync(Conversation conversation, string text, CancellationToken cancellationToken = default) =>
+        SpeakTurnAsync(conversation, text, _time.GetTimestamp(), cancellationToken);
+
+    /// <summary>The reply's sentences with their audio, each as soon as it is spoken.</summary>
+    public async IAsyncEnumerable<(string Sentence, byte[] Wav)> SpeakAsync(
+        IAsyncEnumerable<string> reply, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var sentence in SentenceChunker.ChunkAsync(reply, cancellationToken: cancellationToken))
+        {
+            var response = await _speaker.GetAudioAsync(sentence, SpeechOptions, cancellationToken);
+            var audio = response.Contents.OfType<DataContent>().FirstOrDefault()
+                ?? throw new SpeechException($"The speech client returned no audio for \"{sentence}\".");
+            yield return (sentence, audio.Data.ToArray());
+        }
+    }
+
+    private async Task<SpokenReply> SpeakTurnAsync(Conversation conversation, string text, long started, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(conversation);
+        var reply = new StringBuilder();
+        var wavs = new List<byte[]>();
+        TimeSpan? firstAudio = null;
+        await foreach (var (sentence, wav) in SpeakAsync(Collect(conversation.StreamMessageAsync(text, cancellationToken), reply), cancellationToken))
+        {
+            firstAudio ??= _time.GetElapsedTime(started);
+            wavs.Add(wav);
+        }
+
+        return new SpokenReply(text, reply.ToString().Trim(), WavAudio.Concatenate(wavs), firstAudio ?? _time.GetElapsedTime(started), wavs.Count);
+    }
+
+    private static async IAsyncEnumerable<string> Collect(IAsyncEnumerable<string> chunks, StringBuilder into)
+    {
+        await foreach (var chunk in chunks)
+        {
+            into.Append(chunk);
+            yield return chunk;
+        }
+    }
+}

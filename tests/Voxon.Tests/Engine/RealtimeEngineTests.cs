@@ -1,0 +1,256 @@
+using Microsoft.Extensions.AI;
+using Voxon.Conversations;
+using Voxon.Engine.Realtime;
+using Voxon.Sessions;
+using Voxon.Turns;
+using Voxon.Tests.TestSupport;
+
+namespace Voxon.Tests.Engine;
+
+/// <summary>The realtime speech engine against a loopback server speaking the OpenAI Realtime events.</summary>
+public sealed class RealtimeEngineTests : IAsyncLifetime
+{
+    private readonly LoopbackRealtimeServer _server = LoopbackRealtimeServer.Start();
+    private TestVoxon _voxon = null!;
+
+    public Task InitializeAsync()
+    {
+        _voxon = new TestVoxon(configure: o =>
+        {
+            o.Realtime = new RealtimeOptions { Endpoint = _server.Endpoint, ApiKey = "test-key", Model = "gpt-realtime-test" };
+            // Even when text turns may see sensitive memories, a realtime session's instructions never do.
+            o.ContextWeaver.IncludeSensitive = true;
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _voxon.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Session_configuration_carries_memory_voice_speed_vad_and_transcription()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { Instructions = "You are a patient tutor", Voice = "verse", Language = "fr-FR" });
+        session.AddMemory("User's name is Alice", category: "identity", importance: 0.9);
+        session.AddMemory("User's card PIN is 4921", category: "identity", importance: 0.9, sensitive: true);
+        session.SetPreference("speaking_pace", "180");
+
+        await using var voice = await session.StartVoiceConversationAsync();
+        var connection = await _server.AcceptAsync();
+        var update = await connection.WaitForAsync("session.update");
+
+        Assert.Contains("model=gpt-realtime-test", connection.Query, StringComparison.Ordinal);
+        Assert.Equal("Bearer test-key", connection.Headers["Authorization"]);
+        var config = update["session"]!.AsObject();
+        Assert.Equal("realtime", (string?)config["type"]);
+        var instructions = (string)config["instructions"]!;
+        Assert.StartsWith("You are a patient tutor", instructions, StringComparison.Ordinal);
+        Assert.Contains("fr-FR", instructions, StringComparison.Ordinal);
+        Assert.Contains("Alice", instructions, StringComparison.Ordinal);
+        Assert.DoesNotContain("4921", instructions, StringComparison.Ordinal);
+        Assert.DoesNotContain("PIN", instructions, StringComparison.Ordinal);
+
+        var output = config["audio"]!["output"]!;
+        Assert.Equal("verse", (string?)output["voice"]);
+        Assert.Equal(1.2, (double)output["speed"]!, 3);     // 180 words/min against a normal 150
+        Assert.Equal("audio/pcm", (string?)output["format"]!["type"]);
+        var input = config["audio"]!["input"]!;
+        Assert.Equal("server_vad", (string?)input["turn_detection"]!["type"]);
+        Assert.Equal(true, (bool?)input["turn_detection"]!["create_response"]);
+        Assert.Equal(true, (bool?)input["turn_detection"]!["interrupt_response"]);
+        Assert.Equal("gpt-4o-mini-transcribe", (string?)input["transcription"]!["model"]);
+        Assert.Equal("fr", (string?)input["transcription"]!["language"]);
+        Assert.Equal(24_000, (int?)input["format"]!["rate"]);
+        Assert.Null(config["tools"]);                       // functions are off
+    }
+
+    [Fact]
+    public async Task Transcribed_name_becomes_a_memory_the_next_voice_conversation_is_configured_with()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
+        await using (var voice = await session.StartVoiceConversationAsync())
+        {
+            var connection = await _server.AcceptAsync();
+            var first = await connection.WaitForAsync("session.update");
+            Assert.DoesNotContain("Alice", (string)first["session"]!["instructions"]!, StringComparison.Ordinal);
+
+            await connection.UserSaysAsync("My name is Alice", TimeSpan.FromSeconds(2));
+            var reweave = await connection.WaitForAsync("session.update", 2);
+            Assert.NotNull(reweave["session"]!["instructions"]);
+            await Eventually(() => voice.Transcript.Count == 1);
+
+            var reply = await connection.ReplyAsync("Nice to meet you, Alice.", TimeSpan.FromMilliseconds(500));
+            await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(500));
+            voice.ReportPlayback(reply, TimeSpan.FromMilliseconds(500));
+            await Eventually(() => voice.Transcript.Count == 2);
+
+            Assert.Equal([TurnRole.User, TurnRole.Assistant], voice.Transcript.Select(t => t.Role));
+            Assert.Equal("My name is Alice", voice.Transcript[0].Content);
+            Assert.Equal(2.0, voice.Transcript[0].AudioSeconds);
+            Assert.Equal("Nice to meet you, Alice.", voice.Transcript[1].Content);
+            Assert.False(voice.Transcript[1].Interrupted);
+        }
+
+        Assert.Contains(session.GetMemory().Entries, m => m.Content.Contains("Alice", StringComparison.Ordinal));
+
+        await using var again = await session.StartVoiceConversationAsync();
+        var second = await _server.AcceptAsync();
+        var update = await second.WaitForAsync("session.update");
+        Assert.Contains("Alice", (string)update["session"]!["instructions"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Speech_during_playback_truncates_to_the_audio_played_and_stores_only_what_was_heard()
+    {
+        var session = await _voxon.CreateSessionAsync();
+        await using var voice = await session.StartVoiceConversationAsync();
+        string? interrupted = null;
+        voice.PlaybackInterrupted += (_, item) => interrupted = item;
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        await connection.UserSaysAsync("Tell me a story");
+        const string story = "Once upon a time a small fox lived in a quiet forest near a wide river and dreamed of the sea";
+        var item = await connection.ReplyAsync(story, TimeSpan.FromSeconds(4));
+        await ReadAudioAsync(voice, TimeSpan.FromSeconds(4));
+        voice.ReportPlayback(item, TimeSpan.FromSeconds(1));
+        await connection.SpeechStartsAsync();
+
+        var truncate = await connection.WaitForAsync("conversation.item.truncate");
+        Assert.Equal(item, (string?)truncate["item_id"]);
+        Assert.Equal(0, (int?)truncate["content_index"]);
+        Assert.Equal(1000, (int?)truncate["audio_end_ms"]);
+        await Eventually(() => voice.Transcript.Count == 2);
+
+        var stored = voice.Transcript[1];
+        Assert.True(stored.Interrupted);
+        Assert.Equal("Once upon a time a", stored.Content);      // a quarter of the audio: 5 of the 21 words
+        Assert.Equal(item, interrupted);
+        Assert.Equal(1, voice.Conversation.GetAnalytics().InterruptionCount);
+    }
+
+    [Fact]
+    public async Task Dropped_socket_raises_a_clear_error_and_loses_no_recorded_turn()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
+        var voice = await session.StartVoiceConversationAsync();
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        await connection.UserSaysAsync("My name is Alice");
+        var hello = await connection.ReplyAsync("Hello Alice.", TimeSpan.FromMilliseconds(300));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(300));
+        voice.ReportPlayback(hello, TimeSpan.FromMilliseconds(300));
+        await connection.UserSaysAsync("I like chess");
+        await connection.ReplyAsync("Chess is a wonderful game of patience and plans.", TimeSpan.FromSeconds(2), finish: false);
+        await ReadAudioAsync(voice, TimeSpan.FromSeconds(2));
+        connection.Drop();
+
+        var error = await Assert.ThrowsAsync<RealtimeConnectionException>(() => voice.Completion);
+        Assert.Contains("dropped", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<RealtimeConnectionException>(() => voice.SendAudioAsync(new byte[480]));
+        Assert.Equal(["My name is Alice", "Hello Alice.", "I like chess"], voice.Transcript.Take(3).Select(t => t.Content));
+        Assert.Equal(4, voice.Transcript.Count);
+        Assert.True(voice.Transcript[3].Interrupted);               // cut off by the drop while it was being generated
+
+        await voice.DisposeAsync();                                 // ends the conversation and saves
+        var loaded = await _voxon.NewClient().LoadSessionAsync(session.SessionId);
+        Assert.Equal(4, loaded.GetTranscript(voice.ConversationId).Count);
+        Assert.Contains(loaded.GetMemory().Entries, m => m.Content.Contains("chess", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Functions_are_offered_and_a_failing_one_answers_the_model_with_its_error()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions();
+        options.Tools.Add(AIFunctionFactory.Create((string city) => $"Sunny in {city}", "get_weather", "Weather of a city"));
+        options.Tools.Add(AIFunctionFactory.Create(string () => throw new InvalidOperationException("calendar offline"), "read_calendar", "The user's calendar"));
+        await using var voice = await session.StartVoiceConversationAsync(options);
+        var connection = await _server.AcceptAsync();
+        var update = await connection.WaitForAsync("session.update");
+        var tools = update["session"]!["tools"]!.AsArray();
+        Assert.Equal(["get_weather", "read_calendar", MemoryTools.Remember, MemoryTools.Recall, MemoryTools.Forget], tools.Select(t => (string?)t!["name"]));
+        Assert.All(tools, t => Assert.Equal("function", (string?)t!["type"]));
+        Assert.NotNull(tools[0]!["parameters"]!["properties"]!["city"]);
+
+        var weather = await connection.CallFunctionAsync("get_weather", """{"city":"Paris"}""");
+        var output = await connection.WaitForAsync("conversation.item.create");
+        Assert.Equal(weather, (string?)output["item"]!["call_id"]);
+        Assert.Contains("Sunny in Paris", (string)output["item"]!["output"]!, StringComparison.Ordinal);
+        await connection.WaitForAsync("response.create");
+
+        await connection.CallFunctionAsync("read_calendar", "{}");
+        var failed = await connection.WaitForAsync("conversation.item.create", 2);
+        Assert.Contains("calendar offline", (string)failed["item"]!["output"]!, StringComparison.Ordinal);
+        await connection.WaitForAsync("response.create", 2);
+        Assert.False(voice.Completion.IsCompleted);                 // the conversation goes on
+
+        // The built-in memory tool stores into this session; the calls appear with the next reply in the transcript.
+        await connection.CallFunctionAsync(MemoryTools.Remember, """{"content":"User's favourite city is Paris"}""");
+        await connection.WaitForAsync("conversation.item.create", 3);
+        var reply = await connection.ReplyAsync("It is sunny in Paris.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(reply, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 1);
+        var calls = voice.Transcript[0].ToolCalls!;
+        Assert.Equal(["get_weather", "read_calendar", MemoryTools.Remember], calls.Select(c => c.Name));
+        Assert.Equal([false, true, false], calls.Select(c => c.Failed));
+        Assert.Contains(session.GetMemory().Entries, m => m.Content == "User's favourite city is Paris");
+    }
+
+    [Fact]
+    public async Task Missing_endpoint_fails_with_a_configuration_error_naming_the_variables()
+    {
+        await using var offline = new TestVoxon();
+        var session = await offline.CreateSessionAsync();
+        var error = await Assert.ThrowsAsync<VoxonConfigurationException>(() => session.StartVoiceConversationAsync());
+        Assert.Contains(RealtimeOptions.EndpointVariable, error.Message, StringComparison.Ordinal);
+        Assert.Empty(session.Conversations);
+    }
+
+    [Fact]
+    public async Task Unreachable_endpoint_raises_a_connection_error_and_leaves_no_open_conversation()
+    {
+        var session = await _voxon.CreateSessionAsync();
+        var options = new VoiceConversationOptions { Realtime = new RealtimeOptions { Endpoint = new Uri("http://127.0.0.1:9/v1") } };
+        var error = await Assert.ThrowsAsync<RealtimeConnectionException>(() => session.StartVoiceConversationAsync(options));
+        Assert.Contains("127.0.0.1:9", error.Message, StringComparison.Ordinal);
+        Assert.All(session.Conversations, c => Assert.NotNull(c.EndedAt));
+    }
+
+    [Theory]
+    [InlineData(null, 1.0)]
+    [InlineData(150.0, 1.0)]
+    [InlineData(90.0, 0.75)]
+    [InlineData(400.0, 1.25)]
+    public void Speed_follows_the_speaking_pace_within_a_natural_range(double? pace, double speed) =>
+        Assert.Equal(speed, RealtimeSetup.SpeedFor(pace));
+
+    private static async Task ReadAudioAsync(VoiceConversation voice, TimeSpan total)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        long bytes = 0;
+        await foreach (var chunk in voice.ReadAudioAsync(timeout.Token))
+        {
+            bytes += chunk.Pcm16.Length;
+            if (bytes >= RealtimeAudio.Bytes(total))
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
+            await Task.Delay(10);
+        }
+    }
+}
