@@ -53,7 +53,7 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
         {
             foreach (var (entry, reason, score, branch) in candidates)
             {
-                var content = entry.Sensitive && !Options.IncludeSensitive ? Redaction.Marker : entry.Content;
+                var content = entry.Sensitive ? Redaction.Marker : entry.Content;
                 var label = branch is null ? string.Empty : $"[from branch {branch}] ";
                 if (TryAppend($"- {label}{content}\n"))
                 {
@@ -112,8 +112,8 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
 }
 
 /// <summary>Everything ContextWeaver needs for one turn. <paramref name="ExcludeSensitive"/> leaves sensitive memories out
-/// altogether (not even redacted), whatever <see cref="ContextWeaverOptions.IncludeSensitive"/> says: for contexts that
-/// leave Voxon's control, such as a realtime session's instructions.</summary>
+/// altogether (otherwise they appear only as the redaction marker): for contexts that leave Voxon's control, such as a
+/// realtime session's instructions.</summary>
 internal sealed record WeaveRequest(
     MemoryStore Store,
     string Message,

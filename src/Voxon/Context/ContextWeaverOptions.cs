@@ -11,7 +11,4 @@ public sealed class ContextWeaverOptions
 
     /// <summary>Factor applied to scores of memories from branches below the conversation. Default 0.5.</summary>
     public double BranchPenalty { get; set; } = 0.5;
-
-    /// <summary>Whether sensitive memories reach the model unredacted. Default false.</summary>
-    public bool IncludeSensitive { get; set; }
 }

@@ -18,8 +18,6 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         _voxon = new TestVoxon(configure: o =>
         {
             o.Realtime = new RealtimeOptions { Endpoint = _server.Endpoint, ApiKey = "test-key", Model = "gpt-realtime-test" };
-            // Even when text turns may see sensitive memories, a realtime session's instructions never do.
-            o.ContextWeaver.IncludeSensitive = true;
         });
         return Task.CompletedTask;
     }
