@@ -37,6 +37,7 @@ FUTURE = [("tomorrow", 1), ("next week", 7), ("next month", 30), ("in two weeks"
 # month questions, distractors (same topic, no fact). {rel} is a relative time expression, {o} the other speaker.
 KINDS = {
     "job": dict(
+        named="When did {X} start working at {p}?",
         values=[("the children's hospital on Fifth", "a pediatric ward"), ("Holloway & Finch, the architecture firm", "a design studio"),
                 ("the public library downtown", "a place full of books"), ("a tiny coffee roastery", "a business that sells beans"),
                 ("the city water department", "a municipal utility"), ("a startup making solar panels", "a renewable energy company"),
@@ -50,6 +51,7 @@ KINDS = {
         noise=["My cousin keeps applying to {v} but never hears back.", "Work has been brutal this week, so many meetings.",
                "I had a call with a recruiter, nothing serious though.", "Do you ever think about switching careers?"]),
     "pet": dict(
+        named="When did {X} get {p}?",
         values=[("a grey tabby kitten", "a young cat"), ("an old beagle", "a senior hound"), ("two budgies", "a pair of small parrots"),
                 ("a rescue greyhound", "a retired racing dog"), ("a lop-eared rabbit", "a bunny"), ("a corn snake", "a reptile")],
         say=["We brought home {v} from the shelter {rel}, I'm obsessed.", "{Rel} I adopted {v}! The apartment is chaos now.",
@@ -60,6 +62,7 @@ KINDS = {
         noise=["My neighbour's dog barks all night, it's driving me mad.", "I've been watching videos of {v} all evening.",
                "Pets are so expensive, the vet bills alone!", "My coworker wants {v} but her landlord says no."]),
     "trip": dict(
+        named="When was {X} in {p}?",
         values=[("Lisbon", "Portugal's capital"), ("Kyoto", "the old imperial city in Japan"), ("the Scottish Highlands", "northern Scotland"),
                 ("Reykjavik", "Iceland"), ("Oaxaca", "southern Mexico"), ("the Amalfi coast", "the Italian seaside"), ("Vancouver Island", "western Canada")],
         say=["Just got back from {v} {rel}, my feet still hurt from all the walking.", "{Rel} we flew home from {v}. Best week of the year.",
@@ -70,6 +73,7 @@ KINDS = {
         noise=["My boss is going to {v} next year, jealous.", "Airports are the worst, I always lose something.",
                "Have you ever been to {v}? Everyone says it's amazing.", "I spent the evening looking at cheap flights I will never book."]),
     "car": dict(
+        named="When did {X} buy {p}?",
         values=[("a used red Mazda hatchback", "a small Japanese car"), ("an electric scooter", "a battery-powered two-wheeler"),
                 ("a secondhand camper van", "a vehicle you can sleep in"), ("a cargo bike", "a bicycle for hauling stuff"), ("an old Volvo wagon", "a Swedish estate car")],
         say=["I bought {v} {rel}, no more waiting for the bus!", "{Rel} I finally picked up {v} from the seller.",
@@ -80,6 +84,7 @@ KINDS = {
         noise=["Traffic was insane on the bridge today.", "My brother wants {v} but they're so pricey.",
                "Parking downtown costs a fortune now.", "The bus was 40 minutes late again."]),
     "injury": dict(
+        named="When did {X} have {p}?",
         values=[("sprained my ankle playing basketball", "a hurt foot joint from a ball game"), ("broke my wrist falling off a ladder", "a fractured arm bone from a fall"),
                 ("pulled a muscle in my back lifting boxes", "a strained back"), ("cut my hand badly cooking", "a kitchen knife accident"),
                 ("tore a ligament skiing", "a knee injury on the slopes")],
@@ -91,6 +96,7 @@ KINDS = {
         noise=["My physio says I should stretch more, I never do.", "A guy at my gym got hurt last year, scary.",
                "I've been sleeping badly, my neck is stiff.", "Remember to wear a helmet, seriously."]),
     "hobby": dict(
+        named="When did {X} get into {p}?",
         values=[("a pottery class", "making ceramics"), ("salsa lessons", "Latin dancing"), ("a bouldering gym membership", "indoor climbing"),
                 ("a beginner watercolour course", "painting"), ("a community choir", "singing in a group"), ("a sourdough workshop", "bread baking"),
                 ("chess club on Thursdays", "a board game with kings and queens")],
@@ -102,6 +108,7 @@ KINDS = {
         noise=["I keep meaning to try {v} but never have time.", "My roommate quit {v} after a week.",
                "Hobbies are hard to keep up with a full-time job.", "I watched a documentary about {v}, oddly relaxing."]),
     "move": dict(
+        named="When did {X} move to {p}?",
         values=[("a flat above a bakery in Riverside", "the neighbourhood by the river"), ("a townhouse in Oak Hill", "the leafy district with the oaks"),
                 ("a studio near the harbour", "a place by the docks"), ("my grandmother's old house in Millbrook", "a small town inherited home"),
                 ("a shared house near campus", "the university area")],
@@ -112,6 +119,7 @@ KINDS = {
         noise=["Rent keeps going up everywhere.", "A friend of mine is looking at {v} too.",
                "Our landlord still hasn't fixed the heating.", "Packing is the worst part of moving."]),
     "race": dict(
+        named="When did {X} do {p}?",
         values=[("my first half marathon", "a 21 kilometre run"), ("a 10k charity run", "a ten kilometre fundraiser"),
                 ("an open-water swim across the lake", "a long swim outdoors"), ("a 100 mile bike ride", "a long cycling event"), ("a trail ultra", "a very long mountain run")],
         say=["I finished {v} {rel}! Legs are jelly.", "{Rel} I did {v}, no idea how I survived.", "Crossed the line of {v} {rel}, cried a bit."],
@@ -259,6 +267,9 @@ def build(name, seed, pairs, style):
                     if len(items) == 1:
                         queries.append({"conv": conv, "question": rng.choice(spec["ask"]).format(X=x), "evidence": [dia], "category": 4})
                         queries.append({"conv": conv, "question": rng.choice(spec["when"]).format(X=x), "evidence": [dia], "category": 2})
+                    else:
+                        # people often name the thing they ask about ("the trip to Lisbon"), in their own words
+                        queries.append({"conv": conv, "question": spec["named"].format(X=x, p=tag[2][1]), "evidence": [dia], "category": 2})
                     month = f"{MONTHS[happened.month - 1]} {happened.year}"
                     queries.append({"conv": conv, "question": rng.choice(spec["month"]).format(X=x, M=month), "evidence": [dia], "category": 2})
                 if len(items) > 1:

@@ -62,6 +62,9 @@ public sealed class VoxonOptions
     /// <summary>Embedding model for memory search; default the local all-MiniLM-L6-v2.</summary>
     public IEmbeddingGenerator<string, Embedding<float>>? EmbeddingGenerator { get; set; }
 
+    /// <summary>How memory search ranks (fusion, time questions, diversity); validated when the client is created.</summary>
+    public Memory.Search.HybridSearchOptions MemorySearch { get; set; } = new();
+
     /// <summary>How ContextWeaver picks memories.</summary>
     public ContextWeaverOptions ContextWeaver { get; set; } = new();
 
@@ -102,6 +105,15 @@ public sealed class VoxonOptions
         if (ContextWeaver.MinScore is < 0 or > 1 || ContextWeaver.BranchPenalty is < 0 or > 1)
         {
             errors.Add("context_weaver.min_score and branch_penalty must be between 0 and 1");
+        }
+
+        try
+        {
+            MemorySearch.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add("memory_search: " + ex.Message);
         }
 
         if (MaxImportSize <= 0)

@@ -41,7 +41,7 @@ public sealed partial class Session
                 text = Redaction.RedactPii(text).Text;
             }
 
-            var embedding = await _runtime.EmbedAsync(text, cancellationToken);
+            var embedding = await _runtime.EmbedQueryAsync(text, cancellationToken);
             WovenContext context;
             List<ConversationTurn> history;
             lock (_gate)
