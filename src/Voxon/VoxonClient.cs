@@ -54,7 +54,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
             storage,
             new VoxEngine(chat, Options.TimeProvider, loggers.CreateLogger<VoxEngine>()),
             new ContextWeaver(Options.ContextWeaver),
-            Options.EmbeddingGenerator ?? MiniLmEmbeddingGenerator.Shared,
+            Options.EmbeddingGenerator ?? ArcticXsEmbeddingGenerator.Shared,
             Options.TimeProvider,
             loggers)
         {
@@ -173,7 +173,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
             return;
         }
 
-        var vectors = await _runtime.EmbedAsync([.. missing.Select(x => Memory.Search.MemoryIndexText.ForEmbedding(x.entry))], cancellationToken);
+        var vectors = await _runtime.EmbedAsync([.. missing.Select(x => x.entry.Content)], cancellationToken);
         for (var i = 0; i < missing.Count; i++)
         {
             document.Memory.Entries[missing[i].index] = missing[i].entry with { Embedding = vectors[i], EmbeddingModel = model };

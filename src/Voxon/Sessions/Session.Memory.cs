@@ -55,7 +55,7 @@ public sealed partial class Session
             context = context is null ? null : Redaction.RedactPii(context).Text;
         }
 
-        var embedding = await _runtime.EmbedAsync(Memory.Search.MemoryIndexText.ForEmbedding(content.Trim(), context), cancellationToken);
+        var embedding = await _runtime.EmbedAsync(content, cancellationToken);
         MemoryChange change;
         lock (_gate)
         {
