@@ -178,5 +178,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
         {
             document.Memory.Entries[missing[i].index] = missing[i].entry with { Embedding = vectors[i], EmbeddingModel = model };
         }
+
+        document.Memory.ReembeddedIds = [.. missing.Select(x => x.entry.Id)];
     }
 }

@@ -65,7 +65,7 @@ internal sealed partial class HybridMemoryIndex
             var semanticWeight = semantic ? _options.SemanticWeight : 0;
             var fused = _options.Fusion == FusionMethod.ReciprocalRank
                 ? FuseRanks(lexicalRanking, semanticRanking, lexicalWeight, semanticWeight)
-                : FuseScores(lexicalRanking, semanticRanking, bm25, cosine, lexicalWeight, semanticWeight, time?.HasSpan == true ? time : null, admit);
+                : FuseScores(lexicalRanking, semanticRanking, bm25, cosine, lexicalWeight, semanticWeight, window, time?.HasSpan == true ? time : null, admit);
             if (time is not null)
             {
                 WeighByTime(fused, time);
@@ -130,11 +130,14 @@ internal sealed partial class HybridMemoryIndex
     /// averaged with the weights of the signals the query used. 0..1.
     /// </summary>
     private Dictionary<int, double> FuseScores(
-        int[] lexical, int[] semantic, double[] bm25, float[] cosine, double lexicalWeight, double semanticWeight, TimeFocus? span, Admission admit)
+        int[] lexical, int[] semantic, double[] bm25, float[] cosine, double lexicalWeight, double semanticWeight, int window, TimeFocus? span, Admission admit)
     {
         var bestBm25 = lexical.Length > 0 ? bm25[lexical[0]] : 0;
         var high = semantic.Length > 0 ? cosine[semantic[0]] : 0;
-        var low = semantic.Length > 0 ? cosine[semantic[^1]] : 0;
+
+        // The scale's bottom is the last candidate of a full window; when every memory above the floor is a
+        // candidate, the floor itself, so that the weakest of a few candidates still counts.
+        var low = semantic.Length == window ? cosine[semantic[^1]] : _options.SemanticFloor;
         var total = lexicalWeight + semanticWeight;
         var fused = new Dictionary<int, double>(lexical.Length + semantic.Length);
         foreach (var slot in lexical)

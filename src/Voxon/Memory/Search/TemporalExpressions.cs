@@ -34,9 +34,16 @@ internal static partial class TemporalExpressions
         var day = DateOnly.FromDateTime(occurredAt.DateTime);
         foreach (Match match in Expression().Matches(text))
         {
-            if (Interpret(match, day) is { } span)
+            try
             {
-                spans.Add(span);
+                if (Interpret(match, day) is { } span)
+                {
+                    spans.Add(span);
+                }
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                // Resolved past year 1 or 9999 (a memory dated at the edge of the calendar): no date rather than a failed load.
             }
         }
 
