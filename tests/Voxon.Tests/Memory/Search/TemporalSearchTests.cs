@@ -106,6 +106,23 @@ public class TemporalSearchTests
         Assert.Equal(entry.Id, (await session.SearchMemoryAsync("job front", topK: 1))[0].Entry.Id);
     }
 
+    [Fact]
+    public async Task Extracted_memory_takes_its_turns_time()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(May8);
+        await using var voxon = new TestVoxon(time: time);
+        var session = await voxon.CreateSessionAsync();
+        var conversation = await session.StartConversationAsync();
+        time.Advance(TimeSpan.FromHours(3));
+
+        await conversation.SendMessageAsync("My name is Alice and I love jazz.");
+
+        var turn = session.GetTranscript(conversation.ConversationId)[0];
+        Assert.NotEmpty(session.GetMemory().Entries);
+        Assert.All(session.GetMemory().Entries, e => Assert.Equal(turn.Timestamp, e.OccurredAt));
+        Assert.Equal(May8.AddHours(3), turn.Timestamp);
+    }
+
     [Theory]
     [InlineData("1:56 pm on 8 May, 2023", "2023-05-08T13:56:00+00:00")]
     [InlineData("10:04 am on 3 January, 2024", "2024-01-03T10:04:00+00:00")]
