@@ -49,9 +49,10 @@ public sealed class HybridSearchOptions
 
     /// <summary>
     /// Diversity of the top k, 0 (pure relevance) to 1: maximal marginal relevance trades this share of a candidate's
-    /// score for its dissimilarity to the hits already chosen. Default 0 (measured in bench/eval-sets/README.md).
+    /// score for its dissimilarity to the hits already chosen. Default 0.3: on the dialogue sets in bench/eval-sets it
+    /// raised recall@10 of questions needing two facts (0.343 to 0.356) and overall (0.706 to 0.721), and cost no other kind.
     /// </summary>
-    public double Diversity { get; set; }
+    public double Diversity { get; set; } = 0.3;
 
     /// <summary>The reciprocal-rank-fusion constant; larger values flatten the advantage of top ranks. Default 60; must be at least 1.</summary>
     public int RrfK { get; set; } = 60;
