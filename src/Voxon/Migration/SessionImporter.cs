@@ -236,9 +236,9 @@ internal static class SessionImporter
                 }
             }
 
-            if (entry.Content.Length > Session.MaxMemoryContentLength || entry.TokenCount < 0)
+            if (entry.Content.Length > Session.MaxMemoryContentLength || entry.Context?.Length > Session.MaxMemoryContentLength || entry.TokenCount < 0)
             {
-                problems.Add($"memory '{entry.Id}' is longer than {Session.MaxMemoryContentLength} characters or has a negative token count");
+                problems.Add($"memory '{entry.Id}' content or context is longer than {Session.MaxMemoryContentLength} characters or has a negative token count");
             }
 
             if (entry.Embedding is { Length: > 0 } embedding)
