@@ -23,7 +23,7 @@ public static class WeaverBenchmarks
         // lexical statistics are real for all texts.
         var random = new Random(7);
         var texts = Enumerable.Range(0, Memories).Select(i => SearchBenchmarks.Sentence(random, i)).ToArray();
-        var vectors = MiniLmEmbeddingGenerator.Shared.Embed(texts[..1_000]);
+        var vectors = ArcticXsEmbeddingGenerator.Shared.Embed(texts[..1_000]);
         var now = DateTimeOffset.UtcNow;
         var entries = texts.Select((text, i) => new MemoryEntry
         {
@@ -40,7 +40,7 @@ public static class WeaverBenchmarks
         var store = new MemoryStore(int.MaxValue);
         store.LoadStored(entries);
         var weaver = new ContextWeaver(new ContextWeaverOptions());
-        var queryVectors = MiniLmEmbeddingGenerator.Shared.Embed([.. Enumerable.Range(0, 12).Select(SearchBenchmarks.Query)]);
+        var queryVectors = ArcticXsEmbeddingGenerator.Shared.Embed([.. Enumerable.Range(0, 12).Select(SearchBenchmarks.Query)]);
         WovenContext last = WovenContext.Empty;
         Harness.Measure("[10,000 memories] ContextWeaver.Weave (query embedded beforehand)", 500, i =>
             last = weaver.Weave(new WeaveRequest(store, SearchBenchmarks.Query(i), queryVectors[((i % 12) + 12) % 12], _ => ScopeRelation.Own, 1_500, now)));

@@ -54,10 +54,11 @@ public sealed partial class VoxonClient : IAsyncDisposable
             storage,
             new VoxEngine(chat, loggers.CreateLogger<VoxEngine>()),
             new ContextWeaver(Options.ContextWeaver),
-            Options.EmbeddingGenerator ?? MiniLmEmbeddingGenerator.Shared,
+            Options.EmbeddingGenerator ?? ArcticXsEmbeddingGenerator.Shared,
             Options.TimeProvider,
             loggers)
         {
+            SearchOptions = Options.MemorySearch,
             Extractor = Options.ModelMemoryExtraction && !OfflineChatClient.IsOffline(chat)
                 ? new ChatMemoryExtractor(chat, loggers.CreateLogger<ChatMemoryExtractor>())
                 : null,
@@ -176,12 +177,17 @@ public sealed partial class VoxonClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Entries stored without an embedding (older data, or another embedding model) get one now, once.</summary>
+    /// <summary>
+    /// Entries stored without an embedding, or with one from another model than the client's, get one now, once
+    /// (the next save stores it). Entries from before model ids were stored were embedded by all-MiniLM-L6-v2.
+    /// </summary>
     private async Task EnsureEmbeddingsAsync(SessionDocument document, CancellationToken cancellationToken)
     {
+        var model = _runtime.EmbeddingModelId;
         var missing = document.Memory.Entries
             .Select((entry, index) => (entry, index))
-            .Where(x => x.entry.Embedding is null or { Length: 0 })
+            .Where(x => x.entry.Embedding is null or { Length: 0 }
+                || (model is not null && (x.entry.EmbeddingModel ?? MiniLmEmbeddingGenerator.ModelId) != model))
             .ToList();
         if (missing.Count == 0)
         {
@@ -191,7 +197,9 @@ public sealed partial class VoxonClient : IAsyncDisposable
         var vectors = await _runtime.EmbedAsync([.. missing.Select(x => x.entry.Content)], cancellationToken);
         for (var i = 0; i < missing.Count; i++)
         {
-            document.Memory.Entries[missing[i].index] = missing[i].entry with { Embedding = vectors[i] };
+            document.Memory.Entries[missing[i].index] = missing[i].entry with { Embedding = vectors[i], EmbeddingModel = model };
         }
+
+        document.Memory.ReembeddedIds = [.. missing.Select(x => x.entry.Id)];
     }
 }

@@ -68,8 +68,15 @@ public sealed class VoxonOptions
     /// offline rules as fallback. One extra model call per turn. Default true.</summary>
     public bool ModelMemoryExtraction { get; set; } = true;
 
-    /// <summary>Embedding model for memory search; default the local all-MiniLM-L6-v2.</summary>
+    /// <summary>
+    /// Embedding model for memory search; default the local snowflake-arctic-embed-xs (<see cref="Memory.Search.ArcticXsEmbeddingGenerator"/>),
+    /// which beat all-MiniLM-L6-v2 (<see cref="Memory.Search.MiniLmEmbeddingGenerator"/>) on the dialogue sets in bench/eval-sets.
+    /// Memories embedded by another model are re-embedded when a session loads.
+    /// </summary>
     public IEmbeddingGenerator<string, Embedding<float>>? EmbeddingGenerator { get; set; }
+
+    /// <summary>How memory search ranks (fusion, time questions, diversity); validated when the client is created.</summary>
+    public Memory.Search.HybridSearchOptions MemorySearch { get; set; } = new();
 
     /// <summary>How ContextWeaver picks memories.</summary>
     public ContextWeaverOptions ContextWeaver { get; set; } = new();
@@ -123,6 +130,15 @@ public sealed class VoxonOptions
             {
                 errors.AddRange(ex.Errors);
             }
+        }
+
+        try
+        {
+            MemorySearch.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add("memory_search: " + ex.Message);
         }
 
         if (MaxImportSize <= 0)

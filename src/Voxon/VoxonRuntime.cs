@@ -16,6 +16,9 @@ internal sealed class VoxonRuntime(
     TimeProvider time,
     ILoggerFactory loggerFactory)
 {
+    /// <summary>Asks an embedding generator to embed a search query rather than a document (see <see cref="Memory.Search.LocalEmbeddingGenerator"/>).</summary>
+    private static readonly EmbeddingGenerationOptions QueryOptions = Memory.Search.LocalEmbeddingGenerator.QueryOptions;
+
     public SessionStorage Storage { get; } = storage;
 
     public VoxEngine Engine { get; } = engine;
@@ -25,6 +28,13 @@ internal sealed class VoxonRuntime(
     public TimeProvider Time { get; } = time;
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    /// <summary>How memory search ranks; validated and copied by each index.</summary>
+    public Memory.Search.HybridSearchOptions SearchOptions { get; init; } = new();
+
+    /// <summary>The id of the embedding model, stored with each embedding; null when the generator does not say.</summary>
+    public string? EmbeddingModelId { get; } =
+        embeddings.GetService(typeof(EmbeddingGeneratorMetadata)) is EmbeddingGeneratorMetadata metadata ? metadata.DefaultModelId : null;
 
     /// <summary>The model-based extractor when a model is configured and allowed to extract; null means the offline rules.</summary>
     public ChatMemoryExtractor? Extractor { get; init; }
@@ -44,6 +54,13 @@ internal sealed class VoxonRuntime(
     public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken)
     {
         var result = await embeddings.GenerateAsync([text], cancellationToken: cancellationToken);
+        return result[0].Vector.ToArray();
+    }
+
+    /// <summary>Embeds a search query: models trained with a query instruction (arctic-embed) get it; memories never do.</summary>
+    public async Task<float[]> EmbedQueryAsync(string text, CancellationToken cancellationToken)
+    {
+        var result = await embeddings.GenerateAsync([text], QueryOptions, cancellationToken);
         return result[0].Vector.ToArray();
     }
 

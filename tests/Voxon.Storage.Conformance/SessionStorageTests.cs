@@ -28,6 +28,8 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
         var session = await client.CreateSessionAsync("user_roundtrip");
         await session.AddMemoryAsync("User's name is Zoë, lives in Kraków 🌍", "identity", 0.9);
         await session.AddMemoryAsync("Prefers tea over coffee", "preference", 0.6, sensitive: true);
+        var occurredAt = new DateTimeOffset(2023, 5, 8, 13, 56, 0, TimeSpan.Zero);
+        await session.AddMemoryAsync("Started the new job yesterday", "event", occurredAt: occurredAt, context: "Friend: how is work?");
         var conversation = await session.StartConversationAsync();
         await conversation.SendMessageAsync("Héllo, ça va? 你好");
         var branch = await session.StartConversationAsync(parentId: conversation.ConversationId);
@@ -43,6 +45,10 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
             loaded.GetMemory().Entries.Select(e => (e.Id, e.Content, e.Category, e.Importance, e.Sensitive)));
         Assert.All(loaded.GetMemory().Entries, e => Assert.Equal(384, e.Embedding!.Length));
         Assert.Equal(session.GetMemory().Entries[0].Embedding, loaded.GetMemory().Entries[0].Embedding);
+        Assert.Equal(
+            session.GetMemory().Entries.Select(e => (e.OccurredAt, e.Context, e.EmbeddingModel)),
+            loaded.GetMemory().Entries.Select(e => (e.OccurredAt, e.Context, e.EmbeddingModel)));
+        Assert.Equal(occurredAt, loaded.GetMemory().Entries.Single(e => e.Category == "event").OccurredAt);
         Assert.Equal(session.Conversations.Select(c => (c.ConversationId, c.ParentId, c.TurnCount)), loaded.Conversations.Select(c => (c.ConversationId, c.ParentId, c.TurnCount)));
         Assert.Equal(session.GetTranscript(conversation.ConversationId).Select(t => t.Content), loaded.GetTranscript(conversation.ConversationId).Select(t => t.Content));
         Assert.Contains("你好", loaded.GetTranscript(conversation.ConversationId)[0].Content, StringComparison.Ordinal);

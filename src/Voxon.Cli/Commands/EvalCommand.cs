@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Voxon.Cli.Evaluation;
+using Voxon.Memory.Search;
 
 namespace Voxon.Cli.Commands;
 
-/// <summary><c>voxon eval retrieval --memories M.jsonl --queries Q.jsonl [--k 5,10]</c>.</summary>
+/// <summary><c>voxon eval retrieval --memories M.jsonl --queries Q.jsonl [--k 5,10] [--json] [--embedding-model minilm|arctic-xs] [ablation switches]</c>.</summary>
 internal static class EvalCommand
 {
     public static Command Create(CliIO io)
@@ -12,10 +14,20 @@ internal static class EvalCommand
         var memories = new Option<FileInfo>("--memories") { Description = "JSON Lines: {conv, dia_id, speaker, session_date, text}", Required = true };
         var queries = new Option<FileInfo>("--queries") { Description = "JSON Lines: {conv, question, evidence[], category}", Required = true };
         var k = new Option<string>("--k") { Description = "Cut-offs, comma separated", DefaultValueFactory = _ => "5,10" };
-        var retrieval = new Command("retrieval", "Recall@k of memory search per category and overall, and search latency.");
-        retrieval.Options.Add(memories);
-        retrieval.Options.Add(queries);
-        retrieval.Options.Add(k);
+        var json = new Option<bool>("--json") { Description = "Write the report as one JSON object" };
+        var model = new Option<string?>("--embedding-model") { Description = "Local embedding model: minilm (default) or arctic-xs" };
+        var fusion = new Option<string>("--fusion") { Description = "weighted (default) or rank", DefaultValueFactory = _ => "weighted" };
+        var semanticWeight = new Option<double>("--semantic-weight") { Description = "Weight of the semantic signal against lexical 1.0", DefaultValueFactory = _ => new HybridSearchOptions().SemanticWeight };
+        var diversity = new Option<double>("--diversity") { Description = "Diversity of the top k, 0..1", DefaultValueFactory = _ => new HybridSearchOptions().Diversity };
+        var timeBoost = new Option<double>("--time-boost") { Description = "Boost for date evidence in time questions, 0..10", DefaultValueFactory = _ => new HybridSearchOptions().TimeBoost };
+        var noContext = new Option<bool>("--no-context") { Description = "Index each turn alone, without the turn before it" };
+        var noDates = new Option<bool>("--no-session-dates") { Description = "Ignore session_date (memories happen when loaded)" };
+        var retrieval = new Command("retrieval", "Recall@k and hit@k of memory search per category and overall, and search latency.");
+        foreach (var option in (Option[])[memories, queries, k, json, model, fusion, semanticWeight, diversity, timeBoost, noContext, noDates])
+        {
+            retrieval.Options.Add(option);
+        }
+
         retrieval.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
             var ks = ParseKs(result.GetValue(k)!);
@@ -41,8 +53,29 @@ internal static class EvalCommand
                 throw new ArgumentException(ex.Message, ex);
             }
 
-            var report = await RetrievalEvaluator.RunAsync(memoryLines, queryLines, ks, cancellationToken);
-            await WriteAsync(io.Output, report, memoryLines.Count);
+            var search = new HybridSearchOptions
+            {
+                Fusion = result.GetValue(fusion)!.ToLowerInvariant() switch
+                {
+                    "weighted" => FusionMethod.Weighted,
+                    "rank" or "rrf" => FusionMethod.ReciprocalRank,
+                    var other => throw new ArgumentException($"--fusion takes weighted or rank, got '{other}'."),
+                },
+                SemanticWeight = result.GetValue(semanticWeight),
+                Diversity = result.GetValue(diversity),
+                TimeBoost = result.GetValue(timeBoost),
+            };
+            var options = new RetrievalOptions(result.GetValue(model), search, !result.GetValue(noContext), !result.GetValue(noDates));
+            var report = await RetrievalEvaluator.RunAsync(memoryLines, queryLines, ks, options, cancellationToken);
+            if (result.GetValue(json))
+            {
+                await WriteJsonAsync(io.Output, report, memoryLines.Count);
+            }
+            else
+            {
+                await WriteAsync(io.Output, report, memoryLines.Count);
+            }
+
             return 0;
         }));
 
@@ -70,17 +103,73 @@ internal static class EvalCommand
 
     private static async Task WriteAsync(TextWriter output, RetrievalReport report, int memoryCount)
     {
-        string Row(string label, int n, double[] recall) =>
-            string.Create(CultureInfo.InvariantCulture, $"{label,-12} {n,7}  ") + string.Join("  ", recall.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r,9:F3}")));
+        string Row(string label, RetrievalScores scores) =>
+            string.Create(CultureInfo.InvariantCulture, $"{label,-12} {scores.Queries,7}  ")
+            + string.Join("  ", scores.Recall.Concat(scores.Hit).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r,9:F3}")));
 
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{memoryCount} memories, {report.Queries} queries scored, {report.SkippedQueries} skipped (no evidence or unknown conv)"));
-        await output.WriteLineAsync($"{"category",-12} {"queries",7}  " + string.Join("  ", report.Ks.Select(k => $"{"recall@" + k,9}")));
-        foreach (var (category, bucket) in report.ByCategory.OrderBy(c => c.Key))
+        await output.WriteLineAsync($"{"category",-12} {"queries",7}  " + string.Join("  ", report.Ks.Select(k => $"{"recall@" + k,9}").Concat(report.Ks.Select(k => $"{"hit@" + k,9}"))));
+        foreach (var (category, scores) in report.ByCategory.OrderBy(c => c.Key))
         {
-            await output.WriteLineAsync(Row(category.ToString(CultureInfo.InvariantCulture), bucket.Queries, bucket.Recall));
+            await output.WriteLineAsync(Row(category.ToString(CultureInfo.InvariantCulture), scores));
         }
 
-        await output.WriteLineAsync(Row("overall", report.Queries, report.Recall));
+        await output.WriteLineAsync(Row("overall", report.Overall));
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"search latency (incl. query embedding): p50 {report.LatencyP50Ms:F2} ms, p99 {report.LatencyP99Ms:F2} ms"));
+    }
+
+    /// <summary>{"memories", "queries", "skipped", "ks", "overall": {"queries", "recall": {"5": ...}, "hit": {...}}, "categories": {"1": {...}}, "latency_ms": {"p50", "p99"}}.</summary>
+    private static async Task WriteJsonAsync(TextWriter output, RetrievalReport report, int memoryCount)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("memories", memoryCount);
+            writer.WriteNumber("queries", report.Queries);
+            writer.WriteNumber("skipped", report.SkippedQueries);
+            writer.WriteStartArray("ks");
+            foreach (var k in report.Ks)
+            {
+                writer.WriteNumberValue(k);
+            }
+
+            writer.WriteEndArray();
+            writer.WritePropertyName("overall");
+            WriteScores(writer, report.Ks, report.Overall);
+            writer.WriteStartObject("categories");
+            foreach (var (category, scores) in report.ByCategory.OrderBy(c => c.Key))
+            {
+                writer.WritePropertyName(category.ToString(CultureInfo.InvariantCulture));
+                WriteScores(writer, report.Ks, scores);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartObject("latency_ms");
+            writer.WriteNumber("p50", Math.Round(report.LatencyP50Ms, 3));
+            writer.WriteNumber("p99", Math.Round(report.LatencyP99Ms, 3));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        await output.WriteLineAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void WriteScores(Utf8JsonWriter writer, IReadOnlyList<int> ks, RetrievalScores scores)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("queries", scores.Queries);
+        foreach (var (name, values) in new[] { ("recall", scores.Recall), ("hit", scores.Hit) })
+        {
+            writer.WriteStartObject(name);
+            for (var i = 0; i < ks.Count; i++)
+            {
+                writer.WriteNumber(ks[i].ToString(CultureInfo.InvariantCulture), Math.Round(values[i], 4));
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
     }
 }

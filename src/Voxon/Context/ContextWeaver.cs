@@ -94,7 +94,8 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
             request.MessageEmbedding,
             Options.TopK + seen.Count,
             e => !seen.Contains(e.Id) && e.IsLive(request.Now) && request.Relation(e) != ScopeRelation.Hidden && !(request.ExcludeSensitive && e.Sensitive),
-            Options.MinScore);
+            Options.MinScore,
+            request.Now);
 
         // Branch memories pass the same relevance floor, then rank below the conversation's own.
         var ranked = found

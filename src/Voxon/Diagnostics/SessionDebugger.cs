@@ -102,7 +102,11 @@ internal sealed class SessionDebugger(int capacity)
     public static MemoryEntry Redact(MemoryEntry entry)
     {
         var redacted = entry.Redacted();
-        return redacted with { Content = Redaction.RedactPii(redacted.Content).Text };
+        return redacted with
+        {
+            Content = Redaction.RedactPii(redacted.Content).Text,
+            Context = redacted.Context is null ? null : Redaction.RedactPii(redacted.Context).Text,
+        };
     }
 
     /// <summary>A short description of event data that never includes message text or a sensitive value.</summary>

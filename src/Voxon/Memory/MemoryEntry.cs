@@ -25,6 +25,28 @@ public sealed record MemoryEntry
     [JsonPropertyName("timestamp")]
     public DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>
+    /// When what the memory describes happened (a conversation turn's time, or a date given to <c>AddMemory</c>),
+    /// as opposed to <see cref="CreatedAt"/>, when it was stored. Relative dates in <see cref="Content"/> ("yesterday")
+    /// are resolved against it. Entries stored before this existed read their <see cref="CreatedAt"/>.
+    /// </summary>
+    public DateTimeOffset OccurredAt
+    {
+        get => _occurredAt ?? CreatedAt;
+        init => _occurredAt = value;
+    }
+
+    private readonly DateTimeOffset? _occurredAt;
+
+    /// <summary>
+    /// Text indexed with the memory but not shown as its content: for a memory from a conversation turn, the
+    /// neighbouring turn(s), so that a reply such as "yes, the red one" is found by what it answers. Null for none.
+    /// </summary>
+    public string? Context { get; init; }
+
+    /// <summary>The id of the model that computed <see cref="Embedding"/>; a load under another model re-embeds the memory.</summary>
+    public string? EmbeddingModel { get; init; }
+
     /// <summary>When the memory last changed.</summary>
     public DateTimeOffset UpdatedAt { get; init; }
 
@@ -68,6 +90,6 @@ public sealed record MemoryEntry
 
     /// <summary>A copy whose content is <c>[REDACTED]</c> when the memory is sensitive, without the embedding.</summary>
     public MemoryEntry Redacted() => Sensitive
-        ? this with { Content = Security.Redaction.Marker, Embedding = null }
+        ? this with { Content = Security.Redaction.Marker, Context = null, Embedding = null }
         : this with { Embedding = null };
 }

@@ -17,7 +17,7 @@ internal sealed class MemoryStore
     private const double RecencyHalfLifeDays = 30;
 
     private readonly Dictionary<string, MemoryEntry> _entries = new(StringComparer.Ordinal);
-    private readonly HybridMemoryIndex _index = new();
+    private readonly HybridMemoryIndex _index;
 
     // Profile facts are read on every turn; keeping them apart avoids scanning all entries per turn.
     private readonly HashSet<string> _profile = new(StringComparer.Ordinal);
@@ -33,7 +33,11 @@ internal sealed class MemoryStore
     // Ids of the entries storage holds (as of the last load or acknowledged save): the record count a save states.
     private readonly HashSet<string> _stored = new(StringComparer.Ordinal);
 
-    public MemoryStore(int maxTokens) => MaxTokens = maxTokens;
+    public MemoryStore(int maxTokens, HybridSearchOptions? searchOptions = null)
+    {
+        MaxTokens = maxTokens;
+        _index = new HybridMemoryIndex(searchOptions);
+    }
 
     public int MaxTokens { get; set; }
 
@@ -210,10 +214,11 @@ internal sealed class MemoryStore
         return _expiring == 0 ? [] : RemoveWhere(e => e.ExpiresAt <= now);
     }
 
-    public IReadOnlyList<MemorySearchResult> Search(string query, ReadOnlyMemory<float> queryEmbedding, int topK, Func<MemoryEntry, bool>? filter, double minScore)
+    /// <summary>Searches live entries; <paramref name="now"/> places "last year" and the like in a time question.</summary>
+    public IReadOnlyList<MemorySearchResult> Search(string query, ReadOnlyMemory<float> queryEmbedding, int topK, Func<MemoryEntry, bool>? filter, double minScore, DateTimeOffset now)
     {
         Hydrate?.Invoke();
-        var hits = _index.Search(query, queryEmbedding, topK, filter is null ? null : id => filter(_entries[id]), minScore);
+        var hits = _index.Search(query, queryEmbedding, topK, filter is null ? null : id => filter(_entries[id]), minScore, TimeFocus.Parse(query, now));
         return [.. hits.Select(h => new MemorySearchResult(_entries[h.Id], h.Score, h.LexicalScore, h.SemanticScore))];
     }
 
@@ -262,7 +267,8 @@ internal sealed class MemoryStore
 
         if (entry.SupersededBy is null)
         {
-            _index.Upsert(entry.Id, entry.Content, entry.Embedding ?? ReadOnlyMemory<float>.Empty);
+            var (text, time) = MemoryIndexText.For(entry);
+            _index.Upsert(entry.Id, text, entry.Embedding ?? ReadOnlyMemory<float>.Empty, time);
             _liveTokens += entry.TokenCount;
             if (IsProfile(entry))
             {

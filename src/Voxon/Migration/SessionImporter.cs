@@ -298,9 +298,9 @@ internal static class SessionImporter
                 }
             }
 
-            if (entry.Content.Length > Session.MaxMemoryContentLength)
+            if (entry.Content.Length > Session.MaxMemoryContentLength || entry.Context?.Length > Session.MaxMemoryContentLength)
             {
-                problems.Add($"memory '{entry.Id}' is longer than {Session.MaxMemoryContentLength} characters");
+                problems.Add($"memory '{entry.Id}' content or context is longer than {Session.MaxMemoryContentLength} characters");
             }
 
             if (entry.Embedding is { Length: > 0 } embedding)

@@ -225,6 +225,7 @@ public sealed partial class Session
                     var document = load();
                     session._memory.Hydrate = null;
                     session._memory.LoadStored(document.Memory.Entries);
+                    session._memory.ReturnChanges(document.Memory.ReembeddedIds);
                     var turns = document.Conversations.ToDictionary(c => c.ConversationId, c => c.Turns, StringComparer.Ordinal);
                     foreach (var state in session._conversationOrder)
                     {

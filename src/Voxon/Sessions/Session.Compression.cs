@@ -81,7 +81,9 @@ public sealed partial class Session
                     Source = MemorySource.Summary,
                     Scope = first.Scope,
                     TokenCount = TokenCounter.Count(text),
+                    OccurredAt = sources.Min(s => s.OccurredAt),
                     Embedding = vectors[i],
+                    EmbeddingModel = _runtime.EmbeddingModelId,
                 };
                 _memory.Put(summary);
                 made.Add(summary);

@@ -25,8 +25,8 @@ public sealed partial class Session
     /// <remarks>Blocks while the embedding is computed (immediate with the local model); prefer <see cref="AddMemoryAsync"/> with a remote embedding service.</remarks>
     /// <inheritdoc cref="AddMemoryAsync" path="/param"/>
     /// <inheritdoc cref="AddMemoryAsync" path="/exception"/>
-    public MemoryEntry AddMemory(string content, string category = "general", double importance = 0.5, TimeSpan? expiresAfter = null, bool sensitive = false) =>
-        AddMemoryAsync(content, category, importance, expiresAfter, sensitive).GetAwaiter().GetResult();
+    public MemoryEntry AddMemory(string content, string category = "general", double importance = 0.5, TimeSpan? expiresAfter = null, bool sensitive = false, DateTimeOffset? occurredAt = null, string? context = null) =>
+        AddMemoryAsync(content, category, importance, expiresAfter, sensitive, occurredAt, context).GetAwaiter().GetResult();
 
     /// <summary>Adds a memory and returns it (the existing entry when the same content is already remembered).</summary>
     /// <param name="content">The fact, one sentence.</param>
@@ -34,16 +34,25 @@ public sealed partial class Session
     /// <param name="importance">0..1; entries at 1.0 are never evicted.</param>
     /// <param name="expiresAfter">Lifetime; null for none.</param>
     /// <param name="sensitive">Redact it in exports, events, debug output and model context.</param>
+    /// <param name="occurredAt">When what it says happened (relative dates in it resolve against this); null for now.</param>
+    /// <param name="context">Text to search it by but not show, such as the conversation turn it answers; null for none.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="ArgumentException">Empty or oversized content, a malformed or disallowed category.</exception>
+    /// <exception cref="ArgumentException">Empty or oversized content or context, a malformed or disallowed category.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Importance outside 0..1, or a non-positive lifetime.</exception>
     /// <exception cref="SessionStateException">The session is closed.</exception>
-    public async Task<MemoryEntry> AddMemoryAsync(string content, string category = "general", double importance = 0.5, TimeSpan? expiresAfter = null, bool sensitive = false, CancellationToken cancellationToken = default)
+    public async Task<MemoryEntry> AddMemoryAsync(string content, string category = "general", double importance = 0.5, TimeSpan? expiresAfter = null, bool sensitive = false, DateTimeOffset? occurredAt = null, string? context = null, CancellationToken cancellationToken = default)
     {
         ValidateMemory(content, category, importance, expiresAfter);
+        if (context is { Length: > MaxMemoryContentLength })
+        {
+            throw new ArgumentException($"Memory context may have at most {MaxMemoryContentLength} characters; this has {context.Length}.", nameof(context));
+        }
+
+        context = string.IsNullOrWhiteSpace(context) ? null : context.Trim();
         if (Config.RedactPii)
         {
             content = Redaction.RedactPii(content).Text;
+            context = context is null ? null : Redaction.RedactPii(context).Text;
         }
 
         var embedding = await _runtime.EmbedAsync(content, cancellationToken);
@@ -58,6 +67,8 @@ public sealed partial class Session
             {
                 ExpiresAt = expiresAfter is { } ttl ? now + ttl : null,
                 Sensitive = sensitive,
+                OccurredAt = occurredAt ?? now,
+                Context = context,
             };
             change = _memory.Add(entry, now);
             UpdatedAt = now;
@@ -99,12 +110,12 @@ public sealed partial class Session
             throw new ArgumentOutOfRangeException(nameof(minScore), minScore, "minScore must be between 0 and 1.");
         }
 
-        var embedding = await _runtime.EmbedAsync(query, cancellationToken);
+        var embedding = await _runtime.EmbedQueryAsync(query, cancellationToken);
         lock (_gate)
         {
             var now = _runtime.Time.GetUtcNow();
             DropExpired(now);
-            return _memory.Search(query, embedding, topK, e => e.IsLive(now) && (category is null || e.Category == category), minScore);
+            return _memory.Search(query, embedding, topK, e => e.IsLive(now) && (category is null || e.Category == category), minScore, now);
         }
     }
 
@@ -185,12 +196,14 @@ public sealed partial class Session
         Importance = fact.Importance,
         CreatedAt = now,
         UpdatedAt = now,
+        OccurredAt = now,
         Source = source,
         Slot = fact.Slot,
         ConversationId = conversation?.Id,
         Scope = conversation?.ParentId is null ? null : conversation.Id,
         TokenCount = TokenCounter.Count(fact.Content),
         Embedding = embedding,
+        EmbeddingModel = _runtime.EmbeddingModelId,
         Transient = Config.MemoryMode switch
         {
             MemoryMode.Ephemeral => true,

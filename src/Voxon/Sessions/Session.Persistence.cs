@@ -111,6 +111,7 @@ public sealed partial class Session
         }
 
         session.MarkLoaded();
+        session._memory.ReturnChanges(document.Memory.ReembeddedIds);
         return session;
     }
 

@@ -36,7 +36,7 @@ public sealed partial class Session : IAsyncDisposable
         UserId = config.UserId!;
         CreatedAt = createdAt;
         UpdatedAt = createdAt;
-        _memory = new MemoryStore(config.MaxMemorySize);
+        _memory = new MemoryStore(config.MaxMemorySize, runtime.SearchOptions);
         Events = new SessionEvents(_logger);
         Events.Observed += OnEventObserved;
         Turns = new TurnPipeline(runtime, this);

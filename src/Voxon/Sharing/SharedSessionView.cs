@@ -130,7 +130,9 @@ public sealed class SharedSessionView
             Source = MemorySource.Note,
             Author = SharedWithUserId,
             TokenCount = TokenCounter.Count(content),
+            OccurredAt = now,
             Embedding = embedding,
+            EmbeddingModel = _runtime.EmbeddingModelId,
         };
         document.Memory.Entries.Add(note);
         document.Memory.TokenCount += note.TokenCount;

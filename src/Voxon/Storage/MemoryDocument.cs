@@ -14,6 +14,10 @@ public sealed class MemoryDocument
     /// <summary>The session's max_memory_size.</summary>
     public int MaxTokens { get; set; }
 
+    /// <summary>Ids of entries given a new embedding when loaded (another model), so the next save stores them; never persisted.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    internal IReadOnlyCollection<string> ReembeddedIds { get; set; } = [];
+
     /// <summary>A shallow copy without the entries.</summary>
     internal MemoryDocument WithoutEntries()
     {

@@ -56,7 +56,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// <paramref name="excludeSensitive"/>, sensitive memories stay out of the context altogether (realtime instructions).</summary>
     public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, bool excludeSensitive, CancellationToken cancellationToken)
     {
-        var embedding = await runtime.EmbedAsync(words, cancellationToken);
+        var embedding = await runtime.EmbedQueryAsync(words, cancellationToken);
         lock (host.Gate)
         {
             host.ThrowIfNotOpen(state);

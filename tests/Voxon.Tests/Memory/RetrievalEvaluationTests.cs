@@ -43,6 +43,50 @@ public sealed class RetrievalEvaluationTests
         Assert.Equal(1, report.SkippedQueries);
         Assert.Equal(1.0, report.Recall[0], 6); // k = 3 covers all three memories
         Assert.Equal(1.0, report.ByCategory[2].Recall[0], 6);
+
+        // At k = 1 the two-evidence query finds one of its turns: recall 0.5, but a hit.
+        var top1 = await RetrievalEvaluator.RunAsync(memories, queries, [1]);
+        Assert.Equal(0.5, top1.ByCategory[2].Recall[0], 6);
+        Assert.Equal(1.0, top1.ByCategory[2].Hit[0], 6);
+    }
+
+    [Fact]
+    public async Task Eval_retrieval_json_reports_recall_and_hit_per_category_with_the_chosen_model()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await VoxonCommand.RunAsync(
+            ["eval", "retrieval", "--memories", DataFile("memories.jsonl"), "--queries", DataFile("queries.jsonl"), "--k", "1,5", "--json", "--embedding-model", "minilm"],
+            TextReader.Null, output, error);
+
+        Assert.Equal(0, code);
+        Assert.Empty(error.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(output.ToString());
+        var root = json.RootElement;
+        Assert.Equal(17, root.GetProperty("queries").GetInt32());
+        var categories = root.GetProperty("categories").EnumerateObject().ToList();
+        Assert.NotEmpty(categories);
+        foreach (var scores in categories.Select(c => c.Value).Append(root.GetProperty("overall")))
+        {
+            foreach (var k in new[] { "1", "5" })
+            {
+                Assert.InRange(scores.GetProperty("recall").GetProperty(k).GetDouble(), 0, scores.GetProperty("hit").GetProperty(k).GetDouble());
+            }
+        }
+
+        Assert.True(root.GetProperty("latency_ms").GetProperty("p50").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Unknown_embedding_model_is_a_clear_error()
+    {
+        var error = new StringWriter();
+        var code = await VoxonCommand.RunAsync(
+            ["eval", "retrieval", "--memories", DataFile("memories.jsonl"), "--queries", DataFile("queries.jsonl"), "--embedding-model", "gpt-embed"],
+            TextReader.Null, new StringWriter(), error);
+
+        Assert.Equal(1, code);
+        Assert.Contains("gpt-embed", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

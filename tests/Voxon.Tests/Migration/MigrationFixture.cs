@@ -13,12 +13,16 @@ internal static class MigrationFixture
     public const string Owner = "old_123";
     public const string Doctor = "doctor_456";
 
+    /// <summary>When the dated memory of <see cref="RichSessionAsync"/> happened.</summary>
+    public static readonly DateTimeOffset OccurredAt = new(2024, 11, 5, 16, 30, 0, TimeSpan.Zero);
+
     /// <summary>A stored session with template context, memories (one sensitive, one note by <see cref="Doctor"/>), a branch, preferences and a share.</summary>
     public static async Task<Session> RichSessionAsync(VoxonClient voxon, FakeTimeProvider time)
     {
         var template = new SessionTemplate("consult", new SessionConfig { Instructions = "Be brief." }, ["patient_ref"], ["medical_history", "note", "identity", "interest"]);
         var session = await voxon.CreateSessionFromTemplateAsync(template, new Dictionary<string, string> { ["patient_ref"] = "P-77" }, Owner);
         await session.AddMemoryAsync("Allergic to penicillin", "medical_history", 0.9);
+        await session.AddMemoryAsync("Started a new course of antibiotics yesterday", "medical_history", occurredAt: OccurredAt, context: "Doctor: any new medication?");
         await session.AddMemoryAsync("Keeps a spare key under the mat", "medical_history", sensitive: true);
         session.SetPreference("formality", "always_formal");
         var main = await session.StartConversationAsync("main");

@@ -54,6 +54,13 @@ public sealed class SessionMigrationTests : IDisposable
         Assert.Equal(Json(stored), Json(copy));
         Assert.Equal(session.TemplateContext, imported.TemplateContext);
         Assert.Equal(session.GetMemory().Entries.Select(e => e.Embedding), imported.GetMemory().Entries.Select(e => e.Embedding));
+        var dated = Assert.Single(imported.GetMemory().Entries, e => e.Context is not null);
+        Assert.Equal(MigrationFixture.OccurredAt, dated.OccurredAt);
+        Assert.Equal("Doctor: any new medication?", dated.Context);
+        Assert.Contains("\"occurred_at\"", export.ToString(), StringComparison.Ordinal);
+        Assert.Equal(
+            dated.Id,
+            Assert.Single(await imported.SearchMemoryAsync("what happened on 4 November 2024", topK: 1)).Entry.Id);
 
         // And back to a second file folder: still the same document.
         await using var back = FeatureKit.Client(_dir.Sub("b"), _time);

@@ -14,7 +14,11 @@ internal sealed partial class HybridMemoryIndex
     /// Called at most once per memory and search, and only for candidates (lexical matches or memories above the semantic floor).
     /// </param>
     /// <param name="minScore">Hits with a fused <see cref="MemorySearchHit.Score"/> below this (0..1) are dropped; see <see cref="HybridSearchOptions"/> for what the score means.</param>
-    /// <returns>At most <paramref name="topK"/> hits, by descending score, ties broken by ordinal id.</returns>
+    /// <param name="time">What the query asks about time (<see cref="TimeFocus.Parse"/>), or null.</param>
+    /// <returns>
+    /// At most <paramref name="topK"/> hits, best first: by descending score, ties broken by ordinal id; with
+    /// <see cref="HybridSearchOptions.Diversity"/>, a hit much like one ranked above it may move down.
+    /// </returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="topK"/> is negative or <paramref name="minScore"/> is NaN.</exception>
     /// <exception cref="ArgumentException"><paramref name="queryEmbedding"/>'s length differs from the index's <see cref="Dimensions"/>.</exception>
     public IReadOnlyList<MemorySearchHit> Search(
@@ -22,7 +26,8 @@ internal sealed partial class HybridMemoryIndex
         ReadOnlyMemory<float> queryEmbedding,
         int topK,
         Func<string, bool>? filter = null,
-        double minScore = 0)
+        double minScore = 0,
+        TimeFocus? time = null)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
@@ -56,34 +61,27 @@ internal sealed partial class HybridMemoryIndex
             var admit = new Admission(filter, _documents, verdicts);
             var lexicalRanking = queryTerms.Count == 0 ? [] : RankLexical(queryTerms, bm25, admit, window);
             var semanticRanking = semantic ? RankSemantic(queryEmbedding.Span, cosine, admit, window) : [];
-
-            var maxFused = ((queryTerms.Count > 0 ? _options.LexicalWeight : 0) + (semantic ? _options.SemanticWeight : 0))
-                / (_options.RrfK + 1);
-            var fused = new Dictionary<int, double>(lexicalRanking.Length + semanticRanking.Length);
-            Fuse(fused, lexicalRanking, _options.LexicalWeight);
-            Fuse(fused, semanticRanking, _options.SemanticWeight);
-
-            var best = new TopScores(topK, _documents);
-            foreach (var (slot, value) in fused)
+            var lexicalWeight = queryTerms.Count > 0 ? _options.LexicalWeight : 0;
+            var semanticWeight = semantic ? _options.SemanticWeight : 0;
+            var fused = _options.Fusion == FusionMethod.ReciprocalRank
+                ? FuseRanks(lexicalRanking, semanticRanking, lexicalWeight, semanticWeight)
+                : FuseScores(lexicalRanking, semanticRanking, bm25, cosine, lexicalWeight, semanticWeight, window, time?.HasSpan == true ? time : null, admit);
+            if (time is not null)
             {
-                if (value > 0 && Normalize(value) >= minScore)
-                {
-                    best.Offer(slot, value);
-                }
+                WeighByTime(fused, time);
             }
 
-            var slots = best.DrainBestFirst();
+            var slots = _options.Diversity > 0 && semantic
+                ? Diversify(fused, topK, minScore)
+                : Best(fused, topK, minScore);
             var hits = new MemorySearchHit[slots.Length];
             for (var i = 0; i < slots.Length; i++)
             {
                 var slot = slots[i];
-                hits[i] = new MemorySearchHit(_documents[slot].Id, Normalize(fused[slot]), bm25[slot], cosine[slot]);
+                hits[i] = new MemorySearchHit(_documents[slot].Id, fused[slot], bm25[slot], cosine[slot]);
             }
 
             return hits;
-
-            // value > 0 implies a positive weight for a signal the query used, hence maxFused > 0.
-            double Normalize(double value) => Math.Min(1, value / maxFused);
         }
         finally
         {
@@ -93,13 +91,155 @@ internal sealed partial class HybridMemoryIndex
         }
     }
 
-    private void Fuse(Dictionary<int, double> fused, int[] ranking, double weight)
+    private int[] Best(Dictionary<int, double> fused, int topK, double minScore)
     {
-        for (var rank = 0; rank < ranking.Length; rank++)
+        var best = new TopScores(topK, _documents);
+        foreach (var (slot, value) in fused)
         {
-            fused[ranking[rank]] = fused.GetValueOrDefault(ranking[rank]) + (weight / (_options.RrfK + rank + 1));
+            if (value > 0 && value >= minScore)
+            {
+                best.Offer(slot, value);
+            }
+        }
+
+        return best.DrainBestFirst();
+    }
+
+    /// <summary>Reciprocal rank fusion, divided by the best value the query could reach so it reads 0..1.</summary>
+    private Dictionary<int, double> FuseRanks(int[] lexical, int[] semantic, double lexicalWeight, double semanticWeight)
+    {
+        // A positive value implies a positive weight for a signal the query used, hence a positive maximum.
+        var max = (lexicalWeight + semanticWeight) / (_options.RrfK + 1);
+        var fused = new Dictionary<int, double>(lexical.Length + semantic.Length);
+        Add(lexical, lexicalWeight);
+        Add(semantic, semanticWeight);
+        return fused;
+
+        void Add(int[] ranking, double weight)
+        {
+            for (var rank = 0; rank < ranking.Length; rank++)
+            {
+                fused[ranking[rank]] = Math.Min(1, fused.GetValueOrDefault(ranking[rank]) + (weight / (_options.RrfK + rank + 1) / max));
+            }
         }
     }
+
+    /// <summary>
+    /// Normalized weighted fusion over the union of both candidate lists (and, for a question about a span of days,
+    /// the memories in that span): BM25 over the best BM25, cosine min-max scaled over the semantic candidates,
+    /// averaged with the weights of the signals the query used. 0..1.
+    /// </summary>
+    private Dictionary<int, double> FuseScores(
+        int[] lexical, int[] semantic, double[] bm25, float[] cosine, double lexicalWeight, double semanticWeight, int window, TimeFocus? span, Admission admit)
+    {
+        var bestBm25 = lexical.Length > 0 ? bm25[lexical[0]] : 0;
+        var high = semantic.Length > 0 ? cosine[semantic[0]] : 0;
+
+        // The scale's bottom is the last candidate of a full window; when every memory above the floor is a
+        // candidate, the floor itself, so that the weakest of a few candidates still counts.
+        var low = semantic.Length == window ? cosine[semantic[^1]] : _options.SemanticFloor;
+        var total = lexicalWeight + semanticWeight;
+        var fused = new Dictionary<int, double>(lexical.Length + semantic.Length);
+        foreach (var slot in lexical)
+        {
+            fused[slot] = Score(slot);
+        }
+
+        foreach (var slot in semantic)
+        {
+            fused[slot] = Score(slot);
+        }
+
+        if (span is not null)
+        {
+            for (var slot = 0; slot < Count; slot++)
+            {
+                var time = _documents[slot].Time;
+                if (time.IsKnown && !fused.ContainsKey(slot) && span.InSpan(time.Start, time.End) && admit.Passes(slot))
+                {
+                    fused[slot] = Score(slot);
+                }
+            }
+        }
+
+        return fused;
+
+        double Score(int slot)
+        {
+            var lexicalPart = bestBm25 > 0 ? bm25[slot] / bestBm25 : 0;
+            var semanticPart = semantic.Length == 0 ? 0
+                : high > low ? Math.Clamp((cosine[slot] - low) / (high - low), 0, 1)
+                : cosine[slot] >= high ? 1 : 0;
+            return total > 0 ? ((lexicalWeight * lexicalPart) + (semanticWeight * semanticPart)) / total : 0;
+        }
+    }
+
+    /// <summary>
+    /// For a "when" question, memories whose text states a date rise; for a question about a span of days,
+    /// memories in that span rise. Scaled back so that scores stay within 0..1.
+    /// </summary>
+    private void WeighByTime(Dictionary<int, double> fused, TimeFocus time)
+    {
+        var boost = 1 + _options.TimeBoost;
+        var most = (time.AsksWhen ? boost : 1) * (time.HasSpan ? boost : 1);
+        foreach (var slot in fused.Keys)
+        {
+            var document = _documents[slot].Time;
+            var factor = 1.0;
+            if (time.AsksWhen && document.Stated)
+            {
+                factor *= boost;
+            }
+
+            if (time.HasSpan && document.IsKnown && time.InSpan(document.Start, document.End))
+            {
+                factor *= boost;
+            }
+
+            fused[slot] = fused[slot] * factor / most;
+        }
+    }
+
+    /// <summary>
+    /// Maximal marginal relevance over the best candidates: each pick trades score against similarity to the
+    /// hits already picked, so two facts about different things both make the top k instead of two wordings of one.
+    /// </summary>
+    private int[] Diversify(Dictionary<int, double> fused, int topK, double minScore)
+    {
+        var pool = new List<int>(Best(fused, Math.Max(topK * 3, 30), minScore));
+        var lambda = 1 - _options.Diversity;
+        var picked = new List<int>(Math.Min(topK, pool.Count));
+        var closest = new float[pool.Count];
+        while (picked.Count < topK && pool.Count > 0)
+        {
+            var bestIndex = 0;
+            var bestValue = double.NegativeInfinity;
+            for (var i = 0; i < pool.Count; i++)
+            {
+                var value = (lambda * fused[pool[i]]) - ((1 - lambda) * closest[i]);
+                if (value > bestValue)
+                {
+                    (bestIndex, bestValue) = (i, value);
+                }
+            }
+
+            var chosen = pool[bestIndex];
+            picked.Add(chosen);
+            pool.RemoveAt(bestIndex);
+            Array.Copy(closest, bestIndex + 1, closest, bestIndex, pool.Count - bestIndex);
+            for (var i = 0; i < pool.Count; i++)
+            {
+                closest[i] = Math.Max(closest[i], Similarity(chosen, pool[i]));
+            }
+        }
+
+        return [.. picked];
+    }
+
+    private float Similarity(int a, int b) =>
+        _documents[a].HasVector && _documents[b].HasVector
+            ? TensorPrimitives.Dot(_vectors.AsSpan(a * _dimensions, _dimensions), _vectors.AsSpan(b * _dimensions, _dimensions))
+            : 0;
 
     /// <summary>Scores BM25 into <paramref name="scores"/> (by slot) for admitted documents and returns the best slots.</summary>
     private int[] RankLexical(List<string> queryTerms, double[] scores, Admission admit, int window)

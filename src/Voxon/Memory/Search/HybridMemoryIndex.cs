@@ -4,7 +4,8 @@ namespace Voxon.Memory.Search;
 
 /// <summary>
 /// An in-memory hybrid index of memory texts: BM25 over <see cref="SearchTokenizer"/> terms, and brute-force
-/// cosine similarity over embeddings, fused by reciprocal rank (see <see cref="HybridSearchOptions"/>).
+/// cosine similarity over embeddings, fused as <see cref="HybridSearchOptions"/> says, with dates for time questions
+/// and optional diversity in the top k.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -55,8 +56,9 @@ internal sealed partial class HybridMemoryIndex
     /// <param name="id">The memory id (ordinal comparison).</param>
     /// <param name="text">The text to match lexically.</param>
     /// <param name="embedding">The memory's embedding, or empty to index it for lexical search only. Need not be normalized.</param>
+    /// <param name="time">The days the memory is about, for time questions; default for none.</param>
     /// <exception cref="ArgumentException">The embedding's length differs from the index's <see cref="Dimensions"/>.</exception>
-    public void Upsert(string id, string text, ReadOnlyMemory<float> embedding)
+    public void Upsert(string id, string text, ReadOnlyMemory<float> embedding, IndexedTime time = default)
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(text);
@@ -91,7 +93,7 @@ internal sealed partial class HybridMemoryIndex
         }
 
         _totalLength += length;
-        _documents[slot] = new Document(id, length, postings, StoreVector(slot, embedding.Span));
+        _documents[slot] = new Document(id, length, postings, StoreVector(slot, embedding.Span), time);
     }
 
     /// <summary>Removes a memory.</summary>
@@ -241,5 +243,5 @@ internal sealed partial class HybridMemoryIndex
 
     private readonly record struct TermFrequency(int TermId, int Frequency);
 
-    private readonly record struct Document(string Id, int Length, TermFrequency[] Terms, bool HasVector);
+    private readonly record struct Document(string Id, int Length, TermFrequency[] Terms, bool HasVector, IndexedTime Time);
 }

@@ -2,7 +2,7 @@ using Voxon.Memory.Search;
 
 namespace Voxon.Tests.Memory.Search;
 
-/// <summary>Semantic ranking and rank fusion of <see cref="HybridMemoryIndex"/>, with hand-made vectors.</summary>
+/// <summary>Semantic ranking, fusion and diversity of <see cref="HybridMemoryIndex"/>, with hand-made vectors.</summary>
 public class HybridFusionTests
 {
     // Unit axes: cosine between different axes is 0, so each test controls similarity exactly.
@@ -46,9 +46,75 @@ public class HybridFusionTests
     }
 
     [Fact]
-    public void Score_is_one_when_both_signals_rank_first_and_half_when_only_one_does()
+    public void Weighted_fusion_keeps_a_clear_lexical_winner_on_top_where_rank_fusion_loses_it()
+    {
+        HybridMemoryIndex Index(FusionMethod fusion)
+        {
+            var index = new HybridMemoryIndex(new HybridSearchOptions { Fusion = fusion });
+            index.Upsert("named", "quokka passport renewal", Mix(0.6f, 0.8f));  // both rare words, cosine 0.6
+            index.Upsert("close", "passport photo", Axis(0));                  // one common word, cosine 1.0
+            index.Upsert("related", "travel documents", Mix(0.8f, 0.6f));      // no word, cosine 0.8
+            return index;
+        }
+
+        // Ranks alone: "close" is first semantically and second lexically, "named" first and third.
+        Assert.Equal("close", Index(FusionMethod.ReciprocalRank).Search("quokka passport", Axis(0), topK: 3)[0].Id);
+
+        var hits = Index(FusionMethod.Weighted).Search("quokka passport", Axis(0), topK: 3);
+        Assert.Equal(["named", "close", "related"], Ids(hits));
+        Assert.All(hits, h => Assert.InRange(h.Score, 0, 1));
+    }
+
+    [Fact]
+    public void Weighted_score_is_one_when_best_by_both_signals_and_at_most_half_when_only_one_signal_matches()
     {
         var index = new HybridMemoryIndex();
+        index.Upsert("both", "guitar lessons", Axis(0));
+        index.Upsert("semantic only", "music tuition", Mix(0.9f, 0.436f));
+        index.Upsert("lexical only", "guitar strings", Axis(2));
+
+        var hits = index.Search("guitar lessons", Axis(0), topK: 5);
+
+        Assert.Equal("both", hits[0].Id);
+        Assert.Equal(1.0, hits[0].Score, 9);
+        var lexicalOnly = hits.Single(h => h.Id == "lexical only");
+        Assert.Equal(0.5 * lexicalOnly.LexicalScore / hits[0].LexicalScore, lexicalOnly.Score, 9);
+        var semanticOnly = hits.Single(h => h.Id == "semantic only");
+        Assert.Equal(0.5 * (0.9 - 0.15) / (1 - 0.15), semanticOnly.Score, 3);
+
+        // Words that match nothing: the semantic half is the best there is.
+        Assert.Equal(0.5, index.Search("unrelated words", Axis(0), topK: 1)[0].Score, 9);
+
+        // No embedding with the query: lexical alone, so its best is 1 and the rest keep their BM25 ratio.
+        var lexical = index.Search("guitar lessons", ReadOnlyMemory<float>.Empty, topK: 5);
+        Assert.Equal(["both", "lexical only"], Ids(lexical));
+        Assert.Equal(1.0, lexical[0].Score, 9);
+        Assert.Equal(lexical[1].LexicalScore / lexical[0].LexicalScore, lexical[1].Score, 9);
+
+        // No terms at all: semantic alone.
+        Assert.Equal(1.0, index.Search("", Axis(0), topK: 1)[0].Score, 9);
+    }
+
+    [Fact]
+    public void Diversity_keeps_two_distinct_facts_in_the_top_k()
+    {
+        HybridMemoryIndex Index(double diversity)
+        {
+            var index = new HybridMemoryIndex(new HybridSearchOptions { Diversity = diversity });
+            index.Upsert("sister", "User's sister lives in Oslo", Axis(0));
+            index.Upsert("sister again", "User's sister moved to Oslo", Mix(0.99f, 0.141f));
+            index.Upsert("brother", "User's brother lives in Rome", Mix(0.7f, 0.714f));
+            return index;
+        }
+
+        Assert.Equal(["sister", "sister again"], Ids(Index(0).Search("where are the siblings", Axis(0), topK: 2)));
+        Assert.Equal(["sister", "brother"], Ids(Index(0.5).Search("where are the siblings", Axis(0), topK: 2)));
+    }
+
+    [Fact]
+    public void Rank_fusion_score_is_one_when_both_signals_rank_first_and_half_when_only_one_does()
+    {
+        var index = new HybridMemoryIndex(new HybridSearchOptions { Fusion = FusionMethod.ReciprocalRank });
         index.Upsert("both", "guitar lessons", Axis(0));
         index.Upsert("semantic only", "music tuition", Mix(0.9f, 0.436f));
         index.Upsert("lexical only", "guitar strings", Axis(2));
