@@ -25,6 +25,8 @@ public static class VoxonCommand
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(ShareCommand.Create(io));
         root.Subcommands.Add(AnalyticsCommand.Create(io));
+        root.Subcommands.Add(ServerCommands.Serve(io));
+        root.Subcommands.Add(ServerCommands.Keys(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

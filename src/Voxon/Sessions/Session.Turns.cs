@@ -82,6 +82,8 @@ public sealed partial class Session
                     Content = text,
                     Timestamp = now,
                     InjectedMemoryIds = context.Injected.Count == 0 ? null : [.. context.Injected.Select(i => i.MemoryId)],
+                    Injections = context.Injected.Count == 0 ? null : context.Injected,
+                    Context = new ContextUsage(context.TokenCount, Config.ContextTokenBudget),
                     AudioSeconds = audio?.TotalSeconds,
                 };
                 assistantTurn = new ConversationTurn
