@@ -6,6 +6,7 @@ using OpenTelemetry;
 using Voxon.Diagnostics;
 using Voxon.Server.Api;
 using Voxon.Server.Dashboard;
+using Voxon.Server.Mcp;
 using Voxon.Server.Tenancy;
 
 namespace Voxon.Server.Hosting;
@@ -73,6 +74,7 @@ public static class VoxonServer
             };
         });
         AddTelemetry(services);
+        McpEndpoints.AddServices(services);
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -91,6 +93,7 @@ public static class VoxonServer
         TransferEndpoints.Map(v1);
         TemplateEndpoints.Map(v1);
         KeyEndpoints.Map(v1);
+        McpEndpoints.Map(app);
         DashboardEndpoints.Map(app);
         return app;
     }
