@@ -84,6 +84,14 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.True(context.GetProperty("tokens").GetInt32() > 0);
         Assert.Equal(1500, context.GetProperty("budget").GetInt32());
 
+        // Stored with the turn: a restarted server shows the same injections.
+        await using (var restarted = await Server.StartAnotherAsync())
+        {
+            var reloaded = await Json(await restarted.Client(Server.KeyA).GetAsync($"/v1/sessions/{id}/conversations/{main}"));
+            Assert.Equal(injections.Count, reloaded.GetProperty("turns")[4].GetProperty("injections").GetArrayLength());
+            Assert.Equal(1500, reloaded.GetProperty("turns")[4].GetProperty("context").GetProperty("budget").GetInt32());
+        }
+
         // Branch, end, resume.
         var branch = await Json(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations", new { parent_id = main }), HttpStatusCode.Created);
         Assert.Equal(main, branch.GetProperty("parent_id").GetString());
