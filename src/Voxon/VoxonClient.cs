@@ -52,7 +52,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
 
         _runtime = new VoxonRuntime(
             storage,
-            new VoxEngine(chat, Options.TimeProvider, loggers.CreateLogger<VoxEngine>()),
+            new VoxEngine(chat, loggers.CreateLogger<VoxEngine>()),
             new ContextWeaver(Options.ContextWeaver),
             Options.EmbeddingGenerator ?? MiniLmEmbeddingGenerator.Shared,
             Options.TimeProvider,
@@ -62,6 +62,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
                 ? new ChatMemoryExtractor(chat, loggers.CreateLogger<ChatMemoryExtractor>())
                 : null,
             InsightAnalyzer = OfflineChatClient.IsOffline(chat) ? null : new Analytics.ChatInsightAnalyzer(chat, loggers.CreateLogger<Analytics.ChatInsightAnalyzer>()),
+            Tools = [.. Options.Tools],
         };
     }
 

@@ -98,10 +98,18 @@ internal static class ConversationEndpoints
             {
                 var conversation = await live.OpenConversationAsync(cid, cancellationToken);
                 var whole = new System.Text.StringBuilder();
-                await foreach (var delta in StreamReplyAsync(conversation, text, cancellationToken))
+                try
                 {
-                    whole.Append(delta);
-                    await sse.WriteAsync("delta", new { text = delta }, cancellationToken);
+                    await foreach (var delta in conversation.StreamMessageAsync(text, cancellationToken))
+                    {
+                        whole.Append(delta);
+                        await sse.WriteAsync("delta", new { text = delta }, cancellationToken);
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // The client left mid-reply: the library recorded the turn as heard (interrupted); saving it
+                    // still happens, and the host then ends the request.
                 }
 
                 return whole.ToString();
@@ -115,12 +123,6 @@ internal static class ConversationEndpoints
             var (status, title, detail) = ProblemExceptionHandler.Describe(ex);
             await sse.WriteAsync("error", new { status, title, detail }, CancellationToken.None);
         }
-    }
-
-    /// <summary>The reply as it is produced.</summary>
-    private static async IAsyncEnumerable<string> StreamReplyAsync(Conversation conversation, string text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        yield return await conversation.SendMessageAsync(text, cancellationToken);
     }
 
     private static ConversationInfo Find(LiveSession live, string cid) =>

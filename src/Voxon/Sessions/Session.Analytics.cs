@@ -192,6 +192,7 @@ public sealed partial class Session
         lock (_gate)
         {
             var responses = state.Turns.Where(t => t.Role == TurnRole.Assistant && t.ResponseTimeMs is not null).Select(t => t.ResponseTimeMs!.Value).ToList();
+            var firstTokens = state.Turns.Where(t => t.TimeToFirstTokenMs is not null).Select(t => t.TimeToFirstTokenMs!.Value).ToList();
             return new ConversationAnalytics
             {
                 ConversationId = state.Id,
@@ -200,36 +201,9 @@ public sealed partial class Session
                 InterruptionCount = state.Turns.Count(t => t.Interrupted),
                 InjectionCount = state.InjectionCount,
                 AvgResponseTimeMs = responses.Count == 0 ? 0 : responses.Average(),
+                AvgTimeToFirstTokenMs = firstTokens.Count == 0 ? 0 : firstTokens.Average(),
             };
         }
-    }
-
-    /// <summary>Marks the conversation's last assistant reply as interrupted; false when there is none or it already is.</summary>
-    internal bool ReportInterruption(ConversationState state)
-    {
-        ConversationTurn interrupted;
-        lock (_gate)
-        {
-            ThrowIfClosed();
-            var index = state.Turns.FindLastIndex(t => t.Role == TurnRole.Assistant);
-            if (index < 0 || state.Turns[index].Interrupted)
-            {
-                return false;
-            }
-
-            interrupted = state.Turns[index] with { Interrupted = true };
-            state.Turns[index] = interrupted;
-            UpdatedAt = _runtime.Time.GetUtcNow();
-            if (Config.EnableLearning)
-            {
-                QueuePreferenceChanges(_learner.ObserveInterruption());
-            }
-        }
-
-        AnalyticsTelemetry.Interruptions.Add(1);
-        Raise(SessionEventNames.ConversationInterrupted, interrupted);
-        RaisePendingInsights();
-        return true;
     }
 
     partial void OnTurnRecorded(ConversationState state, ConversationTurn? user, ConversationTurn? assistant)

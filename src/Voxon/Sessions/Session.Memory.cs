@@ -127,7 +127,7 @@ public sealed partial class Session
         return removed;
     }
 
-    /// <summary>Forgets the memory with id <paramref name="memoryId"/>; false when the session has none with that id.</summary>
+    /// <summary>Removes the memory with id <paramref name="memoryId"/>; false when there is none.</summary>
     /// <exception cref="SessionStateException">The session is closed.</exception>
     public bool ForgetMemory(string memoryId)
     {
@@ -135,7 +135,7 @@ public sealed partial class Session
         lock (_gate)
         {
             ThrowIfClosed();
-            if (!_memory.Remove(memoryId))
+            if (_memory.RemoveWhere(e => e.Id == memoryId).Count == 0)
             {
                 return false;
             }

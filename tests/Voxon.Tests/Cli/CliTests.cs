@@ -16,6 +16,10 @@ public class CliTests
         var answer = result.Output.Split('\n').SkipWhile(l => !l.Contains("What's my name and interest?", StringComparison.Ordinal)).Skip(1).First();
         Alice.AssertRemembered(answer);
         Assert.Empty(result.Error);
+        Assert.Matches(@"first token after \d+\.\d ms", result.Output);
+        var heard = result.Output.Split('\n').Single(l => l.Contains("Stored as heard", StringComparison.Ordinal));
+        Assert.Contains("\"Your name is\"", heard, StringComparison.Ordinal); // 1.2 s of about 4 s: three words
+        Assert.Contains("interruptions: 1", heard, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -26,7 +30,7 @@ public class CliTests
         string[] chat = ["chat", "--user", "alice", "--session", "s1", "--store", store];
 
         var first = await CliProcess.RunAsync(folder.Path, string.Join('\n', Alice.Introduction) + "\n", chat);
-        var second = await CliProcess.RunAsync(folder.Path, Alice.Question + "\n", chat);
+        var second = await CliProcess.RunAsync(folder.Path, Alice.Question + "\n", [.. chat, "--stream"]);
         var list = await CliProcess.RunAsync(folder.Path, null, "sessions", "list", "--user", "alice", "--store", store);
         var show = await CliProcess.RunAsync(folder.Path, null, "sessions", "show", "s1", "--store", store);
 
