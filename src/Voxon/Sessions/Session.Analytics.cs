@@ -74,12 +74,15 @@ public sealed partial class Session
         List<string> messages;
         lock (_gate)
         {
+            // Sensitive memories never reach a model: values the user stated in the messages are redacted too.
+            var now = _runtime.Time.GetUtcNow();
+            var secrets = _memory.Live(now).Where(e => e.Sensitive).Select(e => e.Content).ToList();
             messages = [.. _conversationOrder
                 .SelectMany(c => c.Turns)
                 .Where(t => t.Role == TurnRole.User)
                 .OrderBy(t => t.Timestamp)
                 .TakeLast(ChatInsightAnalyzer.MaxMessages)
-                .Select(t => t.Content)];
+                .Select(t => Security.SensitiveValues.Redact(t.Content, secrets))];
         }
 
         if (await analyzer.AnalyzeAsync(messages, cancellationToken) is not { } insight)

@@ -23,6 +23,38 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Sessions_repair_restores_the_last_consistent_version_of_a_damaged_session()
+    {
+        await using var voxon = new TestVoxon();
+        var session = await voxon.CreateSessionAsync();
+        await session.SaveAsync();
+        foreach (var fact in new[] { "User keeps bees", "User sings in a choir", "User rows on Sundays" })
+        {
+            await session.AddMemoryAsync(fact);
+            await session.SaveAsync();
+        }
+
+        var journal = Path.Combine(voxon.StorageFolder, session.SessionId + ".journal");
+        var bytes = await File.ReadAllBytesAsync(journal);
+        var secondFrame = 16 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes); // a 16-byte header, then the payload
+        bytes[secondFrame + 20] ^= 0x40;
+        await File.WriteAllBytesAsync(journal, bytes);
+
+        var broken = await CliProcess.RunAsync(voxon.Root, null, "sessions", "show", session.SessionId, "--store", voxon.StorageFolder);
+        var repair = await CliProcess.RunAsync(voxon.Root, null, "sessions", "repair", session.SessionId, "--store", voxon.StorageFolder);
+        var show = await CliProcess.RunAsync(voxon.Root, null, "sessions", "show", session.SessionId, "--store", voxon.StorageFolder);
+
+        Assert.NotEqual(0, broken.ExitCode);
+        Assert.Contains("corrupt", broken.Error, StringComparison.Ordinal);
+        Assert.Contains($"sessions repair {session.SessionId}", broken.Error, StringComparison.Ordinal);
+        Assert.True(repair.ExitCode == 0, repair.Error);
+        Assert.Contains("restored to version 2 (version 4 had been saved)", repair.Output, StringComparison.Ordinal);
+        Assert.True(show.ExitCode == 0, show.Error);
+        Assert.Contains("User keeps bees", show.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("User rows on Sundays", show.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Two_chat_runs_share_memory_and_sessions_commands_show_it()
     {
         using var folder = new TempFolder();
