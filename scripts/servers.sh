@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL and Redis for the storage tests and benchmarks, bound to 127.0.0.1 only.
+# Throwaway PostgreSQL and Redis for the storage tests and benchmarks, bound to 127.0.0.1 only; it also installs the
+# Chromium the browser tests drive.
 #   scripts/servers.sh start   installs them when missing, starts them, prints `export VOXON_TEST_...=` lines
 #   scripts/servers.sh stop    stops them and deletes their data
 # Ports: VOXON_PG_PORT (55432), VOXON_REDIS_PORT (56379). State lives in VOXON_SERVERS_DIR, by default a folder
@@ -18,6 +19,8 @@ install_missing() {
   local packages=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+  # The server's browser tests drive Debian's Chromium (Playwright cannot download its own browser offline).
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium)
   [ ${#packages[@]} -eq 0 ] && return 0
   log "installing ${packages[*]}"
   if ! DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${packages[@]}" >&2; then

@@ -26,6 +26,9 @@ public static class VoxonCommand
         root.Subcommands.Add(ShareCommand.Create(io));
         root.Subcommands.Add(AnalyticsCommand.Create(io));
         root.Subcommands.Add(VoiceCommand.Create(io));
+        root.Subcommands.Add(ServerCommands.Serve(io));
+        root.Subcommands.Add(ServerCommands.Keys(io));
+        root.Subcommands.Add(McpCommand.Create(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -15,4 +15,4 @@ public sealed record WovenContext(string Text, IReadOnlyList<InjectedMemory> Inj
 /// <param name="Reason"><c>profile</c> (always-on facts about the user) or <c>relevant</c> (found by search for the message).</param>
 /// <param name="Score">Search score (1 for profile facts).</param>
 /// <param name="FromBranch">The branch it was scoped to, when it came from a branch below the current conversation.</param>
-public sealed record InjectedMemory(string MemoryId, string Reason, double Score, string? FromBranch);
+public sealed record InjectedMemory(string MemoryId, string Reason, double Score, string? FromBranch = null);

@@ -19,6 +19,12 @@ public sealed record ConversationTurn
     /// <summary>For user turns: the memories ContextWeaver injected to answer it.</summary>
     public IReadOnlyList<string>? InjectedMemoryIds { get; init; }
 
+    /// <summary>For user turns: each injected memory with why it was chosen (reason, score, the branch it came from).</summary>
+    public IReadOnlyList<Context.InjectedMemory>? Injections { get; init; }
+
+    /// <summary>For user turns: tokens of the context woven for it, and the budget it had to fit in.</summary>
+    public ContextUsage? Context { get; init; }
+
     /// <summary>For user turns with audio: seconds of speech, which lets adaptation learn the speaking pace.</summary>
     public double? AudioSeconds { get; init; }
 

@@ -118,6 +118,8 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                     Content = input.Words,
                     Timestamp = now,
                     InjectedMemoryIds = input.Context.Injected.Count == 0 ? null : [.. input.Context.Injected.Select(i => i.MemoryId)],
+                    Injections = input.Context.Injected.Count == 0 ? null : input.Context.Injected,
+                    Context = new ContextUsage(input.Context.TokenCount, host.Config.ContextTokenBudget),
                     AudioSeconds = input.Audio?.TotalSeconds,
                 };
                 state.Turns.Add(userTurn);

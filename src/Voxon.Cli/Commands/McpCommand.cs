@@ -1,0 +1,22 @@
+using System.CommandLine;
+using Voxon.Server.Hosting;
+using Voxon.Server.Mcp;
+
+namespace Voxon.Cli.Commands;
+
+/// <summary><c>voxon mcp --session ID</c>: the memory tools of one session over MCP on stdin/stdout.</summary>
+internal static class McpCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var session = new Option<string>("--session") { Description = "The session the tools may touch", Required = true };
+        var command = new Command("mcp", "Serve memory_search, memory_add, memory_forget and session_summary for one session over MCP (stdio).");
+        command.Options.Add(session);
+        command.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
+        {
+            await McpEndpoints.RunStdioAsync(new VoxonServerOptions { Store = result.GetValue(VoxonCommand.Store)! }, result.GetValue(session)!, cancellationToken);
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Voxon.Migration;
+using Voxon.Sessions;
+using Voxon.Sharing;
+using Voxon.Storage;
+using Voxon.Templates;
+
+namespace Voxon.Server.Hosting;
+
+/// <summary>Turns every failure into ProblemDetails with the status that says what went wrong; library messages are
+/// written for users, so they become the detail, while unexpected failures say nothing of the server's insides.</summary>
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = Describe(exception);
+        if (status >= 500)
+        {
+            logger.LogError(exception, "Request {Method} {Path} failed.", httpContext.Request.Method, httpContext.Request.Path);
+        }
+
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    internal static (int Status, string Title, string? Detail) Describe(Exception exception) => exception switch
+    {
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            (413, "Request body too large", exception.Message),
+        BadHttpRequestException bad => (bad.StatusCode, "Bad request", Inner(bad)),
+        JsonException => (400, "Bad request", "The body is not valid JSON of the expected shape: " + exception.Message),
+        SessionNotFoundException => (404, "Not found", exception.Message),
+        InvalidShareTokenException => (404, "Not found", exception.Message),
+        KeyNotFoundException => (404, "Not found", exception.Message),
+        SessionConcurrencyException => (409, "Stale version", exception.Message),
+        SessionStateException => (409, "Conflict", exception.Message),
+        SharePermissionException or UnauthorizedAccessException => (403, "Forbidden", exception.Message),
+        VoxonConfigurationException => (400, "Invalid config", exception.Message),
+        SessionTemplateException => (400, "Invalid template", exception.Message),
+        SessionImportException => (400, "Invalid import", exception.Message),
+        ArgumentException arg => (400, "Bad request", arg.ParamName is { } name ? arg.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : arg.Message),
+        SessionCorruptException => (500, "Stored session unreadable", exception.Message),
+        VoxonStorageException => (503, "Storage unavailable", "The session storage failed; try again."),
+        OperationCanceledException => (499, "Cancelled", null),
+        _ => (500, "Internal error", "The server failed; the error is logged."),
+    };
+
+    /// <summary>The binder wraps the JSON reader's error; its message is the useful one.</summary>
+    private static string Inner(BadHttpRequestException bad) =>
+        bad.InnerException is JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
+}

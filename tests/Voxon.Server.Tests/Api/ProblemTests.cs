@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Voxon.Server.Tests.Support;
+
+namespace Voxon.Server.Tests.Api;
+
+/// <summary>Every error path answers ProblemDetails with the status that names the problem.</summary>
+public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private ServerInstance Server => fixture.Server;
+
+    internal static async Task<JsonElement> AssertProblem(HttpResponseMessage response, HttpStatusCode status, string? detailContains = null)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {status}, got {response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(body).RootElement;
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        if (detailContains is not null)
+        {
+            Assert.Contains(detailContains, problem.GetProperty("detail").GetString());
+        }
+
+        return problem;
+    }
+
+    [Fact]
+    public async Task Missing_or_unknown_key_is_401()
+    {
+        await AssertProblem(await Server.Client(null).GetAsync("/v1/sessions"), HttpStatusCode.Unauthorized, "Bearer");
+        await AssertProblem(await Server.Client("vxk_not-a-real-key").GetAsync("/v1/sessions"), HttpStatusCode.Unauthorized, "unknown");
+        var response = await Server.Client("vxk_not-a-real-key").PostAsJsonAsync("/v1/sessions", new { user_id = "x" });
+        await AssertProblem(response, HttpStatusCode.Unauthorized);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+    }
+
+    [Fact]
+    public async Task Bad_ids_are_400()
+    {
+        var api = Server.Client(Server.KeyA);
+        await AssertProblem(await api.GetAsync("/v1/sessions/bad$id"), HttpStatusCode.BadRequest, "Invalid session id");
+        await AssertProblem(await api.GetAsync("/v1/sessions/..%2F..%2Fetc"), HttpStatusCode.BadRequest);
+        await AssertProblem(await api.PostAsJsonAsync("/v1/sessions", new { user_id = "no spaces" }), HttpStatusCode.BadRequest, "Invalid user id");
+        var id = await Server.CreateSessionAsync();
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations", new { conversation_id = "a/b" }), HttpStatusCode.BadRequest, "conversation id");
+    }
+
+    [Fact]
+    public async Task Invalid_config_is_400_naming_every_problem()
+    {
+        var api = Server.Client(Server.KeyA);
+        var problem = await AssertProblem(await api.PostAsJsonAsync("/v1/sessions", new { user_id = "u", config = new { temperature = 9.0, max_output_tokens = -1 } }), HttpStatusCode.BadRequest);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.Contains("temperature", detail);
+        Assert.Contains("max_output_tokens", detail);
+        await AssertProblem(await api.PostAsJsonAsync("/v1/sessions", new { user_id = "u", preset = "nope" }), HttpStatusCode.BadRequest, "Unknown preset");
+        await AssertProblem(await api.PostAsync("/v1/sessions", new StringContent("{not json", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
+        await AssertProblem(await api.PostAsJsonAsync("/v1/sessions", new { user_id = "u", config = new { memory_mode = 42 } }), HttpStatusCode.BadRequest);
+        await AssertProblem(await api.PostAsJsonAsync("/v1/sessions", new { user_id = "u", template = "missing" }), HttpStatusCode.BadRequest, "No template");
+    }
+
+    [Fact]
+    public async Task Oversized_body_is_413()
+    {
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync();
+        var big = new string('a', 2 * 1024 * 1024);
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = big }), HttpStatusCode.RequestEntityTooLarge);
+        await AssertProblem(await api.PostAsync("/v1/sessions/import", new StringContent(big, Encoding.UTF8, "application/json")), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task Unknown_session_conversation_memory_and_share_are_404()
+    {
+        var api = Server.Client(Server.KeyA);
+        await AssertProblem(await api.GetAsync("/v1/sessions/sess_000000000000000000000000"), HttpStatusCode.NotFound, "not found");
+        var id = await Server.CreateSessionAsync();
+        await AssertProblem(await api.GetAsync($"/v1/sessions/{id}/conversations/nope"), HttpStatusCode.NotFound);
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations/nope/messages", new { text = "hi" }), HttpStatusCode.NotFound);
+        await AssertProblem(await api.DeleteAsync($"/v1/sessions/{id}/memory/mem_nope"), HttpStatusCode.NotFound);
+        await AssertProblem(await api.DeleteAsync($"/v1/sessions/{id}/shares/share_nope"), HttpStatusCode.NotFound);
+        await AssertProblem(await api.GetAsync("/v1/no-such-route"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Bad_message_and_memory_bodies_are_400()
+    {
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync();
+        var cid = await Server.StartConversationAsync(id);
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations/{cid}/messages", new { text = " " }), HttpStatusCode.BadRequest, "text");
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "x", importance = 3.0 }), HttpStatusCode.BadRequest);
+        await AssertProblem(await api.GetAsync($"/v1/sessions/{id}/memory?q=x&top_k=0"), HttpStatusCode.BadRequest, "top_k");
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations", new { conversation_id = cid }), HttpStatusCode.Conflict, "already has");
+    }
+
+    [Fact]
+    public async Task Stale_version_is_409_and_the_next_request_sees_the_current_one()
+    {
+        var id = await Server.CreateSessionAsync(user: "stale");
+        var first = Server.Client(Server.KeyA);
+        Assert.Equal(HttpStatusCode.OK, (await first.GetAsync($"/v1/sessions/{id}")).StatusCode);
+
+        // Another process over the same storage changes the session.
+        await using var other = await Server.StartAnotherAsync();
+        var second = other.Client(Server.KeyA);
+        Assert.Equal(HttpStatusCode.Created, (await second.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "Written elsewhere" })).StatusCode);
+
+        // This server's copy is stale: its save is refused rather than overwriting the other write.
+        await AssertProblem(await first.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "Written here" }), HttpStatusCode.Conflict, "version");
+        Assert.Equal(HttpStatusCode.Created, (await first.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "Written here" })).StatusCode);
+        var memory = (await (await first.GetAsync($"/v1/sessions/{id}/memory")).Content.ReadAsStringAsync());
+        Assert.Contains("Written elsewhere", memory);
+        Assert.Contains("Written here", memory);
+    }
+
+    [Fact]
+    public async Task Rate_limit_per_key_is_429_with_retry_after()
+    {
+        await using var server = await ServerInstance.StartAsync(o => { o.RateLimitPermits = 5; o.RateLimitWindow = TimeSpan.FromMinutes(1); });
+        var a = server.Client(server.KeyA);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await a.GetAsync("/v1/sessions")).StatusCode);
+        }
+
+        var limited = await a.GetAsync("/v1/sessions");
+        await AssertProblem(limited, HttpStatusCode.TooManyRequests, "5 requests");
+        Assert.NotNull(limited.Headers.RetryAfter);
+        // Per key: tenant B's key still has its own allowance, and health needs none.
+        Assert.Equal(HttpStatusCode.OK, (await server.Client(server.KeyB).GetAsync("/v1/sessions")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client(null).GetAsync("/healthz")).StatusCode);
+    }
+}

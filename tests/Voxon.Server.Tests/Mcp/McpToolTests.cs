@@ -1,0 +1,122 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using Voxon.Server.Tests.Support;
+
+namespace Voxon.Server.Tests.Mcp;
+
+/// <summary>The memory tools through the MCP SDK's own client: over streamable HTTP at /mcp (scoped by the key's
+/// tenant) and over stdio from <c>voxon mcp --session ID</c> (scoped to that session).</summary>
+public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static readonly string[] ToolNames = ["memory_add", "memory_forget", "memory_search", "session_summary"];
+
+    private ServerInstance Server => fixture.Server;
+
+    private Task<McpClient> HttpClientAsync(string key) =>
+        McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(Server.BaseAddress, "/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {key}" },
+        }));
+
+    /// <summary>The CLI from its own build output: copied beside the tests, its dependency manifest points at
+    /// assemblies that the test output resolves from the ASP.NET Core framework instead.</summary>
+    private static string CliPath()
+    {
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var (framework, configuration) = (testBin.Name, testBin.Parent!.Name);
+        var root = testBin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
+        return Path.Combine(root, "src", "Voxon.Cli", "bin", configuration, framework, "Voxon.Cli.dll");
+    }
+
+    private static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
+
+    [Fact]
+    public async Task Http_lists_and_calls_each_tool_within_the_tenant()
+    {
+        var id = await Server.CreateSessionAsync(user: "mcp_user");
+        var cid = await Server.StartConversationAsync(id);
+        await Server.SendAsync(id, cid, "I'm interested in sailing");
+        await using var client = await HttpClientAsync(Server.KeyA);
+
+        var tools = await client.ListToolsAsync();
+        Assert.Equal(ToolNames, tools.Select(t => t.Name).Order());
+
+        var added = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Keeps a boat in Kiel harbour", ["category"] = "hobby", ["session_id"] = id });
+        Assert.NotEqual(true, added.IsError);
+        var memoryId = JsonDocument.Parse(Text(added)).RootElement.GetProperty("id").GetString()!;
+
+        var found = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "where is the boat", ["session_id"] = id });
+        var hits = JsonDocument.Parse(Text(found)).RootElement;
+        Assert.Equal(memoryId, hits[0].GetProperty("id").GetString());
+
+        var summary = JsonDocument.Parse(Text(await client.CallToolAsync("session_summary", new Dictionary<string, object?> { ["session_id"] = id }))).RootElement;
+        Assert.Equal(2, summary.GetProperty("messages").GetInt32());
+        Assert.Contains("Kiel", summary.GetProperty("top_memories").GetRawText());
+
+        var forgot = await client.CallToolAsync("memory_forget", new Dictionary<string, object?> { ["memory_id"] = memoryId, ["session_id"] = id });
+        Assert.NotEqual(true, forgot.IsError);
+        Assert.DoesNotContain("Kiel", await Server.Client(Server.KeyA).GetStringAsync($"/v1/sessions/{id}/memory"));
+    }
+
+    [Fact]
+    public async Task Http_refuses_another_tenants_session_and_needs_a_key()
+    {
+        var id = await Server.CreateSessionAsync(user: "private_user");
+        await Server.Client(Server.KeyA).PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "Tenant A secret" });
+        await using var client = await HttpClientAsync(Server.KeyB);
+        foreach (var (tool, args) in new (string, Dictionary<string, object?>)[]
+        {
+            ("memory_search", new() { ["query"] = "secret", ["session_id"] = id }),
+            ("memory_add", new() { ["content"] = "planted", ["session_id"] = id }),
+            ("session_summary", new() { ["session_id"] = id }),
+        })
+        {
+            var result = await client.CallToolAsync(tool, args);
+            Assert.True(result.IsError, tool);
+            Assert.Contains("not found", Text(result));
+            Assert.DoesNotContain("secret", Text(result), StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.DoesNotContain("planted", await Server.Client(Server.KeyA).GetStringAsync($"/v1/sessions/{id}/memory"));
+        await Assert.ThrowsAnyAsync<Exception>(() => HttpClientAsync("vxk_wrong"));
+    }
+
+    [Fact]
+    public async Task Stdio_serves_one_session_and_refuses_another()
+    {
+        var id = await Server.CreateSessionAsync(user: "stdio_user");
+        var other = await Server.CreateSessionAsync(user: "stdio_other");
+        var cli = CliPath();
+        await using var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Command = "dotnet",
+            Arguments = [cli, "mcp", "--session", id, "--store", Server.Store],
+            Name = "voxon",
+            EnvironmentVariables = new Dictionary<string, string?> { ["VOXON_MODEL_ENDPOINT"] = null },
+        }));
+
+        Assert.Equal(ToolNames, (await client.ListToolsAsync()).Select(t => t.Name).Order());
+        var added = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Prefers tea over coffee", ["category"] = "preference" });
+        var memoryId = JsonDocument.Parse(Text(added)).RootElement.GetProperty("id").GetString()!;
+        var hits = JsonDocument.Parse(Text(await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "tea or coffee" }))).RootElement;
+        Assert.Equal(memoryId, hits[0].GetProperty("id").GetString());
+        var summary = JsonDocument.Parse(Text(await client.CallToolAsync("session_summary", new Dictionary<string, object?>()))).RootElement;
+        Assert.Equal(id, summary.GetProperty("session_id").GetString());
+
+        var refused = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "tea", ["session_id"] = other });
+        Assert.True(refused.IsError);
+        Assert.Contains("scoped to session", Text(refused));
+
+        Assert.NotEqual(true, (await client.CallToolAsync("memory_forget", new Dictionary<string, object?> { ["memory_id"] = memoryId })).IsError);
+        var missing = await client.CallToolAsync("memory_forget", new Dictionary<string, object?> { ["memory_id"] = memoryId });
+        Assert.True(missing.IsError);
+
+        // What the stdio server saved is in storage: another process sees the add and the forget.
+        await using var reader = await Server.StartAnotherAsync();
+        Assert.DoesNotContain("tea over coffee", await reader.Client(Server.KeyA).GetStringAsync($"/v1/sessions/{id}/memory"));
+    }
+}
