@@ -37,7 +37,7 @@ public sealed partial class Session
             }
         }
 
-        await SaveAsync(cancellationToken);
+        await SaveIfOpenAsync(cancellationToken);
     }
 
     /// <summary>True when a batch is open: the save is recorded and done when the batch ends.</summary>

@@ -26,6 +26,7 @@ public sealed partial class Session : IAsyncDisposable
     private readonly Dictionary<string, string> _preferences = new(StringComparer.Ordinal);
     private long _version;
     private bool _closed;
+    private Task? _disposal;
 
     internal Session(VoxonRuntime runtime, SessionConfig config, DateTimeOffset createdAt)
     {
@@ -191,10 +192,21 @@ public sealed partial class Session : IAsyncDisposable
     /// <exception cref="SessionConcurrencyException">Another process saved this session since it was loaded; load it again.</exception>
     /// <exception cref="SessionStateException">The session is closed.</exception>
     /// <exception cref="VoxonStorageException">The backend failed.</exception>
-    public async Task SaveAsync(CancellationToken cancellationToken = default)
+    public Task SaveAsync(CancellationToken cancellationToken = default) => SaveCoreAsync(whenClosed: true, cancellationToken);
+
+    /// <summary>Saves unless the session is closed (by then there is nothing left to save); for disposal paths, which
+    /// must not fail because another thread closed the session between a check and the save.</summary>
+    internal Task SaveIfOpenAsync(CancellationToken cancellationToken = default) => SaveCoreAsync(whenClosed: false, cancellationToken);
+
+    private async Task SaveCoreAsync(bool whenClosed, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
+            if (_closed && !whenClosed)
+            {
+                return;
+            }
+
             ThrowIfClosed();
         }
 
@@ -203,6 +215,8 @@ public sealed partial class Session : IAsyncDisposable
             return;
         }
 
+        // Handlers of the events raised here run after the save gate is released (a handler may save again).
+        using var deferred = Events.Defer();
         await _saveGate.WaitAsync(cancellationToken);
         try
         {
@@ -210,6 +224,11 @@ public sealed partial class Session : IAsyncDisposable
             SaveTracking tracking;
             lock (_gate)
             {
+                if (_closed && !whenClosed)
+                {
+                    return;
+                }
+
                 ThrowIfClosed();
                 (changes, tracking) = BeginSave(_runtime.Time.GetUtcNow());
             }
@@ -263,6 +282,11 @@ public sealed partial class Session : IAsyncDisposable
 
         lock (_gate)
         {
+            if (_closed)
+            {
+                return Task.CompletedTask;
+            }
+
             _closed = true;
         }
 
@@ -270,13 +294,31 @@ public sealed partial class Session : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Saves (when still open) and closes the session.</summary>
+    /// <summary>Saves (when still open) and closes the session. Idempotent and thread-safe: concurrent calls share
+    /// one save and close; after a failed save the session stays open and a later call tries again.</summary>
+    /// <exception cref="VoxonStorageException">The save failed (every concurrent caller sees it).</exception>
     public async ValueTask DisposeAsync()
     {
-        if (IsActive)
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _disposal, mine.Task, null) is { } running)
         {
-            await SaveAsync();
+            await running;
+            return;
+        }
+
+        try
+        {
+            await SaveIfOpenAsync();
             await CloseAsync();
+            mine.SetResult();
+        }
+        catch (Exception ex)
+        {
+            // Not closed: the next DisposeAsync may try the save again.
+            Volatile.Write(ref _disposal, null);
+            mine.SetException(ex);
+            _ = mine.Task.Exception; // observed here; concurrent callers awaiting it see it too
+            throw;
         }
 
         // _saveGate is not disposed: it never allocates a wait handle, and a late SaveAsync must fail with
