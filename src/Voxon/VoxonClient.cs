@@ -50,6 +50,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
             _ownsChatClient = true;
         }
 
+        storage.RecordSkipped += OnRecordSkipped;
         _runtime = new VoxonRuntime(
             storage,
             new VoxEngine(chat, Options.TimeProvider, loggers.CreateLogger<VoxEngine>()),
@@ -144,6 +145,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        _runtime.Storage.RecordSkipped -= OnRecordSkipped;
         if (_ownsChatClient)
         {
             _runtime.Engine.ChatClient.Dispose();
@@ -154,6 +156,9 @@ public sealed partial class VoxonClient : IAsyncDisposable
             await _runtime.Storage.DisposeAsync();
         }
     }
+
+    private void OnRecordSkipped(object? sender, SessionCorruptException problem) =>
+        _logger.LogWarning(problem, "A listing skipped an unreadable record: {Problem}", problem.Message);
 
     /// <summary>Entries stored without an embedding (older data, or another embedding model) get one now, once.</summary>
     private async Task EnsureEmbeddingsAsync(SessionDocument document, CancellationToken cancellationToken)

@@ -50,6 +50,13 @@ public abstract class StorageFixture : IAsyncLifetime
     /// <summary>Changes one byte of a stored record of <paramref name="sessionId"/> that holds content.</summary>
     public abstract Task TamperAsync(string sessionId);
 
+    /// <summary>Damages what a listing reads of <paramref name="sessionId"/>; false when the backend stores nothing a
+    /// listing could fail on (typed columns).</summary>
+    public abstract Task<bool> BreakSummaryAsync(string sessionId);
+
+    /// <summary>Breaks the stored share record with token hash <paramref name="tokenHash"/> (its first byte becomes 0).</summary>
+    public abstract Task TamperShareAsync(string tokenHash);
+
     public virtual Task InitializeAsync() => Task.CompletedTask;
 
     public virtual async Task DisposeAsync()

@@ -19,5 +19,6 @@ public static class VoxonTelemetry
     internal static readonly Histogram<double> TurnOverhead = Meter.CreateHistogram<double>("voxon.turn_overhead", "ms", "Session-layer time of a turn, engine excluded");
     internal static readonly Counter<long> Errors = Meter.CreateCounter<long>("voxon.errors", description: "Operations that failed");
     internal static readonly Counter<long> HandlerErrors = Meter.CreateCounter<long>("voxon.event_handler_errors", description: "Event handlers that threw");
+    internal static readonly Counter<long> SkippedRecords = Meter.CreateCounter<long>("voxon.storage.skipped_records", description: "Stored records a listing skipped because they are unreadable");
     internal static readonly Histogram<long> MemoryTokens = Meter.CreateHistogram<long>("voxon.memory_tokens", "{token}", "Memory size after a change");
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Voxon.Conversations;
 using Voxon.Events;
@@ -27,6 +28,9 @@ public sealed partial class Session : IAsyncDisposable
     private long _version;
     private bool _closed;
     private Task? _disposal;
+
+    /// <summary>How many times one save merges notes added through shares and retries before reporting the conflict.</summary>
+    private const int MaxNoteMerges = 5;
 
     internal Session(VoxonRuntime runtime, SessionConfig config, DateTimeOffset createdAt)
     {
@@ -220,31 +224,49 @@ public sealed partial class Session : IAsyncDisposable
         await _saveGate.WaitAsync(cancellationToken);
         try
         {
-            SessionChangeSet changes;
-            SaveTracking tracking;
-            lock (_gate)
+            for (var attempt = 1; ; attempt++)
             {
-                if (_closed && !whenClosed)
+                SessionChangeSet changes;
+                SaveTracking tracking;
+                lock (_gate)
                 {
+                    if (_closed && !whenClosed)
+                    {
+                        return;
+                    }
+
+                    ThrowIfClosed();
+                    (changes, tracking) = BeginSave(_runtime.Time.GetUtcNow());
+                }
+
+                var stored = false;
+                SessionConcurrencyException? conflict = null;
+                try
+                {
+                    await _runtime.Storage.SaveChangesAsync(changes, cancellationToken);
+                    stored = true;
+                }
+                catch (SessionConcurrencyException ex)
+                {
+                    conflict = ex;
+                }
+                finally
+                {
+                    EndSave(tracking, changes.Version, stored);
+                }
+
+                if (stored)
+                {
+                    Raise(SessionEventNames.SessionSaved, changes.Version);
                     return;
                 }
 
-                ThrowIfClosed();
-                (changes, tracking) = BeginSave(_runtime.Time.GetUtcNow());
+                // Notes added through a share since our version are merged and the save retried; anything else is a conflict.
+                if (attempt >= MaxNoteMerges || !await MergeSharedNotesAsync(cancellationToken))
+                {
+                    ExceptionDispatchInfo.Throw(conflict!);
+                }
             }
-
-            var stored = false;
-            try
-            {
-                await _runtime.Storage.SaveChangesAsync(changes, cancellationToken);
-                stored = true;
-            }
-            finally
-            {
-                EndSave(tracking, changes.Version, stored);
-            }
-
-            Raise(SessionEventNames.SessionSaved, changes.Version);
         }
         catch (VoxonStorageException ex)
         {

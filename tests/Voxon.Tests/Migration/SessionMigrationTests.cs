@@ -50,7 +50,9 @@ public sealed class SessionMigrationTests : IDisposable
         var copy = (await memory.LoadAsync(session.SessionId))!;
 
         Assert.Equal(stored.Version + 1, copy.Version);
+        Assert.Null(copy.OwnerVersion); // an import is the owner's write (the source had notes added through a share)
         copy.Version = stored.Version;
+        copy.OwnerVersion = stored.OwnerVersion;
         Assert.Equal(Json(stored), Json(copy));
         Assert.Equal(session.TemplateContext, imported.TemplateContext);
         Assert.Equal(session.GetMemory().Entries.Select(e => e.Embedding), imported.GetMemory().Entries.Select(e => e.Embedding));
@@ -60,6 +62,7 @@ public sealed class SessionMigrationTests : IDisposable
         await back.ImportSessionAsync(await imported.ExportFullAsync());
         var again = (await back.Storage.LoadAsync(session.SessionId))!;
         again.Version = stored.Version;
+        again.OwnerVersion = stored.OwnerVersion;
         Assert.Equal(Json(stored), Json(again));
     }
 
