@@ -57,7 +57,7 @@ public sealed class Conversation : IAsyncDisposable
     private async Task<string> RunTurnAsync(string text, TimeSpan? audioDuration, CancellationToken cancellationToken)
     {
         using var deferred = _session.Events.Defer();
-        return await _session.RunTurnAsync(this, text, audioDuration, cancellationToken);
+        return await _session.Turns.SendAsync(this, text, audioDuration, cancellationToken);
     }
 
     /// <summary>This conversation's analytics: duration, turns, interruptions, context injections, response time.</summary>
