@@ -15,13 +15,13 @@ internal static class ChatCommand
         command.Options.Add(user);
         command.Options.Add(session);
         command.SetAction((result, cancellationToken) => io.GuardAsync(() =>
-            RunAsync(io, result.GetValue(VoxonCommand.Store)!, result.GetValue(user)!, result.GetValue(session), cancellationToken)));
+            RunAsync(io, result, result.GetValue(user)!, result.GetValue(session), cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliIO io, string store, string userId, string? sessionId, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliIO io, ParseResult result, string userId, string? sessionId, CancellationToken cancellationToken)
     {
-        await using var voxon = CliIO.Client(store);
+        await using var voxon = CliIO.Client(result);
         Session session;
         if (sessionId is not null && await voxon.Storage.LoadAsync(SessionIds.Validate(sessionId), cancellationToken) is not null)
         {

@@ -24,7 +24,11 @@ public static class CliProcess
         }
     }
 
-    public static async Task<Result> RunAsync(string workingDirectory, string? input, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, string? input, params string[] args) =>
+        RunWithAsync(workingDirectory, new Dictionary<string, string>(), input, args);
+
+    /// <summary>Runs the CLI with <paramref name="environment"/> added to a clean Voxon environment.</summary>
+    public static async Task<Result> RunWithAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, string? input, params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -40,9 +44,14 @@ public static class CliProcess
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var name in new[] { "VOXON_MODEL_ENDPOINT", "VOXON_MODEL", "VOXON_API_KEY", "VOXON_SESSIONS" })
+        foreach (var name in new[] { "VOXON_MODEL_ENDPOINT", "VOXON_MODEL", "VOXON_API_KEY", "VOXON_SESSIONS", "VOXON_SESSION_KEY", "VOXON_SESSION_PREVIOUS_KEYS", "VOXON_STORAGE", "VOXON_DATABASE_URL", "VOXON_REDIS_URL" })
         {
             start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;
