@@ -69,7 +69,8 @@ public sealed class SharedSessionView
         var (document, _) = Readable();
         var conversation = document.Conversations.FirstOrDefault(c => c.ConversationId == conversationId)
             ?? throw new SessionStateException($"Session '{SessionId}' has no conversation '{conversationId}'.");
-        var secrets = document.Memory.Entries.Where(e => e.Sensitive).Select(e => e.Content).Where(s => s.Length > 0).ToList();
+        // By the values that carry each secret, not the memory's exact words: "The code for my locker is ZEBRA7731" hides ZEBRA7731.
+        var secrets = document.Memory.Entries.Where(e => e.Sensitive).SelectMany(e => Redaction.SensitiveValues(e.Content)).Distinct(StringComparer.OrdinalIgnoreCase).OrderByDescending(v => v.Length).ToList();
         return [.. conversation.Turns.Select(t => t with { Content = RedactTurn(t.Content, secrets) })];
     }
 
@@ -168,15 +169,7 @@ public sealed class SharedSessionView
         };
     }
 
-    private static string RedactTurn(string text, List<string> secrets)
-    {
-        foreach (var secret in secrets)
-        {
-            text = text.Replace(secret, Redaction.Marker, StringComparison.OrdinalIgnoreCase);
-        }
-
-        return Redaction.RedactPii(text).Text;
-    }
+    private static string RedactTurn(string text, List<string> secrets) => Redaction.RedactPii(Redaction.RedactValues(text, secrets)).Text;
 
     private (SessionDocument Document, DateTimeOffset Now) Readable()
     {
