@@ -109,7 +109,7 @@ public sealed class SessionMigrationTests : IDisposable
     public static TheoryData<string> BadInputs() =>
     [
         "wrong_version", "bad_checksum", "truncated", "wrong_types", "duplicate_memory_ids", "path_trick_session_id",
-        "path_trick_conversation_id", "missing_required_field", "not_an_export", "unknown_field", "bad_mapping", "cyclic_branches", "foreign_share",
+        "path_trick_conversation_id", "missing_required_field", "not_an_export", "unknown_field", "bad_mapping", "cyclic_branches", "foreign_share", "huge_preference", "huge_metric_name",
     ];
 
     [Theory]
@@ -146,6 +146,8 @@ public sealed class SessionMigrationTests : IDisposable
             "bad_mapping" => export,
             "cyclic_branches" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["conversations"]![0]!["parent_id"] = "side"),
             "foreign_share" => MigrationFixture.Resign(export, p => p["shares"]![0]!["session_id"] = "sess_other"),
+            "huge_preference" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["preferences"]!["tone"] = new string('a', 40_000)),
+            "huge_metric_name" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["analytics"]!["custom_metrics"]![new string('m', 5_000)] = new System.Text.Json.Nodes.JsonObject()),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         if (kind == "bad_mapping")
