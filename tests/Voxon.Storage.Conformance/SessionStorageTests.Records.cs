@@ -58,15 +58,17 @@ public abstract partial class SessionStorageTests<TFixture>
         var skipped = new List<SessionCorruptException>();
         storage.RecordSkipped += (_, e) => skipped.Add(e);
 
-        await Fixture.TamperShareAsync(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bad.Token))));
+        var badHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bad.Token)));
+        await Fixture.TamperShareAsync(badHash);
         Assert.Equal([good.Info.ShareId], (await storage.ListSharesAsync(fine.SessionId)).Select(s => s.ShareId));
-        Assert.Single(skipped);
+
+        // Other tests' records in the shared space (other keys) may be reported too: look for ours.
+        Assert.Contains(skipped, e => e.Message.Contains(badHash, StringComparison.Ordinal));
 
         if (await Fixture.BreakSummaryAsync(broken.SessionId))
         {
             Assert.Equal([fine.SessionId], (await storage.ListAsync(user)).Select(s => s.SessionId));
-            Assert.Equal(broken.SessionId, skipped[^1].SessionId);
-            Assert.Equal(2, skipped.Count);
+            Assert.Contains(skipped, e => e.SessionId == broken.SessionId);
         }
     }
 
