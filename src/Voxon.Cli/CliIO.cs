@@ -1,5 +1,5 @@
+using System.CommandLine;
 using Voxon.Engine;
-using Voxon.Storage;
 
 namespace Voxon.Cli;
 
@@ -22,9 +22,22 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
         }
     }
 
-    /// <summary>A client over the file storage in <paramref name="store"/>, with the model from the environment or the offline engine.</summary>
-    public static VoxonClient Client(string store) =>
-        new(new VoxonOptions { Storage = new FileSessionStorage(store) });
+    /// <summary>A client with the same options the library takes: the backend and its URL from the flags (or
+    /// VOXON_STORAGE, VOXON_SESSIONS, VOXON_DATABASE_URL, VOXON_REDIS_URL), the encryption key from VOXON_SESSION_KEY
+    /// (older keys from VOXON_SESSION_PREVIOUS_KEYS), the model from the environment or the offline engine.</summary>
+    /// <param name="result">The parsed command line.</param>
+    /// <param name="store">A file store folder that overrides <c>--store</c> (the demo's temporary folder).</param>
+    public static VoxonClient Client(ParseResult result, string? store = null) => new(Options(result, store));
+
+    /// <summary>The one place the CLI builds <see cref="VoxonOptions"/> from its flags and the environment.</summary>
+    public static VoxonOptions Options(ParseResult result, string? store = null) => new()
+    {
+        SessionStorage = result.GetValue(VoxonCommand.Storage)!,
+        SessionStoragePath = store ?? result.GetValue(VoxonCommand.Store)!,
+        SessionDatabaseUrl = result.GetValue(VoxonCommand.DatabaseUrl),
+        SessionRedisUrl = result.GetValue(VoxonCommand.RedisUrl),
+        UseEnvironment = true,
+    };
 
     /// <summary>Describes the engine in use.</summary>
     public static string EngineName(VoxonClient client) =>

@@ -14,10 +14,37 @@ public static class VoxonCommand
         Recursive = true,
     };
 
+    /// <summary>Storage backend: file, database (PostgreSQL) or redis, as <see cref="VoxonOptions.SessionStorage"/>.</summary>
+    public static readonly Option<string> Storage = new("--storage")
+    {
+        Description = "Storage backend: file, database (PostgreSQL) or redis (default: $VOXON_STORAGE or file)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VOXON_STORAGE") ?? "file",
+        Recursive = true,
+    };
+
+    /// <summary>PostgreSQL URL for <c>--storage database</c>.</summary>
+    public static readonly Option<string?> DatabaseUrl = new("--database-url")
+    {
+        Description = "PostgreSQL URL for --storage database (default: $VOXON_DATABASE_URL)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VOXON_DATABASE_URL"),
+        Recursive = true,
+    };
+
+    /// <summary>Redis URL for <c>--storage redis</c>.</summary>
+    public static readonly Option<string?> RedisUrl = new("--redis-url")
+    {
+        Description = "Redis URL for --storage redis (default: $VOXON_REDIS_URL)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VOXON_REDIS_URL"),
+        Recursive = true,
+    };
+
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error)
     {
         var root = new RootCommand("Voxon: sessions, memory and analytics for voice assistants.");
         root.Options.Add(Store);
+        root.Options.Add(Storage);
+        root.Options.Add(DatabaseUrl);
+        root.Options.Add(RedisUrl);
         var io = new CliIO(input, output, error);
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(ChatCommand.Create(io));
@@ -29,6 +56,7 @@ public static class VoxonCommand
         root.Subcommands.Add(ServerCommands.Serve(io));
         root.Subcommands.Add(ServerCommands.Keys(io));
         root.Subcommands.Add(McpCommand.Create(io));
+        root.Subcommands.Add(StoreCommand.Create(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

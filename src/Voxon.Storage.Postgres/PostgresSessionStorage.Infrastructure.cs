@@ -109,7 +109,7 @@ internal sealed partial class PostgresSessionStorage
     {
         var id = SessionIds.Validate(sessionId);
         var rows = await QueryAsync("list shares", $"SELECT token_hash, data FROM {S}.voxon_shares WHERE session_id = $1", cancellationToken, id);
-        return [.. rows.Select(r => StoredJson.Parse(_codec, r.Data, "share/" + r.Key, VoxonJsonContext.Default.ShareRecord, "list shares")).OrderBy(s => s.CreatedAt)];
+        return [.. StoredJson.ParseShares(_codec, rows.Select(r => (r.Key, r.Data)), ReportSkipped).OrderBy(s => s.CreatedAt)];
     }
 
     public override Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)

@@ -192,8 +192,17 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
         var id = SessionIds.Validate(sessionId);
         return RunAsync("delete", id, async connection =>
         {
-            await using var command = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE session_id = $1", connection) { Parameters = { new() { Value = id } } };
-            return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+            // Shares go with the session: a token must never open a later session that reuses the id.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var shares = new NpgsqlCommand($"DELETE FROM {S}.voxon_shares WHERE session_id = $1", connection, transaction) { Parameters = { new() { Value = id } } })
+            {
+                await shares.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var command = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE session_id = $1", connection, transaction) { Parameters = { new() { Value = id } } };
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+            await transaction.CommitAsync(cancellationToken);
+            return deleted;
         });
     }
 

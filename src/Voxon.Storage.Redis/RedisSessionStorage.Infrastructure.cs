@@ -61,8 +61,8 @@ internal sealed partial class RedisSessionStorage
         return RunAsync("save share", share.SessionId, async db =>
         {
             var transaction = db.CreateTransaction();
-            _ = transaction.StringSetAsync($"{prefix}share:{hash}", data);
-            _ = transaction.SetAddAsync(HeadKey(share.SessionId).Append(":shares"), hash);
+            _ = transaction.StringSetAsync(ShareKey(hash), data);
+            _ = transaction.SetAddAsync(SharesKey(share.SessionId), hash);
             await transaction.ExecuteAsync();
         });
     }
@@ -71,7 +71,7 @@ internal sealed partial class RedisSessionStorage
     {
         var hash = StoredJson.ValidateTokenHash(tokenHash);
         return RunAsync("find share", null, async db =>
-            (byte[]?)await db.StringGetAsync($"{prefix}share:{hash}") is { } data
+            (byte[]?)await db.StringGetAsync(ShareKey(hash)) is { } data
                 ? StoredJson.Parse(_codec, data, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "find share")
                 : null);
     }
@@ -79,12 +79,9 @@ internal sealed partial class RedisSessionStorage
     public override Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default) =>
         RunAsync<IReadOnlyList<ShareRecord>>("list shares", SessionIds.Validate(sessionId), async db =>
         {
-            var hashes = await db.SetMembersAsync(HeadKey(sessionId).Append(":shares"));
-            var values = hashes.Length == 0 ? [] : await db.StringGetAsync([.. hashes.Select(h => (RedisKey)$"{prefix}share:{h}")]);
-            return [.. hashes.Zip(values)
-                .Where(p => !p.Second.IsNull)
-                .Select(p => StoredJson.Parse(_codec, (byte[])p.Second!, "share/" + p.First, VoxonJsonContext.Default.ShareRecord, "list shares"))
-                .OrderBy(s => s.CreatedAt)];
+            var hashes = await db.SetMembersAsync(SharesKey(sessionId));
+            var values = hashes.Length == 0 ? [] : await db.StringGetAsync([.. hashes.Select(h => ShareKey(h!))]);
+            return [.. StoredJson.ParseShares(_codec, hashes.Zip(values).Where(p => !p.Second.IsNull).Select(p => ((string)p.First!, (byte[])p.Second!)), ReportSkipped).OrderBy(s => s.CreatedAt)];
         });
 
     public override Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)

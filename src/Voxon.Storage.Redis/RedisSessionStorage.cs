@@ -29,6 +29,10 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
 
     private RedisKey UserKey(string userId) => $"{prefix}u:{userId}";
 
+    private RedisKey SharesKey(string id) => HeadKey(id).Append(":shares");
+
+    private RedisKey ShareKey(string tokenHash) => $"{prefix}share:{tokenHash}";
+
     private RedisKey AllKey => $"{prefix}sessions";
 
     public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
@@ -57,7 +61,7 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
             var id = head.SessionId;
             var headKey = HeadKey(id);
             var stored = await db.HashGetAsync(headKey, [VersionField, "user"]);
-            long? storedVersion = stored[0].IsNull ? null : (long)stored[0];
+            var storedVersion = VersionOf(id, stored[0]);
             var allowed = baseVersion is { } required ? storedVersion == (required == 0 ? null : required) : storedVersion is null || storedVersion == head.Version - 1;
             if (!allowed)
             {
@@ -101,7 +105,7 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
             if (!await transaction.ExecuteAsync())
             {
                 var now = await db.HashGetAsync(headKey, VersionField);
-                throw new SessionConcurrencyException(BackendName, id, baseVersion ?? head.Version - 1, now.IsNull ? null : (long)now);
+                throw new SessionConcurrencyException(BackendName, id, baseVersion ?? head.Version - 1, VersionOf(id, now));
             }
 
             await Task.WhenAll(pending);
@@ -179,27 +183,65 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
             }
 
             var records = new List<SessionRecord> { new(RecordKind.Head, string.Empty, 0, headBytes) };
-            records.AddRange((await conversations).Select(e =>
+            foreach (var e in await conversations)
             {
                 var value = (byte[])e.Value!;
-                return new SessionRecord(RecordKind.Conversation, e.Name!, BinaryPrimitives.ReadInt32LittleEndian(value), value[4..]);
-            }));
+                records.Add(value.Length >= 4
+                    ? new SessionRecord(RecordKind.Conversation, e.Name!, BinaryPrimitives.ReadInt32LittleEndian(value), value[4..])
+                    : throw new SessionCorruptException(BackendName, sessionId, $"conversation field '{e.Name}' is {value.Length} bytes, too short for its header"));
+            }
+
             records.AddRange((await memories).Select(e => new SessionRecord(RecordKind.Memory, e.Name!, 0, (byte[])e.Value!)));
-            records.AddRange((await turns).Select(e =>
+            foreach (var e in await turns)
             {
                 var field = (string)e.Name!;
                 var slash = field.LastIndexOf('/');
-                return new SessionRecord(RecordKind.Turn, field[..slash], int.Parse(field.AsSpan(slash + 1), CultureInfo.InvariantCulture), (byte[])e.Value!);
-            }));
+                records.Add(slash > 0 && int.TryParse(field.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var index)
+                    ? new SessionRecord(RecordKind.Turn, field[..slash], index, (byte[])e.Value!)
+                    : throw new SessionCorruptException(BackendName, sessionId, $"turn field '{field}' is not 'conversation/index'"));
+            }
+
             return _codec.Assemble(sessionId, records, withContent);
         });
+
+    /// <summary>A session's summary from its head fields (user, created, updated, conversations, messages).</summary>
+    /// <exception cref="SessionCorruptException">A field is missing or malformed.</exception>
+    private SessionSummary Summary(string id, RedisValue[] h)
+    {
+        var user = (string?)h[0];
+        if (!SessionIds.IsValid(user))
+        {
+            throw new SessionCorruptException(BackendName, id, $"the 'user' field {SessionIds.Describe(user)}");
+        }
+
+        return new SessionSummary(id, user!, Time(id, "created", h[1]), Time(id, "updated", h[2]), Count(id, "conversations", h[3]), Count(id, "messages", h[4]));
+    }
+
+    private DateTimeOffset Time(string id, string field, RedisValue value) =>
+        value.TryParse(out long ms) && ms >= DateTimeOffset.MinValue.ToUnixTimeMilliseconds() && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : throw new SessionCorruptException(BackendName, id, $"the '{field}' field is not a time in Unix milliseconds");
+
+    private int Count(string id, string field, RedisValue value) =>
+        value.TryParse(out int count) && count >= 0 ? count : throw new SessionCorruptException(BackendName, id, $"the '{field}' field is not a count");
+
+    /// <summary>The stored version; null when the session is not stored.</summary>
+    /// <exception cref="SessionCorruptException">The version field is not a positive number.</exception>
+    private long? VersionOf(string id, RedisValue value) =>
+        value.IsNull ? null
+        : value.TryParse(out long version) && version > 0 ? version
+        : throw new SessionCorruptException(BackendName, id, "the 'version' field is not a positive number");
 
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) =>
         RunAsync("delete", SessionIds.Validate(sessionId), async db =>
         {
             var user = await db.HashGetAsync(HeadKey(sessionId), "user");
+            var shares = await db.SetMembersAsync(SharesKey(sessionId));
             var transaction = db.CreateTransaction();
             var deleted = transaction.KeyDeleteAsync([HeadKey(sessionId), .. ContentKeys(sessionId)]);
+
+            // Shares go with the session: a token must never open a later session that reuses the id.
+            _ = transaction.KeyDeleteAsync([SharesKey(sessionId), .. shares.Select(h => ShareKey(h!))]);
             _ = transaction.SortedSetRemoveAsync(AllKey, sessionId);
             if (!user.IsNull)
             {
@@ -226,13 +268,21 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
             for (var i = 0; i < ids.Length; i++)
             {
                 var h = heads[i];
-                if (h[0].IsNull)
+                if (h.All(v => v.IsNull))
                 {
                     _ = db.SortedSetRemoveAsync(index, ids[i], CommandFlags.FireAndForget); // expired (idle TTL)
                     continue;
                 }
 
-                summaries.Add(new SessionSummary(ids[i]!, h[0]!, DateTimeOffset.FromUnixTimeMilliseconds((long)h[1]), DateTimeOffset.FromUnixTimeMilliseconds((long)h[2]), (int)h[3], (int)h[4]));
+                // One bad session is skipped and reported; it never breaks the listing or silently leaves the index.
+                try
+                {
+                    summaries.Add(Summary(ids[i]!, h));
+                }
+                catch (SessionCorruptException ex)
+                {
+                    ReportSkipped(ex);
+                }
             }
 
             return [.. summaries.OrderByDescending(s => s.UpdatedAt)];

@@ -81,6 +81,7 @@ public sealed partial class VoxonClient
         }
 
         document.Version++;
+        document.OwnerVersion = null; // an import is the owner's write: no notes to merge on top of it
         await _runtime.Storage.SaveAsync(document, cancellationToken);
         _logger.LogInformation("Imported session {SessionId} for user {UserId}.", document.SessionId, document.UserId);
         return await LoadSessionAsync(document.SessionId, cancellationToken);

@@ -14,12 +14,12 @@ public sealed partial class VoxonClient
     /// <param name="userId">Who is asking; must be the user the session was shared with.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A view that can do exactly what the share permits.</returns>
-    /// <exception cref="InvalidShareTokenException">The token is forged, expired, revoked, or not for this user; the
-    /// same exception and message in every case.</exception>
+    /// <exception cref="InvalidShareTokenException">The token is forged, expired, revoked, or not for this user, or the
+    /// session is gone or now belongs to another owner; the same exception and message in every case.</exception>
     public async Task<SharedSessionView> AccessSharedSessionAsync(string shareToken, string userId, CancellationToken cancellationToken = default)
     {
         var share = await Shares.VerifyAsync(_runtime, shareToken, userId, cancellationToken);
-        var document = await _runtime.Storage.LoadAsync(share.SessionId, cancellationToken) ?? throw new InvalidShareTokenException();
+        var document = await Shares.LoadSharedAsync(_runtime, share, cancellationToken) ?? throw new InvalidShareTokenException();
         var view = new SharedSessionView(_runtime, share, document);
         _runtime.ShareEvents.Raise(new SessionEvent(ShareEventNames.ShareAccessed, share.SessionId, _runtime.Time.GetUtcNow(), view.Info));
         return view;

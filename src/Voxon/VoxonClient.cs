@@ -50,6 +50,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
             _ownsChatClient = true;
         }
 
+        storage.RecordSkipped += OnRecordSkipped;
         _runtime = new VoxonRuntime(
             storage,
             new VoxEngine(chat, loggers.CreateLogger<VoxEngine>()),
@@ -166,6 +167,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        _runtime.Storage.RecordSkipped -= OnRecordSkipped;
         if (_ownsChatClient)
         {
             _runtime.Engine.ChatClient.Dispose();
@@ -176,6 +178,9 @@ public sealed partial class VoxonClient : IAsyncDisposable
             await _runtime.Storage.DisposeAsync();
         }
     }
+
+    private void OnRecordSkipped(object? sender, SessionCorruptException problem) =>
+        _logger.LogWarning(problem, "A listing skipped an unreadable record: {Problem}", problem.Message);
 
     /// <summary>
     /// Entries stored without an embedding, or with one from another model than the client's, get one now, once

@@ -37,7 +37,12 @@ public sealed class VoxonOptions
     /// <summary>Encryption method; only <c>AES256</c> (AES-256-GCM) is supported. Default <c>AES256</c>.</summary>
     public string SessionEncryptionMethod { get; set; } = Voxon.Storage.SessionEncryption.Aes256;
 
-    /// <summary>Earlier keys, still accepted for reading (key rotation); sessions are rewritten with the current key when next saved.</summary>
+    /// <summary>The environment variable with earlier keys (comma-separated), read when <see cref="SessionEncryptionPreviousKeys"/> is empty and <see cref="UseEnvironment"/> is true.</summary>
+    public const string PreviousKeysVariable = "VOXON_SESSION_PREVIOUS_KEYS";
+
+    /// <summary>Earlier keys, still accepted for reading (key rotation); sessions are rewritten with the current key when
+    /// next saved, and <see cref="Storage.SessionStorage.RewriteAllAsync"/> rewrites a whole store. Empty reads
+    /// <c>VOXON_SESSION_PREVIOUS_KEYS</c> when <see cref="UseEnvironment"/> is true.</summary>
     public IList<string> SessionEncryptionPreviousKeys { get; } = [];
 
     /// <summary>Attempts per storage operation when failures are transient (1 disables retries). Default 3.</summary>
@@ -152,11 +157,14 @@ public sealed class VoxonOptions
         }
     }
 
-    /// <summary>The encryption the built-in backends use, or null for none.</summary>
-    internal Voxon.Storage.SessionEncryption? CreateEncryption()
+    /// <summary>The encryption the built-in backends use (from the key options or the environment), or null for none.</summary>
+    public Voxon.Storage.SessionEncryption? CreateEncryption()
     {
         var key = SessionEncryptionKey ?? (UseEnvironment ? Environment.GetEnvironmentVariable(Voxon.Storage.SessionEncryption.KeyVariable) : null);
-        return string.IsNullOrWhiteSpace(key) ? null : Voxon.Storage.SessionEncryption.FromKey(key, SessionEncryptionPreviousKeys);
+        var previous = SessionEncryptionPreviousKeys.Count > 0 || !UseEnvironment
+            ? SessionEncryptionPreviousKeys
+            : (Environment.GetEnvironmentVariable(PreviousKeysVariable) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return string.IsNullOrWhiteSpace(key) ? null : Voxon.Storage.SessionEncryption.FromKey(key, previous);
     }
 
     private void ValidateStorage(List<string> errors)

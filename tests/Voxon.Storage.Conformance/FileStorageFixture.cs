@@ -36,6 +36,21 @@ public class FileStorageFixture : StorageFixture
         await File.WriteAllBytesAsync(path, bytes);
     }
 
+    public override async Task<bool> BreakSummaryAsync(string sessionId)
+    {
+        await File.WriteAllTextAsync(Path.Combine(Target!, sessionId + ".lock"), "{ not json");
+        await File.WriteAllTextAsync(Path.Combine(Target!, sessionId + ".json"), "{ not json either");
+        return true;
+    }
+
+    public override async Task TamperShareAsync(string tokenHash)
+    {
+        var path = Path.Combine(Target!, "shares", tokenHash + ".json");
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[0] = 0; // neither JSON nor an encryption envelope
+        await File.WriteAllBytesAsync(path, bytes);
+    }
+
     public override async Task DeleteLastRecordAsync(string sessionId, string kind)
     {
         var journal = Path.Combine(Target!, sessionId + ".journal");

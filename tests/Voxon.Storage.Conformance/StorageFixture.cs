@@ -50,6 +50,13 @@ public abstract class StorageFixture : IAsyncLifetime
     /// <summary>Changes one byte of a stored record of <paramref name="sessionId"/> that holds content.</summary>
     public abstract Task TamperAsync(string sessionId);
 
+    /// <summary>Damages what a listing reads of <paramref name="sessionId"/>; false when the backend stores nothing a
+    /// listing could fail on (typed columns).</summary>
+    public abstract Task<bool> BreakSummaryAsync(string sessionId);
+
+    /// <summary>Breaks the stored share record with token hash <paramref name="tokenHash"/> (its first byte becomes 0).</summary>
+    public abstract Task TamperShareAsync(string tokenHash);
+
     /// <summary>Deletes the newest stored record of <paramref name="kind"/> (<c>turn</c> or <c>memory</c>) of a session,
     /// or on a backend that stores saves as a log, the last save's entry.</summary>
     public abstract Task DeleteLastRecordAsync(string sessionId, string kind);

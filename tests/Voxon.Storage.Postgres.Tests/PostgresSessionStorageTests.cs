@@ -28,6 +28,12 @@ public sealed class PostgresFixture : StorageFixture
     public override Task TamperAsync(string sessionId) =>
         QueryAsync($"UPDATE {Space}.voxon_memories SET data = set_byte(data, length(data) - 3, (get_byte(data, length(data) - 3) + 1) % 256) WHERE session_id = '{sessionId}' RETURNING data");
 
+    // Summary columns are typed and NOT NULL: there is nothing a listing could fail to decode.
+    public override Task<bool> BreakSummaryAsync(string sessionId) => Task.FromResult(false);
+
+    public override Task TamperShareAsync(string tokenHash) =>
+        QueryAsync($"UPDATE {Space}.voxon_shares SET data = set_byte(data, 0, 0) WHERE token_hash = '{tokenHash}' RETURNING data");
+
     public override Task DeleteLastRecordAsync(string sessionId, string kind) => ExecuteAsync(kind == "turn"
         ? $"DELETE FROM {Space}.voxon_turns WHERE ctid = (SELECT ctid FROM {Space}.voxon_turns WHERE session_id = $1 ORDER BY turn_index DESC LIMIT 1)"
         : $"DELETE FROM {Space}.voxon_memories WHERE ctid = (SELECT ctid FROM {Space}.voxon_memories WHERE session_id = $1 LIMIT 1)", sessionId);

@@ -34,6 +34,38 @@ public sealed class RedisFixture : StorageFixture
         return [.. bytes];
     }
 
+    public override async Task<bool> BreakSummaryAsync(string sessionId)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        await connection.GetDatabase().HashSetAsync($"{Space}s:{{{sessionId}}}", "created", "yesterday");
+        return true;
+    }
+
+    public override async Task TamperShareAsync(string tokenHash)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        var db = connection.GetDatabase();
+        var value = (byte[])(await db.StringGetAsync($"{Space}share:{tokenHash}"))!;
+        value[0] = 0; // neither JSON nor an encryption envelope
+        await db.StringSetAsync($"{Space}share:{tokenHash}", value);
+    }
+
+    /// <summary>Sets or removes (null) one field of a stored session's hashes.</summary>
+    public async Task SetFieldAsync(string sessionId, string suffix, string field, RedisValue value)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        var db = connection.GetDatabase();
+        var key = $"{Space}s:{{{sessionId}}}{suffix}";
+        if (value.IsNull)
+        {
+            await db.HashDeleteAsync(key, field);
+        }
+        else
+        {
+            await db.HashSetAsync(key, field, value);
+        }
+    }
+
     public override async Task DeleteLastRecordAsync(string sessionId, string kind)
     {
         await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
@@ -86,6 +118,51 @@ public sealed class RedisFixture : StorageFixture
 
 public sealed class RedisSessionStorageTests(RedisFixture fixture) : SessionStorageTests<RedisFixture>(fixture)
 {
+    [SkippableTheory]
+    [InlineData("", "version", "two")]
+    [InlineData(":c", "*", "\u0001")]
+    [InlineData(":t", "conv_x/not-a-number", "x")]
+    [InlineData(":t", "no-slash", "x")]
+    public async Task Every_malformed_field_is_reported_as_a_corrupt_session(string suffix, string field, string value)
+    {
+        var storage = Open();
+        await using var client = Worker.WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_redis_fields");
+        var conversation = await session.StartConversationAsync();
+        await conversation.SendMessageAsync("hello");
+        await session.SaveAsync();
+        await Fixture.SetFieldAsync(session.SessionId, suffix, field == "*" ? conversation.ConversationId : field, value);
+
+        var error = await Assert.ThrowsAsync<SessionCorruptException>(async () =>
+        {
+            await storage.LoadAsync(session.SessionId);
+            await storage.SaveAsync((await storage.LoadAsync(session.SessionId))!);
+        });
+        Assert.Equal(session.SessionId, error.SessionId);
+    }
+
+    [SkippableFact]
+    public async Task A_session_missing_its_user_field_is_reported_not_dropped_from_the_index()
+    {
+        var storage = Open();
+        await using var client = Worker.WorkerStorage.Client(storage);
+        var user = "user_missing_" + Guid.NewGuid().ToString("N")[..6];
+        var broken = await client.CreateSessionAsync(user);
+        await broken.SaveAsync();
+        var fine = await client.CreateSessionAsync(user);
+        await fine.SaveAsync();
+        var skipped = new List<SessionCorruptException>();
+        storage.RecordSkipped += (_, e) => skipped.Add(e);
+        await Fixture.SetFieldAsync(broken.SessionId, string.Empty, "user", RedisValue.Null);
+
+        Assert.Equal([fine.SessionId], (await storage.ListAsync(user)).Select(s => s.SessionId));
+        Assert.Equal(broken.SessionId, Assert.Single(skipped).SessionId);
+
+        // Still indexed: once repaired, it lists again.
+        await Fixture.SetFieldAsync(broken.SessionId, string.Empty, "user", user);
+        Assert.Equal(2, (await storage.ListAsync(user)).Count);
+    }
+
     [SkippableFact]
     public async Task Idle_sessions_expire_after_the_ttl()
     {

@@ -18,7 +18,7 @@ internal static class AnalyticsCommand
         command.Options.Add(chart);
         command.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             var session = await voxon.LoadSessionAsync(result.GetValue(id)!, cancellationToken);
             var analytics = await session.GetAnalyticsAsync(cancellationToken);
             await WriteAsync(io.Output, session, analytics);

@@ -17,13 +17,13 @@ internal static class ChatCommand
         command.Options.Add(session);
         command.Options.Add(stream);
         command.SetAction((result, cancellationToken) => io.GuardAsync(() =>
-            RunAsync(io, result.GetValue(VoxonCommand.Store)!, result.GetValue(user)!, result.GetValue(session), result.GetValue(stream), cancellationToken)));
+            RunAsync(io, result, result.GetValue(user)!, result.GetValue(session), result.GetValue(stream), cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliIO io, string store, string userId, string? sessionId, bool stream, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliIO io, ParseResult result, string userId, string? sessionId, bool stream, CancellationToken cancellationToken)
     {
-        await using var voxon = CliIO.Client(store);
+        await using var voxon = CliIO.Client(result);
         Session session;
         if (sessionId is not null && await voxon.Storage.LoadAsync(SessionIds.Validate(sessionId), cancellationToken) is not null)
         {

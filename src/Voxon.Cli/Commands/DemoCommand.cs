@@ -18,17 +18,17 @@ internal static class DemoCommand
             var store = result.GetResult(VoxonCommand.Store) is { Implicit: false }
                 ? result.GetValue(VoxonCommand.Store)!
                 : Path.Combine(Path.GetTempPath(), "voxon-demo-" + Guid.NewGuid().ToString("N")[..8]);
-            return RunAsync(io.Output, store, result.GetValue(keep), cancellationToken);
+            return RunAsync(io.Output, result, store, result.GetValue(keep), cancellationToken);
         }));
         return command;
     }
 
-    private static async Task<int> RunAsync(TextWriter output, string store, bool keep, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(TextWriter output, ParseResult result, string store, bool keep, CancellationToken cancellationToken)
     {
         string sessionId;
         try
         {
-            await using (var voxon = CliIO.Client(store))
+            await using (var voxon = CliIO.Client(result, store))
             {
                 await output.WriteLineAsync($"Voxon demo - {CliIO.EngineName(voxon)}, sessions in {Path.GetFullPath(store)}");
                 await output.WriteLineAsync();
@@ -53,7 +53,7 @@ internal static class DemoCommand
                 await session.CloseAsync(cancellationToken);
             }
 
-            await using (var voxon = CliIO.Client(store))
+            await using (var voxon = CliIO.Client(result, store))
             {
                 var session = await voxon.LoadSessionAsync(sessionId, cancellationToken);
                 await output.WriteLineAsync($"4. Loaded session {session.SessionId} in a new Voxon instance");

@@ -16,7 +16,7 @@ internal static class SessionsCommand
         list.Options.Add(user);
         list.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             var sessions = await voxon.ListSessionsAsync(result.GetValue(user), cancellationToken);
             if (sessions.Count == 0)
             {
@@ -39,7 +39,7 @@ internal static class SessionsCommand
         show.Arguments.Add(id);
         show.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             var session = await voxon.LoadSessionAsync(result.GetValue(id)!, cancellationToken);
             var o = io.Output;
             await o.WriteLineAsync($"Session {session.SessionId}  user {session.UserId}  version {session.Version}");
@@ -67,7 +67,7 @@ internal static class SessionsCommand
         repair.Arguments.Add(id);
         repair.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             var sessionId = result.GetValue(id)!;
             var outcome = await voxon.RepairSessionAsync(sessionId, cancellationToken);
             if (!outcome.Repaired)

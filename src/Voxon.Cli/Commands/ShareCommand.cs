@@ -27,7 +27,7 @@ internal static class ShareCommand
                 throw new ArgumentException($"--hours must be between 0 and {24 * 365}, got {lifetime.ToString(CultureInfo.InvariantCulture)}");
             }
 
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             var session = await voxon.LoadSessionAsync(result.GetValue(sessionId)!, cancellationToken);
             var share = await session.CreateSharedViewAsync(result.GetValue(with)!, result.GetValue(permissions)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), TimeSpan.FromHours(lifetime), cancellationToken);
             await session.CloseAsync(cancellationToken);
@@ -43,7 +43,7 @@ internal static class ShareCommand
         revoke.Arguments.Add(shareId);
         revoke.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             var id = result.GetValue(shareId)!;
             if (!await voxon.RevokeShareAsync(result.GetValue(sessionId)!, id, cancellationToken))
             {
@@ -58,7 +58,7 @@ internal static class ShareCommand
         list.Arguments.Add(sessionId);
         list.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             var shares = await voxon.ListSharesAsync(result.GetValue(sessionId)!, cancellationToken);
             if (shares.Count == 0)
             {

@@ -12,7 +12,7 @@ internal static class TransferCommands
         export.Arguments.Add(id);
         export.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             // Closed, not disposed: disposal would save, and an export must not change the store.
             var session = await voxon.LoadSessionAsync(result.GetValue(id)!, cancellationToken);
             var data = await session.ExportFullAsync(cancellationToken);
@@ -32,7 +32,7 @@ internal static class TransferCommands
         {
             var mapping = ParseMapping(result.GetValue(map) ?? []);
             var path = result.GetValue(file)!;
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             await using var stream = path == "-" ? Console.OpenStandardInput() : File.OpenRead(path);
             var session = await voxon.ImportSessionAsync(stream, mapping, result.GetValue(newId), cancellationToken);
             await session.CloseAsync(cancellationToken);

@@ -56,11 +56,18 @@ public sealed class Conversation : IAsyncDisposable
     /// <exception cref="ArgumentException">The message is empty or longer than <see cref="Session.MaxMessageLength"/>.</exception>
     /// <exception cref="Engine.EngineException">The model failed; nothing was recorded.</exception>
     public Task<string> SendMessageAsync(string text, CancellationToken cancellationToken = default) =>
-        _session.Turns.SendAsync(this, text, null, cancellationToken);
+        RunTurnAsync(text, null, cancellationToken);
 
     /// <summary>Sends a spoken message with the duration of its audio, which lets adaptation learn the speaking pace.</summary>
     public Task<string> SendMessageAsync(string text, TimeSpan audioDuration, CancellationToken cancellationToken = default) =>
-        _session.Turns.SendAsync(this, text, audioDuration, cancellationToken);
+        RunTurnAsync(text, audioDuration, cancellationToken);
+
+    /// <summary>A turn; its events reach handlers after the turn has released its locks, so a handler may send a message too.</summary>
+    private async Task<string> RunTurnAsync(string text, TimeSpan? audioDuration, CancellationToken cancellationToken)
+    {
+        using var deferred = _session.Events.Defer();
+        return await _session.Turns.SendAsync(this, text, audioDuration, cancellationToken);
+    }
 
     /// <summary>
     /// Sends the user's message and streams the reply's text as the model produces it (feed it to
@@ -126,9 +133,6 @@ public sealed class Conversation : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _session.EndConversation(State);
-        if (_session.IsActive)
-        {
-            await _session.SaveAsync();
-        }
+        await _session.SaveIfOpenAsync();
     }
 }

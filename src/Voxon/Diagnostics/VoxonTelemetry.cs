@@ -21,5 +21,6 @@ public static class VoxonTelemetry
     internal static readonly Histogram<double> RealtimeContextUpdate = Meter.CreateHistogram<double>("voxon.realtime.context_update", "ms", "From a realtime transcription to the session.update carrying the re-woven context");
     internal static readonly Counter<long> Errors = Meter.CreateCounter<long>("voxon.errors", description: "Operations that failed");
     internal static readonly Counter<long> HandlerErrors = Meter.CreateCounter<long>("voxon.event_handler_errors", description: "Event handlers that threw");
+    internal static readonly Counter<long> SkippedRecords = Meter.CreateCounter<long>("voxon.storage.skipped_records", description: "Stored records a listing skipped because they are unreadable");
     internal static readonly Histogram<long> MemoryTokens = Meter.CreateHistogram<long>("voxon.memory_tokens", "{token}", "Memory size after a change");
 }

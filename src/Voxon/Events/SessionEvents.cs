@@ -6,11 +6,14 @@ namespace Voxon.Events;
 /// Subscriptions to a session's events by exact name (<c>memory.added</c>), prefix (<c>memory.*</c>) or
 /// everything (<c>*</c>). A handler that throws is logged and counted and never breaks the session.
 /// </summary>
-/// <remarks>Thread-safe. Handlers run on the thread that raised the event; async handlers are started
-/// there and their failures are observed, not awaited, so a slow handler never delays a turn.</remarks>
+/// <remarks>Thread-safe. Handlers run on the thread that raised the event, never while the session holds a lock
+/// (events raised inside a save or a turn are delivered when it has released its locks, so a handler may save or
+/// send a message); async handlers are started there and their failures are observed, not awaited, so a slow
+/// handler never delays a turn.</remarks>
 public sealed class SessionEvents
 {
     private readonly Lock _gate = new();
+    private readonly AsyncLocal<Deferral?> _deferral = new();
     private readonly ILogger _logger;
     private Subscription[] _subscriptions = [];
     private int _handlerErrors;
@@ -62,7 +65,32 @@ public sealed class SessionEvents
         return subscription;
     }
 
+    /// <summary>Holds back the events this flow raises until the returned scope is disposed. Take it before acquiring
+    /// a lock and dispose it after releasing it: handlers then never run under the lock, so a handler that saves or
+    /// sends a message cannot deadlock. Nested scopes join the outermost one.</summary>
+    internal IDisposable Defer()
+    {
+        if (_deferral.Value is { IsOpen: true })
+        {
+            return Deferral.Joined;
+        }
+
+        var deferral = new Deferral(this);
+        _deferral.Value = deferral;
+        return deferral;
+    }
+
     internal void Raise(SessionEvent e)
+    {
+        if (_deferral.Value is { } deferral && deferral.TryHold(e))
+        {
+            return;
+        }
+
+        Dispatch(e);
+    }
+
+    private void Dispatch(SessionEvent e)
     {
         foreach (var subscription in Volatile.Read(ref _subscriptions))
         {
@@ -120,6 +148,73 @@ public sealed class SessionEvents
         lock (_gate)
         {
             _subscriptions = [.. _subscriptions.Where(s => !ReferenceEquals(s, subscription))];
+        }
+    }
+
+    /// <summary>Events held back while a save or turn holds its locks (see <see cref="Defer"/>).</summary>
+    private sealed class Deferral(SessionEvents? owner) : IDisposable
+    {
+        /// <summary>The scope handed out when one is already open: disposing it does nothing.</summary>
+        public static readonly Deferral Joined = new(null);
+
+        private readonly List<SessionEvent> _held = [];
+        private bool _closed;
+
+        public bool IsOpen
+        {
+            get
+            {
+                lock (_held)
+                {
+                    return owner is not null && !_closed;
+                }
+            }
+        }
+
+        /// <summary>Queues <paramref name="e"/> unless the scope has ended (a task started inside it may raise later).</summary>
+        public bool TryHold(SessionEvent e)
+        {
+            lock (_held)
+            {
+                if (_closed || owner is null)
+                {
+                    return false;
+                }
+
+                _held.Add(e);
+                return true;
+            }
+        }
+
+        public void Dispose()
+        {
+            if (owner is null)
+            {
+                return;
+            }
+
+            SessionEvent[] held;
+            lock (_held)
+            {
+                if (_closed)
+                {
+                    return;
+                }
+
+                _closed = true;
+                held = [.. _held];
+                _held.Clear();
+            }
+
+            if (ReferenceEquals(owner._deferral.Value, this))
+            {
+                owner._deferral.Value = null;
+            }
+
+            foreach (var e in held)
+            {
+                owner.Dispatch(e);
+            }
         }
     }
 

@@ -186,6 +186,9 @@ internal static class SessionImporter
             problems.Add($"config.session_id '{session.Config.SessionId}' differs from session_id '{session.SessionId}'");
         }
 
+        // Every user-controlled string is capped on import as on the API (a 40 MB preference would slow every turn).
+        problems.AddRange(session.Preferences.Select(p => Session.PreferenceProblem(p.Key, p.Value)).OfType<string>().Take(3));
+        problems.AddRange(session.Analytics.CustomMetrics.Keys.Where(k => !Session.CategoryPattern().IsMatch(k)).Take(3).Select(k => $"custom metric name '{(k.Length > 64 ? k[..64] + "..." : k)}' is malformed or over 64 characters"));
         MemoryProblems(session, problems);
         ConversationProblems(session, problems);
         TemplateProblems(session.Template, problems);

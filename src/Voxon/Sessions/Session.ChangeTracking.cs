@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Voxon.Conversations;
 using Voxon.Storage;
 
@@ -37,7 +38,7 @@ public sealed partial class Session
             }
         }
 
-        await SaveAsync(cancellationToken);
+        await SaveIfOpenAsync(cancellationToken);
     }
 
     /// <summary>True when a batch is open: the save is recorded and done when the batch ends.</summary>
@@ -66,7 +67,7 @@ public sealed partial class Session
     /// <summary>What changed since the last save, and how to mark it saved or put it back. Caller holds the lock.</summary>
     private (SessionChangeSet Changes, SaveTracking Tracking) BeginSave(DateTimeOffset now)
     {
-        var head = HeadDocument(now, IsContentLoaded ? null : _lazy!.Analytics);
+        var head = HeadDocument(now, IsContentLoaded ? null : _lazy!.Analytics); // owner_version null: the owner writes it
         head.Memory.TokenCount = !IsContentLoaded ? _lazy!.TokenCount : Config.MemoryMode == MemoryMode.Ephemeral ? 0 : _memory.TokenCount;
         var upserted = new List<Memory.MemoryEntry>();
         var removed = new List<string>();
@@ -179,6 +180,34 @@ public sealed partial class Session
 
             Interlocked.Exchange(ref _version, version);
         }
+    }
+
+    /// <summary>After a save conflict: when every version stored since ours only added notes through shares, takes those
+    /// notes in (they are stored already) and moves to the stored version, so the save can be retried. False when
+    /// anything else changed the session (another process saved it): the conflict stands.</summary>
+    private async Task<bool> MergeSharedNotesAsync(CancellationToken cancellationToken)
+    {
+        var stored = await _runtime.Storage.LoadAsync(SessionId, cancellationToken);
+        if (stored is null || stored.OwnerVersion != Version || stored.Version <= Version || stored.UserId != UserId)
+        {
+            return false;
+        }
+
+        // A lazily loaded session loads its content now, from the stored version that already holds the notes.
+        _lazy?.Ensure();
+        lock (_gate)
+        {
+            // Put (recorded): the retried save writes them again, which keeps the stored record counts exact.
+            foreach (var note in stored.Memory.Entries.Where(e => e.Source == Memory.MemorySource.Note && _memory.Find(e.Id) is null))
+            {
+                _memory.Put(note);
+            }
+
+            Interlocked.Exchange(ref _version, stored.Version);
+        }
+
+        _logger.LogInformation("Session {SessionId}: merged notes added through shares up to version {Version} before saving.", SessionId, stored.Version);
+        return true;
     }
 
     /// <summary>Marks a freshly loaded session as stored.</summary>

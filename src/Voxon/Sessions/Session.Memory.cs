@@ -175,11 +175,22 @@ public sealed partial class Session
         return JsonSerializer.Serialize(document, VoxonJsonContext.Default.MemoryExportDocument);
     }
 
+    /// <summary>Longest preference value, in characters: the style guidance carries it into every turn.</summary>
+    public const int MaxPreferenceValueLength = 500;
+
     /// <summary>Sets a preference override (e.g. <c>formality</c> = <c>always_formal</c>); overrides win over learned values and shape the style guidance.</summary>
+    /// <param name="name">Letters, digits, '_', '.', '-'; at most 64 characters.</param>
+    /// <param name="value">At most <see cref="MaxPreferenceValueLength"/> characters.</param>
+    /// <exception cref="ArgumentException">The name is malformed or the value too long.</exception>
     public void SetPreference(string name, string value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(value);
+        if (PreferenceProblem(name, value) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(value));
+        }
+
         lock (_gate)
         {
             ThrowIfClosed();
@@ -274,6 +285,12 @@ public sealed partial class Session
             VoxonTelemetry.MemoryTokens.Record(_memory.TokenCount);
         }
     }
+
+    /// <summary>What is wrong with a preference, or null; shared by the API and import.</summary>
+    internal static string? PreferenceProblem(string name, string value) =>
+        !CategoryPattern().IsMatch(name) ? $"Preference name '{(name.Length > 64 ? name[..64] + "..." : name)}' may contain only letters, digits, '_', '-' and '.' (at most 64)."
+        : value.Length > MaxPreferenceValueLength ? $"Preference '{name}' may have a value of at most {MaxPreferenceValueLength} characters; this has {value.Length}."
+        : null;
 
     [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}$")]
     internal static partial Regex CategoryPattern();

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Voxon.Conversations;
 using Voxon.Events;
@@ -27,6 +28,10 @@ public sealed partial class Session : IAsyncDisposable
     private readonly Dictionary<string, string> _preferences = new(StringComparer.Ordinal);
     private long _version;
     private bool _closed;
+    private Task? _disposal;
+
+    /// <summary>How many times one save merges notes added through shares and retries before reporting the conflict.</summary>
+    private const int MaxNoteMerges = 5;
 
     internal Session(VoxonRuntime runtime, SessionConfig config, DateTimeOffset createdAt)
     {
@@ -202,10 +207,21 @@ public sealed partial class Session : IAsyncDisposable
     /// <exception cref="SessionConcurrencyException">Another process saved this session since it was loaded; load it again.</exception>
     /// <exception cref="SessionStateException">The session is closed.</exception>
     /// <exception cref="VoxonStorageException">The backend failed.</exception>
-    public async Task SaveAsync(CancellationToken cancellationToken = default)
+    public Task SaveAsync(CancellationToken cancellationToken = default) => SaveCoreAsync(whenClosed: true, cancellationToken);
+
+    /// <summary>Saves unless the session is closed (by then there is nothing left to save); for disposal paths, which
+    /// must not fail because another thread closed the session between a check and the save.</summary>
+    internal Task SaveIfOpenAsync(CancellationToken cancellationToken = default) => SaveCoreAsync(whenClosed: false, cancellationToken);
+
+    private async Task SaveCoreAsync(bool whenClosed, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
+            if (_closed && !whenClosed)
+            {
+                return;
+            }
+
             ThrowIfClosed();
         }
 
@@ -214,29 +230,54 @@ public sealed partial class Session : IAsyncDisposable
             return;
         }
 
+        // Handlers of the events raised here run after the save gate is released (a handler may save again).
+        using var deferred = Events.Defer();
         await _saveGate.WaitAsync(cancellationToken);
         try
         {
-            SessionChangeSet changes;
-            SaveTracking tracking;
-            lock (_gate)
+            for (var attempt = 1; ; attempt++)
             {
-                ThrowIfClosed();
-                (changes, tracking) = BeginSave(_runtime.Time.GetUtcNow());
-            }
+                SessionChangeSet changes;
+                SaveTracking tracking;
+                lock (_gate)
+                {
+                    if (_closed && !whenClosed)
+                    {
+                        return;
+                    }
 
-            var stored = false;
-            try
-            {
-                await _runtime.Storage.SaveChangesAsync(changes, cancellationToken);
-                stored = true;
-            }
-            finally
-            {
-                EndSave(tracking, changes.Version, stored);
-            }
+                    ThrowIfClosed();
+                    (changes, tracking) = BeginSave(_runtime.Time.GetUtcNow());
+                }
 
-            Raise(SessionEventNames.SessionSaved, changes.Version);
+                var stored = false;
+                SessionConcurrencyException? conflict = null;
+                try
+                {
+                    await _runtime.Storage.SaveChangesAsync(changes, cancellationToken);
+                    stored = true;
+                }
+                catch (SessionConcurrencyException ex)
+                {
+                    conflict = ex;
+                }
+                finally
+                {
+                    EndSave(tracking, changes.Version, stored);
+                }
+
+                if (stored)
+                {
+                    Raise(SessionEventNames.SessionSaved, changes.Version);
+                    return;
+                }
+
+                // Notes added through a share since our version are merged and the save retried; anything else is a conflict.
+                if (attempt >= MaxNoteMerges || !await MergeSharedNotesAsync(cancellationToken))
+                {
+                    ExceptionDispatchInfo.Throw(conflict!);
+                }
+            }
         }
         catch (VoxonStorageException ex)
         {
@@ -274,6 +315,11 @@ public sealed partial class Session : IAsyncDisposable
 
         lock (_gate)
         {
+            if (_closed)
+            {
+                return Task.CompletedTask;
+            }
+
             _closed = true;
         }
 
@@ -281,13 +327,31 @@ public sealed partial class Session : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Saves (when still open) and closes the session.</summary>
+    /// <summary>Saves (when still open) and closes the session. Idempotent and thread-safe: concurrent calls share
+    /// one save and close; after a failed save the session stays open and a later call tries again.</summary>
+    /// <exception cref="VoxonStorageException">The save failed (every concurrent caller sees it).</exception>
     public async ValueTask DisposeAsync()
     {
-        if (IsActive)
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _disposal, mine.Task, null) is { } running)
         {
-            await SaveAsync();
+            await running;
+            return;
+        }
+
+        try
+        {
+            await SaveIfOpenAsync();
             await CloseAsync();
+            mine.SetResult();
+        }
+        catch (Exception ex)
+        {
+            // Not closed: the next DisposeAsync may try the save again.
+            Volatile.Write(ref _disposal, null);
+            mine.SetException(ex);
+            _ = mine.Task.Exception; // observed here; concurrent callers awaiting it see it too
+            throw;
         }
 
         // _saveGate is not disposed: it never allocates a wait handle, and a late SaveAsync must fail with

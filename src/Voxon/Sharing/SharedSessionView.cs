@@ -69,7 +69,8 @@ public sealed class SharedSessionView
         var (document, _) = Readable();
         var conversation = document.Conversations.FirstOrDefault(c => c.ConversationId == conversationId)
             ?? throw new SessionStateException($"Session '{SessionId}' has no conversation '{conversationId}'.");
-        var secrets = document.Memory.Entries.Where(e => e.Sensitive).Select(e => e.Content).Where(s => s.Length > 0).ToList();
+        // By the values that carry each secret, not the memory's exact words: "The code for my locker is ZEBRA7731" hides ZEBRA7731.
+        var secrets = document.Memory.Entries.Where(e => e.Sensitive).SelectMany(e => Redaction.SensitiveValues(e.Content)).Distinct(StringComparer.OrdinalIgnoreCase).OrderByDescending(v => v.Length).ToList();
         return [.. conversation.Turns.Select(t => t with { Content = RedactTurn(t.Content, secrets) })];
     }
 
@@ -84,7 +85,9 @@ public sealed class SharedSessionView
 
     /// <summary>Adds a note (category <c>note</c>, source <see cref="MemorySource.Note"/>, author <see cref="SharedWithUserId"/>)
     /// and writes it to storage as a new version of the session. Notes are allowed whatever memory categories a template restricts the session to.</summary>
-    /// <remarks>If the owner has the session open, the owner's next save replaces the stored version: load the session again to keep the notes.</remarks>
+    /// <remarks>Notes are append-only: a note is one new memory record on top of the stored version. If the owner has the
+    /// session open, the owner's next save merges the notes into it rather than failing; a save by the owner while the
+    /// note is written makes this call retry on the new version.</remarks>
     /// <param name="content">The note, at most <see cref="Session.MaxMemoryContentLength"/> characters.</param>
     /// <param name="importance">0..1.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -106,20 +109,52 @@ public sealed class SharedSessionView
             throw new ArgumentOutOfRangeException(nameof(importance), importance, "Importance must be between 0 and 1.");
         }
 
-        // Revocation takes effect for writes at once: the stored record is checked, not the copy taken at access.
-        var current = await _runtime.Storage.FindShareAsync(_share.TokenHash, cancellationToken);
-        var document = current is not null && ShareInfo.From(current).IsActiveAt(_runtime.Time.GetUtcNow())
-            ? await _runtime.Storage.LoadAsync(SessionId, cancellationToken)
-            : null;
-        if (document is null)
+        MemoryEntry? prepared = null;
+        for (var attempt = 1; ; attempt++)
         {
-            throw new InvalidShareTokenException();
-        }
+            // Revocation takes effect for writes at once: the stored record is checked, not the copy taken at access.
+            var current = await _runtime.Storage.FindShareAsync(_share.TokenHash, cancellationToken);
+            var document = current is not null && ShareInfo.From(current).IsActiveAt(_runtime.Time.GetUtcNow())
+                ? await Shares.LoadSharedAsync(_runtime, current, cancellationToken)
+                : null;
+            if (document is null)
+            {
+                throw new InvalidShareTokenException();
+            }
 
-        content = (document.Config.RedactPii ? Redaction.RedactPii(content).Text : content).Trim();
-        var embedding = await _runtime.EmbedAsync(content, cancellationToken);
+            prepared ??= await NewNoteAsync(document.Config.RedactPii ? Redaction.RedactPii(content).Text : content, importance, cancellationToken);
+            var note = prepared with { UpdatedAt = _runtime.Time.GetUtcNow() };
+
+            // Append-only: the stored version plus the note. owner_version tells the owner's next save that only notes
+            // were added since its version, so it merges them; a save by the owner in between makes this call retry.
+            document.Memory.Entries.Add(note);
+            document.Memory.TokenCount += note.TokenCount;
+            document.UpdatedAt = note.UpdatedAt;
+            document.OwnerVersion ??= document.Version;
+            document.Version++;
+            try
+            {
+                await _runtime.Storage.SaveAsync(document, cancellationToken);
+            }
+            catch (SessionConcurrencyException) when (attempt < 5)
+            {
+                continue;
+            }
+
+            lock (_gate)
+            {
+                _document = document;
+            }
+
+            return note with { Embedding = null };
+        }
+    }
+
+    private async Task<MemoryEntry> NewNoteAsync(string content, double importance, CancellationToken cancellationToken)
+    {
+        content = content.Trim();
         var now = _runtime.Time.GetUtcNow();
-        var note = new MemoryEntry
+        return new MemoryEntry
         {
             Id = SessionIds.NewId("mem_"),
             Content = content,
@@ -131,31 +166,12 @@ public sealed class SharedSessionView
             Author = SharedWithUserId,
             TokenCount = TokenCounter.Count(content),
             OccurredAt = now,
-            Embedding = embedding,
+            Embedding = await _runtime.EmbedAsync(content, cancellationToken),
             EmbeddingModel = _runtime.EmbeddingModelId,
         };
-        document.Memory.Entries.Add(note);
-        document.Memory.TokenCount += note.TokenCount;
-        document.UpdatedAt = now;
-        document.Version++;
-        await _runtime.Storage.SaveAsync(document, cancellationToken);
-        lock (_gate)
-        {
-            _document = document;
-        }
-
-        return note with { Embedding = null };
     }
 
-    private static string RedactTurn(string text, List<string> secrets)
-    {
-        foreach (var secret in secrets)
-        {
-            text = text.Replace(secret, Redaction.Marker, StringComparison.OrdinalIgnoreCase);
-        }
-
-        return Redaction.RedactPii(text).Text;
-    }
+    private static string RedactTurn(string text, List<string> secrets) => Redaction.RedactPii(Redaction.RedactValues(text, secrets)).Text;
 
     private (SessionDocument Document, DateTimeOffset Now) Readable()
     {

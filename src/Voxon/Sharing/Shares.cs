@@ -108,6 +108,13 @@ internal static class Shares
         return valid ? record : throw new InvalidShareTokenException();
     }
 
+    /// <summary>The stored session <paramref name="share"/> opens, or null when it is gone or is now another user's
+    /// session (an id reused after deletion or by an import): a share opens only the owner's session it was made for.</summary>
+    internal static async Task<SessionDocument?> LoadSharedAsync(VoxonRuntime runtime, ShareRecord share, CancellationToken cancellationToken) =>
+        await runtime.Storage.LoadAsync(share.SessionId, cancellationToken) is { } document && string.Equals(document.UserId, share.OwnerUserId, StringComparison.Ordinal)
+            ? document
+            : null;
+
     private static void Raise(VoxonRuntime runtime, string type, ShareInfo info, DateTimeOffset now) =>
         runtime.ShareEvents.Raise(new SessionEvent(type, info.SessionId, now, info));
 }

@@ -11,6 +11,7 @@ public abstract class DelegatingSessionStorage : SessionStorage
     {
         ArgumentNullException.ThrowIfNull(innerStorage);
         InnerStorage = innerStorage;
+        InnerStorage.RecordSkipped += (_, problem) => ReportSkipped(problem);
     }
 
     /// <summary>The wrapped backend.</summary>
@@ -57,6 +58,9 @@ public abstract class DelegatingSessionStorage : SessionStorage
 
     /// <inheritdoc />
     public override Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default) => InnerStorage.ListTemplatesAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<StoreRewriteResult> RewriteAllAsync(CancellationToken cancellationToken = default) => InnerStorage.RewriteAllAsync(cancellationToken);
 
     /// <summary>Disposes the wrapped backend.</summary>
     public override async ValueTask DisposeAsync()

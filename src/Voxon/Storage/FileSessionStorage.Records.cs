@@ -18,26 +18,44 @@ public sealed partial class FileSessionStorage
         ReadRecordAsync(SharePath(tokenHash), "share/" + tokenHash, VoxonJsonContext.Default.ShareRecord, "find share", cancellationToken);
 
     /// <inheritdoc />
-    public override async Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default)
+    public override async Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        [.. (await SharesOfAsync(SessionIds.Validate(sessionId), cancellationToken)).Select(s => s.Share).OrderBy(s => s.CreatedAt)];
+
+    /// <summary>Deletes the share records of <paramref name="sessionId"/>.</summary>
+    private async Task DeleteSharesAsync(string sessionId, CancellationToken cancellationToken)
     {
-        SessionIds.Validate(sessionId);
+        foreach (var (_, path) in await SharesOfAsync(sessionId, cancellationToken))
+        {
+            File.Delete(path);
+        }
+    }
+
+    private async Task<List<(ShareRecord Share, string Path)>> SharesOfAsync(string sessionId, CancellationToken cancellationToken)
+    {
         var folder = Path.Combine(_folder, "shares");
+        var shares = new List<(ShareRecord, string)>();
         if (!Directory.Exists(folder))
         {
-            return [];
+            return shares;
         }
 
-        var shares = new List<ShareRecord>();
         foreach (var path in Directory.EnumerateFiles(folder, "*" + Extension))
         {
             var hash = Path.GetFileNameWithoutExtension(path);
-            if (await ReadRecordAsync(path, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "list shares", cancellationToken) is { } share && share.SessionId == sessionId)
+            try
             {
-                shares.Add(share);
+                if (await ReadRecordAsync(path, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "list shares", cancellationToken) is { } share && share.SessionId == sessionId)
+                {
+                    shares.Add((share, path));
+                }
+            }
+            catch (SessionCorruptException ex)
+            {
+                ReportSkipped(ex); // one unreadable record must not hide the others
             }
         }
 
-        return [.. shares.OrderBy(s => s.CreatedAt)];
+        return shares;
     }
 
     /// <inheritdoc />

@@ -170,6 +170,8 @@ public sealed partial class FileSessionStorage : SessionStorage
         var snapshot = PathOf(id, Extension);
         try
         {
+            // Shares first: a token must never outlive its session (and open a later session with the same id).
+            await DeleteSharesAsync(id, cancellationToken);
             var existed = File.Exists(snapshot);
             File.Delete(snapshot);
             File.Delete(PathOf(id, JournalExtension));
@@ -246,9 +248,15 @@ public sealed partial class FileSessionStorage : SessionStorage
         {
             return await LoadAsync(id, cancellationToken) is { } document ? SessionRecords.Summarize(document) : null;
         }
+        catch (SessionCorruptException ex)
+        {
+            // Skipped and reported: one bad session must not break the listing of the others.
+            ReportSkipped(ex);
+            return null;
+        }
         catch (VoxonStorageException)
         {
-            // A corrupt or vanished session is skipped in a listing; loading it reports the problem.
+            // Vanished (deleted while listing): skipped; loading it reports any other problem.
             return null;
         }
     }

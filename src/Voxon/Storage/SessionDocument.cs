@@ -41,6 +41,11 @@ public sealed class SessionDocument
     [JsonPropertyOrder(-5)]
     public long Version { get; set; }
 
+    /// <summary>The version the owner's last save wrote; a later <see cref="Version"/> differs from it only by notes
+    /// added through shares, which the owner's next save merges instead of failing. Null: the owner wrote this version.</summary>
+    [JsonPropertyOrder(-5)]
+    public long? OwnerVersion { get; set; }
+
     /// <summary>The session's configuration.</summary>
     [JsonPropertyOrder(-4)]
     public required SessionConfig Config { get; set; }

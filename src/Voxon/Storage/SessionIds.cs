@@ -4,8 +4,8 @@ namespace Voxon.Storage;
 
 /// <summary>
 /// Rules for session, user and conversation ids. Ids are used as file names and keys, so only
-/// letters, digits, '-', '_' and '.' (not leading) are allowed, at most 128 characters: no id can
-/// address a path outside a storage folder.
+/// letters, digits, '-', '_' and '.' are allowed, not starting with '.' or '-', at most 128 characters: no id can
+/// address a path outside a storage folder, and none reads as an option on a command line.
 /// </summary>
 public static class SessionIds
 {
@@ -21,7 +21,7 @@ public static class SessionIds
     /// <summary>Whether <paramref name="id"/> follows the rules.</summary>
     public static bool IsValid(string? id)
     {
-        if (string.IsNullOrEmpty(id) || id.Length > MaxLength || id[0] == '.')
+        if (string.IsNullOrEmpty(id) || id.Length > MaxLength || id[0] is '.' or '-')
         {
             return false;
         }
@@ -53,7 +53,7 @@ public static class SessionIds
     {
         null or "" => "must not be empty",
         { Length: > MaxLength } => $"must be at most {MaxLength} characters",
-        _ => $"'{Printable(id)}' may contain only letters, digits, '-', '_' and '.' (not first)",
+        _ => $"'{Printable(id)}' may contain only letters, digits, '-', '_' and '.' ('.' and '-' not first)",
     };
 
     private static string Printable(string id) =>

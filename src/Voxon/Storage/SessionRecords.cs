@@ -145,12 +145,16 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
 
     /// <summary>Opens stored bytes; sets <paramref name="oldKey"/> when an older key sealed them.</summary>
     /// <exception cref="SessionCorruptException">Tampered, the wrong key, or encrypted with no key configured.</exception>
-    public byte[] Open(byte[] stored, string context, string sessionId, ref bool oldKey)
+    public byte[] Open(byte[] stored, string context, string sessionId, ref bool oldKey) =>
+        Open(stored, context, ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex));
+
+    /// <summary>Opens stored bytes, reporting a problem with the exception <paramref name="corrupt"/> makes.</summary>
+    public byte[] Open(byte[] stored, string context, ref bool oldKey, Func<string, Exception?, SessionCorruptException> corrupt)
     {
         if (Encryption is null)
         {
             return SessionEncryption.IsEnvelope(stored)
-                ? throw new SessionCorruptException(Backend, sessionId, $"the record is encrypted with key '{SessionEncryption.KeyIdOf(stored)}' but no session_encryption_key is configured")
+                ? throw corrupt($"the record is encrypted with key '{SessionEncryption.KeyIdOf(stored)}' but no session_encryption_key is configured", null)
                 : stored;
         }
 
@@ -162,7 +166,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         }
         catch (CryptographicException ex)
         {
-            throw new SessionCorruptException(Backend, sessionId, "decryption failed: " + ex.Message, ex);
+            throw corrupt("decryption failed: " + ex.Message, ex);
         }
     }
 

@@ -59,7 +59,7 @@ public abstract class SessionStorage : IAsyncDisposable
     public virtual Task<SessionRepair?> RepairAsync(string sessionId, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException($"The {BackendName} storage cannot repair sessions.");
 
-    /// <summary>Deletes a session; false when there was none.</summary>
+    /// <summary>Deletes a session and its share records (a token must never open a later session that reuses the id); false when there was no session.</summary>
     public abstract Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default);
 
     /// <summary>Lists stored sessions, all or those of <paramref name="userId"/>, most recently updated first.</summary>
@@ -82,6 +82,84 @@ public abstract class SessionStorage : IAsyncDisposable
 
     /// <summary>Names of the stored templates.</summary>
     public abstract Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Rewrites every record of the store (sessions, their shares, templates) so each is sealed with the current
+    /// encryption key: after it, older keys can be dropped from the configuration (<c>voxon store rotate-key</c>).
+    /// Each session is written as a new version with the same content; a session open elsewhere merges it on its next
+    /// save like a note. Unreadable records are skipped and reported (<see cref="RecordSkipped"/>), never lost.</summary>
+    /// <returns>How many sessions, shares and templates were rewritten, and how many records were skipped.</returns>
+    /// <exception cref="VoxonStorageException">The backend failed.</exception>
+    public virtual async Task<StoreRewriteResult> RewriteAllAsync(CancellationToken cancellationToken = default)
+    {
+        int sessions = 0, shares = 0, templates = 0, skipped = 0;
+        void Skip(SessionCorruptException ex)
+        {
+            skipped++;
+            ReportSkipped(ex);
+        }
+
+        foreach (var summary in await ListAsync(null, cancellationToken))
+        {
+            try
+            {
+                for (var attempt = 1; await LoadAsync(summary.SessionId, cancellationToken) is { } document; attempt++)
+                {
+                    document.OwnerVersion ??= document.Version;
+                    document.Version++;
+                    try
+                    {
+                        await SaveAsync(document, cancellationToken);
+                        sessions++;
+                        break;
+                    }
+                    catch (SessionConcurrencyException) when (attempt < 3)
+                    {
+                        // Saved meanwhile: read it again.
+                    }
+                }
+
+                foreach (var share in await ListSharesAsync(summary.SessionId, cancellationToken))
+                {
+                    await SaveShareAsync(share, cancellationToken);
+                    shares++;
+                }
+            }
+            catch (SessionCorruptException ex)
+            {
+                Skip(ex);
+            }
+        }
+
+        foreach (var name in await ListTemplatesAsync(cancellationToken))
+        {
+            try
+            {
+                if (await LoadTemplateAsync(name, cancellationToken) is { } template)
+                {
+                    await SaveTemplateAsync(template, cancellationToken);
+                    templates++;
+                }
+            }
+            catch (SessionCorruptException ex)
+            {
+                Skip(ex);
+            }
+        }
+
+        return new StoreRewriteResult(sessions, shares, templates, skipped);
+    }
+
+    /// <summary>Raised when a listing skips a stored record it cannot read (corrupt, or sealed with a key not
+    /// configured): the listing goes on without it, and this says which one and why. <see cref="VoxonClient"/> logs it.</summary>
+    public event EventHandler<SessionCorruptException>? RecordSkipped;
+
+    /// <summary>Reports a record a listing skipped; call it instead of failing the whole listing.</summary>
+    protected void ReportSkipped(SessionCorruptException problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        Diagnostics.VoxonTelemetry.SkippedRecords.Add(1);
+        RecordSkipped?.Invoke(this, problem);
+    }
 
     /// <inheritdoc />
     public virtual ValueTask DisposeAsync()

@@ -9,19 +9,45 @@ internal static class StoredJson
     public static byte[] Seal<T>(SessionRecordCodec codec, T value, string context, JsonTypeInfo<T> type) =>
         codec.Seal(JsonSerializer.SerializeToUtf8Bytes(value, type), context);
 
-    /// <exception cref="VoxonStorageException">The record is corrupt or cannot be decrypted.</exception>
+    /// <exception cref="SessionCorruptException">The record is corrupt or cannot be decrypted.</exception>
     public static T Parse<T>(SessionRecordCodec codec, byte[] stored, string context, JsonTypeInfo<T> type, string operation)
     {
+        var oldKey = false;
+        var plaintext = codec.Open(stored, context, ref oldKey, (problem, ex) => SessionCorruptException.OfRecord(codec.Backend, operation, context, problem, ex));
         try
         {
-            var oldKey = false;
-            return JsonSerializer.Deserialize(codec.Open(stored, context, context, ref oldKey), type) ?? throw new JsonException("null record");
+            return JsonSerializer.Deserialize(plaintext, type) ?? throw new JsonException("null record");
         }
         catch (JsonException ex)
         {
-            throw new VoxonStorageException(codec.Backend, operation, null, $"the stored {context} is corrupt: {ex.Message}", false, ex);
+            throw SessionCorruptException.OfRecord(codec.Backend, operation, context, ex.Message, ex);
         }
     }
+
+    /// <summary>The share records among <paramref name="stored"/> (token hash, bytes) that can be read; each unreadable one
+    /// is handed to <paramref name="skipped"/> instead of failing the listing.</summary>
+    public static List<ShareRecord> ParseShares(SessionRecordCodec codec, IEnumerable<(string Hash, byte[] Data)> stored, Action<SessionCorruptException> skipped)
+    {
+        var shares = new List<ShareRecord>();
+        foreach (var (hash, data) in stored)
+        {
+            try
+            {
+                shares.Add(Parse(codec, data, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "list shares"));
+            }
+            catch (SessionCorruptException ex)
+            {
+                skipped(ex);
+            }
+        }
+
+        return shares;
+    }
+
+    /// <summary>Whether <paramref name="stored"/> was sealed with an older key (or is plaintext while a key is configured):
+    /// what key rotation rewrites.</summary>
+    public static bool NeedsResealing(SessionRecordCodec codec, byte[] stored) =>
+        codec.Encryption is { } encryption && SessionEncryption.KeyIdOf(stored) != encryption.KeyId;
 
     /// <summary>Share token hashes are 64 lower-case hex digits; anything else could address another key or file.</summary>
     public static string ValidateTokenHash(string tokenHash)

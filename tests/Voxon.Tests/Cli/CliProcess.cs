@@ -27,6 +27,10 @@ public static class CliProcess
     public static Task<Result> RunAsync(string workingDirectory, string? input, params string[] args) =>
         RunAsync(workingDirectory, input, null, args);
 
+    /// <summary>Runs the CLI with <paramref name="environment"/> added to a clean Voxon environment.</summary>
+    public static Task<Result> RunWithAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, string? input, params string[] args) =>
+        RunAsync(workingDirectory, input, environment, args);
+
     /// <summary>Runs the CLI with <paramref name="environment"/> added to its environment.</summary>
     public static async Task<Result> RunAsync(string workingDirectory, string? input, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
@@ -44,7 +48,7 @@ public static class CliProcess
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var name in new[] { "VOXON_MODEL_ENDPOINT", "VOXON_MODEL", "VOXON_API_KEY", "VOXON_SESSIONS", "VOXON_REALTIME_ENDPOINT", "VOXON_REALTIME_MODEL" })
+        foreach (var name in new[] { "VOXON_MODEL_ENDPOINT", "VOXON_MODEL", "VOXON_API_KEY", "VOXON_SESSIONS", "VOXON_REALTIME_ENDPOINT", "VOXON_REALTIME_MODEL", "VOXON_SESSION_KEY", "VOXON_SESSION_PREVIOUS_KEYS", "VOXON_STORAGE", "VOXON_DATABASE_URL", "VOXON_REDIS_URL" })
         {
             start.Environment.Remove(name);
         }

@@ -96,6 +96,43 @@ public class CliTests
         Assert.Contains(Alice.Question, show.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_cli_encrypts_with_the_librarys_key_and_rotate_key_moves_the_store_to_a_new_key()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        var first = new Dictionary<string, string> { ["VOXON_SESSION_KEY"] = "first cli key" };
+        var chat = await CliProcess.RunWithAsync(folder.Path, first, string.Join('\n', Alice.Introduction) + "\n", "chat", "--user", "alice", "--session", "s1", "--store", store);
+        Assert.True(chat.ExitCode == 0, chat.Error);
+        var raw = string.Concat(Directory.EnumerateFiles(store, "*", SearchOption.AllDirectories).Select(File.ReadAllText));
+        Assert.DoesNotContain("Alice", raw, StringComparison.Ordinal);
+
+        var withoutKey = await CliProcess.RunAsync(folder.Path, null, "sessions", "show", "s1", "--store", store);
+        Assert.Equal(1, withoutKey.ExitCode);
+        Assert.Contains("encrypted", withoutKey.Error, StringComparison.Ordinal);
+        var shown = await CliProcess.RunWithAsync(folder.Path, first, null, "sessions", "show", "s1", "--store", store);
+        Assert.Contains("User's name is Alice", shown.Output, StringComparison.Ordinal);
+
+        var rotation = new Dictionary<string, string> { ["VOXON_SESSION_KEY"] = "second cli key", ["VOXON_SESSION_PREVIOUS_KEYS"] = "first cli key" };
+        var rotate = await CliProcess.RunWithAsync(folder.Path, rotation, null, "store", "rotate-key", "--store", store);
+        Assert.True(rotate.ExitCode == 0, rotate.Error);
+        Assert.Contains("Re-encrypted 1 sessions", rotate.Output, StringComparison.Ordinal);
+        var second = new Dictionary<string, string> { ["VOXON_SESSION_KEY"] = "second cli key" };
+        var after = await CliProcess.RunWithAsync(folder.Path, second, null, "sessions", "show", "s1", "--store", store);
+        Assert.True(after.ExitCode == 0, after.Error);
+        Assert.Contains("User's name is Alice", after.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ids_starting_with_a_dash_are_refused_so_the_cli_never_reads_them_as_options()
+    {
+        Assert.False(Voxon.Storage.SessionIds.IsValid("-rf"));
+        using var folder = new TempFolder();
+        await using var client = new VoxonClient(new VoxonOptions { SessionStoragePath = folder.Combine("store"), UseEnvironment = false });
+        await Assert.ThrowsAsync<VoxonConfigurationException>(() => client.CreateSessionAsync("alice", new Voxon.Sessions.SessionConfig { SessionId = "-help" }));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.CreateSessionAsync("-alice"));
+    }
+
     [Theory]
     [InlineData("sessions", "show", "../etc")]
     [InlineData("sessions", "show", "missing")]

@@ -7,6 +7,34 @@ namespace Voxon.Tests.Memory;
 
 public sealed class MemoryApiTests
 {
+    [Fact]
+    public void Token_counting_hands_the_tokenizer_bounded_pieces_and_stays_exact_for_ordinary_text()
+    {
+        // Work is bounded per piece (byte-pair merging is quadratic only within a piece), so the whole count is linear.
+        var repeated = new string('a', 80_000);
+        var pieces = TokenCounter.Pieces(repeated).ToList();
+        Assert.All(pieces, p => Assert.InRange(p.Length, 1, TokenCounter.MaxPiece));
+        Assert.Equal(repeated.Length, pieces.Sum(p => p.Length));
+        Assert.InRange(TokenCounter.Count(repeated), 80_000 / 64, 80_000);
+
+        var tokenizer = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForEncoding("o200k_base");
+        var prose = string.Join(' ', Enumerable.Range(0, 400).Select(i => $"Sentence {i}: the user's  cat, Zoë 🐱, likes\ntea at {i % 24}:00."));
+        Assert.Equal(tokenizer.CountTokens(prose), TokenCounter.Count(prose));
+        Assert.True(TokenCounter.Pieces(prose).Count() > 10);
+    }
+
+    [Fact]
+    public async Task SetPreference_refuses_long_values_and_malformed_names_with_a_clear_message()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        var error = Assert.Throws<ArgumentException>(() => session.SetPreference("tone", new string('x', Session.MaxPreferenceValueLength + 1)));
+        Assert.Contains($"at most {Session.MaxPreferenceValueLength} characters", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => session.SetPreference(new string('n', 65), "warm"));
+        Assert.Throws<ArgumentException>(() => session.SetPreference("bad name", "warm"));
+        session.SetPreference("tone", new string('x', Session.MaxPreferenceValueLength));
+    }
+
     [Theory]
     [InlineData(-0.1)]
     [InlineData(1.01)]

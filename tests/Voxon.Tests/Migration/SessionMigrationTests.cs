@@ -50,7 +50,9 @@ public sealed class SessionMigrationTests : IDisposable
         var copy = (await memory.LoadAsync(session.SessionId))!;
 
         Assert.Equal(stored.Version + 1, copy.Version);
+        Assert.Null(copy.OwnerVersion); // an import is the owner's write (the source had notes added through a share)
         copy.Version = stored.Version;
+        copy.OwnerVersion = stored.OwnerVersion;
         Assert.Equal(Json(stored), Json(copy));
         Assert.Equal(session.TemplateContext, imported.TemplateContext);
         Assert.Equal(session.GetMemory().Entries.Select(e => e.Embedding), imported.GetMemory().Entries.Select(e => e.Embedding));
@@ -67,6 +69,7 @@ public sealed class SessionMigrationTests : IDisposable
         await back.ImportSessionAsync(await imported.ExportFullAsync());
         var again = (await back.Storage.LoadAsync(session.SessionId))!;
         again.Version = stored.Version;
+        again.OwnerVersion = stored.OwnerVersion;
         Assert.Equal(Json(stored), Json(again));
     }
 
@@ -113,7 +116,7 @@ public sealed class SessionMigrationTests : IDisposable
     public static TheoryData<string> BadInputs() =>
     [
         "wrong_version", "bad_checksum", "truncated", "wrong_types", "duplicate_memory_ids", "path_trick_session_id",
-        "path_trick_conversation_id", "missing_required_field", "not_an_export", "unknown_field", "bad_mapping", "cyclic_branches", "foreign_share",
+        "path_trick_conversation_id", "missing_required_field", "not_an_export", "unknown_field", "bad_mapping", "cyclic_branches", "foreign_share", "huge_preference", "huge_metric_name",
     ];
 
     [Theory]
@@ -150,6 +153,8 @@ public sealed class SessionMigrationTests : IDisposable
             "bad_mapping" => export,
             "cyclic_branches" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["conversations"]![0]!["parent_id"] = "side"),
             "foreign_share" => MigrationFixture.Resign(export, p => p["shares"]![0]!["session_id"] = "sess_other"),
+            "huge_preference" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["preferences"]!["tone"] = new string('a', 40_000)),
+            "huge_metric_name" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["analytics"]!["custom_metrics"]![new string('m', 5_000)] = new System.Text.Json.Nodes.JsonObject()),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         if (kind == "bad_mapping")

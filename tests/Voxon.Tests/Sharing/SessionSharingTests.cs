@@ -48,6 +48,25 @@ public sealed class SessionSharingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_paraphrased_secret_is_redacted_from_shared_transcripts_by_its_value()
+    {
+        await using var voxon = FeatureKit.Client(_dir.Path, _time);
+        var session = await voxon.CreateSessionAsync("patient_2");
+        await session.AddMemoryAsync("User's locker code: ZEBRA7731", "secrets", sensitive: true);
+        await session.AddMemoryAsync("Wifi password is hunter2-Blue", "secrets", sensitive: true);
+        var conversation = await session.StartConversationAsync("c1");
+        await conversation.SendMessageAsync("The code for my locker is zebra7731, and the wifi one is hunter2-blue.");
+        await session.SaveAsync();
+        var share = await session.CreateSharedViewAsync("doctor_9", [SharePermissions.Read], Day);
+
+        var said = (await voxon.AccessSharedSessionAsync(share.Token, "doctor_9")).GetTranscript("c1")[0].Content;
+
+        Assert.DoesNotContain("7731", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", said, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("The code for my locker is", said, StringComparison.Ordinal); // the rest stays readable
+    }
+
+    [Fact]
     public async Task A_read_only_view_cannot_add_notes_and_nothing_is_written()
     {
         var (voxon, session) = await StoredSessionAsync();

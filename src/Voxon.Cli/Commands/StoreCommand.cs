@@ -1,0 +1,36 @@
+using System.CommandLine;
+
+namespace Voxon.Cli.Commands;
+
+/// <summary><c>voxon store rotate-key</c>: re-encrypts every record of a store with the current key.</summary>
+internal static class StoreCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var command = new Command("store", "Maintain a whole store.");
+        var rotate = new Command("rotate-key",
+            "Re-encrypt every session, share and template with VOXON_SESSION_KEY; the old keys go in VOXON_SESSION_PREVIOUS_KEYS (comma-separated) and can be dropped afterwards.");
+        rotate.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
+        {
+            var options = CliIO.Options(result);
+            if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(Storage.SessionEncryption.KeyVariable)))
+            {
+                throw new ArgumentException($"Set {Storage.SessionEncryption.KeyVariable} to the new key (and {VoxonOptions.PreviousKeysVariable} to the old ones) before rotating.");
+            }
+
+            await using var voxon = new VoxonClient(options);
+            voxon.Storage.RecordSkipped += (_, problem) => io.Error.WriteLine($"skipped: {problem.Message}");
+            var rewritten = await voxon.Storage.RewriteAllAsync(cancellationToken);
+            await io.Output.WriteLineAsync($"Re-encrypted {rewritten.Sessions} sessions, {rewritten.Shares} shares and {rewritten.Templates} templates with key {options.CreateEncryption()!.KeyId}.");
+            if (rewritten.Skipped > 0)
+            {
+                await io.Error.WriteLineAsync($"{rewritten.Skipped} records could not be read and were left as they were; keep their keys until they are repaired.");
+                return 1;
+            }
+
+            return 0;
+        }));
+        command.Subcommands.Add(rotate);
+        return command;
+    }
+}
