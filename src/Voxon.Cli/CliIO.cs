@@ -1,5 +1,4 @@
 using Voxon.Engine;
-using Voxon.Storage;
 
 namespace Voxon.Cli;
 
@@ -22,9 +21,10 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
         }
     }
 
-    /// <summary>A client over the file storage in <paramref name="store"/>, with the model from the environment or the offline engine.</summary>
+    /// <summary>A client over the file storage in <paramref name="store"/> (encrypted with <c>VOXON_SESSION_KEY</c> when set),
+    /// with the model from the environment or the offline engine.</summary>
     public static VoxonClient Client(string store) =>
-        new(new VoxonOptions { Storage = new FileSessionStorage(store) });
+        new(new VoxonOptions { SessionStoragePath = store });
 
     /// <summary>Describes the engine in use.</summary>
     public static string EngineName(VoxonClient client) =>

@@ -25,6 +25,7 @@ public static class VoxonCommand
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(ShareCommand.Create(io));
         root.Subcommands.Add(AnalyticsCommand.Create(io));
+        root.Subcommands.Add(UsersCommand.Create(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -30,7 +30,7 @@ public sealed partial class FileSessionStorage : SessionStorage
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         _folder = Path.GetFullPath(folder);
-        _codec = new SessionRecordCodec("file", encryption);
+        _codec = new SessionRecordCodec("file", encryption, new FileKeyRingStore(_folder));
     }
 
     /// <inheritdoc />
@@ -82,7 +82,8 @@ public sealed partial class FileSessionStorage : SessionStorage
             return;
         }
 
-        var payload = _codec.Seal(FileJournal.EncodeRecords(SessionRecords.Encode(changes)), JournalContext(id, changes.Version));
+        var key = await _codec.KeyForAsync(changes.Head.UserId, "save", cancellationToken);
+        var payload = _codec.Seal(FileJournal.EncodeRecords(SessionRecords.Encode(changes)), JournalContext(id, changes.Version), key);
         var journal = PathOf(id, JournalExtension);
         long length;
         try
@@ -213,9 +214,10 @@ public sealed partial class FileSessionStorage : SessionStorage
             return (null, 0, 0);
         }
 
+        var (frames, valid) = FileJournal.Read(journalBytes);
+        await _codec.PrepareAsync([snapshotBytes, .. frames.Select(f => f.Payload)], id, cancellationToken);
         var oldKey = false;
         var snapshot = SessionDocumentSerializer.Deserialize(_codec.Open(snapshotBytes, SnapshotContext(id), id, ref oldKey), BackendName, id);
-        var (frames, valid) = FileJournal.Read(journalBytes);
         if (frames.Count == 0)
         {
             _codec.NoteKey(id, oldKey);
@@ -259,7 +261,8 @@ public sealed partial class FileSessionStorage : SessionStorage
     private async Task WriteSnapshotAsync(FileStream handle, SessionDocument document, CancellationToken cancellationToken)
     {
         var id = document.SessionId;
-        var bytes = _codec.Seal(SessionDocumentSerializer.Serialize(document), SnapshotContext(id));
+        var key = await _codec.KeyForAsync(document.UserId, "save", cancellationToken);
+        var bytes = _codec.Seal(SessionDocumentSerializer.Serialize(document), SnapshotContext(id), key);
         await WriteAtomicallyAsync(PathOf(id, Extension), bytes, "save", id, cancellationToken);
         try
         {
