@@ -47,11 +47,11 @@ public sealed class Conversation : IAsyncDisposable
     /// <exception cref="ArgumentException">The message is empty or longer than <see cref="Session.MaxMessageLength"/>.</exception>
     /// <exception cref="Engine.EngineException">The model failed; nothing was recorded.</exception>
     public Task<string> SendMessageAsync(string text, CancellationToken cancellationToken = default) =>
-        _session.RunTurnAsync(this, text, null, cancellationToken);
+        _session.Turns.SendAsync(this, text, null, cancellationToken);
 
     /// <summary>Sends a spoken message with the duration of its audio, which lets adaptation learn the speaking pace.</summary>
     public Task<string> SendMessageAsync(string text, TimeSpan audioDuration, CancellationToken cancellationToken = default) =>
-        _session.RunTurnAsync(this, text, audioDuration, cancellationToken);
+        _session.Turns.SendAsync(this, text, audioDuration, cancellationToken);
 
     /// <summary>This conversation's analytics: duration, turns, interruptions, context injections, response time.</summary>
     public Analytics.ConversationAnalytics GetAnalytics() => _session.GetConversationAnalytics(State);

@@ -6,6 +6,7 @@ using Voxon.Conversations;
 using Voxon.Diagnostics;
 using Voxon.Events;
 using Voxon.Storage;
+using Voxon.Turns;
 
 namespace Voxon.Sessions;
 
@@ -231,8 +232,13 @@ public sealed partial class Session
         return true;
     }
 
-    partial void OnTurnRecorded(ConversationState state, ConversationTurn user, ConversationTurn assistant)
+    partial void OnTurnRecorded(ConversationState state, ConversationTurn? user, ConversationTurn? assistant)
     {
+        if (user is null)
+        {
+            return;
+        }
+
         var started = Stopwatch.GetTimestamp();
         TextFeatures? features = null;
         if (Config.EnableAnalytics)
@@ -252,11 +258,21 @@ public sealed partial class Session
         {
             activity.SetTag("voxon.turn.user_words", features?.WordCount);
             activity.SetTag("voxon.turn.injected_memories", user.InjectedMemoryIds?.Count ?? 0);
-            activity.SetTag("voxon.turn.response_time_ms", assistant.ResponseTimeMs);
+            activity.SetTag("voxon.turn.response_time_ms", assistant?.ResponseTimeMs);
             activity.SetTag("voxon.turn.audio_seconds", user.AudioSeconds);
         }
 
         AnalyticsTelemetry.TurnCost.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>Adaptation leans towards shorter replies after an interruption. Caller holds the lock.</summary>
+    void ITurnHost.OnInterrupted(DateTimeOffset now)
+    {
+        UpdatedAt = now;
+        if (Config.EnableLearning)
+        {
+            QueuePreferenceChanges(_learner.ObserveInterruption());
+        }
     }
 
     /// <summary>Raises the milestone and preference events found under the lock. Call without holding the lock.</summary>

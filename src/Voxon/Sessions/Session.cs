@@ -3,6 +3,7 @@ using Voxon.Conversations;
 using Voxon.Events;
 using Voxon.Memory;
 using Voxon.Storage;
+using Voxon.Turns;
 
 namespace Voxon.Sessions;
 
@@ -38,6 +39,7 @@ public sealed partial class Session : IAsyncDisposable
         _memory = new MemoryStore(config.MaxMemorySize);
         Events = new SessionEvents(_logger);
         Events.Observed += OnEventObserved;
+        Turns = new TurnPipeline(runtime, this);
     }
 
     /// <summary>The session id.</summary>
