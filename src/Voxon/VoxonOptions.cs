@@ -72,6 +72,10 @@ public sealed class VoxonOptions
     /// <summary>Largest session export <see cref="VoxonClient.ImportSessionAsync(string, IReadOnlyDictionary{string, string}?, bool, CancellationToken)"/> accepts, in bytes. Default 64 MiB.</summary>
     public long MaxImportSize { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Most stored sessions one user may have; creating another throws <see cref="Retention.SessionLimitException"/>.
+    /// Default null (no limit).</summary>
+    public int? MaxSessionsPerUser { get; set; }
+
     /// <summary>Logging. Default none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -110,6 +114,11 @@ public sealed class VoxonOptions
         if (ContextWeaver.MinScore is < 0 or > 1 || ContextWeaver.BranchPenalty is < 0 or > 1)
         {
             errors.Add("context_weaver.min_score and branch_penalty must be between 0 and 1");
+        }
+
+        if (MaxSessionsPerUser is <= 0)
+        {
+            errors.Add("max_sessions_per_user must be positive when set");
         }
 
         if (MaxImportSize <= 0)

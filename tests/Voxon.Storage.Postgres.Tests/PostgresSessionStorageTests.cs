@@ -82,7 +82,7 @@ public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : Sessi
             await using var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM {schema}.voxon_schema_migrations", connection);
-            Assert.Equal(1L, await command.ExecuteScalarAsync());
+            Assert.Equal(2L, await command.ExecuteScalarAsync()); // the tables, then the key ring
         }
         finally
         {
