@@ -125,7 +125,7 @@ public static class CoreBenchmarks
         };
     }
 
-    private static string Note(int i) => string.Create(CultureInfo.InvariantCulture, $"User mentioned project {i} about topic {i % 37} with deadline day {i % 28 + 1}");
+    internal static string Note(int i) => string.Create(CultureInfo.InvariantCulture, $"User mentioned project {i} about topic {i % 37} with deadline day {i % 28 + 1}");
 
     private static float[] UnitVector(Random random)
     {

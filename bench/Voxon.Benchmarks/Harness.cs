@@ -57,9 +57,15 @@ public static class Harness
             samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
 
+        return Print(label, samples);
+    }
+
+    /// <summary>Prints median, p90, p99 and max of <paramref name="samples"/> (milliseconds) under <paramref name="label"/>.</summary>
+    public static Stats Print(string label, double[] samples)
+    {
         var stats = Stats.From(samples);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{label,-60} n={iterations,5}  p50={stats.P50,9:F3} ms  p90={stats.P90,9:F3} ms  p99={stats.P99,9:F3} ms  max={stats.Max,9:F3} ms"));
+            $"{label,-60} n={samples.Length,5}  p50={stats.P50,9:F3} ms  p90={stats.P90,9:F3} ms  p99={stats.P99,9:F3} ms  max={stats.Max,9:F3} ms"));
         return stats;
     }
 

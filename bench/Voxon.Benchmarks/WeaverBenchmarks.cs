@@ -38,7 +38,7 @@ public static class WeaverBenchmarks
         }).ToList();
 
         var store = new MemoryStore(int.MaxValue);
-        store.Restore(entries);
+        store.LoadStored(entries);
         var weaver = new ContextWeaver(new ContextWeaverOptions());
         var queryVectors = MiniLmEmbeddingGenerator.Shared.Embed([.. Enumerable.Range(0, 12).Select(SearchBenchmarks.Query)]);
         WovenContext last = WovenContext.Empty;

@@ -69,6 +69,7 @@ public sealed partial class VoxonClient
         var payload = SessionImporter.Read(data, Options.MaxImportSize);
         SessionImporter.Remap(payload, userIdMapping);
         var document = payload.Session;
+        SessionImporter.RecomputeCounts(document);
         if (newSessionId)
         {
             document.SessionId = SessionIds.NewSessionId();

@@ -52,7 +52,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
 
         _runtime = new VoxonRuntime(
             storage,
-            new VoxEngine(chat, Options.TimeProvider, loggers.CreateLogger<VoxEngine>()),
+            new VoxEngine(chat, loggers.CreateLogger<VoxEngine>()),
             new ContextWeaver(Options.ContextWeaver),
             Options.EmbeddingGenerator ?? MiniLmEmbeddingGenerator.Shared,
             Options.TimeProvider,
@@ -62,6 +62,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
                 ? new ChatMemoryExtractor(chat, loggers.CreateLogger<ChatMemoryExtractor>())
                 : null,
             InsightAnalyzer = OfflineChatClient.IsOffline(chat) ? null : new Analytics.ChatInsightAnalyzer(chat, loggers.CreateLogger<Analytics.ChatInsightAnalyzer>()),
+            Tools = [.. Options.Tools],
         };
     }
 
@@ -135,6 +136,25 @@ public sealed partial class VoxonClient : IAsyncDisposable
     /// <summary>Lists stored sessions, all or one user's, most recently updated first.</summary>
     public Task<IReadOnlyList<SessionSummary>> ListSessionsAsync(string? userId = null, CancellationToken cancellationToken = default) =>
         _runtime.Storage.ListAsync(userId, cancellationToken);
+
+    /// <summary>Restores the last consistent version of a session whose stored data is damaged (its load throws
+    /// <see cref="SessionCorruptException"/>); the damaged data is kept aside, and an intact session is left alone.
+    /// What was saved after the restored version is lost: run it only after deciding so (<c>voxon sessions repair ID</c>).</summary>
+    /// <exception cref="SessionNotFoundException">No session has that id.</exception>
+    /// <exception cref="SessionCorruptException">Nothing consistent is left to restore.</exception>
+    /// <exception cref="NotSupportedException">The storage backend cannot repair sessions.</exception>
+    public async Task<SessionRepair> RepairSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        var repair = await _runtime.Storage.RepairAsync(sessionId, cancellationToken)
+            ?? throw new SessionNotFoundException(sessionId, _runtime.Storage.BackendName);
+        if (repair.Repaired)
+        {
+            _logger.LogWarning("Session {SessionId} was restored to version {Version} (version {Acknowledged} had been saved): {Problem}", sessionId, repair.Version, repair.AcknowledgedVersion, repair.Problem);
+        }
+
+        return repair;
+    }
 
     /// <summary>Deletes a stored session; false when there was none.</summary>
     public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)

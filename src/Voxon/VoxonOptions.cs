@@ -50,6 +50,11 @@ public sealed class VoxonOptions
     /// <summary>The model; when null, <see cref="Model"/> or the environment (<c>VOXON_MODEL_ENDPOINT</c>...) is used, else the offline engine.</summary>
     public IChatClient? ChatClient { get; set; }
 
+    /// <summary>Functions offered to the model in every session whose config has <see cref="Sessions.SessionConfig.EnableFunctions"/>
+    /// (for example from <see cref="AIFunctionFactory.Create(Delegate, string?, string?, System.Text.Json.JsonSerializerOptions?)"/>),
+    /// beside each session's own (<see cref="Sessions.Session.AddTool"/>) and the built-in memory tools (<see cref="Turns.MemoryTools"/>).</summary>
+    public IList<AITool> Tools { get; } = [];
+
     /// <summary>An OpenAI-compatible endpoint to use when <see cref="ChatClient"/> is null.</summary>
     public ModelOptions? Model { get; set; }
 

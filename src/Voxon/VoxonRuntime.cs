@@ -32,6 +32,9 @@ internal sealed class VoxonRuntime(
     /// <summary>Model-based topic and satisfaction analysis when a model is configured; null offline.</summary>
     public Analytics.ChatInsightAnalyzer? InsightAnalyzer { get; init; }
 
+    /// <summary>Functions every session with functions enabled offers to the model.</summary>
+    public IReadOnlyList<AITool> Tools { get; init; } = [];
+
     /// <summary>Client-wide share events (share.created, share.revoked, share.accessed).</summary>
     public Events.SessionEvents ShareEvents { get; } = new(loggerFactory.CreateLogger("Voxon.Sharing"));
 

@@ -57,6 +57,20 @@ public class FileStorageFixture : StorageFixture
         await File.WriteAllBytesAsync(path, bytes);
     }
 
+    public override async Task DeleteLastRecordAsync(string sessionId, string kind)
+    {
+        var journal = Path.Combine(Target!, sessionId + ".journal");
+        var bytes = await File.ReadAllBytesAsync(journal);
+        await File.WriteAllBytesAsync(journal, bytes[..(int)JournalDamage.FrameStarts(bytes)[^1]]);
+    }
+
+    public override Task<string> DamageAsync(string sessionId, Random random)
+    {
+        var journal = Path.Combine(Target!, sessionId + ".journal");
+        var target = File.Exists(journal) && random.Next(4) > 0 ? journal : Path.Combine(Target!, sessionId + ".json");
+        return JournalDamage.ApplyAsync(target, random);
+    }
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();

@@ -1,4 +1,5 @@
 using System.Text;
+using Voxon.Conversations;
 using Voxon.Sessions;
 using Voxon.Storage.Worker;
 
@@ -72,24 +73,33 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
     }
 
     [SkippableFact]
-    public virtual async Task Turn_replaced_in_place_is_rewritten_when_marked()
+    public virtual async Task Interrupted_reply_is_rewritten_as_heard_with_its_generated_text_tool_calls_and_first_token_time()
     {
         var storage = Open();
         await using var client = WorkerStorage.Client(storage);
         var session = await client.CreateSessionAsync("user_replaced");
         var conversation = await session.StartConversationAsync();
-        await conversation.SendMessageAsync("interrupt me");
-        await session.SaveAsync();
+        await foreach (var _ in conversation.StreamMessageAsync("My name is Alice"))
+        {
+        }
 
-        // What a feature that edits stored turns does (e.g. marking a reply interrupted).
+        await session.SaveAsync();
+        var generated = conversation.Transcript[1].Content;
+
+        // A reply that called a tool carries it in the stored turn (a turn edited in place must be rewritten).
         var state = session.FindConversation(conversation.ConversationId);
-        state.Turns[1] = state.Turns[1] with { Interrupted = true };
+        ToolCall call = new("get_weather", """{"city":"Lisbon"}""", "Sunny", false);
+        state.Turns[1] = state.Turns[1] with { ToolCalls = [call] };
         state.TurnsChangedFrom(1);
+        Assert.True(conversation.Interrupt(generated.Split(' ')[0])); // the reply was stored whole: this rewrites it
         await session.SaveAsync();
 
         var stored = (await storage.LoadAsync(session.SessionId))!;
-        Assert.True(stored.Conversations[0].Turns[1].Interrupted);
         Assert.Equal(2, stored.Conversations[0].Turns.Count);
+        var turn = stored.Conversations[0].Turns[1];
+        Assert.Equal((generated.Split(' ')[0], generated, true), (turn.Content, turn.GeneratedContent, turn.Interrupted));
+        Assert.Equal(call, Assert.Single(turn.ToolCalls!));
+        Assert.NotNull(turn.TimeToFirstTokenMs);
     }
 
     [SkippableFact]

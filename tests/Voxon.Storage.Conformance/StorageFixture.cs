@@ -53,6 +53,14 @@ public abstract class StorageFixture : IAsyncLifetime
     /// <summary>Changes one byte of a stored record of <paramref name="sessionId"/> that holds content.</summary>
     public abstract Task TamperAsync(string sessionId);
 
+    /// <summary>Deletes the newest stored record of <paramref name="kind"/> (<c>turn</c> or <c>memory</c>) of a session,
+    /// or on a backend that stores saves as a log, the last save's entry.</summary>
+    public abstract Task DeleteLastRecordAsync(string sessionId, string kind);
+
+    /// <summary>Damages what is stored of a session at random (a flipped byte, a truncation, a deleted record);
+    /// returns what was done.</summary>
+    public abstract Task<string> DamageAsync(string sessionId, Random random);
+
     public virtual Task InitializeAsync() => Task.CompletedTask;
 
     public virtual async Task DisposeAsync()

@@ -80,4 +80,124 @@ public sealed class FileJournalTests : IDisposable
         Assert.DoesNotContain("\"embedding\":[", journal, StringComparison.Ordinal);
         Assert.DoesNotContain("\"embedding\"", journal, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Damaged_middle_frame_is_corruption_naming_the_session_and_offset(bool encrypted)
+    {
+        var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted);
+        await using var _ = client;
+        var journal = JournalPath(sessionId);
+        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
+        var starts = Conformance.JournalDamage.FrameStarts(bytes);
+        bytes[(int)starts[1] + 40] ^= 0x20;
+        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+
+        var error = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(sessionId));
+        Assert.Equal(sessionId, error.SessionId);
+        Assert.Contains($"byte {starts[1]}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("sessions repair", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<SessionCorruptException>(() => client.LoadSessionAsync(sessionId));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(-7)]
+    public async Task Journal_cut_before_the_acknowledged_version_is_corruption_on_load_and_save(int cut)
+    {
+        var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted: false);
+        await using var _ = client;
+        var session = await client.LoadSessionAsync(sessionId);
+        var journal = JournalPath(sessionId);
+        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
+        var starts = Conformance.JournalDamage.FrameStarts(bytes);
+
+        // At the start of the last frame (whole saves missing), or inside it or the one before.
+        var length = (int)starts[^1] + (cut == 0 ? 0 : cut < -1 ? cut : 30);
+        await System.IO.File.WriteAllBytesAsync(journal, bytes[..length]);
+
+        var error = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(sessionId));
+        Assert.Contains("version 5 was stored", error.Message, StringComparison.Ordinal);
+        await session.AddMemoryAsync("a save after the damage");
+        await Assert.ThrowsAsync<SessionCorruptException>(() => session.SaveAsync());
+        Assert.Equal(length, new FileInfo(journal).Length);
+    }
+
+    [Fact]
+    public async Task Repair_restores_the_last_consistent_version_and_keeps_the_damaged_journal()
+    {
+        var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted: true);
+        await using var _ = client;
+        var journal = JournalPath(sessionId);
+        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
+        bytes[(int)Conformance.JournalDamage.FrameStarts(bytes)[2] + 30] ^= 0x01;
+        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+
+        var repair = await client.RepairSessionAsync(sessionId);
+        Assert.True(repair.Repaired);
+        Assert.Equal(3, repair.Version);
+        Assert.Equal(5, repair.AcknowledgedVersion);
+        Assert.Equal(bytes, await System.IO.File.ReadAllBytesAsync(repair.DamagedCopy!));
+
+        var restored = await client.LoadSessionAsync(sessionId);
+        Assert.Equal(3, restored.Version);
+        Assert.Equal(["journal fact 0", "journal fact 1"], restored.GetMemory().Entries.Select(e => e.Content));
+        await restored.AddMemoryAsync("after the repair");
+        await restored.SaveAsync();
+        Assert.Equal(4, (await storage.LoadAsync(sessionId))!.Version);
+        Assert.False((await client.RepairSessionAsync(sessionId)).Repaired);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Random_damage_to_the_journal_loads_the_saved_version_or_reports_corruption(bool encrypted)
+    {
+        var seed = Random.Shared.Next(int.MaxValue / 2);
+        var detected = 0;
+        for (var run = 0; run < 150; run++)
+        {
+            var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted);
+            await using var _ = client;
+            var expected = SessionDocumentSerializer.Serialize((await storage.LoadAsync(sessionId))!);
+            var damage = await Conformance.JournalDamage.ApplyAsync(JournalPath(sessionId), new Random(seed + run));
+            try
+            {
+                var loaded = await storage.LoadAsync(sessionId);
+                Assert.True(loaded is not null && SessionDocumentSerializer.Serialize(loaded).AsSpan().SequenceEqual(expected),
+                    $"run {run} (seed {seed + run}): after {damage} the load returned {(loaded is null ? "nothing" : $"version {loaded.Version}")} without an error");
+            }
+            catch (SessionCorruptException ex)
+            {
+                Assert.Equal(sessionId, ex.SessionId);
+                detected++;
+            }
+        }
+
+        Assert.True(detected > 100, $"only {detected} of 150 damaged journals were reported");
+    }
+
+    /// <summary>A session saved five times: a snapshot (version 1) and journal frames for versions 2 to 5.</summary>
+    private async Task<(FileSessionStorage Storage, VoxonClient Client, string SessionId)> JournalOfFourFramesAsync(bool encrypted)
+    {
+        var storage = new FileSessionStorage(_folder, encrypted ? SessionEncryption.FromKey("journal test key") : null);
+        var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_journal");
+        await session.SaveAsync();
+        var conversation = await session.StartConversationAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await session.AddMemoryAsync($"journal fact {i}");
+            await conversation.SendMessageAsync($"journal message {i}");
+            await session.SaveAsync();
+        }
+
+        session.SetPreference("tone", "warm");
+        await session.SaveAsync();
+        return (storage, client, session.SessionId);
+    }
+
+    private string JournalPath(string sessionId) => Path.Combine(_folder, sessionId + ".journal");
 }

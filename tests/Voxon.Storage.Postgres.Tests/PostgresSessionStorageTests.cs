@@ -28,6 +28,52 @@ public sealed class PostgresFixture : StorageFixture
     public override Task TamperAsync(string sessionId) =>
         QueryAsync($"UPDATE {Space}.voxon_memories SET data = set_byte(data, length(data) - 3, (get_byte(data, length(data) - 3) + 1) % 256) WHERE session_id = '{sessionId}' RETURNING data");
 
+    public override Task DeleteLastRecordAsync(string sessionId, string kind) => ExecuteAsync(kind == "turn"
+        ? $"DELETE FROM {Space}.voxon_turns WHERE ctid = (SELECT ctid FROM {Space}.voxon_turns WHERE session_id = $1 ORDER BY turn_index DESC LIMIT 1)"
+        : $"DELETE FROM {Space}.voxon_memories WHERE ctid = (SELECT ctid FROM {Space}.voxon_memories WHERE session_id = $1 LIMIT 1)", sessionId);
+
+    public override async Task<string> DamageAsync(string sessionId, Random random)
+    {
+        // Every stored row of the session with its table and data column; the head row may be changed but not deleted.
+        var rows = new List<(string Table, string Column, string Tid, int Length)>();
+        foreach (var (table, column) in new[] { ("voxon_sessions", "head"), ("voxon_memories", "data"), ("voxon_conversations", "header"), ("voxon_turns", "data") })
+        {
+            await using var connection = await OpenAsync();
+            await using var command = new NpgsqlCommand($"SELECT ctid::text, length({column}) FROM {Space}.{table} WHERE session_id = $1", connection) { Parameters = { new() { Value = sessionId } } };
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add((table, column, reader.GetString(0), reader.GetInt32(1)));
+            }
+        }
+
+        var row = rows[random.Next(rows.Count)];
+        if (row.Table != "voxon_sessions" && random.Next(2) == 0)
+        {
+            await ExecuteAsync($"DELETE FROM {Space}.{row.Table} WHERE ctid = $1::tid", row.Tid);
+            return $"deleted a row of {row.Table}";
+        }
+
+        var at = random.Next(row.Length);
+        var mask = random.Next(1, 256);
+        await ExecuteAsync($"UPDATE {Space}.{row.Table} SET {row.Column} = set_byte({row.Column}, {at}, get_byte({row.Column}, {at}) # {mask}) WHERE ctid = $1::tid", row.Tid);
+        return $"flipped byte {at} of a row of {row.Table} with {mask:x2}";
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(Target!).ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private async Task ExecuteAsync(string sql, string value)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = value } } };
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
     public override async Task<StoredCopy> CopySessionAsync(string sessionId)
     {
         var backup = "b" + Guid.NewGuid().ToString("N")[..8];

@@ -34,6 +34,44 @@ public sealed class RedisFixture : StorageFixture
         return [.. bytes];
     }
 
+    public override async Task DeleteLastRecordAsync(string sessionId, string kind)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        var db = connection.GetDatabase();
+        var key = $"{Space}s:{{{sessionId}}}:{(kind == "turn" ? "t" : "m")}";
+        var fields = (await db.HashKeysAsync(key)).Select(f => (string)f!).ToList();
+        var last = kind == "turn" ? fields.MaxBy(f => int.Parse(f[(f.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture))! : fields[0];
+        Assert.True(await db.HashDeleteAsync(key, last));
+    }
+
+    public override async Task<string> DamageAsync(string sessionId, Random random)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        var db = connection.GetDatabase();
+        var head = $"{Space}s:{{{sessionId}}}";
+
+        // Every stored record of the session; the head may be changed but not deleted.
+        var records = new List<(string Key, RedisValue Field)> { (head, "head") };
+        foreach (var suffix in new[] { ":m", ":c", ":t" })
+        {
+            records.AddRange((await db.HashKeysAsync(head + suffix)).Select(f => (head + suffix, f)));
+        }
+
+        var (key, field) = records[random.Next(records.Count)];
+        if (key != head && random.Next(2) == 0)
+        {
+            await db.HashDeleteAsync(key, field);
+            return $"deleted field {field} of {key}";
+        }
+
+        var value = (byte[])(await db.HashGetAsync(key, field))!;
+        var at = random.Next(value.Length);
+        var mask = (byte)random.Next(1, 256);
+        value[at] ^= mask;
+        await db.HashSetAsync(key, field, value);
+        return $"flipped byte {at} of field {field} of {key} with {mask:x2}";
+    }
+
     public override async Task<StoredCopy> CopySessionAsync(string sessionId)
     {
         await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));

@@ -15,6 +15,6 @@ public static class WorkerStorage
     };
 
     /// <summary>A client over <paramref name="storage"/> with the offline engine and fake embeddings.</summary>
-    public static VoxonClient Client(SessionStorage storage) =>
-        new(new VoxonOptions { Storage = storage, EmbeddingGenerator = new FakeEmbeddingGenerator(), UseEnvironment = false });
+    public static VoxonClient Client(SessionStorage storage, TimeProvider? time = null) =>
+        new(new VoxonOptions { Storage = storage, EmbeddingGenerator = new FakeEmbeddingGenerator(), UseEnvironment = false, TimeProvider = time ?? TimeProvider.System });
 }

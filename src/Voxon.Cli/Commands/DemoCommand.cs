@@ -79,8 +79,9 @@ internal static class DemoCommand
                     $"8. Analytics: {analytics.ConversationCount} conversations, {analytics.MessageCount} messages, topics [{string.Join(", ", analytics.Topics)}], satisfaction {analytics.SatisfactionScore:F1}/5"));
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                     $"   Learned: formality {learned.FormalityScore:F2}, technical level {learned.TechnicalLevel:F2}, verbosity {learned.Verbosity:F2}, avg message {learned.AvgMessageLength:F1} words"));
+                await VoiceTurnsAsync(output, session, cancellationToken);
                 await session.DisposeAsync();
-                await output.WriteLineAsync("9. Saved and closed.");
+                await output.WriteLineAsync("11. Saved and closed.");
             }
         }
         finally
@@ -99,6 +100,42 @@ internal static class DemoCommand
         await output.WriteLineAsync($"     You:       {text}");
         var reply = await conversation.SendMessageAsync(text, cancellationToken);
         await output.WriteLineAsync($"     Assistant: {reply}");
+    }
+
+    /// <summary>Steps 9 and 10: a streamed turn with its time to first token, and a barge-in stored as heard.</summary>
+    private static async Task VoiceTurnsAsync(TextWriter output, Session session, CancellationToken cancellationToken)
+    {
+        await using var conversation = await session.StartConversationAsync(cancellationToken: cancellationToken);
+        const string question = "What's my name and interest?";
+        await output.WriteLineAsync("9. A streamed turn (chunks printed as they arrive)");
+        await output.WriteLineAsync($"     You:       {question}");
+        await output.WriteAsync("     Assistant: ");
+        await foreach (var chunk in conversation.StreamMessageAsync(question, cancellationToken))
+        {
+            await output.WriteAsync(chunk);
+            await output.FlushAsync(cancellationToken);
+        }
+
+        await output.WriteLineAsync();
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"     first token after {conversation.Transcript[^1].TimeToFirstTokenMs:F1} ms"));
+
+        // Speech is slower than text: the whole reply has arrived while its audio is still playing when the user cuts in.
+        await output.WriteLineAsync("10. Barge-in: the user interrupts 1.2 s into the spoken reply");
+        await output.WriteLineAsync("     You:       Tell me again");
+        var reply = new System.Text.StringBuilder();
+        await foreach (var chunk in conversation.StreamMessageAsync("Tell me again, what's my name and interest?", cancellationToken))
+        {
+            reply.Append(chunk);
+        }
+
+        var words = reply.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        var audio = TimeSpan.FromSeconds(words * 0.4); // about 150 words a minute
+        conversation.Interrupt(TimeSpan.FromSeconds(1.2), audio);
+        var stored = conversation.Transcript[^1];
+        await output.WriteLineAsync($"     Generated: {stored.GeneratedContent}");
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"     Stored as heard ({1.2:F1} s of {audio.TotalSeconds:F1} s): \"{stored.Content}\"; interruptions: {conversation.GetAnalytics().InterruptionCount}"));
     }
 
     internal static async Task WriteMemoryAsync(TextWriter output, SessionMemory memory)

@@ -4,7 +4,8 @@ using Voxon.Conversations;
 
 namespace Voxon.Cli.Commands;
 
-/// <summary><c>voxon sessions list [--user ID]</c>, <c>voxon sessions show ID</c> and <c>voxon sessions prune --older-than AGE</c>.</summary>
+/// <summary><c>voxon sessions list [--user ID]</c>, <c>voxon sessions show ID</c>, <c>voxon sessions repair ID</c> and
+/// <c>voxon sessions prune --older-than AGE</c>.</summary>
 internal static class SessionsCommand
 {
     public static Command Create(CliIO io)
@@ -85,8 +86,31 @@ internal static class SessionsCommand
             return 0;
         }));
 
+        var repair = new Command("repair", "Restore the last consistent version of a session whose stored data is damaged; the damaged data is kept aside.");
+        repair.Arguments.Add(id);
+        repair.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
+        {
+            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            var sessionId = result.GetValue(id)!;
+            var outcome = await voxon.RepairSessionAsync(sessionId, cancellationToken);
+            if (!outcome.Repaired)
+            {
+                await io.Output.WriteLineAsync($"Session {sessionId} is intact at version {outcome.Version}; nothing to repair.");
+                return 0;
+            }
+
+            await io.Output.WriteLineAsync($"Session {sessionId} restored to version {outcome.Version} (version {outcome.AcknowledgedVersion} had been saved): {outcome.Problem}.");
+            if (outcome.DamagedCopy is not null)
+            {
+                await io.Output.WriteLineAsync($"The damaged data is kept in {outcome.DamagedCopy}.");
+            }
+
+            return 0;
+        }));
+
         command.Subcommands.Add(list);
         command.Subcommands.Add(show);
+        command.Subcommands.Add(repair);
         command.Subcommands.Add(prune);
         TransferCommands.AddTo(command, io);
         return command;

@@ -17,7 +17,7 @@ public sealed record ConversationAnalytics
     [JsonPropertyName("turn_count")]
     public int TurnCount { get; init; }
 
-    /// <summary>Assistant replies the user interrupted (<see cref="Conversations.Conversation.ReportInterruption"/>).</summary>
+    /// <summary>Assistant replies the user interrupted (<see cref="Conversations.Conversation.Interrupt(string)"/>).</summary>
     [JsonPropertyName("interruption_count")]
     public int InterruptionCount { get; init; }
 
@@ -28,4 +28,8 @@ public sealed record ConversationAnalytics
     /// <summary>Average time the engine took to answer, in milliseconds (0 before the first reply).</summary>
     [JsonPropertyName("avg_response_time_ms")]
     public double AvgResponseTimeMs { get; init; }
+
+    /// <summary>Average time from the user's message to the first chunk of a streamed reply, in milliseconds (0 before the first streamed reply).</summary>
+    [JsonPropertyName("avg_time_to_first_token_ms")]
+    public double AvgTimeToFirstTokenMs { get; init; }
 }

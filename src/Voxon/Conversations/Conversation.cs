@@ -11,6 +11,7 @@ public sealed class Conversation : IAsyncDisposable
 {
     private readonly Session _session;
     private readonly SemaphoreSlim _turnGate = new(1, 1);
+    private Turns.ActiveReply? _activeReply;
 
     internal Conversation(Session session, ConversationState state)
     {
@@ -40,9 +41,17 @@ public sealed class Conversation : IAsyncDisposable
 
     internal SemaphoreSlim TurnGate => _turnGate;
 
+    /// <summary>The reply being produced, which <see cref="Interrupt(string)"/> stops; null between turns.</summary>
+    internal Turns.ActiveReply? ActiveReply
+    {
+        get => Volatile.Read(ref _activeReply);
+        set => Volatile.Write(ref _activeReply, value);
+    }
+
     /// <summary>Sends the user's message and returns the assistant's reply. Memory is consulted before and updated after.</summary>
     /// <param name="text">What the user said (a transcript for voice).</param>
-    /// <param name="cancellationToken">Cancels the turn; a cancelled turn records nothing.</param>
+    /// <param name="cancellationToken">Cancels the turn; the user's words are still recorded (and read for memories), the reply is not.</param>
+    /// <returns>The reply; empty when <see cref="Interrupt(string)"/> stopped it before it arrived.</returns>
     /// <exception cref="SessionStateException">The conversation has ended or the session is closed.</exception>
     /// <exception cref="ArgumentException">The message is empty or longer than <see cref="Session.MaxMessageLength"/>.</exception>
     /// <exception cref="Engine.EngineException">The model failed; nothing was recorded.</exception>
@@ -53,14 +62,57 @@ public sealed class Conversation : IAsyncDisposable
     public Task<string> SendMessageAsync(string text, TimeSpan audioDuration, CancellationToken cancellationToken = default) =>
         _session.Turns.SendAsync(this, text, audioDuration, cancellationToken);
 
-    /// <summary>This conversation's analytics: duration, turns, interruptions, context injections, response time.</summary>
+    /// <summary>
+    /// Sends the user's message and streams the reply's text as the model produces it (feed it to
+    /// <see cref="Turns.SentenceChunker"/> for speech). The context is woven before the first chunk. The turn is recorded
+    /// once: when the stream completes; when <see cref="Interrupt(string)"/> stops it (as heard, and the enumeration
+    /// ends normally); or when it is cancelled or the caller stops enumerating (the user's words, and the part of the
+    /// reply already delivered, marked interrupted). Time to first token is recorded on the reply and as a metric.
+    /// </summary>
+    /// <param name="text">What the user said.</param>
+    /// <param name="cancellationToken">Cancels the turn; the enumeration then throws <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="SessionStateException">The conversation has ended or the session is closed.</exception>
+    /// <exception cref="ArgumentException">The message is empty or longer than <see cref="Session.MaxMessageLength"/>.</exception>
+    /// <exception cref="Engine.EngineException">The model failed; nothing was recorded.</exception>
+    public IAsyncEnumerable<string> StreamMessageAsync(string text, CancellationToken cancellationToken = default) =>
+        _session.Turns.StreamAsync(this, text, null, cancellationToken);
+
+    /// <summary>Streams the reply to a spoken message with the duration of its audio (see <see cref="StreamMessageAsync(string, CancellationToken)"/>).</summary>
+    public IAsyncEnumerable<string> StreamMessageAsync(string text, TimeSpan audioDuration, CancellationToken cancellationToken = default) =>
+        _session.Turns.StreamAsync(this, text, audioDuration, cancellationToken);
+
+    /// <summary>This conversation's analytics: duration, turns, interruptions, context injections, response time, time to first token.</summary>
     public Analytics.ConversationAnalytics GetAnalytics() => _session.GetConversationAnalytics(State);
 
-    /// <summary>Reports that the user interrupted the assistant's last reply (barge-in): it is marked
-    /// <see cref="ConversationTurn.Interrupted"/>, counted, and adaptation leans towards shorter replies.</summary>
+    /// <summary>
+    /// Barge-in: the user interrupted the assistant after hearing <paramref name="heardText"/>. The reply being streamed
+    /// stops; the reply is stored as heard, the generated text kept beside it (<see cref="ConversationTurn.GeneratedContent"/>),
+    /// and the interruption counted. When no reply is streaming, the last recorded one is amended (its audio was still playing).
+    /// Nothing unheard reaches the model's history, memory or adaptation.
+    /// </summary>
+    /// <returns>False when there is no reply to interrupt, or the last one is already marked interrupted.</returns>
+    /// <exception cref="SessionStateException">The conversation has ended or the session is closed.</exception>
+    public bool Interrupt(string heardText)
+    {
+        ArgumentNullException.ThrowIfNull(heardText);
+        return _session.Turns.Interrupt(this, new Turns.Interruption(heardText, null, null));
+    }
+
+    /// <summary>
+    /// Barge-in by audio: <paramref name="played"/> of the reply's <paramref name="total"/> audio was played; the words
+    /// heard are estimated in proportion. Otherwise as <see cref="Interrupt(string)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative played time or a non-positive total.</exception>
+    /// <exception cref="SessionStateException">The conversation has ended or the session is closed.</exception>
+    public bool Interrupt(TimeSpan played, TimeSpan total) =>
+        _session.Turns.Interrupt(this, Turns.Interruption.ByAudio(played, total));
+
+    /// <summary>Reports that the user interrupted the assistant's reply without saying what was heard: it is marked
+    /// <see cref="ConversationTurn.Interrupted"/> and counted, and adaptation leans towards shorter replies. Prefer
+    /// <see cref="Interrupt(string)"/> or <see cref="Interrupt(TimeSpan, TimeSpan)"/>, which store only what was heard.</summary>
     /// <returns>False when there is no reply to interrupt or it was already marked.</returns>
-    /// <exception cref="SessionStateException">The session is closed.</exception>
-    public bool ReportInterruption() => _session.ReportInterruption(State);
+    /// <exception cref="SessionStateException">The conversation has ended or the session is closed.</exception>
+    public bool ReportInterruption() => _session.Turns.Interrupt(this, Turns.Interruption.Unknown);
 
     /// <summary>Ends the conversation. Its transient memories (ephemeral mode, or below the hybrid threshold) end with it.</summary>
     public Task EndAsync(CancellationToken cancellationToken = default)

@@ -6,7 +6,8 @@ public sealed record ConversationTurn
     /// <summary>Who spoke.</summary>
     public required TurnRole Role { get; init; }
 
-    /// <summary>What was said (redacted first when the session redacts personal data).</summary>
+    /// <summary>What was said (redacted first when the session redacts personal data). For an interrupted assistant
+    /// reply, what the user heard before interrupting; the rest is in <see cref="GeneratedContent"/>.</summary>
     public required string Content { get; init; }
 
     /// <summary>When it was said.</summary>
@@ -23,4 +24,14 @@ public sealed record ConversationTurn
 
     /// <summary>For assistant turns: whether the user interrupted the reply.</summary>
     public bool Interrupted { get; init; }
+
+    /// <summary>For interrupted assistant turns: everything the model generated, of which the user heard <see cref="Content"/>.
+    /// Kept for review only: the model's history, memory extraction and adaptation use <see cref="Content"/>.</summary>
+    public string? GeneratedContent { get; init; }
+
+    /// <summary>For streamed assistant turns: milliseconds from the user's message to the first chunk of the reply.</summary>
+    public double? TimeToFirstTokenMs { get; init; }
+
+    /// <summary>For assistant turns: the functions the model called to produce the reply, in order.</summary>
+    public IReadOnlyList<ToolCall>? ToolCalls { get; init; }
 }

@@ -112,6 +112,7 @@ internal sealed class SessionDebugger(int capacity)
         ConversationTurn turn => string.Create(CultureInfo.InvariantCulture,
             $"{(turn.Role == TurnRole.User ? "user" : "assistant")} message, {turn.Content.Length} chars{(turn.ResponseTimeMs is { } ms ? $", {ms:F1} ms" : string.Empty)}{(turn.Interrupted ? ", interrupted" : string.Empty)}"),
         ConversationInfo info => $"conversation {info.ConversationId}, {info.TurnCount} messages",
+        ToolCall call => $"tool {call.Name}{(call.Failed ? ", failed" : string.Empty)}",
         MemoryEntry entry => Entry(entry),
         MemorySuperseded superseded => $"{superseded.Slot}: {Entry(superseded.Previous)} -> {Entry(superseded.Current)}",
         IEnumerable<MemoryEntry> entries => string.Join(" | ", entries.Select(Entry)),

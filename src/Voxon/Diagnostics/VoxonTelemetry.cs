@@ -16,6 +16,7 @@ public static class VoxonTelemetry
 
     internal static readonly Counter<long> Turns = Meter.CreateCounter<long>("voxon.turns", description: "Conversation turns completed");
     internal static readonly Histogram<double> ResponseTime = Meter.CreateHistogram<double>("voxon.response_time", "ms", "Time the engine took to answer a turn");
+    internal static readonly Histogram<double> TimeToFirstToken = Meter.CreateHistogram<double>("voxon.time_to_first_token", "ms", "Time from the user's message to the first chunk of a streamed reply");
     internal static readonly Histogram<double> TurnOverhead = Meter.CreateHistogram<double>("voxon.turn_overhead", "ms", "Session-layer time of a turn, engine excluded");
     internal static readonly Counter<long> Errors = Meter.CreateCounter<long>("voxon.errors", description: "Operations that failed");
     internal static readonly Counter<long> HandlerErrors = Meter.CreateCounter<long>("voxon.event_handler_errors", description: "Event handlers that threw");

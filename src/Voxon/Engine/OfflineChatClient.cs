@@ -52,15 +52,24 @@ public sealed partial class OfflineChatClient : IChatClient
         return Task.FromResult(response);
     }
 
-    /// <inheritdoc />
+    /// <summary>Streams the same answer as <see cref="GetResponseAsync"/>, word by word (each with its trailing space),
+    /// so streamed turns, sentence chunking and interruption behave offline as they do with a model.</summary>
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var response = await GetResponseAsync(messages, options, cancellationToken);
-        foreach (var update in response.ToChatResponseUpdates())
+        var messageId = Guid.NewGuid().ToString("N");
+        foreach (Match word in StreamedWord().Matches(response.Text))
         {
-            yield return update;
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return new ChatResponseUpdate(ChatRole.Assistant, word.Value) { ModelId = ModelId, MessageId = messageId };
+            await Task.Yield();
         }
+
+        yield return new ChatResponseUpdate { Role = ChatRole.Assistant, ModelId = ModelId, MessageId = messageId, FinishReason = ChatFinishReason.Stop };
     }
+
+    [GeneratedRegex(@"\S+\s*")]
+    private static partial Regex StreamedWord();
 
     /// <inheritdoc />
     public object? GetService(Type serviceType, object? serviceKey = null)

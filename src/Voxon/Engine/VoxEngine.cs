@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Voxon.Conversations;
@@ -7,45 +8,82 @@ namespace Voxon.Engine;
 
 /// <summary>
 /// Talks to the model: builds the prompt from the session's instructions, the woven context and the
-/// conversation history, applies the session's sampling settings, and times the call.
+/// conversation history, applies the session's sampling settings, and runs the tool loop when functions are offered.
 /// Knows nothing of sessions' storage.
 /// </summary>
-internal sealed class VoxEngine(IChatClient chatClient, TimeProvider time, ILogger logger)
+internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
 {
     /// <summary>Most history messages sent with a turn; older turns reach the model through memory.</summary>
     internal const int MaxHistoryMessages = 40;
 
+    private readonly FunctionInvokingChatClient _withTools = new(chatClient) { IncludeDetailedErrors = true };
+
     public IChatClient ChatClient { get; } = chatClient;
 
-    public async Task<EngineReply> RespondAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, CancellationToken cancellationToken)
+    /// <summary>The whole reply. With tools, the model's function calls are invoked (a failing one reports its error to the
+    /// model) and the response's messages carry the calls and results. A failure of the model surfaces as <see cref="EngineException"/>.</summary>
+    public async Task<ChatResponse> RespondAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, IList<AITool> tools, CancellationToken cancellationToken)
     {
         var messages = BuildMessages(config, context, history, userMessage);
-        var options = new ChatOptions
-        {
-            Temperature = (float)config.Temperature,
-            MaxOutputTokens = config.MaxOutputTokens,
-        };
-
-        var started = time.GetTimestamp();
-        ChatResponse response;
         try
         {
-            response = await ChatClient.GetResponseAsync(messages, options, cancellationToken);
+            return await ClientFor(tools).GetResponseAsync(messages, OptionsFor(config, tools), cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogError(ex, "The model call for session {SessionId} failed.", config.SessionId);
-            throw new EngineException($"The model did not answer: {ex.Message}", ex);
+            throw Failed(config, ex);
         }
+    }
 
-        var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
-        var text = response.Text;
-        if (string.IsNullOrWhiteSpace(text))
+    /// <summary>The reply as the model streams it. A failure of the model surfaces as <see cref="EngineException"/>.</summary>
+    public async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, IList<AITool> tools, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var messages = BuildMessages(config, context, history, userMessage);
+        IAsyncEnumerator<ChatResponseUpdate> updates;
+        try
         {
-            throw new EngineException("The model returned an empty answer.", null);
+            updates = ClientFor(tools).GetStreamingResponseAsync(messages, OptionsFor(config, tools), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw Failed(config, ex);
         }
 
-        return new EngineReply(text.Trim(), elapsed, response.ModelId);
+        await using (updates)
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await updates.MoveNextAsync())
+                    {
+                        yield break;
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    throw Failed(config, ex);
+                }
+
+                yield return updates.Current;
+            }
+        }
+    }
+
+    private static ChatOptions OptionsFor(SessionConfig config, IList<AITool> tools) => new()
+    {
+        Temperature = (float)config.Temperature,
+        MaxOutputTokens = config.MaxOutputTokens,
+        Tools = tools.Count == 0 ? null : tools,
+    };
+
+    /// <summary>M.E.AI's tool loop when there are tools: it invokes the calls and sends the results (or errors) back.</summary>
+    private IChatClient ClientFor(IList<AITool> tools) => tools.Count == 0 ? ChatClient : _withTools;
+
+    private EngineException Failed(SessionConfig config, Exception ex)
+    {
+        logger.LogError(ex, "The model call for session {SessionId} failed.", config.SessionId);
+        return new EngineException($"The model did not answer: {ex.Message}", ex);
     }
 
     internal static List<ChatMessage> BuildMessages(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage)
@@ -61,6 +99,11 @@ internal sealed class VoxEngine(IChatClient chatClient, TimeProvider time, ILogg
 
         foreach (var turn in history.Skip(Math.Max(0, history.Count - MaxHistoryMessages)))
         {
+            if (turn.Content.Length == 0)
+            {
+                continue; // a reply interrupted before the user heard any of it
+            }
+
             messages.Add(new ChatMessage(turn.Role == TurnRole.User ? ChatRole.User : ChatRole.Assistant, turn.Content));
         }
 

@@ -33,6 +33,9 @@ public static class SessionEventNames
     /// <summary>The assistant answered; data: the assistant <see cref="Conversations.ConversationTurn"/>.</summary>
     public const string MessageSent = "message.sent";
 
+    /// <summary>The model called a function while answering; data: the <see cref="Conversations.ToolCall"/>, raised after the reply is recorded.</summary>
+    public const string MessageToolCall = "message.tool_call";
+
     /// <summary>A memory was added; data: the (redacted) <see cref="Memory.MemoryEntry"/>.</summary>
     public const string MemoryAdded = "memory.added";
 

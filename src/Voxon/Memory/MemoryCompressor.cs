@@ -9,6 +9,7 @@ namespace Voxon.Memory;
 /// Merges a group of memories of one category into one summary sentence: with the model when one is
 /// configured (JSON output, validated), otherwise, or when the model's output is unusable, by a
 /// deterministic merge that factors out the shared beginning ("User is interested in X, Y and Z").
+/// Sensitive memories never reach the model: a group holding any is merged offline.
 /// </summary>
 internal sealed class MemoryCompressor(IChatClient chatClient, ILogger logger)
 {
@@ -16,13 +17,18 @@ internal sealed class MemoryCompressor(IChatClient chatClient, ILogger logger)
         "You merge memories about a user into one concise factual summary. Keep every distinct fact, names and numbers exactly; " +
         "drop repetition. Answer only with JSON: {\"summary\": \"...\"}.";
 
-    public async Task<string> SummarizeAsync(string category, IReadOnlyList<string> contents, CancellationToken cancellationToken)
+    /// <summary>One summary of <paramref name="group"/>, memories of one category (and one sensitivity: the session
+    /// compresses sensitive and other memories apart, so a summary is sensitive only when its facts are).</summary>
+    public async Task<string> SummarizeAsync(IReadOnlyList<MemoryEntry> group, CancellationToken cancellationToken)
     {
+        var contents = group.Select(e => e.Content).ToList();
         var merged = Merge(contents);
-        if (OfflineChatClient.IsOffline(chatClient))
+        if (OfflineChatClient.IsOffline(chatClient) || group.Any(e => e.Sensitive))
         {
             return merged;
         }
+
+        var category = group[0].Category;
 
         try
         {

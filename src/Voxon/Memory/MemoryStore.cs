@@ -7,7 +7,10 @@ namespace Voxon.Memory;
 /// and the token budget. Supersedes by slot, drops exact duplicates, evicts the least valuable entries
 /// (importance x recency) past max_memory_size and never evicts importance-1.0 entries.
 /// </summary>
-/// <remarks>Not thread-safe: the owning session serialises access.</remarks>
+/// <remarks>Not thread-safe: the owning session serialises access. Every change to the entries goes through
+/// <see cref="Insert"/> or <see cref="Remove"/>, which record it for the next incremental save: there is no
+/// unrecorded way to add or remove an entry. The only exception is <see cref="LoadStored"/>, which refuses to
+/// run on a store that holds anything (it puts back what storage already has).</remarks>
 internal sealed class MemoryStore
 {
     /// <summary>Days after which recency halves an entry's value for eviction.</summary>
@@ -26,7 +29,9 @@ internal sealed class MemoryStore
     private int _liveTokens;
     private int _expiring;
     private HashSet<string> _dirty = new(StringComparer.Ordinal);
-    private bool _restoring;
+
+    // Ids of the entries storage holds (as of the last load or acknowledged save): the record count a save states.
+    private readonly HashSet<string> _stored = new(StringComparer.Ordinal);
 
     public MemoryStore(int maxTokens) => MaxTokens = maxTokens;
 
@@ -76,6 +81,25 @@ internal sealed class MemoryStore
 
     /// <summary>Puts back changes a failed save did not store.</summary>
     public void ReturnChanges(IEnumerable<string> ids) => _dirty.UnionWith(ids);
+
+    /// <summary>Ids of the entries storage holds, as of the last load or acknowledged save.</summary>
+    public IReadOnlyCollection<string> StoredIds => _stored;
+
+    /// <summary>Entries storage will hold once a save writing <paramref name="upserted"/> and <paramref name="removed"/> is acknowledged.</summary>
+    public int StoredCountAfter(IEnumerable<string> upserted, IEnumerable<string> removed)
+    {
+        var after = new HashSet<string>(_stored, StringComparer.Ordinal);
+        after.UnionWith(upserted);
+        after.ExceptWith(removed);
+        return after.Count;
+    }
+
+    /// <summary>Records that storage acknowledged a save of <paramref name="upserted"/> and <paramref name="removed"/>.</summary>
+    public void MarkStored(IEnumerable<string> upserted, IEnumerable<string> removed)
+    {
+        _stored.UnionWith(upserted);
+        _stored.ExceptWith(removed);
+    }
 
     /// <summary>Live single-valued facts and identity entries (name, age, home, work...), the user's profile.</summary>
     public IEnumerable<MemoryEntry> Profile(DateTimeOffset now)
@@ -128,21 +152,30 @@ internal sealed class MemoryStore
     private MemoryEntry? LiveBy(Dictionary<string, string> index, string key, DateTimeOffset now) =>
         index.TryGetValue(key, out var id) && _entries.TryGetValue(id, out var found) && found.IsLive(now) ? found : null;
 
-    /// <summary>Puts entries back as stored (load), without dedupe or eviction.</summary>
-    public void Restore(IEnumerable<MemoryEntry> entries)
+    /// <summary>Puts back the entries storage holds (load), without dedupe or eviction; they are not changes.</summary>
+    /// <exception cref="InvalidOperationException">The store already holds entries or unsaved changes: use
+    /// <see cref="Put"/> (recorded) to add entries to a session.</exception>
+    public void LoadStored(IEnumerable<MemoryEntry> entries)
     {
-        _restoring = true;
-        try
+        if (_entries.Count > 0 || _dirty.Count > 0 || _stored.Count > 0)
         {
-            foreach (var entry in entries)
-            {
-                Insert(entry);
-            }
+            throw new InvalidOperationException("LoadStored only fills an empty store; entries added to a live session must be recorded for the next save (Put or Add).");
         }
-        finally
+
+        foreach (var entry in entries)
         {
-            _restoring = false;
+            Insert(entry);
+            _stored.Add(entry.Id);
         }
+
+        _dirty.Clear();
+    }
+
+    /// <summary>Adds or replaces an entry as it is (no dedupe, supersession or eviction), recorded for the next save.</summary>
+    public void Put(MemoryEntry entry)
+    {
+        Hydrate?.Invoke();
+        Insert(entry);
     }
 
     public bool Remove(string id)
@@ -225,10 +258,7 @@ internal sealed class MemoryStore
         }
 
         _entries[entry.Id] = entry;
-        if (!_restoring)
-        {
-            _dirty.Add(entry.Id);
-        }
+        _dirty.Add(entry.Id);
 
         if (entry.SupersededBy is null)
         {

@@ -174,10 +174,7 @@ internal static class SessionImporter
         }
 
         problems.AddRange(SessionDocumentSerializer.Problems(session, session.SessionId));
-        if (session.Version < 0)
-        {
-            problems.Add("version is negative");
-        }
+        CounterProblems(session, problems);
 
         if (session.Config.UserId is { } configUser && configUser != session.UserId)
         {
@@ -213,6 +210,71 @@ internal static class SessionImporter
         return problems;
     }
 
+    /// <summary>Replaces every count that can be derived from the session's content by the count itself, so a
+    /// document cannot bring its own (a token count of int.MaxValue would overflow the memory budget and disable it).</summary>
+    internal static void RecomputeCounts(SessionDocument session)
+    {
+        var entries = session.Memory.Entries;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            entries[i] = entries[i] with { TokenCount = Memory.TokenCounter.Count(entries[i].Content) };
+        }
+
+        session.Memory.TokenCount = entries.Where(e => e.SupersededBy is null).Sum(e => e.TokenCount);
+        var analytics = session.Analytics;
+        analytics.ConversationCount = session.Conversations.Count;
+        analytics.MessageCount = session.Conversations.Sum(c => c.Turns.Count);
+        analytics.TotalDurationSeconds = session.Conversations.Sum(c => c.DurationSeconds);
+        analytics.AvgDurationSeconds = session.Conversations.Count == 0 ? 0 : analytics.TotalDurationSeconds / session.Conversations.Count;
+        session.Records = RecordCounts.Of(session);
+    }
+
+    /// <summary>Counters that cannot be derived from the content (running sums of analytics and learning): they must
+    /// be non-negative, finite and no larger than the messages they count.</summary>
+    private static void CounterProblems(SessionDocument session, List<string> problems)
+    {
+        if (session.Version == SessionDocument.MaxVersion)
+        {
+            problems.Add($"version {session.Version} is the highest a session can have; importing stores it as the next one");
+        }
+
+        var analytics = session.Analytics;
+        var messages = session.Conversations.Sum(c => (long)c.Turns.Count);
+        var bad = new List<string>();
+        if (analytics.TopicCounts.Values.Any(v => v < 0 || v > messages * 100))
+        {
+            bad.Add("topic_counts");
+        }
+
+        if (analytics.HourlyMessages.Length != 24 || analytics.HourlyMessages.Any(v => v < 0) || analytics.HourlyMessages.Sum(v => (long)v) > messages)
+        {
+            bad.Add("hourly_messages");
+        }
+
+        if (analytics.SentimentSamples < 0 || analytics.SentimentSamples > messages || !double.IsFinite(analytics.SentimentSum) || Math.Abs(analytics.SentimentSum) > analytics.SentimentSamples)
+        {
+            bad.Add("sentiment_sum/sentiment_samples");
+        }
+
+        if (analytics.CustomMetrics.Values.Any(m => m is null || m.Count < 0 || !double.IsFinite(m.Sum) || !double.IsFinite(m.Last) || !double.IsFinite(m.Min) || !double.IsFinite(m.Max)))
+        {
+            bad.Add("custom_metrics");
+        }
+
+        if (session.LearnedPreferences is { } learned
+            && (learned.EvidenceCount < 0 || learned.VerbositySamples < 0 || learned.PaceSamples < 0
+                || new[] { learned.WordsSum, learned.FormalitySum, learned.TechnicalSum, learned.VerbositySum, learned.PaceSum }.Any(v => !double.IsFinite(v) || v < 0)
+                || learned.Announced.Values.Any(v => !double.IsFinite(v))))
+        {
+            bad.Add("learned_preferences");
+        }
+
+        if (bad.Count > 0)
+        {
+            problems.Add("counters are negative, not finite or larger than the messages they count: " + string.Join(", ", bad));
+        }
+    }
+
     private static void MemoryProblems(SessionDocument session, List<string> problems)
     {
         int? dimensions = null;
@@ -236,9 +298,9 @@ internal static class SessionImporter
                 }
             }
 
-            if (entry.Content.Length > Session.MaxMemoryContentLength || entry.TokenCount < 0)
+            if (entry.Content.Length > Session.MaxMemoryContentLength)
             {
-                problems.Add($"memory '{entry.Id}' is longer than {Session.MaxMemoryContentLength} characters or has a negative token count");
+                problems.Add($"memory '{entry.Id}' is longer than {Session.MaxMemoryContentLength} characters");
             }
 
             if (entry.Embedding is { Length: > 0 } embedding)

@@ -74,12 +74,15 @@ public sealed partial class Session
         List<string> messages;
         lock (_gate)
         {
+            // Sensitive memories never reach a model: values the user stated in the messages are redacted too.
+            var now = _runtime.Time.GetUtcNow();
+            var secrets = _memory.Live(now).Where(e => e.Sensitive).Select(e => e.Content).ToList();
             messages = [.. _conversationOrder
                 .SelectMany(c => c.Turns)
                 .Where(t => t.Role == TurnRole.User)
                 .OrderBy(t => t.Timestamp)
                 .TakeLast(ChatInsightAnalyzer.MaxMessages)
-                .Select(t => t.Content)];
+                .Select(t => Security.SensitiveValues.Redact(t.Content, secrets))];
         }
 
         if (await analyzer.AnalyzeAsync(messages, cancellationToken) is not { } insight)
@@ -192,6 +195,7 @@ public sealed partial class Session
         lock (_gate)
         {
             var responses = state.Turns.Where(t => t.Role == TurnRole.Assistant && t.ResponseTimeMs is not null).Select(t => t.ResponseTimeMs!.Value).ToList();
+            var firstTokens = state.Turns.Where(t => t.TimeToFirstTokenMs is not null).Select(t => t.TimeToFirstTokenMs!.Value).ToList();
             return new ConversationAnalytics
             {
                 ConversationId = state.Id,
@@ -200,36 +204,9 @@ public sealed partial class Session
                 InterruptionCount = state.Turns.Count(t => t.Interrupted),
                 InjectionCount = state.InjectionCount,
                 AvgResponseTimeMs = responses.Count == 0 ? 0 : responses.Average(),
+                AvgTimeToFirstTokenMs = firstTokens.Count == 0 ? 0 : firstTokens.Average(),
             };
         }
-    }
-
-    /// <summary>Marks the conversation's last assistant reply as interrupted; false when there is none or it already is.</summary>
-    internal bool ReportInterruption(ConversationState state)
-    {
-        ConversationTurn interrupted;
-        lock (_gate)
-        {
-            ThrowIfClosed();
-            var index = state.Turns.FindLastIndex(t => t.Role == TurnRole.Assistant);
-            if (index < 0 || state.Turns[index].Interrupted)
-            {
-                return false;
-            }
-
-            interrupted = state.Turns[index] with { Interrupted = true };
-            state.Turns[index] = interrupted;
-            UpdatedAt = _runtime.Time.GetUtcNow();
-            if (Config.EnableLearning)
-            {
-                QueuePreferenceChanges(_learner.ObserveInterruption());
-            }
-        }
-
-        AnalyticsTelemetry.Interruptions.Add(1);
-        Raise(SessionEventNames.ConversationInterrupted, interrupted);
-        RaisePendingInsights();
-        return true;
     }
 
     partial void OnTurnRecorded(ConversationState state, ConversationTurn? user, ConversationTurn? assistant)

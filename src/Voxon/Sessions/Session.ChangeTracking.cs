@@ -52,7 +52,7 @@ public sealed partial class Session
     /// <summary>Makes memory and transcripts load on first use (lazy load). <paramref name="load"/> returns the whole stored session.</summary>
     internal void LoadContentLazily(SessionDocument metadata, Func<SessionDocument> load)
     {
-        _lazy = new LazyContent(this, load) { Analytics = metadata.Analytics, TokenCount = metadata.Memory.TokenCount };
+        _lazy = new LazyContent(this, load) { Analytics = metadata.Analytics, TokenCount = metadata.Memory.TokenCount, StoredRecords = metadata.Records };
         _memory.Hydrate = _lazy.Ensure;
         foreach (var state in _conversationOrder)
         {
@@ -71,9 +71,10 @@ public sealed partial class Session
         var upserted = new List<Memory.MemoryEntry>();
         var removed = new List<string>();
         var dirty = IsContentLoaded ? _memory.TakeChanges() : [];
+        var ephemeral = Config.MemoryMode == MemoryMode.Ephemeral;
         foreach (var id in dirty)
         {
-            if (_memory.Find(id) is { Transient: false } entry && Config.MemoryMode != MemoryMode.Ephemeral)
+            if (_memory.Find(id) is { Transient: false } entry && !ephemeral)
             {
                 upserted.Add(entry);
             }
@@ -82,6 +83,17 @@ public sealed partial class Session
                 removed.Add(id);
             }
         }
+
+        // In ephemeral mode nothing of memory is stored, also what was stored before a switch to it. Entries kept out
+        // only by the mode stay changed, so a switch back stores them.
+        List<string> heldByMode = [];
+        if (IsContentLoaded && ephemeral)
+        {
+            removed.AddRange(_memory.StoredIds.Where(id => !dirty.Contains(id)));
+            heldByMode = [.. removed.Where(id => _memory.Find(id) is { Transient: false })];
+        }
+
+        head.Records = RecordsAfterSave(upserted, removed);
 
         var conversations = new List<ConversationChange>();
         var saved = new List<(ConversationState, int, (DateTimeOffset?, DateTimeOffset, int, int))>();
@@ -118,7 +130,32 @@ public sealed partial class Session
             RemovedMemoryIds = removed,
             Conversations = conversations,
         };
-        return (changes, new SaveTracking(dirty, saved));
+        return (changes, new SaveTracking(dirty, [.. upserted.Select(e => e.Id)], removed, heldByMode, saved));
+    }
+
+    /// <summary>What storage will hold after a save of these memory changes, so a load notices records that went
+    /// missing; null while a lazy load has not read the content of a session stored without counts. Caller holds the lock.</summary>
+    private RecordCounts? RecordsAfterSave(List<Memory.MemoryEntry> upserted, List<string> removed)
+    {
+        if (IsContentLoaded)
+        {
+            return new RecordCounts
+            {
+                Memories = _memory.StoredCountAfter(upserted.Select(e => e.Id), removed),
+                Conversations = _conversationOrder.Count,
+                Turns = _conversationOrder.Sum(c => c.TurnCountLoaded),
+            };
+        }
+
+        // Not loaded yet: the stored transcripts are as counted, plus conversations started since (loaded by definition).
+        return _lazy!.StoredRecords is { } stored
+            ? new RecordCounts
+            {
+                Memories = stored.Memories,
+                Conversations = _conversationOrder.Count,
+                Turns = stored.Turns + _conversationOrder.Where(c => c.Hydrate is null).Sum(c => c.Turns.Count),
+            }
+            : null;
     }
 
     /// <summary>After the backend acknowledged the save: the sent changes are stored. Otherwise they are kept for the next save.</summary>
@@ -132,6 +169,8 @@ public sealed partial class Session
                 return;
             }
 
+            _memory.MarkStored(tracking.Upserted, tracking.Removed);
+            _memory.ReturnChanges(tracking.HeldByMode);
             foreach (var (state, turns, stamp) in tracking.Conversations)
             {
                 state.SavedTurnCount = turns;
@@ -153,7 +192,7 @@ public sealed partial class Session
         }
     }
 
-    private sealed record SaveTracking(HashSet<string> MemoryIds, List<(ConversationState State, int Turns, (DateTimeOffset?, DateTimeOffset, int, int) Stamp)> Conversations);
+    private sealed record SaveTracking(HashSet<string> MemoryIds, List<string> Upserted, List<string> Removed, List<string> HeldByMode, List<(ConversationState State, int Turns, (DateTimeOffset?, DateTimeOffset, int, int) Stamp)> Conversations);
 
     /// <summary>The stored memory and transcripts of a lazily loaded session, loaded once on first use.</summary>
     private sealed class LazyContent(Session session, Func<SessionDocument> load)
@@ -166,6 +205,9 @@ public sealed partial class Session
         public SessionAnalyticsDocument? Analytics { get; init; }
 
         public int TokenCount { get; init; }
+
+        /// <summary>The stored record counts, from the metadata; null when the stored head does not count them.</summary>
+        public RecordCounts? StoredRecords { get; init; }
 
         public void Ensure()
         {
@@ -182,7 +224,7 @@ public sealed partial class Session
                     // Blocking by design: the members that need memory or transcripts are synchronous.
                     var document = load();
                     session._memory.Hydrate = null;
-                    session._memory.Restore(document.Memory.Entries);
+                    session._memory.LoadStored(document.Memory.Entries);
                     var turns = document.Conversations.ToDictionary(c => c.ConversationId, c => c.Turns, StringComparer.Ordinal);
                     foreach (var state in session._conversationOrder)
                     {

@@ -12,7 +12,8 @@ public sealed partial class Session
 
     /// <summary>
     /// Merges memories last updated more than <paramref name="keepRecentDays"/> ago into one summary entry per
-    /// category and scope (a model summary when a model is configured, a deterministic merge offline). Single-valued
+    /// category, scope and sensitivity (a model summary when a model is configured, a deterministic merge offline; sensitive
+    /// memories are always merged offline and never sent to the model). Single-valued
     /// facts (name, home...), importance-1.0 entries and memories that end with their conversation are kept as they are. The facts stay findable by search.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="keepRecentDays"/> is negative.</exception>
@@ -31,7 +32,7 @@ public sealed partial class Session
             var cutoff = now - TimeSpan.FromDays(keepRecentDays);
             groups = [.. _memory.Live(now)
                 .Where(e => e.UpdatedAt < cutoff && e.Slot is null && e.Importance < 1.0 && !e.Transient)
-                .GroupBy(e => (e.Category, e.Scope))
+                .GroupBy(e => (e.Category, e.Scope, e.Sensitive))
                 .Where(g => g.Count() > 1)
                 .Select(g => g.ToList())];
         }
@@ -40,7 +41,7 @@ public sealed partial class Session
         var summaries = new List<(List<MemoryEntry> Sources, string Text)>();
         foreach (var group in groups)
         {
-            summaries.Add((group, await compressor.SummarizeAsync(group[0].Category, [.. group.Select(e => e.Content)], cancellationToken)));
+            summaries.Add((group, await compressor.SummarizeAsync(group, cancellationToken)));
         }
 
         var vectors = await _runtime.EmbedAsync([.. summaries.Select(s => s.Text)], cancellationToken);
@@ -76,13 +77,13 @@ public sealed partial class Session
                     CreatedAt = sources.Min(s => s.CreatedAt),
                     UpdatedAt = now,
                     ExpiresAt = sources.All(s => s.ExpiresAt is not null) ? sources.Max(s => s.ExpiresAt) : null,
-                    Sensitive = sources.Any(s => s.Sensitive),
+                    Sensitive = first.Sensitive, // the group is all sensitive or all not
                     Source = MemorySource.Summary,
                     Scope = first.Scope,
                     TokenCount = TokenCounter.Count(text),
                     Embedding = vectors[i],
                 };
-                _memory.Restore([summary]);
+                _memory.Put(summary);
                 made.Add(summary);
             }
 

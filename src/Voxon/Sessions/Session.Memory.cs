@@ -127,6 +127,26 @@ public sealed partial class Session
         return removed;
     }
 
+    /// <summary>Removes the memory with id <paramref name="memoryId"/>; false when there is none.</summary>
+    /// <exception cref="SessionStateException">The session is closed.</exception>
+    public bool ForgetMemory(string memoryId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(memoryId);
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            if (_memory.RemoveWhere(e => e.Id == memoryId).Count == 0)
+            {
+                return false;
+            }
+
+            UpdatedAt = _runtime.Time.GetUtcNow();
+        }
+
+        Raise(SessionEventNames.MemoryCleared, 1);
+        return true;
+    }
+
     /// <summary>The live memory as JSON in the spec's shape (<c>entries</c> with content, timestamp, importance, category; <c>token_count</c>).
     /// Sensitive entries read <c>[REDACTED]</c> unless <paramref name="includeSensitive"/>; embeddings are left out.</summary>
     public string ExportMemory(bool includeSensitive = false)

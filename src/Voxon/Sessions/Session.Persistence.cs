@@ -35,7 +35,7 @@ public sealed partial class Session
             UserId = UserId,
             CreatedAt = CreatedAt,
             UpdatedAt = UpdatedAt,
-            Version = Version + 1,
+            Version = NextVersion(),
             Config = Config.Clone(),
             Analytics = new SessionAnalyticsDocument
             {
@@ -51,6 +51,12 @@ public sealed partial class Session
         WriteInsights(document);
         return document;
     }
+
+    /// <summary>The version the next save creates.</summary>
+    /// <exception cref="SessionStateException">The session is at <see cref="SessionDocument.MaxVersion"/> (only a damaged store holds that).</exception>
+    private long NextVersion() => Version < SessionDocument.MaxVersion
+        ? Version + 1
+        : throw new SessionStateException($"Session '{SessionId}' is at version {Version}, the highest a session can have; it cannot be saved again.");
 
     private static ConversationDocument ConversationDocumentOf(ConversationState c, DateTimeOffset now, bool withTurns) => new()
     {
@@ -76,7 +82,7 @@ public sealed partial class Session
             UpdatedAt = document.UpdatedAt,
             _version = document.Version,
         };
-        session._memory.Restore(document.Memory.Entries);
+        session._memory.LoadStored(document.Memory.Entries);
         session.RestoreTemplate(document.Template);
         session.RestoreInsights(document);
         foreach (var (key, value) in document.Preferences)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Voxon.Context;
 using Voxon.Conversations;
 using Voxon.Memory;
@@ -14,7 +15,38 @@ public sealed partial class Session : ITurnHost
     /// <summary>The turn pipeline over this session's state; every turn path (text, streamed, realtime) goes through it.</summary>
     internal TurnPipeline Turns { get; }
 
+    private readonly List<AIFunction> _tools = [];
+    private IReadOnlyList<AIFunction>? _memoryTools;
+
     Lock ITurnHost.Gate => _gate;
+
+    /// <summary>Offers <paramref name="tool"/> to the model in this session's turns when <see cref="SessionConfig.EnableFunctions"/>
+    /// is on (beside <see cref="VoxonOptions.Tools"/> and the built-in memory tools). A tool that throws, or gets arguments
+    /// it cannot bind, reports the error to the model and the turn goes on. Not persisted: register it again after loading.</summary>
+    /// <exception cref="ArgumentException">A tool with that name is already registered.</exception>
+    public void AddTool(AIFunction tool)
+    {
+        ArgumentNullException.ThrowIfNull(tool);
+        lock (_gate)
+        {
+            if (_tools.Any(t => t.Name == tool.Name))
+            {
+                throw new ArgumentException($"Session '{SessionId}' already has a tool named '{tool.Name}'.", nameof(tool));
+            }
+
+            _tools.Add(tool);
+        }
+    }
+
+    IReadOnlyList<AITool> ITurnHost.SessionTools()
+    {
+        var memoryTools = LazyInitializer.EnsureInitialized(ref _memoryTools, () => MemoryTools.For(this));
+        lock (_gate)
+        {
+            // A tool registered under a built-in's name replaces the built-in.
+            return [.. _tools, .. memoryTools.Where(m => !_tools.Any(t => t.Name == m.Name))];
+        }
+    }
 
     void ITurnHost.ThrowIfNotOpen(ConversationState state) => ThrowIfNotOpen(state);
 

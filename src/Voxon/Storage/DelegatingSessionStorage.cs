@@ -32,6 +32,9 @@ public abstract class DelegatingSessionStorage : SessionStorage
     public override Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default) => InnerStorage.LoadMetadataAsync(sessionId, cancellationToken);
 
     /// <inheritdoc />
+    public override Task<SessionRepair?> RepairAsync(string sessionId, CancellationToken cancellationToken = default) => InnerStorage.RepairAsync(sessionId, cancellationToken);
+
+    /// <inheritdoc />
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) => InnerStorage.DeleteAsync(sessionId, cancellationToken);
 
     /// <inheritdoc />

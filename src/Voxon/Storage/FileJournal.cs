@@ -6,8 +6,10 @@ namespace Voxon.Storage;
 
 /// <summary>
 /// The file backend's append-only journal: frames <c>uint32 length | 4-byte SHA-256 prefix | int64 version | payload</c>,
-/// the payload being the (possibly sealed) records of one save. A frame that is cut short or fails its checksum
-/// ends the journal: it is the torn tail of a save that never completed, and is ignored.
+/// the payload being the (possibly sealed) records of one save. Only a torn tail may be ignored: the last frame of the
+/// file, cut short by a crash during its append (it runs past the end of the file, fails its checksum as the file's
+/// last bytes, or the file ends in zeros from it on). Whether that frame was acknowledged is for the caller to check
+/// against the acknowledged version; a damaged frame with data after it is corruption.
 /// </summary>
 internal static class FileJournal
 {
@@ -23,33 +25,47 @@ internal static class FileJournal
         return frame;
     }
 
-    /// <summary>The intact frames of <paramref name="journal"/> and the length they cover (the rest is a torn tail).</summary>
-    public static (List<(long Version, byte[] Payload)> Frames, long ValidLength) Read(byte[] journal)
+    /// <summary>The intact frames of <paramref name="journal"/> (with their offsets), the length they cover, and the
+    /// damage found after them: null when the rest is empty or a torn tail, else the offset and what is wrong.</summary>
+    public static (List<JournalFrame> Frames, long ValidLength, (long Offset, string Problem)? Damage) Read(byte[] journal)
     {
-        var frames = new List<(long, byte[])>();
+        var frames = new List<JournalFrame>();
         var offset = 0;
         Span<byte> hash = stackalloc byte[32];
-        while (journal.Length - offset >= HeaderSize)
+        while (offset < journal.Length)
         {
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(journal.AsSpan(offset));
-            if (length > journal.Length - offset - HeaderSize)
+            var remaining = journal.Length - offset;
+            if (remaining < HeaderSize || IsZero(journal.AsSpan(offset)))
             {
-                break;
+                break; // a header cut short, or space the file system allocated but the crash never filled
+            }
+
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(journal.AsSpan(offset));
+            if (length > remaining - HeaderSize)
+            {
+                break; // runs past the end: the last append was cut short
             }
 
             var payload = journal.AsSpan(offset + HeaderSize, (int)length);
             SHA256.HashData(payload, hash);
             if (!hash[..4].SequenceEqual(journal.AsSpan(offset + 4, 4)))
             {
-                break;
+                return offset + HeaderSize + length == journal.Length
+                    ? (frames, offset, null) // the file's last frame, half written
+                    : (frames, offset, (offset, $"the journal frame at byte {offset} fails its checksum and is followed by {remaining - HeaderSize - length} more bytes"));
             }
 
-            frames.Add((BinaryPrimitives.ReadInt64LittleEndian(journal.AsSpan(offset + 8)), payload.ToArray()));
+            frames.Add(new JournalFrame(BinaryPrimitives.ReadInt64LittleEndian(journal.AsSpan(offset + 8)), offset, payload.ToArray()));
             offset += HeaderSize + (int)length;
         }
 
-        return (frames, offset);
+        return (frames, offset, null);
     }
+
+    /// <summary>Bytes <paramref name="frame"/> takes in the journal.</summary>
+    public static long FrameLength(JournalFrame frame) => HeaderSize + frame.Payload.Length;
+
+    private static bool IsZero(ReadOnlySpan<byte> bytes) => !bytes.ContainsAnyExcept((byte)0);
 
     /// <summary>Records as bytes: <c>kind | uint16 key length | key | int32 index | int32 length | payload</c> each.</summary>
     public static byte[] EncodeRecords(IReadOnlyList<SessionRecord> records)
@@ -99,3 +115,6 @@ internal static class FileJournal
         return records;
     }
 }
+
+/// <summary>One intact journal frame: the version it saved, where it starts in the journal, and its payload.</summary>
+internal readonly record struct JournalFrame(long Version, long Offset, byte[] Payload);

@@ -48,8 +48,42 @@ public sealed partial class FileSessionStorage
     private static bool IsSharingViolation(IOException ex) =>
         ex.GetType() == typeof(IOException) && ((ex.HResult & 0xFFFF) == 32 || (!OperatingSystem.IsWindows() && ex.HResult is 11 or 35));
 
+    /// <summary>Opens the session's lock file shared, so no save runs while a load reads the files; null when the
+    /// session has no lock file. Waits while a save holds it.</summary>
+    private async Task<FileStream?> SharedLockAsync(string id, CancellationToken cancellationToken)
+    {
+        var path = PathOf(id, LockExtension);
+        var started = TimeProvider.System.GetTimestamp();
+        var delay = 1;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return null;
+            }
+            catch (IOException ex) when (IsSharingViolation(ex) && TimeProvider.System.GetElapsedTime(started) < LockTimeout)
+            {
+                await Task.Delay(delay, cancellationToken);
+                delay = Math.Min(delay * 2, 20);
+            }
+            catch (IOException ex) when (IsSharingViolation(ex))
+            {
+                throw new VoxonStorageException(BackendName, "load", id, $"the session stayed locked by a save for {LockTimeout.TotalSeconds:0.#} s ('{path}')", true, ex);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Failure("load", id, path, ex);
+            }
+        }
+    }
+
     /// <summary>The stored state; when the lock file does not match the files (a crash between writes), replays them,
-    /// cuts a torn journal tail so later frames are reachable, and records the state again. Caller holds the lock.</summary>
+    /// cuts a torn journal tail (or a journal a snapshot replaced) so later frames are reachable, and records the state
+    /// again. The lock file's version is still the floor: files holding less are corrupt, not a crash. Caller holds the lock.</summary>
     private async Task<FileSessionState> CurrentStateAsync(FileStream handle, string id, CancellationToken cancellationToken)
     {
         var state = await ReadStateAsync(handle, cancellationToken);
@@ -58,7 +92,7 @@ public sealed partial class FileSessionStorage
             return state;
         }
 
-        var (document, validJournal, snapshotLength) = await ReadSessionAsync(id, "save", cancellationToken);
+        var (document, validJournal, snapshotLength) = await ReadSessionAsync(id, "save", state?.Version ?? 0, cancellationToken);
         var journal = PathOf(id, JournalExtension);
         if (File.Exists(journal) && new FileInfo(journal).Length != validJournal)
         {

@@ -104,8 +104,58 @@ public sealed partial class FileSessionStorage : SessionStorage
     /// <inheritdoc />
     public override async Task<SessionDocument?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
     {
-        var (document, _, _) = await ReadSessionAsync(SessionIds.Validate(sessionId), "load", cancellationToken);
+        var id = SessionIds.Validate(sessionId);
+
+        // Under a shared lock: no save runs between reading the acknowledged version and the files.
+        await using var handle = await SharedLockAsync(id, cancellationToken);
+        var state = handle is null ? null : await ReadStateAsync(handle, cancellationToken);
+        var (document, _, _) = await ReadSessionAsync(id, "load", state?.Version ?? 0, cancellationToken);
         return document;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Keeps the snapshot and the journal frames up to the first damaged one, moves the damaged journal to
+    /// <c>ID.journal.damaged-*</c> beside it, and writes the restored version as a new snapshot.</remarks>
+    public override async Task<SessionRepair?> RepairAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var id = SessionIds.Validate(sessionId);
+        if (!File.Exists(PathOf(id, Extension)))
+        {
+            return null;
+        }
+
+        await using var handle = await LockAsync(id, "repair", cancellationToken);
+        var acknowledged = (await ReadStateAsync(handle, cancellationToken))?.Version ?? 0;
+        var replay = await ReplayAsync(id, "repair", eachVersion: true, cancellationToken);
+        if (replay.Document is not { } document)
+        {
+            return null;
+        }
+
+        var problem = replay.Damage?.Problem
+            ?? (document.Version < acknowledged ? $"version {acknowledged} was stored but the files hold only up to version {document.Version}" : null);
+        if (problem is null)
+        {
+            return new SessionRepair(id, false, document.Version, acknowledged, null, null);
+        }
+
+        var journal = PathOf(id, JournalExtension);
+        string? copy = null;
+        if (File.Exists(journal))
+        {
+            copy = journal + ".damaged-" + Guid.NewGuid().ToString("N")[..8];
+            try
+            {
+                File.Copy(journal, copy);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Failure("repair", id, copy, ex);
+            }
+        }
+
+        await WriteSnapshotAsync(handle, document, cancellationToken);
+        return new SessionRepair(id, true, document.Version, acknowledged, problem, copy);
     }
 
     /// <inheritdoc />
@@ -204,63 +254,124 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
     }
 
-    /// <summary>Reads snapshot then journal. Returns the session, the length of the journal's intact frames, and the snapshot length.</summary>
-    private async Task<(SessionDocument? Document, long ValidJournal, long SnapshotLength)> ReadSessionAsync(string id, string operation, CancellationToken cancellationToken)
+    /// <summary>Reads snapshot then journal: the session, the journal length to keep (0 when the whole journal is
+    /// stale, left by a crash after the snapshot that replaced it), and the snapshot length.</summary>
+    /// <param name="id">The session.</param>
+    /// <param name="operation">For errors.</param>
+    /// <param name="acknowledged">The version the lock file says was stored (0 when unknown): anything older is corruption.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="SessionCorruptException">A damaged snapshot or journal frame, or less than the acknowledged version.</exception>
+    private async Task<(SessionDocument? Document, long KeptJournal, long SnapshotLength)> ReadSessionAsync(string id, string operation, long acknowledged, CancellationToken cancellationToken)
+    {
+        var read = await ReplayAsync(id, operation, eachVersion: false, cancellationToken);
+        if (read.Damage is { } damage)
+        {
+            throw new SessionCorruptException(BackendName, id, damage.Problem + RepairHint(id));
+        }
+
+        if (read.Document is not null && read.Document.Version < acknowledged)
+        {
+            throw new SessionCorruptException(BackendName, id,
+                $"version {acknowledged} was stored but the files hold only up to version {read.Document.Version} (the journal ends at byte {read.ValidJournal}){RepairHint(id)}");
+        }
+
+        _codec.NoteKey(id, read.OldKey);
+        return (read.Document, read.Stale ? 0 : read.ValidJournal, read.SnapshotLength);
+    }
+
+    private static string RepairHint(string id) => $"; `voxon sessions repair {id}` restores the last consistent version";
+
+    /// <summary>Replays snapshot and journal up to the first damage, which is returned rather than thrown (repair
+    /// keeps what comes before it). Every frame is authenticated, including those the snapshot already covers.</summary>
+    /// <param name="id">The session.</param>
+    /// <param name="operation">For errors.</param>
+    /// <param name="eachVersion">Check that every version the journal passes through is a whole, valid session (repair).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="SessionCorruptException">The snapshot is unreadable.</exception>
+    private async Task<JournalReplay> ReplayAsync(string id, string operation, bool eachVersion, CancellationToken cancellationToken)
     {
         var snapshotBytes = await ReadIfExistsAsync(PathOf(id, Extension), operation, id, cancellationToken);
         var journalBytes = await ReadIfExistsAsync(PathOf(id, JournalExtension), operation, id, cancellationToken) ?? [];
         if (snapshotBytes is null)
         {
-            return (null, 0, 0);
+            return new JournalReplay(null, 0, 0, false, false, null); // not stored, or deleted
         }
 
-        var (frames, valid) = FileJournal.Read(journalBytes);
+        var (frames, valid, damage) = FileJournal.Read(journalBytes);
         await _codec.PrepareAsync([snapshotBytes, .. frames.Select(f => f.Payload)], id, cancellationToken);
         var oldKey = false;
         var snapshot = SessionDocumentSerializer.Deserialize(_codec.Open(snapshotBytes, SnapshotContext(id), id, ref oldKey), BackendName, id);
-        if (frames.Count == 0)
-        {
-            _codec.NoteKey(id, oldKey);
-            return (snapshot, valid, snapshotBytes.Length);
-        }
-
         var assembler = new SessionAssembler(BackendName, id);
         assembler.Seed(snapshot);
-        foreach (var (version, payload) in frames)
+        var good = snapshot;
+        long? previous = null;
+        var kept = 0L;
+        foreach (var frame in frames)
         {
-            if (version <= assembler.Version)
+            // Versions rise by one from frame to frame. Frames the snapshot covers (left by a crash between writing it
+            // and deleting the journal) may only come first.
+            var covered = frame.Version <= snapshot.Version;
+            if (covered ? previous is { } before && frame.Version != before + 1 : frame.Version != assembler.Version + 1)
             {
-                continue; // written before the snapshot that replaced it
+                damage = (frame.Offset, $"the journal frame at byte {frame.Offset} has version {frame.Version} after version {previous ?? snapshot.Version}");
+                break;
             }
 
-            if (version != assembler.Version + 1)
-            {
-                throw new SessionCorruptException(BackendName, id, $"the journal jumps from version {assembler.Version} to {version}");
-            }
-
-            List<SessionRecord> records;
             try
             {
-                records = FileJournal.DecodeRecords(_codec.Open(payload, JournalContext(id, version), id, ref oldKey));
+                var records = FileJournal.DecodeRecords(_codec.Open(frame.Payload, JournalContext(id, frame.Version), id, ref oldKey));
+                if (!covered)
+                {
+                    foreach (var record in records)
+                    {
+                        assembler.Apply(record);
+                    }
+
+                    if (assembler.Version != frame.Version)
+                    {
+                        throw new FormatException($"its head has version {assembler.Version}");
+                    }
+
+                    if (eachVersion)
+                    {
+                        good = assembler.Build()!;
+                    }
+                }
             }
-            catch (FormatException ex)
+            catch (Exception ex) when (ex is FormatException or SessionCorruptException)
             {
-                throw new SessionCorruptException(BackendName, id, ex.Message, ex);
+                damage = (frame.Offset, $"the journal frame at byte {frame.Offset} (version {frame.Version}) is damaged: {ex.Message}");
+                break;
             }
 
-            foreach (var record in records)
-            {
-                assembler.Apply(record);
-            }
+            previous = frame.Version;
+            kept = frame.Offset + FileJournal.FrameLength(frame);
         }
 
-        _codec.NoteKey(id, oldKey);
-        return (assembler.Build(), valid, snapshotBytes.Length);
+        if (damage is not null)
+        {
+            return new JournalReplay(good, kept, snapshotBytes.Length, oldKey, false, damage);
+        }
+
+        try
+        {
+            good = assembler.Build()!;
+        }
+        catch (SessionCorruptException ex)
+        {
+            return new JournalReplay(good, kept, snapshotBytes.Length, oldKey, false, (kept, "the journal's last version is not a whole session: " + ex.Message));
+        }
+
+        var stale = frames.Count > 0 && previous <= snapshot.Version;
+        return new JournalReplay(good, valid, snapshotBytes.Length, oldKey, stale, null);
     }
+
+    private sealed record JournalReplay(SessionDocument? Document, long ValidJournal, long SnapshotLength, bool OldKey, bool Stale, (long Offset, string Problem)? Damage);
 
     private async Task WriteSnapshotAsync(FileStream handle, SessionDocument document, CancellationToken cancellationToken)
     {
         var id = document.SessionId;
+        document.Records = RecordCounts.Of(document);
         var key = await _codec.KeyForAsync(document.UserId, "save", cancellationToken);
         var bytes = _codec.Seal(SessionDocumentSerializer.Serialize(document), SnapshotContext(id), key);
         await WriteAtomicallyAsync(PathOf(id, Extension), bytes, "save", id, cancellationToken);

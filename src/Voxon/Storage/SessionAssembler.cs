@@ -108,7 +108,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             document.Memory.Entries = [.. _memory.Values.OrderBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal)];
         }
 
-        SessionDocumentSerializer.Validate(document, backend, sessionId);
+        SessionDocumentSerializer.Validate(document, backend, sessionId, withContent);
         return document;
     }
 

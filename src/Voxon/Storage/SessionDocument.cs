@@ -13,6 +13,10 @@ public sealed class SessionDocument
     /// <summary>The version of this document's shape; bumped when it changes incompatibly.</summary>
     public const int CurrentFormatVersion = 1;
 
+    /// <summary>Highest version a stored or imported session may have: 2^53 - 1, which stays exact as a JSON number
+    /// everywhere and leaves room for any number of saves without overflowing.</summary>
+    public const long MaxVersion = (1L << 53) - 1;
+
     /// <summary>Shape version of this document.</summary>
     [JsonPropertyOrder(-10)]
     public int FormatVersion { get; set; } = CurrentFormatVersion;
@@ -60,6 +64,10 @@ public sealed class SessionDocument
 
     /// <summary>The template the session was created from, its context and allowed memory categories; null when none.</summary>
     public TemplateBindingDocument? Template { get; set; }
+
+    /// <summary>How many records the stored session has (set by every save, checked by every load); null in documents
+    /// written before it existed, which are loaded unchecked.</summary>
+    public RecordCounts? Records { get; set; }
 
     /// <summary>A shallow copy without memory entries and conversations: the metadata every save writes. A copy of
     /// the whole object, so properties added to the document later are kept without touching this method.</summary>

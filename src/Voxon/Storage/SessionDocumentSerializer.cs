@@ -34,10 +34,19 @@ public static class SessionDocumentSerializer
         return document;
     }
 
-    /// <summary>Throws when a session assembled from stored parts is not valid.</summary>
-    internal static void Validate(SessionDocument document, string backend, string sessionId)
+    /// <summary>Throws when a session assembled from stored parts is not valid, or records it counts are missing.</summary>
+    /// <param name="document">The session.</param>
+    /// <param name="backend">The backend, for the error.</param>
+    /// <param name="sessionId">The id it was stored under.</param>
+    /// <param name="withContent">False for a metadata-only document (no memory entries or turns to count).</param>
+    internal static void Validate(SessionDocument document, string backend, string sessionId, bool withContent = true)
     {
         var problems = Problems(document, sessionId);
+        if (document.Records?.Mismatch(document, withContent) is { } missing)
+        {
+            problems.Add(missing);
+        }
+
         if (problems.Count > 0)
         {
             throw new SessionCorruptException(backend, sessionId, string.Join("; ", problems));
@@ -51,6 +60,11 @@ public static class SessionDocumentSerializer
         if (document.FormatVersion is < 1 or > SessionDocument.CurrentFormatVersion)
         {
             problems.Add($"format_version {document.FormatVersion} is not supported (this build reads 1 to {SessionDocument.CurrentFormatVersion})");
+        }
+
+        if (document.Version is < 0 or > SessionDocument.MaxVersion)
+        {
+            problems.Add($"version {document.Version} is outside 0..{SessionDocument.MaxVersion}");
         }
 
         if (!string.Equals(document.SessionId, sessionId, StringComparison.Ordinal))

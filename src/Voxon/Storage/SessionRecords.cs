@@ -47,10 +47,12 @@ internal static class SessionRecords
         return records;
     }
 
-    /// <summary>All records of a whole document.</summary>
+    /// <summary>All records of a whole document; its head counts them (<see cref="RecordCounts"/>).</summary>
     public static List<SessionRecord> Encode(SessionDocument document)
     {
-        var records = new List<SessionRecord> { HeadRecord(document) };
+        var head = document.WithoutContent();
+        head.Records = RecordCounts.Of(document);
+        var records = new List<SessionRecord> { HeadRecord(head) };
         records.AddRange(document.Memory.Entries.Select(MemoryRecord));
         for (var i = 0; i < document.Conversations.Count; i++)
         {

@@ -50,6 +50,15 @@ public abstract class SessionStorage : IAsyncDisposable
     /// <exception cref="VoxonStorageException">The read failed.</exception>
     public abstract Task<SessionDocument?> LoadAsync(string sessionId, CancellationToken cancellationToken = default);
 
+    /// <summary>Restores the last consistent version of a session whose stored data is damaged (loading it throws
+    /// <see cref="SessionCorruptException"/>), keeping the damaged data aside; does nothing to an intact session.
+    /// The versions after the restored one are lost: this is an explicit decision, never taken by a load.</summary>
+    /// <returns>What was done; null when there is no such session.</returns>
+    /// <exception cref="SessionCorruptException">Nothing consistent is left to restore (e.g. the snapshot itself is damaged).</exception>
+    /// <exception cref="NotSupportedException">The backend cannot repair sessions (the default).</exception>
+    public virtual Task<SessionRepair?> RepairAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"The {BackendName} storage cannot repair sessions.");
+
     /// <summary>Deletes a session; false when there was none.</summary>
     public abstract Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default);
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Voxon.Context;
 using Voxon.Conversations;
 using Voxon.Memory;
@@ -41,6 +42,9 @@ internal interface ITurnHost
 
     /// <summary>Counts an interruption for adaptation (shorter replies). Caller holds <see cref="Gate"/>.</summary>
     void OnInterrupted(DateTimeOffset now);
+
+    /// <summary>The session's own functions and the built-in memory tools, for a turn with functions enabled. Thread-safe.</summary>
+    IReadOnlyList<AITool> SessionTools();
 
     /// <summary>Raises an event. Call without holding <see cref="Gate"/>.</summary>
     void Raise(string type, object? data);

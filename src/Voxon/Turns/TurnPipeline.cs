@@ -1,6 +1,12 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Text;
+using Microsoft.Extensions.AI;
+using Voxon.Context;
 using Voxon.Conversations;
 using Voxon.Diagnostics;
+using Voxon.Engine;
 using Voxon.Events;
 using Voxon.Memory;
 using Voxon.Security;
@@ -36,15 +42,15 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         }
     }
 
-    /// <summary>Redacts (when enabled), embeds the words and weaves the context for them, with the history the model gets.</summary>
+    /// <summary>The user's words as they are recorded and given to the model: redacted when the session redacts personal data.</summary>
+    public string Redact(string words) => host.Config.RedactPii ? Redaction.RedactPii(words).Text : words;
+
+    /// <summary>Embeds the (already redacted) words and weaves the context for them, with the history the model gets.</summary>
+    /// <remarks>The embedding is on the path to the first token: semantic search needs it to pick the memories the reply
+    /// should know, and a reply that starts before its context exists cannot use it.</remarks>
     /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>
     public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, CancellationToken cancellationToken)
     {
-        if (host.Config.RedactPii)
-        {
-            words = Redaction.RedactPii(words).Text;
-        }
-
         var embedding = await runtime.EmbedAsync(words, cancellationToken);
         lock (host.Gate)
         {
@@ -55,17 +61,18 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         }
     }
 
-    /// <summary>Starts extracting memories from the user's words. It needs only those words, so it runs alongside the
-    /// reply instead of after it; it never throws except on cancellation (the model extractor falls back to the offline rules).</summary>
-    public Task<IReadOnlyList<ExtractedFact>> StartExtraction(string words, CancellationToken cancellationToken) =>
-        runtime.Extractor is { } extractor
-            ? extractor.ExtractAsync(words, cancellationToken)
-            : Task.FromResult(MemoryExtractor.Extract(words));
+    /// <summary>Starts the model's extraction of memories from the user's words, or null when the offline rules extract
+    /// (<see cref="RecordAsync"/> applies them then). A model call needs only the words, so it runs alongside the reply
+    /// instead of after it; the offline rules are synchronous work that would only delay the first token. It never throws
+    /// except on cancellation (the model extractor falls back to the offline rules).</summary>
+    public Task<IReadOnlyList<ExtractedFact>>? StartExtraction(string words, CancellationToken cancellationToken) =>
+        runtime.Extractor?.ExtractAsync(words, cancellationToken);
 
     /// <summary>
     /// Records an exchange as the user heard it: the user's words (when <paramref name="input"/> is given) and the reply
     /// (when <paramref name="reply"/> is given, stored as heard with the generated text beside it), stores the facts of
-    /// <paramref name="extraction"/> (from the user's words only, so nothing unheard feeds memory), updates analytics
+    /// <paramref name="extraction"/> (from <see cref="StartExtraction"/>; null applies the offline rules) read from the
+    /// user's words only, so nothing unheard feeds memory, updates analytics
     /// and learning, and raises message and memory events outside the lock.
     /// </summary>
     /// <returns>The turns recorded.</returns>
@@ -76,13 +83,14 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         Task<IReadOnlyList<ExtractedFact>>? extraction,
         CancellationToken cancellationToken)
     {
-        var facts = extraction is null ? [] : host.AllowedFacts(await extraction);
+        var facts = input is null ? [] : host.AllowedFacts(await FactsAsync(extraction, input.Words));
         var factEmbeddings = await runtime.EmbedAsync([.. facts.Select(f => f.Content)], cancellationToken);
         var state = conversation.State;
         ConversationTurn? userTurn = null, assistantTurn = null;
         var changes = new List<MemoryChange>();
         lock (host.Gate)
         {
+            host.ThrowIfNotOpen(state);
             var now = runtime.Time.GetUtcNow();
             if (input is not null)
             {
@@ -125,6 +133,11 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
         if (assistantTurn is not null)
         {
+            foreach (var call in assistantTurn.ToolCalls ?? [])
+            {
+                host.Raise(SessionEventNames.MessageToolCall, call);
+            }
+
             host.Raise(SessionEventNames.MessageSent, assistantTurn);
             if (assistantTurn.Interrupted)
             {
@@ -138,32 +151,252 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         return (userTurn, assistantTurn);
     }
 
-    /// <summary>A whole text turn: the reply once the model has finished.</summary>
+    /// <summary>A whole text turn: the reply once the model has finished. An interruption while it runs returns what was heard (nothing).</summary>
     public async Task<string> SendAsync(Conversation conversation, string text, TimeSpan? audio, CancellationToken cancellationToken)
+    {
+        var reply = new StringBuilder();
+        await foreach (var chunk in RunAsync(conversation, text, audio, stream: false, cancellationToken))
+        {
+            reply.Append(chunk);
+        }
+
+        return reply.ToString();
+    }
+
+    /// <summary>A streamed turn: the reply's text chunks as the model produces them. See <see cref="RunAsync"/>.</summary>
+    public IAsyncEnumerable<string> StreamAsync(Conversation conversation, string text, TimeSpan? audio, CancellationToken cancellationToken) =>
+        RunAsync(conversation, text, audio, stream: true, cancellationToken);
+
+    /// <summary>
+    /// Interrupts the conversation's reply: the one being produced (it stops, and is recorded as heard), or else the
+    /// last recorded one (amended to what was heard, the generated text kept beside it).
+    /// </summary>
+    /// <returns>False when there is no reply to interrupt, or the last one is already marked interrupted.</returns>
+    public bool Interrupt(Conversation conversation, Interruption interruption)
+    {
+        if (conversation.ActiveReply is { } active && active.TryInterrupt(interruption))
+        {
+            return true;
+        }
+
+        ConversationTurn amended;
+        var state = conversation.State;
+        lock (host.Gate)
+        {
+            host.ThrowIfNotOpen(state);
+            var index = state.Turns.FindLastIndex(t => t.Role == TurnRole.Assistant);
+            if (index < 0 || state.Turns[index].Interrupted)
+            {
+                return false;
+            }
+
+            var turn = state.Turns[index];
+            var heard = interruption.Heard(turn.Content);
+            amended = turn with { Content = heard, Interrupted = true, GeneratedContent = heard == turn.Content ? null : turn.Content };
+            state.Turns[index] = amended;
+            state.TurnsChangedFrom(index);
+            host.OnInterrupted(runtime.Time.GetUtcNow());
+        }
+
+        AnalyticsTelemetry.Interruptions.Add(1);
+        host.Raise(SessionEventNames.ConversationInterrupted, amended);
+        host.RaisePendingInsights();
+        return true;
+    }
+
+    /// <summary>
+    /// One turn, whole or streamed. The context is woven before the model is called; the turn is recorded once, when
+    /// the reply completes, is interrupted (as heard), is cancelled or is abandoned by the caller (the user's words, and
+    /// the part of the reply already delivered, marked interrupted). A failure of the model records nothing.
+    /// </summary>
+    private async IAsyncEnumerable<string> RunAsync(Conversation conversation, string text, TimeSpan? audio, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Validate(text, audio);
         var state = conversation.State;
         await conversation.TurnGate.WaitAsync(cancellationToken);
         using var activity = StartActivity(state);
         var started = runtime.Time.GetTimestamp();
+        using var reply = new ActiveReply(cancellationToken);
+        conversation.ActiveReply = reply;
+        var words = Redact(text);
+        TurnInput? input = null;
+        Task<IReadOnlyList<ExtractedFact>>? extraction = null;
+        Exception? failure = null;
+        var generated = new StringBuilder();
+        var tools = new ToolCallLog();
+        double? firstChunkMs = null;
+        long modelStarted = 0;
+        var completed = false;
         try
         {
-            var input = await PrepareAsync(state, text, audio, cancellationToken);
-            var extraction = StartExtraction(input.Words, cancellationToken);
-            var answer = await runtime.Engine.RespondAsync(host.Config, input.Context.Text, input.History, input.Words, cancellationToken);
-            var reply = new TurnReply { Generated = answer.Text, ResponseTimeMs = answer.ResponseTimeMs };
-            var (_, assistant) = await RecordAsync(conversation, input, reply, extraction, cancellationToken);
-            ObserveTurn(assistant!, started);
-            return answer.Text;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not SessionStateException and not ArgumentException)
-        {
-            Fail(activity, ex);
-            throw;
+            try
+            {
+                input = await PrepareAsync(state, words, audio, reply.Token);
+            }
+            catch (OperationCanceledException) when (reply.Token.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+
+            if (input is not null)
+            {
+                // The caller's token only: an interruption stops the reply, not the reading of what the user said.
+                extraction = StartExtraction(words, cancellationToken);
+                modelStarted = runtime.Time.GetTimestamp();
+                await using var updates = Respond(input, stream, reply.Token).GetAsyncEnumerator(reply.Token);
+                while (true)
+                {
+                    string chunk;
+                    try
+                    {
+                        if (!await updates.MoveNextAsync())
+                        {
+                            completed = true;
+                            break;
+                        }
+
+                        chunk = updates.Current.Text;
+                        tools.Observe(updates.Current);
+                    }
+                    catch (OperationCanceledException) when (reply.Token.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    catch (Exception ex)
+                    {
+                        failure = ex;
+                        break;
+                    }
+
+                    if (chunk.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    if (firstChunkMs is null && stream)
+                    {
+                        firstChunkMs = runtime.Time.GetElapsedTime(started).TotalMilliseconds;
+                        VoxonTelemetry.TimeToFirstToken.Record(firstChunkMs.Value);
+                    }
+
+                    generated.Append(chunk);
+                    reply.Deliver(chunk);
+                    yield return chunk;
+                }
+
+                if (completed && generated.ToString().Trim().Length == 0)
+                {
+                    failure = new EngineException("The model returned an empty answer.", null);
+                }
+            }
         }
         finally
         {
-            conversation.TurnGate.Release();
+            conversation.ActiveReply = null;
+            var (delivered, interruption) = reply.Close();
+            try
+            {
+                if (failure is null)
+                {
+                    // An async iterator does not keep its ambient activity across yields; the record belongs to the turn's span.
+                    Activity.Current = activity ?? Activity.Current;
+                    var modelMs = modelStarted == 0 ? (double?)null : runtime.Time.GetElapsedTime(modelStarted).TotalMilliseconds;
+                    var answer = Reply((completed ? generated.ToString() : delivered).Trim(), completed, interruption, modelMs, firstChunkMs) is { } r
+                        ? r with { ToolCalls = tools.Calls }
+                        : null;
+                    // Cancelled before the context was woven: the words are still recorded, and read by the offline rules.
+                    var (_, assistant) = await RecordAsync(
+                        conversation,
+                        input ?? new TurnInput(words, [], WovenContext.Empty, [], audio),
+                        answer,
+                        extraction,
+                        CancellationToken.None);
+                    ObserveTurn(assistant, started);
+                }
+                else if (failure is not (SessionStateException or ArgumentException))
+                {
+                    Fail(activity, failure);
+                }
+            }
+            finally
+            {
+                conversation.TurnGate.Release();
+            }
+        }
+
+        if (failure is not null)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>The reply to record: whole when completed and not interrupted; as heard when interrupted; what reached
+    /// the caller, marked interrupted, when cancelled or abandoned; none when nothing reached the caller.</summary>
+    private static TurnReply? Reply(string text, bool completed, Interruption? interruption, double? modelMs, double? firstChunkMs)
+    {
+        if (completed && interruption is null)
+        {
+            return new TurnReply { Generated = text, ResponseTimeMs = modelMs, TimeToFirstTokenMs = firstChunkMs };
+        }
+
+        if (text.Length == 0 && interruption is null)
+        {
+            return null;
+        }
+
+        return new TurnReply
+        {
+            Generated = text,
+            Heard = (interruption ?? Interruption.Unknown).Heard(text),
+            ResponseTimeMs = modelMs,
+            TimeToFirstTokenMs = firstChunkMs,
+            Interrupted = true,
+        };
+    }
+
+    /// <summary>The model's reply as updates: streamed as it is produced, or whole (its updates at once). With functions
+    /// enabled, the client's, the session's and the memory tools are offered.</summary>
+    private async IAsyncEnumerable<ChatResponseUpdate> Respond(TurnInput input, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        IList<AITool> tools = host.Config.EnableFunctions ? [.. runtime.Tools, .. host.SessionTools()] : [];
+        if (!stream)
+        {
+            var response = await runtime.Engine.RespondAsync(host.Config, input.Context.Text, input.History, input.Words, tools, cancellationToken);
+            foreach (var update in response.ToChatResponseUpdates())
+            {
+                yield return update;
+            }
+
+            yield break;
+        }
+
+        await foreach (var update in runtime.Engine.StreamAsync(host.Config, input.Context.Text, input.History, input.Words, tools, cancellationToken))
+        {
+            yield return update;
+        }
+    }
+
+    /// <summary>The facts extracted from the user's words; the offline rules when no model extracts or its extraction was cancelled,
+    /// since the words were said whether or not the reply was wanted.</summary>
+    private static async Task<IReadOnlyList<ExtractedFact>> FactsAsync(Task<IReadOnlyList<ExtractedFact>>? extraction, string words)
+    {
+        if (extraction is null)
+        {
+            return MemoryExtractor.Extract(words);
+        }
+
+        try
+        {
+            return await extraction;
+        }
+        catch (OperationCanceledException)
+        {
+            return MemoryExtractor.Extract(words);
         }
     }
 
@@ -171,9 +404,12 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     {
         Role = TurnRole.Assistant,
         Content = reply.Heard ?? reply.Generated,
+        GeneratedContent = reply.Heard is { } heard && heard != reply.Generated ? reply.Generated : null,
         Timestamp = now,
         ResponseTimeMs = reply.ResponseTimeMs,
+        TimeToFirstTokenMs = reply.TimeToFirstTokenMs,
         Interrupted = reply.Interrupted,
+        ToolCalls = reply.ToolCalls is { Count: > 0 } calls ? calls : null,
     };
 
     private Activity? StartActivity(ConversationState state)
@@ -185,9 +421,9 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     }
 
     /// <summary>Turn metrics: count, model time, and Voxon's own time around the model.</summary>
-    private void ObserveTurn(ConversationTurn assistant, long started)
+    private void ObserveTurn(ConversationTurn? assistant, long started)
     {
-        var responseMs = assistant.ResponseTimeMs ?? 0;
+        var responseMs = assistant?.ResponseTimeMs ?? 0;
         VoxonTelemetry.Turns.Add(1);
         VoxonTelemetry.ResponseTime.Record(responseMs);
         VoxonTelemetry.TurnOverhead.Record(Math.Max(0, runtime.Time.GetElapsedTime(started).TotalMilliseconds - responseMs));

@@ -17,4 +17,7 @@ internal sealed record TurnReply
 
     /// <summary>Whether the user interrupted the reply.</summary>
     public bool Interrupted { get; init; }
+
+    /// <summary>The functions the model called for the reply.</summary>
+    public IReadOnlyList<Conversations.ToolCall>? ToolCalls { get; init; }
 }

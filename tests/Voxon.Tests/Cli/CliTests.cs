@@ -16,6 +16,42 @@ public class CliTests
         var answer = result.Output.Split('\n').SkipWhile(l => !l.Contains("What's my name and interest?", StringComparison.Ordinal)).Skip(1).First();
         Alice.AssertRemembered(answer);
         Assert.Empty(result.Error);
+        Assert.Matches(@"first token after \d+\.\d ms", result.Output);
+        var heard = result.Output.Split('\n').Single(l => l.Contains("Stored as heard", StringComparison.Ordinal));
+        Assert.Contains("\"Your name is\"", heard, StringComparison.Ordinal); // 1.2 s of about 4 s: three words
+        Assert.Contains("interruptions: 1", heard, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sessions_repair_restores_the_last_consistent_version_of_a_damaged_session()
+    {
+        await using var voxon = new TestVoxon();
+        var session = await voxon.CreateSessionAsync();
+        await session.SaveAsync();
+        foreach (var fact in new[] { "User keeps bees", "User sings in a choir", "User rows on Sundays" })
+        {
+            await session.AddMemoryAsync(fact);
+            await session.SaveAsync();
+        }
+
+        var journal = Path.Combine(voxon.StorageFolder, session.SessionId + ".journal");
+        var bytes = await File.ReadAllBytesAsync(journal);
+        var secondFrame = 16 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes); // a 16-byte header, then the payload
+        bytes[secondFrame + 20] ^= 0x40;
+        await File.WriteAllBytesAsync(journal, bytes);
+
+        var broken = await CliProcess.RunAsync(voxon.Root, null, "sessions", "show", session.SessionId, "--store", voxon.StorageFolder);
+        var repair = await CliProcess.RunAsync(voxon.Root, null, "sessions", "repair", session.SessionId, "--store", voxon.StorageFolder);
+        var show = await CliProcess.RunAsync(voxon.Root, null, "sessions", "show", session.SessionId, "--store", voxon.StorageFolder);
+
+        Assert.NotEqual(0, broken.ExitCode);
+        Assert.Contains("corrupt", broken.Error, StringComparison.Ordinal);
+        Assert.Contains($"sessions repair {session.SessionId}", broken.Error, StringComparison.Ordinal);
+        Assert.True(repair.ExitCode == 0, repair.Error);
+        Assert.Contains("restored to version 2 (version 4 had been saved)", repair.Output, StringComparison.Ordinal);
+        Assert.True(show.ExitCode == 0, show.Error);
+        Assert.Contains("User keeps bees", show.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("User rows on Sundays", show.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -26,7 +62,7 @@ public class CliTests
         string[] chat = ["chat", "--user", "alice", "--session", "s1", "--store", store];
 
         var first = await CliProcess.RunAsync(folder.Path, string.Join('\n', Alice.Introduction) + "\n", chat);
-        var second = await CliProcess.RunAsync(folder.Path, Alice.Question + "\n", chat);
+        var second = await CliProcess.RunAsync(folder.Path, Alice.Question + "\n", [.. chat, "--stream"]);
         var list = await CliProcess.RunAsync(folder.Path, null, "sessions", "list", "--user", "alice", "--store", store);
         var show = await CliProcess.RunAsync(folder.Path, null, "sessions", "show", "s1", "--store", store);
 

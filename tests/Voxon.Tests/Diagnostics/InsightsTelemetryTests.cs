@@ -37,6 +37,10 @@ public sealed class InsightsTelemetryTests
         var conversation = await session.StartConversationAsync();
         await conversation.SendMessageAsync("My name is Alice and I like astronomy.", TimeSpan.FromSeconds(3));
         conversation.ReportInterruption();
+        await foreach (var _ in conversation.StreamMessageAsync("And a streamed one"))
+        {
+        }
+
         session.TrackMetric("task_completed", 1);
 
         List<string> names;
@@ -47,6 +51,7 @@ public sealed class InsightsTelemetryTests
 
         Assert.Contains("voxon.turns", names);
         Assert.Contains("voxon.response_time", names);
+        Assert.Contains("voxon.time_to_first_token", names);
         Assert.Contains("voxon.analytics.turn_cost", names);
         Assert.Contains("voxon.memory_tokens", names);
         Assert.Contains("voxon.interruptions", names);
@@ -55,7 +60,9 @@ public sealed class InsightsTelemetryTests
         Activity span;
         lock (spans)
         {
-            span = Assert.Single(spans, s => s.OperationName == "voxon.turn" && (string?)s.GetTagItem("voxon.session_id") == session.SessionId);
+            var turns = spans.Where(s => s.OperationName == "voxon.turn" && (string?)s.GetTagItem("voxon.session_id") == session.SessionId).ToList();
+            Assert.Equal(2, turns.Count); // the streamed turn has its span too
+            span = turns[0];
         }
 
         Assert.Equal(conversation.ConversationId, span.GetTagItem("voxon.conversation_id"));

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Voxon.Conversations;
+using Voxon.Events;
 using Voxon.Engine;
 using Voxon.Sessions;
 using Voxon.Tests.TestSupport;
@@ -70,6 +73,145 @@ public class LoopbackChatCompletionsTests
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(new Uri($"http://127.0.0.1:{port}/v1/chat/completions")));
+    }
+
+    [Fact]
+    public async Task Streamed_turn_arrives_as_server_sent_events_and_is_recorded_once_at_the_end()
+    {
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = LoopbackVoxon(server);
+        var session = await voxon.CreateSessionAsync(Config);
+        var conversation = await session.StartConversationAsync();
+        server.Reply = "Streaming from the loopback server works.";
+
+        var chunks = new List<string>();
+        await foreach (var chunk in conversation.StreamMessageAsync("Hello there"))
+        {
+            chunks.Add(chunk);
+            Assert.Empty(conversation.Transcript);
+        }
+
+        Assert.Equal(6, chunks.Count); // one per word
+        Assert.True(server.Requests[^1].Json.GetProperty("stream").GetBoolean());
+        Assert.Equal(["Hello there", "Streaming from the loopback server works."], conversation.Transcript.Select(t => t.Content));
+        Assert.NotNull(conversation.Transcript[1].TimeToFirstTokenMs);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Tool_call_round_trip_invokes_the_function_sends_its_result_and_records_the_final_answer(bool stream)
+    {
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = LoopbackVoxon(server);
+        var session = await voxon.CreateSessionAsync(SessionPresets.TaskOriented);
+        session.EnableDebug();
+        var cities = new List<string>();
+        session.AddTool(AIFunctionFactory.Create((string city) => { cities.Add(city); return $"Sunny and 21C in {city}"; }, "get_weather", "Weather in a city"));
+        var calls = new List<ToolCall>();
+        session.Events.On(SessionEventNames.MessageToolCall, e => calls.Add((ToolCall)e.Data!));
+        var conversation = await session.StartConversationAsync();
+        server.EnqueueToolCall("get_weather", """{"city":"Lisbon"}""");
+        server.Reply = "It is sunny in Lisbon.";
+
+        var reply = await SayAsync(conversation, "What's the weather in Lisbon?", stream);
+
+        Assert.Equal("It is sunny in Lisbon.", reply);
+        Assert.Equal(["Lisbon"], cities);
+        Assert.Equal(2, server.Requests.Count);
+        var offered = server.Requests[0].Json.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("function").GetProperty("name").GetString()).ToList();
+        Assert.Equal(["get_weather", "remember", "recall", "forget"], offered);
+        var toolMessage = server.Requests[1].Json.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("role").GetString() == "tool");
+        Assert.Equal("call_1", toolMessage.GetProperty("tool_call_id").GetString());
+        Assert.Contains("Sunny and 21C in Lisbon", TextOf(toolMessage), StringComparison.Ordinal);
+        var assistant = conversation.Transcript[^1];
+        Assert.Equal("It is sunny in Lisbon.", assistant.Content);
+        var call = Assert.Single(assistant.ToolCalls!);
+        Assert.Equal(("get_weather", false), (call.Name, call.Failed));
+        Assert.Contains("Lisbon", call.Arguments, StringComparison.Ordinal);
+        Assert.Contains("Sunny and 21C", call.Result, StringComparison.Ordinal);
+        Assert.Equal([call], calls);
+        Assert.Contains(session.GetDebugInfo().Events, e => e.Type == SessionEventNames.MessageToolCall);
+    }
+
+    [Fact]
+    public async Task A_throwing_tool_or_bad_arguments_report_an_error_to_the_model_and_the_turn_completes()
+    {
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = LoopbackVoxon(server);
+        var session = await voxon.CreateSessionAsync(SessionPresets.TaskOriented);
+        session.AddTool(AIFunctionFactory.Create(string (string id) => throw new InvalidOperationException("booking system down"), "book", "Books an appointment"));
+        var conversation = await session.StartConversationAsync();
+        server.EnqueueToolCall("book", """{"id":"A1"}""");
+        server.EnqueueToolCall("book", """{"unexpected": 3}""");
+        server.Reply = "Sorry, I could not book that.";
+
+        var reply = await conversation.SendMessageAsync("Book A1 please");
+
+        Assert.Equal("Sorry, I could not book that.", reply);
+        var results = server.Requests[^1].Json.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("role").GetString() == "tool").Select(TextOf).ToList();
+        Assert.Equal(2, results.Count);
+        Assert.Contains("booking system down", results[0], StringComparison.Ordinal);
+        Assert.Contains("id", results[1], StringComparison.Ordinal); // the missing argument is named
+        Assert.All(conversation.Transcript[^1].ToolCalls!, c => Assert.True(c.Failed));
+        Assert.Equal(0, session.GetDebugInfo().ErrorCount);
+    }
+
+    [Fact]
+    public async Task Memory_tools_remember_and_recall_within_the_session_and_never_reveal_sensitive_memories()
+    {
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = LoopbackVoxon(server);
+        var session = await voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        await session.AddMemoryAsync("User's door code is 4471", "security", sensitive: true);
+        var conversation = await session.StartConversationAsync();
+        server.EnqueueToolCall("remember", """{"content":"User's dog is called Rex","category":"pets"}""");
+        server.EnqueueToolCall("recall", """{"query":"door code"}""");
+        server.Reply = "Done.";
+
+        await conversation.SendMessageAsync("Remember that my dog is Rex, and what's my door code?");
+
+        Assert.Contains(session.GetMemory().Entries, e => e is { Content: "User's dog is called Rex", Category: "pets" });
+        var sent = string.Join("\n", server.Requests.Select(r => r.Body));
+        Assert.DoesNotContain("4471", sent, StringComparison.Ordinal);
+        Assert.Contains("[REDACTED]", conversation.Transcript[^1].ToolCalls![1].Result, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_EnableFunctions_no_tools_are_offered()
+    {
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = LoopbackVoxon(server);
+        var session = await voxon.CreateSessionAsync(Config);
+        session.AddTool(AIFunctionFactory.Create(() => "x", "noop"));
+        var conversation = await session.StartConversationAsync();
+
+        await conversation.SendMessageAsync("Hello there");
+
+        Assert.False(server.Requests[^1].Json.TryGetProperty("tools", out _));
+    }
+
+    /// <summary>Voxon on the loopback server, without model memory extraction so the server sees only the turns.</summary>
+    private static TestVoxon LoopbackVoxon(LoopbackChatServer server) => new(configure: o =>
+    {
+        o.Model = new ModelOptions { Endpoint = server.Endpoint, Model = "test-model", ApiKey = "k" };
+        o.ModelMemoryExtraction = false;
+    });
+
+    private static async Task<string> SayAsync(Conversation conversation, string text, bool stream)
+    {
+        if (!stream)
+        {
+            return await conversation.SendMessageAsync(text);
+        }
+
+        var reply = new System.Text.StringBuilder();
+        await foreach (var chunk in conversation.StreamMessageAsync(text))
+        {
+            reply.Append(chunk);
+        }
+
+        return reply.ToString();
     }
 
     private static readonly string[] Variables = [ModelOptions.EndpointVariable, ModelOptions.ModelVariable, ModelOptions.ApiKeyVariable];

@@ -83,4 +83,20 @@ public sealed class CompressionTests
         var session = await host.NewSessionAsync();
         Assert.Throws<ArgumentOutOfRangeException>(() => session.CompressMemory(-1));
     }
+
+    [Fact]
+    public void Loading_stored_entries_into_a_store_that_holds_any_is_refused()
+    {
+        // The unrecorded path exists only for a load into an empty store; anything added to a live session is recorded.
+        var store = new MemoryStore(1000);
+        var entry = new MemoryEntry { Id = "mem_1", Content = "User likes tea", Category = "general", TokenCount = 4 };
+        store.Put(entry);
+        Assert.Equal(["mem_1"], store.TakeChanges());
+        Assert.Throws<InvalidOperationException>(() => store.LoadStored([entry with { Id = "mem_2" }]));
+
+        var loaded = new MemoryStore(1000);
+        loaded.LoadStored([entry]);
+        Assert.Empty(loaded.TakeChanges());
+        Assert.Equal(1, loaded.StoredCountAfter([], []));
+    }
 }

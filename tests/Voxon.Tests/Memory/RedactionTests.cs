@@ -96,4 +96,47 @@ public sealed class RedactionTests
         Assert.Equal(Redaction.Marker, added!.Content);
         Assert.Null(added.Embedding);
     }
+
+    [Fact]
+    public async Task Sensitive_memories_never_reach_a_model_prompt_and_are_compressed_apart_from_the_others()
+    {
+        const string Locker = "ZEBRA7731";
+        const string Pin = "4490";
+        const string ModelAnswer = """{"summary": "User enjoys jazz and sailing.", "facts": [], "topics": ["music"], "satisfaction": 4}""";
+        await using var host = new MemoryTestHost(new FixedChatClient(ModelAnswer));
+        var session = await host.NewSessionAsync();
+        session.AddMemory($"User's locker code is {Locker}", "personal", 0.6, sensitive: true);
+        session.AddMemory($"User's card PIN is {Pin}", "personal", 0.6, sensitive: true);
+        session.AddMemory("User is interested in jazz", "personal", 0.6);
+        session.AddMemory("User is interested in sailing", "personal", 0.6);
+        host.Time.Advance(TimeSpan.FromDays(10));
+
+        var compression = await session.CompressMemoryAsync(7);
+        var conversation = await session.StartConversationAsync();
+        await conversation.SendMessageAsync("What is my locker code, and what do I like?");
+        var said = $"The code for my locker is {Locker}, keep it safe";
+        await conversation.SendMessageAsync(said);
+        await session.GetAnalyticsAsync();
+
+        // Two summaries: the sensitive facts merged offline and still sensitive, the others by the model and not sensitive.
+        Assert.Equal(2, compression.Summaries.Count);
+        var memory = session.GetMemory().Entries.Where(e => e.Source == MemorySource.Summary).ToList();
+        var secret = Assert.Single(memory, e => e.Sensitive);
+        Assert.Contains(Locker, secret.Content, StringComparison.Ordinal);
+        Assert.Contains(Pin, secret.Content, StringComparison.Ordinal);
+        Assert.Equal("User enjoys jazz and sailing.", Assert.Single(memory, e => !e.Sensitive).Content);
+
+        // Compression, extraction, context weaving and analysis all called the model; none was sent a sensitive value,
+        // except the turn in which the user said it (its reply and extraction carry the user's own words).
+        var prompts = host.Chat.Requests.Where(r => r[^1].Text != said).ToList();
+        Assert.Equal(host.Chat.Requests.Count - 2, prompts.Count);
+        Assert.Contains(prompts, r => r[^1].Text.Contains("jazz", StringComparison.Ordinal)); // compression
+        Assert.Contains(prompts, r => r[^1].Text.Contains(Redaction.Marker, StringComparison.Ordinal)); // analysis, redacted
+        Assert.True(prompts.Count >= 4, $"only {prompts.Count} model calls");
+        foreach (var text in prompts.SelectMany(r => r).Select(m => m.Text))
+        {
+            Assert.DoesNotContain(Locker, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(Pin, text, StringComparison.Ordinal);
+        }
+    }
 }

@@ -183,4 +183,99 @@ public sealed class SessionMigrationTests : IDisposable
         await using var target = FeatureKit.Client(_dir.Sub("b"), _time);
         Assert.Equal(export.SessionId, (await target.ImportSessionAsync(pretty)).SessionId);
     }
+
+    [Fact]
+    public async Task Derived_counts_of_an_import_are_recomputed_not_trusted()
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var session = await MigrationFixture.RichSessionAsync(source, _time);
+        var export = MigrationFixture.Resign((await session.ExportFullAsync()).ToString(), payload =>
+        {
+            var document = MigrationFixture.Session(payload);
+            foreach (var entry in document["memory"]!["entries"]!.AsArray())
+            {
+                entry!["token_count"] = int.MaxValue;
+            }
+
+            document["memory"]!["token_count"] = -5;
+            document["analytics"]!["message_count"] = 1_000_000;
+            document["analytics"]!["conversation_count"] = -1;
+        });
+
+        await using var target = FeatureKit.Client(_dir.Sub("b"), _time);
+        var imported = await target.ImportSessionAsync(export);
+        Assert.Equal(session.GetMemory().TokenCount, imported.GetMemory().TokenCount);
+        Assert.InRange(imported.GetMemory().TokenCount, 1, 200);
+        Assert.Equal(session.GetMemory().Entries.Select(e => e.TokenCount), imported.GetMemory().Entries.Select(e => e.TokenCount));
+        Assert.Equal(session.GetAnalytics().MessageCount, imported.GetAnalytics().MessageCount);
+        Assert.Equal(2, imported.GetAnalytics().ConversationCount);
+
+        // The budget still works: a memory past max_memory_size evicts instead of the count wrapping negative.
+        Assert.True(imported.GetMemory().Usage < 1);
+    }
+
+    [Theory]
+    [InlineData("topic_counts")]
+    [InlineData("hourly_messages")]
+    [InlineData("sentiment_samples")]
+    [InlineData("custom_metric")]
+    [InlineData("learned_evidence")]
+    public async Task Negative_counters_that_cannot_be_recomputed_are_refused(string counter)
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var session = await MigrationFixture.RichSessionAsync(source, _time);
+        session.TrackMetric("calls", 2);
+        var export = MigrationFixture.Resign((await session.ExportFullAsync()).ToString(), payload =>
+        {
+            var document = MigrationFixture.Session(payload);
+            var analytics = document["analytics"]!.AsObject();
+            switch (counter)
+            {
+                case "topic_counts": analytics["topic_counts"] = new JsonObject { ["jazz"] = -3 }; break;
+                case "hourly_messages": analytics["hourly_messages"]![9] = -1; break;
+                case "sentiment_samples": analytics["sentiment_samples"] = -2; break;
+                case "custom_metric": analytics["custom_metrics"]!["calls"]!["count"] = -1; break;
+                default: document["learned_preferences"]!["evidence_count"] = -4; break;
+            }
+        });
+
+        await using var target = FeatureKit.Client(_dir.Sub("b"), _time);
+        var error = await Assert.ThrowsAsync<SessionImportException>(() => target.ImportSessionAsync(export));
+        Assert.Contains("counters", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await target.ListSessionsAsync());
+    }
+
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(SessionDocument.MaxVersion)]
+    [InlineData(-1L)]
+    public async Task Versions_out_of_bounds_are_refused_on_import(long version)
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var session = await MigrationFixture.RichSessionAsync(source, _time);
+        var export = MigrationFixture.Resign((await session.ExportFullAsync()).ToString(), payload => MigrationFixture.Session(payload)["version"] = version);
+
+        await using var target = FeatureKit.Client(_dir.Sub("b"), _time);
+        var error = await Assert.ThrowsAsync<SessionImportException>(() => target.ImportSessionAsync(export));
+        Assert.Contains("version", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await target.ListSessionsAsync());
+    }
+
+    [Fact]
+    public async Task A_session_imported_just_below_the_version_bound_saves_without_overflowing()
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var session = await MigrationFixture.RichSessionAsync(source, _time);
+        var export = MigrationFixture.Resign((await session.ExportFullAsync()).ToString(), payload => MigrationFixture.Session(payload)["version"] = SessionDocument.MaxVersion - 2);
+
+        await using var target = FeatureKit.Client(_dir.Sub("b"), _time);
+        var imported = await target.ImportSessionAsync(export);
+        Assert.Equal(SessionDocument.MaxVersion - 1, imported.Version);
+        await imported.AddMemoryAsync("saved at the last version", "note");
+        await imported.SaveAsync();
+        Assert.Equal(SessionDocument.MaxVersion, (await target.LoadSessionAsync(imported.SessionId)).Version);
+        await imported.AddMemoryAsync("one save too many", "note");
+        await Assert.ThrowsAsync<Voxon.Sessions.SessionStateException>(() => imported.SaveAsync());
+        Assert.Equal(SessionDocument.MaxVersion, (await target.LoadSessionAsync(imported.SessionId)).Version);
+    }
 }

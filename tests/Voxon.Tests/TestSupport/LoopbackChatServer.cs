@@ -5,7 +5,9 @@ using System.Text.Json;
 
 namespace Voxon.Tests.TestSupport;
 
-/// <summary>A minimal OpenAI Chat Completions server on 127.0.0.1 (only) and a free port. Records each request.</summary>
+/// <summary>A minimal OpenAI Chat Completions server on 127.0.0.1 (only) and a free port. Records each request.
+/// Answers whole or streamed (<c>"stream": true</c>: server-sent events, one word per chunk), and can answer with
+/// queued tool calls first (<see cref="EnqueueToolCall"/>).</summary>
 public sealed class LoopbackChatServer : IAsyncDisposable
 {
     private readonly HttpListener _listener;
@@ -30,6 +32,18 @@ public sealed class LoopbackChatServer : IAsyncDisposable
 
     /// <summary>Status code of each answer; 200 sends a Chat Completions body.</summary>
     public int Status { get; set; } = 200;
+
+    private readonly Queue<(string Name, string Arguments)> _toolCalls = new();
+    private int _callIds;
+
+    /// <summary>The next answer calls <paramref name="name"/> with <paramref name="argumentsJson"/> instead of replying.</summary>
+    public void EnqueueToolCall(string name, string argumentsJson)
+    {
+        lock (_toolCalls)
+        {
+            _toolCalls.Enqueue((name, argumentsJson));
+        }
+    }
 
     public IReadOnlyList<RecordedHttpRequest> Requests
     {
@@ -92,15 +106,99 @@ public sealed class LoopbackChatServer : IAsyncDisposable
             var response = context.Response;
             var found = context.Request.HttpMethod == "POST" && context.Request.Url.AbsolutePath == "/v1/chat/completions";
             response.StatusCode = found ? Status : 404;
-            response.ContentType = "application/json";
-            var payload = Encoding.UTF8.GetBytes(response.StatusCode == 200 ? Completion(Reply) : """{"error":{"message":"boom","type":"server_error"}}""");
-            response.ContentLength64 = payload.Length;
-            await response.OutputStream.WriteAsync(payload);
-            response.Close();
+            if (response.StatusCode != 200)
+            {
+                await WriteAsync(response, "application/json", """{"error":{"message":"boom","type":"server_error"}}""");
+                continue;
+            }
+
+            (string Name, string Arguments)? toolCall = null;
+            lock (_toolCalls)
+            {
+                if (_toolCalls.Count > 0)
+                {
+                    toolCall = _toolCalls.Dequeue();
+                }
+            }
+
+            var call = toolCall is { } c ? new ToolCallReply($"call_{Interlocked.Increment(ref _callIds)}", c.Name, c.Arguments) : null;
+            if (JsonDocument.Parse(body).RootElement.TryGetProperty("stream", out var stream) && stream.GetBoolean())
+            {
+                await StreamAsync(response, call);
+            }
+            else
+            {
+                await WriteAsync(response, "application/json", Completion(Reply, call));
+            }
         }
     }
 
-    private static string Completion(string reply) => JsonSerializer.Serialize(new Dictionary<string, object>
+    private static async Task WriteAsync(HttpListenerResponse response, string contentType, string body)
+    {
+        response.ContentType = contentType;
+        var payload = Encoding.UTF8.GetBytes(body);
+        response.ContentLength64 = payload.Length;
+        await response.OutputStream.WriteAsync(payload);
+        response.Close();
+    }
+
+    private async Task StreamAsync(HttpListenerResponse response, ToolCallReply? call)
+    {
+        response.ContentType = "text/event-stream";
+        response.SendChunked = true;
+        var deltas = call is null
+            ? System.Text.RegularExpressions.Regex.Matches(Reply, @"\S+\s*").Select(m => (object)new Dictionary<string, object> { ["content"] = m.Value }).ToList()
+            : [new Dictionary<string, object> { ["tool_calls"] = new object[] { ToolCallJson(call, index: 0) } }];
+        try
+        {
+            var first = true;
+            foreach (var delta in deltas)
+            {
+                if (first)
+                {
+                    ((Dictionary<string, object>)delta)["role"] = "assistant";
+                    first = false;
+                }
+
+                await SendEventAsync(response, Chunk(delta, null));
+            }
+
+            await SendEventAsync(response, Chunk(new Dictionary<string, object>(), call is null ? "stop" : "tool_calls"));
+            await response.OutputStream.WriteAsync("data: [DONE]\n\n"u8.ToArray());
+            response.Close();
+        }
+        catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
+        {
+            // The client stopped reading (a cancelled or interrupted stream).
+            response.Abort();
+        }
+    }
+
+    private static async Task SendEventAsync(HttpListenerResponse response, string json)
+    {
+        await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"data: {json}\n\n"));
+        await response.OutputStream.FlushAsync();
+    }
+
+    private static string Chunk(object delta, string? finishReason) => JsonSerializer.Serialize(new Dictionary<string, object?>
+    {
+        ["id"] = "chatcmpl-test1",
+        ["object"] = "chat.completion.chunk",
+        ["created"] = 1_700_000_000,
+        ["model"] = "test-model",
+        ["choices"] = new object[] { new Dictionary<string, object?> { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finishReason } },
+    });
+
+    private static Dictionary<string, object> ToolCallJson(ToolCallReply call, int? index) => new(index is { } i ? [new("index", i)] : [])
+    {
+        ["id"] = call.Id,
+        ["type"] = "function",
+        ["function"] = new Dictionary<string, object> { ["name"] = call.Name, ["arguments"] = call.Arguments },
+    };
+
+    private sealed record ToolCallReply(string Id, string Name, string Arguments);
+
+    private static string Completion(string reply, ToolCallReply? call) => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["id"] = "chatcmpl-test1",
         ["object"] = "chat.completion",
@@ -111,8 +209,10 @@ public sealed class LoopbackChatServer : IAsyncDisposable
             new Dictionary<string, object>
             {
                 ["index"] = 0,
-                ["message"] = new Dictionary<string, object> { ["role"] = "assistant", ["content"] = reply },
-                ["finish_reason"] = "stop",
+                ["message"] = call is null
+                    ? new Dictionary<string, object?> { ["role"] = "assistant", ["content"] = reply }
+                    : new Dictionary<string, object?> { ["role"] = "assistant", ["content"] = null, ["tool_calls"] = new object[] { ToolCallJson(call, index: null) } },
+                ["finish_reason"] = call is null ? "stop" : "tool_calls",
             },
         },
         ["usage"] = new Dictionary<string, int> { ["prompt_tokens"] = 20, ["completion_tokens"] = 5, ["total_tokens"] = 25 },

@@ -32,6 +32,14 @@ public sealed class RecordingChatClient(FakeTimeProvider? time = null, TimeSpan?
 
     public ChatRequest Last => Requests[^1];
 
+    /// <summary>When set, every call waits until it is cancelled (a model that never answers).</summary>
+    public bool Hang { get; set; }
+
+    /// <summary>Chunks each streamed call has handed out, all calls.</summary>
+    public int StreamedChunks => Volatile.Read(ref _streamedChunks);
+
+    private int _streamedChunks;
+
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var copy = messages.ToList();
@@ -50,13 +58,28 @@ public sealed class RecordingChatClient(FakeTimeProvider? time = null, TimeSpan?
             throw Failure;
         }
 
+        if (Hang)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
         return FixedReply is null
             ? await _offline.GetResponseAsync(copy, options, cancellationToken)
             : new ChatResponse(new ChatMessage(ChatRole.Assistant, FixedReply));
     }
 
-    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("Voxon's text turns do not stream.");
+    /// <summary>The same answer as <see cref="GetResponseAsync"/>, word by word; the latency passes before the first word.</summary>
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var response = await GetResponseAsync(messages, options, cancellationToken);
+        foreach (var word in System.Text.RegularExpressions.Regex.Matches(response.Text, @"\S+\s*").Select(m => m.Value))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Interlocked.Increment(ref _streamedChunks);
+            yield return new ChatResponseUpdate(ChatRole.Assistant, word);
+            await Task.Yield();
+        }
+    }
 
     /// <summary>Every text sent, all calls.</summary>
     public string AllText => string.Join("\n", Requests.SelectMany(r => r.Messages).Select(m => m.Text));

@@ -1,0 +1,39 @@
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Voxon.Conversations;
+
+namespace Voxon.Turns;
+
+/// <summary>Pairs the function calls and results in a reply's updates into <see cref="ToolCall"/>s for the transcript.</summary>
+internal sealed class ToolCallLog
+{
+    private readonly List<FunctionCallContent> _calls = [];
+    private readonly Dictionary<string, FunctionResultContent> _results = new(StringComparer.Ordinal);
+
+    public void Observe(ChatResponseUpdate update)
+    {
+        foreach (var content in update.Contents)
+        {
+            switch (content)
+            {
+                case FunctionCallContent call:
+                    _calls.Add(call);
+                    break;
+                case FunctionResultContent result:
+                    _results[result.CallId] = result;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The calls in the order the model made them, each with its result (null when none came back).</summary>
+    public IReadOnlyList<ToolCall> Calls => [.. _calls.Select(call =>
+    {
+        var result = _results.GetValueOrDefault(call.CallId);
+        return new ToolCall(
+            call.Name,
+            call.Arguments is null ? null : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions),
+            result?.Result is null ? null : result.Result as string ?? JsonSerializer.Serialize(result.Result, AIJsonUtilities.DefaultOptions),
+            result?.Exception is not null);
+    })];
+}
