@@ -57,6 +57,7 @@ public static class VoxonCommand
         root.Subcommands.Add(ServerCommands.Keys(io));
         root.Subcommands.Add(McpCommand.Create(io));
         root.Subcommands.Add(StoreCommand.Create(io));
+        root.Subcommands.Add(UsersCommand.Create(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -49,5 +49,11 @@ internal static class PostgresSchema
             name text PRIMARY KEY,
             data bytea NOT NULL);
         """,
+        // 2: the key ring (KDF salt, wrapped per-user data keys, erasure progress), apart from the data tables.
+        """
+        CREATE TABLE {s}.voxon_keyring (
+            name text PRIMARY KEY,
+            data bytea NOT NULL);
+        """,
     ];
 }

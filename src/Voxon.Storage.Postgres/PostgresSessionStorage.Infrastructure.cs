@@ -90,41 +90,43 @@ internal sealed partial class PostgresSessionStorage
         }
     }
 
-    public override Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
+    public override async Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(share);
         var hash = StoredJson.ValidateTokenHash(share.TokenHash);
-        var data = StoredJson.Seal(_codec, share, "share/" + hash, VoxonJsonContext.Default.ShareRecord);
-        return ExecuteAsync("save share", share.SessionId, $"INSERT INTO {S}.voxon_shares VALUES ($1, $2, $3, $4) ON CONFLICT (share_id) DO UPDATE SET token_hash = $2, session_id = $3, data = $4", cancellationToken, share.ShareId, hash, share.SessionId, data);
+        var key = await _codec.KeyForAsync(SessionIds.Validate(share.OwnerUserId, "user id"), "save share", cancellationToken);
+        var data = StoredJson.Seal(_codec, share, "share/" + hash, VoxonJsonContext.Default.ShareRecord, key);
+        await ExecuteAsync("save share", share.SessionId, $"INSERT INTO {S}.voxon_shares VALUES ($1, $2, $3, $4) ON CONFLICT (share_id) DO UPDATE SET token_hash = $2, session_id = $3, data = $4", cancellationToken, share.ShareId, hash, share.SessionId, data);
     }
 
     public override async Task<ShareRecord?> FindShareAsync(string tokenHash, CancellationToken cancellationToken = default)
     {
         var hash = StoredJson.ValidateTokenHash(tokenHash);
         var rows = await QueryAsync("find share", $"SELECT token_hash, data FROM {S}.voxon_shares WHERE token_hash = $1", cancellationToken, hash);
-        return rows.Count == 0 ? null : StoredJson.Parse(_codec, rows[0].Data, "share/" + rows[0].Key, VoxonJsonContext.Default.ShareRecord, "find share");
+        return rows.Count == 0 ? null : await StoredJson.ParseAsync(_codec, rows[0].Data, "share/" + rows[0].Key, VoxonJsonContext.Default.ShareRecord, "find share", cancellationToken);
     }
 
     public override async Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var id = SessionIds.Validate(sessionId);
         var rows = await QueryAsync("list shares", $"SELECT token_hash, data FROM {S}.voxon_shares WHERE session_id = $1", cancellationToken, id);
-        return [.. StoredJson.ParseShares(_codec, rows.Select(r => (r.Key, r.Data)), ReportSkipped).OrderBy(s => s.CreatedAt)];
+        return [.. (await StoredJson.ParseSharesAsync(_codec, rows.Select(r => (r.Key, r.Data)), ReportSkipped, cancellationToken)).OrderBy(s => s.CreatedAt)];
     }
 
-    public override Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
+    public override async Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
         var name = SessionIds.Validate(template.Name, "template name");
-        var data = StoredJson.Seal(_codec, template, "template/" + name, VoxonJsonContext.Default.TemplateDocument);
-        return ExecuteAsync("save template", null, $"INSERT INTO {S}.voxon_templates VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET data = $2", cancellationToken, name, data);
+        var key = await _codec.KeyForAsync(null, "save template", cancellationToken);
+        var data = StoredJson.Seal(_codec, template, "template/" + name, VoxonJsonContext.Default.TemplateDocument, key);
+        await ExecuteAsync("save template", null, $"INSERT INTO {S}.voxon_templates VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET data = $2", cancellationToken, name, data);
     }
 
     public override async Task<TemplateDocument?> LoadTemplateAsync(string name, CancellationToken cancellationToken = default)
     {
         SessionIds.Validate(name, "template name");
         var rows = await QueryAsync("load template", $"SELECT name, data FROM {S}.voxon_templates WHERE name = $1", cancellationToken, name);
-        return rows.Count == 0 ? null : StoredJson.Parse(_codec, rows[0].Data, "template/" + name, VoxonJsonContext.Default.TemplateDocument, "load template");
+        return rows.Count == 0 ? null : await StoredJson.ParseAsync(_codec, rows[0].Data, "template/" + name, VoxonJsonContext.Default.TemplateDocument, "load template", cancellationToken);
     }
 
     public override async Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default)
@@ -133,7 +135,7 @@ internal sealed partial class PostgresSessionStorage
         return [.. rows.Select(r => r.Key)];
     }
 
-    private Task ExecuteAsync(string operation, string? sessionId, string sql, CancellationToken cancellationToken, params object[] values) =>
+    private Task<int> ExecuteAsync(string operation, string? sessionId, string sql, CancellationToken cancellationToken, params object[] values) =>
         RunAsync(operation, sessionId, async connection =>
         {
             await using var command = new NpgsqlCommand(sql, connection);
@@ -142,7 +144,7 @@ internal sealed partial class PostgresSessionStorage
                 command.Parameters.Add(new NpgsqlParameter { Value = value });
             }
 
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
         });
 
     /// <summary>Rows of (text key, bytea data).</summary>

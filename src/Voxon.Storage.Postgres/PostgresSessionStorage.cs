@@ -22,7 +22,7 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
     {
         _dataSource = NpgsqlDataSource.Create(connectionString);
         _schema = schema;
-        _codec = new SessionRecordCodec("postgresql", encryption);
+        _codec = new SessionRecordCodec("postgresql", encryption, new PostgresKeyRingStore(this));
     }
 
     public override string BackendName => "postgresql";
@@ -51,12 +51,14 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
     /// <param name="replace">Delete the session's memory and conversations first (full save).</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <param name="baseVersion">The stored version required; null for a full save (absent or <c>version - 1</c>).</param>
-    private Task WriteAsync(SessionDocument head, List<SessionRecord> records, bool replace, CancellationToken cancellationToken, long? baseVersion = null) =>
-        RunAsync("save", head.SessionId, async connection =>
+    private async Task WriteAsync(SessionDocument head, List<SessionRecord> records, bool replace, CancellationToken cancellationToken, long? baseVersion = null)
+    {
+        var key = await _codec.KeyForAsync(head.UserId, "save", cancellationToken);
+        await RunAsync("save", head.SessionId, async connection =>
         {
             var id = head.SessionId;
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var claimed = await ClaimVersionAsync(connection, transaction, head, records[0], baseVersion, cancellationToken);
+            var claimed = await ClaimVersionAsync(connection, transaction, head, _codec.Seal(records[0], id, key).Payload, baseVersion, cancellationToken);
             if (claimed is { } actual)
             {
                 await transaction.RollbackAsync(cancellationToken);
@@ -70,7 +72,7 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
                 batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_conversations WHERE session_id = $1", id));
             }
 
-            AddRecordCommands(batch, id, records);
+            AddRecordCommands(batch, id, records, key);
             if (batch.BatchCommands.Count > 0)
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken);
@@ -78,13 +80,13 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
 
             await transaction.CommitAsync(cancellationToken);
         });
+    }
 
     /// <summary>Moves the session row to <c>head.Version</c> when the stored version allows it; returns null on
     /// success, else the stored version (-1 when the session is not stored).</summary>
-    private async Task<long?> ClaimVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, SessionDocument head, SessionRecord headRecord, long? baseVersion, CancellationToken cancellationToken)
+    private async Task<long?> ClaimVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, SessionDocument head, byte[] sealedHead, long? baseVersion, CancellationToken cancellationToken)
     {
         var id = head.SessionId;
-        var sealedHead = _codec.Seal(headRecord, id).Payload;
         var values = new object[] { id, head.UserId, head.Version, head.CreatedAt.ToUniversalTime(), head.UpdatedAt.ToUniversalTime(), head.Analytics.ConversationCount, head.Analytics.MessageCount, sealedHead };
         const string Set = "user_id = $2, version = $3, created_at = $4, updated_at = $5, conversation_count = $6, message_count = $7, head = $8";
         string sql = baseVersion switch
@@ -110,9 +112,9 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
         return await read.ExecuteScalarAsync(cancellationToken) is long stored ? stored : -1;
     }
 
-    private void AddRecordCommands(NpgsqlBatch batch, string id, List<SessionRecord> records)
+    private void AddRecordCommands(NpgsqlBatch batch, string id, List<SessionRecord> records, SealingKey? key)
     {
-        var sealedRecords = records.Skip(1).Select(r => r.Kind == RecordKind.MemoryRemoved ? r : _codec.Seal(r, id)).ToList();
+        var sealedRecords = records.Skip(1).Select(r => r.Kind == RecordKind.MemoryRemoved ? r : _codec.Seal(r, id, key)).ToList();
         var memories = sealedRecords.Where(r => r.Kind == RecordKind.Memory).ToList();
         if (memories.Count > 0)
         {
@@ -183,7 +185,7 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
             }
 
             await transaction.CommitAsync(cancellationToken);
-            return records.Count == 0 || records[0].Kind != RecordKind.Head ? null : _codec.Assemble(id, records, withContent);
+            return records.Count == 0 || records[0].Kind != RecordKind.Head ? null : await _codec.AssembleAsync(id, records, withContent, cancellationToken);
         });
     }
 

@@ -52,13 +52,14 @@ internal sealed partial class RedisSessionStorage
         }
     }
 
-    public override Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
+    public override async Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(share);
         var hash = StoredJson.ValidateTokenHash(share.TokenHash);
         SessionIds.Validate(share.SessionId);
-        var data = StoredJson.Seal(_codec, share, "share/" + hash, VoxonJsonContext.Default.ShareRecord);
-        return RunAsync("save share", share.SessionId, async db =>
+        var key = await _codec.KeyForAsync(SessionIds.Validate(share.OwnerUserId, "user id"), "save share", cancellationToken);
+        var data = StoredJson.Seal(_codec, share, "share/" + hash, VoxonJsonContext.Default.ShareRecord, key);
+        await RunAsync("save share", share.SessionId, async db =>
         {
             var transaction = db.CreateTransaction();
             _ = transaction.StringSetAsync(ShareKey(hash), data);
@@ -72,7 +73,7 @@ internal sealed partial class RedisSessionStorage
         var hash = StoredJson.ValidateTokenHash(tokenHash);
         return RunAsync("find share", null, async db =>
             (byte[]?)await db.StringGetAsync(ShareKey(hash)) is { } data
-                ? StoredJson.Parse(_codec, data, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "find share")
+                ? await StoredJson.ParseAsync(_codec, data, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "find share", cancellationToken)
                 : null);
     }
 
@@ -81,15 +82,17 @@ internal sealed partial class RedisSessionStorage
         {
             var hashes = await db.SetMembersAsync(SharesKey(sessionId));
             var values = hashes.Length == 0 ? [] : await db.StringGetAsync([.. hashes.Select(h => ShareKey(h!))]);
-            return [.. StoredJson.ParseShares(_codec, hashes.Zip(values).Where(p => !p.Second.IsNull).Select(p => ((string)p.First!, (byte[])p.Second!)), ReportSkipped).OrderBy(s => s.CreatedAt)];
+            var stored = hashes.Zip(values).Where(p => !p.Second.IsNull).Select(p => ((string)p.First!, (byte[])p.Second!));
+            return [.. (await StoredJson.ParseSharesAsync(_codec, stored, ReportSkipped, cancellationToken)).OrderBy(s => s.CreatedAt)];
         });
 
-    public override Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
+    public override async Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
         var name = SessionIds.Validate(template.Name, "template name");
-        var data = StoredJson.Seal(_codec, template, "template/" + name, VoxonJsonContext.Default.TemplateDocument);
-        return RunAsync("save template", null, async db =>
+        var key = await _codec.KeyForAsync(null, "save template", cancellationToken);
+        var data = StoredJson.Seal(_codec, template, "template/" + name, VoxonJsonContext.Default.TemplateDocument, key);
+        await RunAsync("save template", null, async db =>
         {
             var transaction = db.CreateTransaction();
             _ = transaction.StringSetAsync($"{prefix}template:{name}", data);
@@ -103,7 +106,7 @@ internal sealed partial class RedisSessionStorage
         SessionIds.Validate(name, "template name");
         return RunAsync("load template", null, async db =>
             (byte[]?)await db.StringGetAsync($"{prefix}template:{name}") is { } data
-                ? StoredJson.Parse(_codec, data, "template/" + name, VoxonJsonContext.Default.TemplateDocument, "load template")
+                ? await StoredJson.ParseAsync(_codec, data, "template/" + name, VoxonJsonContext.Default.TemplateDocument, "load template", cancellationToken)
                 : null);
     }
 

@@ -17,11 +17,13 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
     private const string HeadField = "head";
     private static readonly RedisValue[] SummaryFields = ["user", "created", "updated", "conversations", "messages"];
 
-    private readonly SessionRecordCodec _codec = new("redis", encryption);
+    private SessionRecordCodec? _codecInstance;
     private readonly SemaphoreSlim _connectGate = new(1, 1);
     private ConnectionMultiplexer? _connection;
 
     public override string BackendName => "redis";
+
+    private SessionRecordCodec _codec => LazyInitializer.EnsureInitialized(ref _codecInstance, () => new("redis", encryption, new RedisKeyRingStore(prefix) { Storage = this }));
 
     private RedisKey HeadKey(string id) => $"{prefix}s:{{{id}}}";
 
@@ -55,8 +57,10 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
     /// <param name="records">What to write.</param>
     /// <param name="replace">Delete the stored content first (full save).</param>
     /// <param name="baseVersion">The stored version required; null for a full save (absent or <c>version - 1</c>).</param>
-    private Task WriteAsync(SessionDocument head, List<SessionRecord> records, bool replace, long? baseVersion) =>
-        RunAsync("save", head.SessionId, async db =>
+    private async Task WriteAsync(SessionDocument head, List<SessionRecord> records, bool replace, long? baseVersion)
+    {
+        var key = await _codec.KeyForAsync(head.UserId, "save");
+        await RunAsync("save", head.SessionId, async db =>
         {
             var id = head.SessionId;
             var headKey = HeadKey(id);
@@ -85,14 +89,14 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
             pending.Add(transaction.HashSetAsync(headKey,
             [
                 new(VersionField, head.Version),
-                new(HeadField, _codec.Seal(records[0], id).Payload),
+                new(HeadField, _codec.Seal(records[0], id, key).Payload),
                 new("user", head.UserId),
                 new("created", head.CreatedAt.ToUnixTimeMilliseconds()),
                 new("updated", head.UpdatedAt.ToUnixTimeMilliseconds()),
                 new("conversations", head.Analytics.ConversationCount),
                 new("messages", head.Analytics.MessageCount),
             ]));
-            QueueRecords(transaction, pending, id, keys, records);
+            QueueRecords(transaction, pending, id, keys, records, key);
             var score = head.UpdatedAt.ToUnixTimeMilliseconds();
             pending.Add(transaction.SortedSetAddAsync(UserKey(head.UserId), id, score));
             pending.Add(transaction.SortedSetAddAsync(AllKey, id, score));
@@ -110,8 +114,9 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
 
             await Task.WhenAll(pending);
         });
+    }
 
-    private void QueueRecords(ITransaction transaction, List<Task> pending, string id, RedisKey[] keys, List<SessionRecord> records)
+    private void QueueRecords(ITransaction transaction, List<Task> pending, string id, RedisKey[] keys, List<SessionRecord> records, SealingKey? key)
     {
         var memories = new List<HashEntry>();
         var removed = new List<RedisValue>();
@@ -122,20 +127,20 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
             switch (record.Kind)
             {
                 case RecordKind.Memory:
-                    memories.Add(new(record.Key, _codec.Seal(record, id).Payload));
+                    memories.Add(new(record.Key, _codec.Seal(record, id, key).Payload));
                     break;
                 case RecordKind.MemoryRemoved:
                     removed.Add(record.Key);
                     break;
                 case RecordKind.Conversation:
-                    var sealedHeader = _codec.Seal(record, id).Payload;
+                    var sealedHeader = _codec.Seal(record, id, key).Payload;
                     var value = new byte[4 + sealedHeader.Length];
                     BinaryPrimitives.WriteInt32LittleEndian(value, record.Index);
                     sealedHeader.CopyTo(value, 4);
                     conversations.Add(new(record.Key, value));
                     break;
                 case RecordKind.Turn:
-                    turns.Add(new($"{record.Key}/{record.Index.ToString(CultureInfo.InvariantCulture)}", _codec.Seal(record, id).Payload));
+                    turns.Add(new($"{record.Key}/{record.Index.ToString(CultureInfo.InvariantCulture)}", _codec.Seal(record, id, key).Payload));
                     break;
             }
         }
@@ -201,7 +206,7 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
                     : throw new SessionCorruptException(BackendName, sessionId, $"turn field '{field}' is not 'conversation/index'"));
             }
 
-            return _codec.Assemble(sessionId, records, withContent);
+            return await _codec.AssembleAsync(sessionId, records, withContent);
         });
 
     /// <summary>A session's summary from its head fields (user, created, updated, conversations, messages).</summary>

@@ -82,17 +82,19 @@ public sealed partial class VoxonClient : IAsyncDisposable
     /// (<see cref="SessionPresets"/>); the default config when null. Not stored until saved.</summary>
     /// <exception cref="ArgumentException">The user id breaks the id rules.</exception>
     /// <exception cref="VoxonConfigurationException">The config is invalid; the message lists every problem.</exception>
-    public Task<Session> CreateSessionAsync(string userId, SessionConfig? config = null, CancellationToken cancellationToken = default)
+    /// <exception cref="Retention.SessionLimitException">The user already has <see cref="VoxonOptions.MaxSessionsPerUser"/> stored sessions.</exception>
+    public async Task<Session> CreateSessionAsync(string userId, SessionConfig? config = null, CancellationToken cancellationToken = default)
     {
         SessionIds.Validate(userId, "user id");
         cancellationToken.ThrowIfCancellationRequested();
         var effective = (config ?? new SessionConfig()).Clone();
         effective.UserId = userId;
         effective.Validate();
+        await EnforceSessionLimitAsync(userId, cancellationToken);
         var session = new Session(_runtime, effective, _runtime.Time.GetUtcNow());
         session.Events.Raise(new SessionEvent(SessionEventNames.SessionCreated, session.SessionId, session.CreatedAt, effective.Clone()));
         _logger.LogInformation("Created session {SessionId} for user {UserId}.", session.SessionId, userId);
-        return Task.FromResult(session);
+        return session;
     }
 
     /// <summary>Loads a stored session with its memory and conversations.</summary>

@@ -26,12 +26,13 @@ public sealed class VoxonOptions
     public string? SessionRedisUrl { get; set; }
 
     /// <summary>A storage object (custom subclass or a configured backend); when set it wins over <see cref="SessionStorage"/>.
-    /// It is used as given: the client neither retries its transient failures nor disposes it.</summary>
+    /// It is used as given: the client neither retries its transient failures nor disposes it. With an encryption key
+    /// configured, it must encrypt itself (<see cref="Voxon.Storage.SessionStorage.IsEncrypted"/>), or the options are refused.</summary>
     public SessionStorage? Storage { get; set; }
 
     /// <summary>Key that encrypts stored sessions (AES-256-GCM); null reads <c>VOXON_SESSION_KEY</c> when
     /// <see cref="UseEnvironment"/> is true, else stores plaintext. 32 bytes in base64 or hex, or any secret string
-    /// (a key is derived from it). Applies to the file, database and redis backends.</summary>
+    /// (a key is derived from it with PBKDF2 and the store's salt). Applies to the file, database and redis backends.</summary>
     public string? SessionEncryptionKey { get; set; }
 
     /// <summary>Encryption method; only <c>AES256</c> (AES-256-GCM) is supported. Default <c>AES256</c>.</summary>
@@ -92,6 +93,10 @@ public sealed class VoxonOptions
     /// <summary>Largest session export <see cref="VoxonClient.ImportSessionAsync(string, IReadOnlyDictionary{string, string}?, bool, CancellationToken)"/> accepts, in bytes. Default 64 MiB.</summary>
     public long MaxImportSize { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Most stored sessions one user may have; creating another throws <see cref="Retention.SessionLimitException"/>.
+    /// Default null (no limit).</summary>
+    public int? MaxSessionsPerUser { get; set; }
+
     /// <summary>Logging. Default none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -103,6 +108,13 @@ public sealed class VoxonOptions
         if (Storage is null)
         {
             ValidateStorage(errors);
+        }
+        else if (!Storage.IsEncrypted && EncryptionKey() is not null)
+        {
+            // Storing plaintext while a key is configured would be a silent downgrade.
+            errors.Add($"session_encryption_key{(SessionEncryptionKey is null ? $" (from {Voxon.Storage.SessionEncryption.KeyVariable})" : string.Empty)} is set, but the storage object "
+                + $"given in Storage ({Storage.BackendName}) does not encrypt: build it with the encryption (FileSessionStorage(folder, encryption), PostgresStorageOptions.Encryption, "
+                + "RedisStorageOptions.Encryption), or configure the backend by name instead of passing an object");
         }
 
         if (!string.Equals(SessionEncryptionMethod, Voxon.Storage.SessionEncryption.Aes256, StringComparison.OrdinalIgnoreCase))
@@ -146,6 +158,11 @@ public sealed class VoxonOptions
             errors.Add("memory_search: " + ex.Message);
         }
 
+        if (MaxSessionsPerUser is <= 0)
+        {
+            errors.Add("max_sessions_per_user must be positive when set");
+        }
+
         if (MaxImportSize <= 0)
         {
             errors.Add("max_import_size must be positive");
@@ -160,11 +177,17 @@ public sealed class VoxonOptions
     /// <summary>The encryption the built-in backends use (from the key options or the environment), or null for none.</summary>
     public Voxon.Storage.SessionEncryption? CreateEncryption()
     {
-        var key = SessionEncryptionKey ?? (UseEnvironment ? Environment.GetEnvironmentVariable(Voxon.Storage.SessionEncryption.KeyVariable) : null);
+        var key = EncryptionKey();
         var previous = SessionEncryptionPreviousKeys.Count > 0 || !UseEnvironment
             ? SessionEncryptionPreviousKeys
             : (Environment.GetEnvironmentVariable(PreviousKeysVariable) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return string.IsNullOrWhiteSpace(key) ? null : Voxon.Storage.SessionEncryption.FromKey(key, previous);
+        return key is null ? null : Voxon.Storage.SessionEncryption.FromKey(key, previous);
+    }
+
+    private string? EncryptionKey()
+    {
+        var key = SessionEncryptionKey ?? (UseEnvironment ? Environment.GetEnvironmentVariable(Voxon.Storage.SessionEncryption.KeyVariable) : null);
+        return string.IsNullOrWhiteSpace(key) ? null : key;
     }
 
     private void ValidateStorage(List<string> errors)

@@ -28,6 +28,27 @@ public class FileStorageFixture : StorageFixture
         return all.ToArray();
     }
 
+    public override async Task<StoredCopy> CopySessionAsync(string sessionId)
+    {
+        var files = new List<(string Path, byte[] Bytes)>();
+        foreach (var extension in new[] { ".json", ".journal", ".lock" })
+        {
+            var path = Path.Combine(Target!, sessionId + extension);
+            if (File.Exists(path))
+            {
+                files.Add((path, await File.ReadAllBytesAsync(path)));
+            }
+        }
+
+        return new StoredCopy([.. files.SelectMany(f => f.Bytes)], async () =>
+        {
+            foreach (var (path, bytes) in files)
+            {
+                await File.WriteAllBytesAsync(path, bytes);
+            }
+        });
+    }
+
     public override async Task TamperAsync(string sessionId)
     {
         var path = Path.Combine(Target!, sessionId + ".json");

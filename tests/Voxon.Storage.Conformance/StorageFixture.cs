@@ -47,6 +47,9 @@ public abstract class StorageFixture : IAsyncLifetime
     /// <summary>Everything stored in the fixture's space, as raw bytes (to look for plaintext).</summary>
     public abstract Task<byte[]> ReadRawAsync();
 
+    /// <summary>A backup of the stored records of <paramref name="sessionId"/> (rows, files or keys), as an operator would take it.</summary>
+    public abstract Task<StoredCopy> CopySessionAsync(string sessionId);
+
     /// <summary>Changes one byte of a stored record of <paramref name="sessionId"/> that holds content.</summary>
     public abstract Task TamperAsync(string sessionId);
 
@@ -74,4 +77,14 @@ public abstract class StorageFixture : IAsyncLifetime
             await storage.DisposeAsync();
         }
     }
+}
+
+/// <summary>A backup of one session's stored records: their bytes, and a way to put them back into the store.</summary>
+public sealed class StoredCopy(byte[] bytes, Func<Task> restore)
+{
+    /// <summary>The records' stored bytes, concatenated in a stable order.</summary>
+    public byte[] Bytes { get; } = bytes;
+
+    /// <summary>Writes the records back as they were copied.</summary>
+    public Task RestoreAsync() => restore();
 }

@@ -61,6 +61,54 @@ public abstract class StorageProcessTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(1 + (2 * PerWorker), stored.Version);
     }
 
+    [SkippableFact]
+    public virtual async Task Erasure_killed_midway_resumes_and_completes_on_the_next_call()
+    {
+        Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
+        const string Key = "worker erasure key";
+        var storage = Fixture.Create(SessionEncryption.FromKey(Key));
+        await using var client = WorkerStorage.Client(storage);
+        var victim = "user_killed_" + Fixture.Space;
+        var bystander = "user_bystander_" + Fixture.Space;
+        for (var i = 0; i < 4; i++)
+        {
+            foreach (var user in new[] { victim, bystander })
+            {
+                var session = await client.CreateSessionAsync(user);
+                await session.AddMemoryAsync($"{user} fact {i}");
+                await session.SaveAsync();
+            }
+        }
+
+        using (var worker = Start("erase", victim, 1, ("VOXON_WORKER_KEY", Key)))
+        {
+            var line = await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            worker.Kill(); // SIGKILL in the middle of the erasure
+            await worker.WaitForExitAsync();
+            Assert.True(line == "ERASED 1", $"the worker said '{line}': {await worker.StandardError.ReadToEndAsync()}");
+        }
+
+        // Half done: the key is gone, some sessions are left.
+        var remaining = await storage.ListAsync(victim);
+        Assert.Equal(3, remaining.Count);
+        await Assert.ThrowsAsync<SessionCorruptException>(() => Fixture.Create(SessionEncryption.FromKey(Key)).LoadAsync(remaining[0].SessionId));
+
+        var resumed = await client.EraseUserAsync(victim);
+        Assert.True(resumed.Resumed);
+        Assert.Equal(4, resumed[ErasureReceipt.Sessions]);
+        Assert.Equal(4, resumed[ErasureReceipt.Memories]);
+        Assert.Equal(1, resumed[ErasureReceipt.Keys]);
+        Assert.Empty(await storage.ListAsync(victim));
+        Assert.True((await client.EraseUserAsync(victim)).NothingErased);
+
+        var left = await storage.ListAsync(bystander);
+        Assert.Equal(4, left.Count);
+        foreach (var summary in left)
+        {
+            Assert.StartsWith(bystander + " fact", (await storage.LoadAsync(summary.SessionId))!.Memory.Entries.Single().Content, StringComparison.Ordinal);
+        }
+    }
+
     private async Task<string> CreateSessionAsync(string userId)
     {
         Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
@@ -70,7 +118,7 @@ public abstract class StorageProcessTests<TFixture>(TFixture fixture) : IClassFi
         return session.SessionId;
     }
 
-    private Process Start(string mode, string sessionId, int count)
+    private Process Start(string mode, string sessionId, int count, params (string Name, string Value)[] environment)
     {
         var worker = Path.Combine(AppContext.BaseDirectory, "Voxon.Storage.Worker.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -79,6 +127,11 @@ public abstract class StorageProcessTests<TFixture>(TFixture fixture) : IClassFi
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (var argument in new[] { worker, Fixture.Backend, Fixture.Target!, Fixture.Space, mode, sessionId, count.ToString(CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(argument);

@@ -80,6 +80,28 @@ public sealed class PostgresFixture : StorageFixture
         Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 
+    public override async Task<StoredCopy> CopySessionAsync(string sessionId)
+    {
+        var backup = "b" + Guid.NewGuid().ToString("N")[..8];
+        string[] tables = ["voxon_sessions", "voxon_memories", "voxon_conversations", "voxon_turns"];
+        foreach (var table in tables)
+        {
+            await QueryAsync($"CREATE TABLE {Space}.{backup}_{table} AS SELECT * FROM {Space}.{table} WHERE session_id = '{sessionId}'; SELECT ''::bytea");
+        }
+
+        var bytes = await QueryAsync($"""
+            SELECT head FROM {Space}.{backup}_voxon_sessions UNION ALL (SELECT data FROM {Space}.{backup}_voxon_memories ORDER BY memory_id)
+            UNION ALL (SELECT header FROM {Space}.{backup}_voxon_conversations ORDER BY conversation_id) UNION ALL (SELECT data FROM {Space}.{backup}_voxon_turns ORDER BY conversation_id, turn_index)
+            """);
+        return new StoredCopy([.. bytes.SelectMany(b => b)], async () =>
+        {
+            foreach (var table in tables)
+            {
+                await QueryAsync($"INSERT INTO {Space}.{table} SELECT * FROM {Space}.{backup}_{table}; SELECT ''::bytea");
+            }
+        });
+    }
+
     private async Task<List<byte[]>> QueryAsync(string sql)
     {
         var (connectionString, _) = PostgresStorage.ParseUrl(Target!);
@@ -112,7 +134,7 @@ public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : Sessi
             await using var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM {schema}.voxon_schema_migrations", connection);
-            Assert.Equal(1L, await command.ExecuteScalarAsync());
+            Assert.Equal(2L, await command.ExecuteScalarAsync()); // the tables, then the key ring
         }
         finally
         {

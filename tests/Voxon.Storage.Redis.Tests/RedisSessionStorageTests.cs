@@ -104,6 +104,38 @@ public sealed class RedisFixture : StorageFixture
         return $"flipped byte {at} of field {field} of {key} with {mask:x2}";
     }
 
+    public override async Task<StoredCopy> CopySessionAsync(string sessionId)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        var db = connection.GetDatabase();
+        var head = $"{Space}s:{{{sessionId}}}";
+        RedisKey[] keys = [head, head + ":m", head + ":c", head + ":t"];
+        var dumps = new List<(RedisKey Key, byte[] Dump)>();
+        var bytes = new List<byte>();
+        foreach (var key in keys)
+        {
+            if ((byte[]?)await db.KeyDumpAsync(key) is { } dump)
+            {
+                dumps.Add((key, dump));
+                bytes.AddRange((await db.HashGetAllAsync(key)).OrderBy(e => (string)e.Name!, StringComparer.Ordinal).SelectMany(e => (byte[])e.Value!));
+            }
+        }
+
+        var user = (string)(await db.HashGetAsync(head, "user"))!;
+        return new StoredCopy([.. bytes], async () =>
+        {
+            await using var restoring = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+            var target = restoring.GetDatabase();
+            foreach (var (key, dump) in dumps)
+            {
+                await target.ExecuteAsync("RESTORE", key, 0, dump, "REPLACE");
+            }
+
+            await target.SortedSetAddAsync($"{Space}u:{user}", sessionId, 0);
+            await target.SortedSetAddAsync($"{Space}sessions", sessionId, 0);
+        });
+    }
+
     public override async Task TamperAsync(string sessionId)
     {
         await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));

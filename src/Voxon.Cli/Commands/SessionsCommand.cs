@@ -4,7 +4,8 @@ using Voxon.Conversations;
 
 namespace Voxon.Cli.Commands;
 
-/// <summary><c>voxon sessions list [--user ID]</c>, <c>voxon sessions show ID</c> and <c>voxon sessions repair ID</c>.</summary>
+/// <summary><c>voxon sessions list [--user ID]</c>, <c>voxon sessions show ID</c>, <c>voxon sessions repair ID</c> and
+/// <c>voxon sessions prune --older-than AGE</c>.</summary>
 internal static class SessionsCommand
 {
     public static Command Create(CliIO io)
@@ -63,6 +64,28 @@ internal static class SessionsCommand
             return 0;
         }));
 
+        var olderThan = new Option<string>("--older-than") { Description = "Age past which a session is deleted: 90d, 12h, 30m", Required = true };
+        var pruneUser = new Option<string?>("--user") { Description = "Only this user's sessions" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List what would be deleted; delete nothing" };
+        var prune = new Command("prune", "Delete sessions not updated for a given age (retention); run again to finish an interrupted prune.");
+        prune.Options.Add(olderThan);
+        prune.Options.Add(pruneUser);
+        prune.Options.Add(dryRun);
+        prune.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
+        {
+            var age = ParseAge(result.GetValue(olderThan)!);
+            await using var voxon = CliIO.Client(result);
+            var pruned = await voxon.PruneSessionsAsync(age, result.GetValue(pruneUser), result.GetValue(dryRun), cancellationToken);
+            foreach (var id in pruned.SessionIds)
+            {
+                await io.Output.WriteLineAsync(id);
+            }
+
+            await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{(pruned.DryRun ? "Would delete" : "Deleted")} {pruned.SessionIds.Count} sessions last updated before {pruned.Cutoff.UtcDateTime:u}."));
+            return 0;
+        }));
+
         var repair = new Command("repair", "Restore the last consistent version of a session whose stored data is damaged; the damaged data is kept aside.");
         repair.Arguments.Add(id);
         repair.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
@@ -88,7 +111,21 @@ internal static class SessionsCommand
         command.Subcommands.Add(list);
         command.Subcommands.Add(show);
         command.Subcommands.Add(repair);
+        command.Subcommands.Add(prune);
         TransferCommands.AddTo(command, io);
         return command;
+    }
+
+    /// <summary>An age such as <c>90d</c>, <c>12h</c> or <c>30m</c>.</summary>
+    /// <exception cref="ArgumentException">Not a positive number followed by d, h or m.</exception>
+    internal static TimeSpan ParseAge(string text)
+    {
+        var unit = text.Length > 1 ? text[^1] : ' ';
+        if (!int.TryParse(text.AsSpan(0, Math.Max(0, text.Length - 1)), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount <= 0 || unit is not ('d' or 'h' or 'm'))
+        {
+            throw new ArgumentException($"--older-than must be a positive number followed by d, h or m (90d, 12h, 30m), got '{text}'.");
+        }
+
+        return unit switch { 'd' => TimeSpan.FromDays(amount), 'h' => TimeSpan.FromHours(amount), _ => TimeSpan.FromMinutes(amount) };
     }
 }

@@ -62,6 +62,15 @@ public abstract class DelegatingSessionStorage : SessionStorage
     /// <inheritdoc />
     public override Task<StoreRewriteResult> RewriteAllAsync(CancellationToken cancellationToken = default) => InnerStorage.RewriteAllAsync(cancellationToken);
 
+    /// <inheritdoc />
+    public override bool IsEncrypted => InnerStorage.IsEncrypted;
+
+    /// <inheritdoc />
+    public override Task<ErasureReceipt> EraseUserAsync(string userId, ErasureOptions? options = null, CancellationToken cancellationToken = default) => InnerStorage.EraseUserAsync(userId, options, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<int> RewrapKeysAsync(CancellationToken cancellationToken = default) => InnerStorage.RewrapKeysAsync(cancellationToken);
+
     /// <summary>Disposes the wrapped backend.</summary>
     public override async ValueTask DisposeAsync()
     {

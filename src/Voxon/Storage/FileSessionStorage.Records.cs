@@ -5,12 +5,13 @@ namespace Voxon.Storage;
 public sealed partial class FileSessionStorage
 {
     /// <inheritdoc />
-    public override Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
+    public override async Task SaveShareAsync(ShareRecord share, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(share);
         var path = SharePath(share.TokenHash);
-        var bytes = StoredJson.Seal(_codec, share, "share/" + share.TokenHash, VoxonJsonContext.Default.ShareRecord);
-        return WriteAtomicallyAsync(path, bytes, "save share", share.SessionId, cancellationToken);
+        var key = await _codec.KeyForAsync(SessionIds.Validate(share.OwnerUserId, "user id"), "save share", cancellationToken);
+        var bytes = StoredJson.Seal(_codec, share, "share/" + share.TokenHash, VoxonJsonContext.Default.ShareRecord, key);
+        await WriteAtomicallyAsync(path, bytes, "save share", share.SessionId, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -59,12 +60,13 @@ public sealed partial class FileSessionStorage
     }
 
     /// <inheritdoc />
-    public override Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
+    public override async Task SaveTemplateAsync(TemplateDocument template, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
         var path = TemplatePath(template.Name);
-        var bytes = StoredJson.Seal(_codec, template, "template/" + template.Name, VoxonJsonContext.Default.TemplateDocument);
-        return WriteAtomicallyAsync(path, bytes, "save template", null, cancellationToken);
+        var key = await _codec.KeyForAsync(null, "save template", cancellationToken);
+        var bytes = StoredJson.Seal(_codec, template, "template/" + template.Name, VoxonJsonContext.Default.TemplateDocument, key);
+        await WriteAtomicallyAsync(path, bytes, "save template", null, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -81,11 +83,41 @@ public sealed partial class FileSessionStorage
         return Task.FromResult(names);
     }
 
+    /// <inheritdoc />
+    public override bool IsEncrypted => _codec.Encryption is not null;
+
+    /// <inheritdoc />
+    public override Task<ErasureReceipt> EraseUserAsync(string userId, ErasureOptions? options = null, CancellationToken cancellationToken = default) =>
+        UserErasure.RunAsync(this, userId, new UserErasure.Hooks
+        {
+            Control = _codec.ControlStore,
+            KeyRing = _codec.KeyRing,
+            CountStorage = (summary, counts, _) =>
+            {
+                Add(counts, ErasureReceipt.Snapshots, File.Exists(PathOf(summary.SessionId, Extension)));
+                Add(counts, ErasureReceipt.Journals, File.Exists(PathOf(summary.SessionId, JournalExtension)));
+                Add(counts, ErasureReceipt.IndexEntries, File.Exists(PathOf(summary.SessionId, LockExtension)));
+                return Task.CompletedTask;
+            },
+            DeleteShare = (hash, _) =>
+            {
+                File.Delete(SharePath(hash));
+                return Task.CompletedTask;
+            },
+        }, options, cancellationToken);
+
+    /// <inheritdoc />
+    public override async Task<int> RewrapKeysAsync(CancellationToken cancellationToken = default) =>
+        _codec.KeyRing is { } ring ? await ring.RewrapAsync(cancellationToken) : 0;
+
+    private static void Add(Dictionary<string, int> counts, string kind, bool present) =>
+        counts[kind] = counts.GetValueOrDefault(kind) + (present ? 1 : 0);
+
     private async Task<T?> ReadRecordAsync<T>(string path, string context, JsonTypeInfo<T> type, string operation, CancellationToken cancellationToken)
         where T : class
     {
         var bytes = await ReadIfExistsAsync(path, operation, null, cancellationToken);
-        return bytes is null ? null : StoredJson.Parse(_codec, bytes, context, type, operation);
+        return bytes is null ? null : await StoredJson.ParseAsync(_codec, bytes, context, type, operation, cancellationToken);
     }
 
     private string SharePath(string tokenHash) => Path.Combine(_folder, "shares", StoredJson.ValidateTokenHash(tokenHash) + Extension);

@@ -30,7 +30,7 @@ public sealed partial class FileSessionStorage : SessionStorage
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         _folder = Path.GetFullPath(folder);
-        _codec = new SessionRecordCodec("file", encryption);
+        _codec = new SessionRecordCodec("file", encryption, new FileKeyRingStore(_folder));
     }
 
     /// <inheritdoc />
@@ -82,7 +82,8 @@ public sealed partial class FileSessionStorage : SessionStorage
             return;
         }
 
-        var payload = _codec.Seal(FileJournal.EncodeRecords(SessionRecords.Encode(changes)), JournalContext(id, changes.Version));
+        var key = await _codec.KeyForAsync(changes.Head.UserId, "save", cancellationToken);
+        var payload = _codec.Seal(FileJournal.EncodeRecords(SessionRecords.Encode(changes)), JournalContext(id, changes.Version), key);
         var journal = PathOf(id, JournalExtension);
         long length;
         try
@@ -304,9 +305,10 @@ public sealed partial class FileSessionStorage : SessionStorage
             return new JournalReplay(null, 0, 0, false, false, null); // not stored, or deleted
         }
 
+        var (frames, valid, damage) = FileJournal.Read(journalBytes);
+        await _codec.PrepareAsync([snapshotBytes, .. frames.Select(f => f.Payload)], id, cancellationToken);
         var oldKey = false;
         var snapshot = SessionDocumentSerializer.Deserialize(_codec.Open(snapshotBytes, SnapshotContext(id), id, ref oldKey), BackendName, id);
-        var (frames, valid, damage) = FileJournal.Read(journalBytes);
         var assembler = new SessionAssembler(BackendName, id);
         assembler.Seed(snapshot);
         var good = snapshot;
@@ -378,7 +380,8 @@ public sealed partial class FileSessionStorage : SessionStorage
     {
         var id = document.SessionId;
         document.Records = RecordCounts.Of(document);
-        var bytes = _codec.Seal(SessionDocumentSerializer.Serialize(document), SnapshotContext(id));
+        var key = await _codec.KeyForAsync(document.UserId, "save", cancellationToken);
+        var bytes = _codec.Seal(SessionDocumentSerializer.Serialize(document), SnapshotContext(id), key);
         await WriteAtomicallyAsync(PathOf(id, Extension), bytes, "save", id, cancellationToken);
         try
         {

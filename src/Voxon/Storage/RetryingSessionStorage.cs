@@ -45,6 +45,10 @@ internal sealed class RetryingSessionStorage(SessionStorage inner, int attempts,
     public override Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default) =>
         RunAsync(() => InnerStorage.ListTemplatesAsync(cancellationToken), cancellationToken);
 
+    // Erasure resumes where it stopped, so a retry is safe.
+    public override Task<ErasureReceipt> EraseUserAsync(string userId, ErasureOptions? options = null, CancellationToken cancellationToken = default) =>
+        RunAsync(() => InnerStorage.EraseUserAsync(userId, options, cancellationToken), cancellationToken);
+
     private Task RunAsync(Func<Task> operation, CancellationToken cancellationToken) =>
         RunAsync(async () =>
         {

@@ -130,10 +130,13 @@ internal static class SessionRecords
 }
 
 /// <summary>
-/// How one backend turns records into stored bytes: plain, or sealed with <see cref="SessionEncryption"/>.
+/// How one backend turns records into stored bytes: plain, or sealed with <see cref="SessionEncryption"/> (with a
+/// <see cref="Storage.KeyRing"/>: a user's records under the user's data key, other records under the master key).
 /// Also reports records read with an old key, so the backend rewrites that session whole on its next save.
 /// </summary>
-internal sealed class SessionRecordCodec(string backend, SessionEncryption? encryption)
+/// <remarks>Sealing and opening are synchronous: call <see cref="KeyForAsync"/> before sealing and
+/// <see cref="PrepareAsync"/> before opening, which fetch the keys from the ring.</remarks>
+internal sealed class SessionRecordCodec(string backend, SessionEncryption? encryption, KeyRingStore? keyRingStore = null)
 {
     private readonly HashSet<string> _rewrite = new(StringComparer.Ordinal);
 
@@ -141,10 +144,69 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
 
     public SessionEncryption? Encryption { get; } = encryption;
 
-    public byte[] Seal(byte[] plaintext, string context) => Encryption is null ? plaintext : Encryption.Protect(plaintext, context);
+    /// <summary>Where the backend keeps its key ring and erasure records (present with or without encryption).</summary>
+    public KeyRingStore? ControlStore { get; } = keyRingStore;
 
-    /// <summary>Opens stored bytes; sets <paramref name="oldKey"/> when an older key sealed them.</summary>
-    /// <exception cref="SessionCorruptException">Tampered, the wrong key, or encrypted with no key configured.</exception>
+    /// <summary>The key ring, when encryption is on and the backend has a place for it.</summary>
+    public KeyRing? KeyRing { get; } = encryption is null || keyRingStore is null || encryption.WithoutKeyRing ? null : new KeyRing(encryption, keyRingStore, backend);
+
+    /// <summary>The key to seal <paramref name="userId"/>'s records with (created on first use), or the master key for
+    /// records of no user; null without encryption.</summary>
+    /// <exception cref="VoxonStorageException">The key ring cannot be read or its master key is not configured.</exception>
+    public async ValueTask<SealingKey?> KeyForAsync(string? userId, string operation, CancellationToken cancellationToken = default)
+    {
+        if (Encryption is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            if (KeyRing is null || userId is null)
+            {
+                var master = KeyRing is null ? Encryption : await KeyRing.MasterAsync(cancellationToken);
+                return new SealingKey(master.KeyId, master.CurrentKey);
+            }
+
+            var (id, key) = await KeyRing.UserKeyAsync(userId, cancellationToken);
+            return new SealingKey(id, key);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new VoxonStorageException(Backend, operation, null, ex.Message, false, ex);
+        }
+    }
+
+    public byte[] Seal(byte[] plaintext, string context, SealingKey? key) => key is null ? plaintext : SessionEncryption.Seal(key.Id, key.Key, plaintext, context);
+
+    public SessionRecord Seal(SessionRecord record, string sessionId, SealingKey? key) => record with { Payload = Seal(record.Payload, record.Context(sessionId), key) };
+
+    /// <summary>Fetches from the key ring the data keys that sealed <paramref name="stored"/>.</summary>
+    /// <exception cref="SessionCorruptException">A data key cannot be unwrapped (its master key is not configured, or the ring was tampered with).</exception>
+    public async ValueTask PrepareAsync(IEnumerable<byte[]> stored, string recordId, CancellationToken cancellationToken = default)
+    {
+        if (KeyRing is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await KeyRing.MasterAsync(cancellationToken);
+            foreach (var id in stored.Select(s => SessionEncryption.KeyIdOf(s)).OfType<string>().Where(KeyRing.IsDataKeyId).Distinct(StringComparer.Ordinal))
+            {
+                await KeyRing.DataKeyAsync(id, cancellationToken);
+            }
+        }
+        catch (CryptographicException ex)
+        {
+            throw new SessionCorruptException(Backend, recordId, "decryption failed: " + ex.Message, ex);
+        }
+    }
+
+    /// <summary>Opens stored bytes; sets <paramref name="oldKey"/> when they should be sealed again (an older master key,
+    /// or a master key where a user's data key belongs).</summary>
+    /// <exception cref="SessionCorruptException">Tampered, the wrong key, a destroyed data key, or encrypted with no key configured.</exception>
     public byte[] Open(byte[] stored, string context, string sessionId, ref bool oldKey) =>
         Open(stored, context, ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex));
 
@@ -160,8 +222,15 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
 
         try
         {
-            var plaintext = Encryption.Unprotect(stored, context, out var old);
-            oldKey |= old;
+            if (KeyRing is not null && SessionEncryption.KeyIdOf(stored) is { } id && KeyRing.IsDataKeyId(id))
+            {
+                var key = KeyRing.FetchedDataKey(id)
+                    ?? throw new CryptographicException($"the record was sealed with data key '{id}', which is no longer in the key ring: its user's data was erased");
+                return SessionEncryption.Open(stored, id, key, context);
+            }
+
+            var plaintext = (KeyRing?.BoundMaster ?? Encryption).Unprotect(stored, context, out var old);
+            oldKey |= old || KeyRing is not null;
             return plaintext;
         }
         catch (CryptographicException ex)
@@ -169,8 +238,6 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
             throw corrupt("decryption failed: " + ex.Message, ex);
         }
     }
-
-    public SessionRecord Seal(SessionRecord record, string sessionId) => record with { Payload = Seal(record.Payload, record.Context(sessionId)) };
 
     /// <summary>Remembers that <paramref name="sessionId"/> was read with an old key when <paramref name="oldKey"/>.</summary>
     public void NoteKey(string sessionId, bool oldKey)
@@ -194,8 +261,9 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     }
 
     /// <summary>Opens stored records and assembles the session; null when there is no head record.</summary>
-    public SessionDocument? Assemble(string sessionId, IEnumerable<SessionRecord> stored, bool withContent = true)
+    public async Task<SessionDocument?> AssembleAsync(string sessionId, List<SessionRecord> stored, bool withContent = true, CancellationToken cancellationToken = default)
     {
+        await PrepareAsync(stored.Select(r => r.Payload), sessionId, cancellationToken);
         var assembler = new SessionAssembler(Backend, sessionId);
         var oldKey = false;
         foreach (var record in stored)
@@ -207,3 +275,6 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         return assembler.Build(withContent);
     }
 }
+
+/// <summary>A key to seal records with and the id written into their envelopes.</summary>
+internal sealed record SealingKey(string Id, byte[] Key);

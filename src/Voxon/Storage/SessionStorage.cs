@@ -161,6 +161,29 @@ public abstract class SessionStorage : IAsyncDisposable
         RecordSkipped?.Invoke(this, problem);
     }
 
+    /// <summary>Whether this backend encrypts what it stores (built-in backends given a <see cref="SessionEncryption"/>).</summary>
+    public virtual bool IsEncrypted => false;
+
+    /// <summary>
+    /// Erases every record of <paramref name="userId"/>: sessions with their conversations, turns, memories and template
+    /// bindings, the shares of those sessions, and the backend's journals, snapshots and index entries. With encryption,
+    /// the user's data key is destroyed first, so copies of the records taken before (backups) no longer decrypt.
+    /// Other users' records are untouched. A second call finds nothing and returns a receipt of zeros; a call interrupted
+    /// by a crash is resumed and completed by the next one.
+    /// </summary>
+    /// <remarks>The default, for custom backends, deletes sessions through <see cref="DeleteAsync"/> and revokes their
+    /// shares through <see cref="SaveShareAsync"/>; it cannot resume with the original counts. The built-in backends
+    /// override it with the full procedure.</remarks>
+    /// <exception cref="ArgumentException">The user id breaks the id rules.</exception>
+    /// <exception cref="VoxonStorageException">The backend failed; call again to resume.</exception>
+    public virtual Task<ErasureReceipt> EraseUserAsync(string userId, ErasureOptions? options = null, CancellationToken cancellationToken = default) =>
+        UserErasure.RunAsync(this, userId, new UserErasure.Hooks(), options, cancellationToken);
+
+    /// <summary>Rewraps every user's data key with the current master key after a key rotation, without re-encrypting
+    /// any data; returns how many keys were rewrapped. Keys are also rewrapped one by one as they are used.
+    /// The default (no key ring) does nothing.</summary>
+    public virtual Task<int> RewrapKeysAsync(CancellationToken cancellationToken = default) => Task.FromResult(0);
+
     /// <inheritdoc />
     public virtual ValueTask DisposeAsync()
     {

@@ -17,4 +17,6 @@ namespace Voxon.Storage;
 [JsonSerializable(typeof(ConversationDocument))]
 [JsonSerializable(typeof(Conversations.ConversationTurn))]
 [JsonSerializable(typeof(FileSessionState))]
+[JsonSerializable(typeof(KeyRingParameters))]
+[JsonSerializable(typeof(ErasureMarker))]
 internal sealed partial class VoxonJsonContext : JsonSerializerContext;

@@ -133,6 +133,31 @@ public class CliTests
         await Assert.ThrowsAsync<ArgumentException>(() => client.CreateSessionAsync("-alice"));
     }
 
+    [Fact]
+    public async Task Users_erase_prints_a_receipt_and_a_second_run_finds_nothing()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        await CliProcess.RunAsync(folder.Path, string.Join('\n', Alice.Introduction) + "\n", "chat", "--user", "alice", "--session", "s1", "--store", store);
+        await CliProcess.RunAsync(folder.Path, "hello\n", "chat", "--user", "bob", "--session", "s2", "--store", store);
+
+        var erase = await CliProcess.RunAsync(folder.Path, null, "users", "erase", "alice", "--store", store);
+        var again = await CliProcess.RunAsync(folder.Path, null, "users", "erase", "alice", "--store", store);
+        var dryPrune = await CliProcess.RunAsync(folder.Path, null, "sessions", "prune", "--older-than", "90d", "--dry-run", "--store", store);
+        var list = await CliProcess.RunAsync(folder.Path, null, "sessions", "list", "--store", store);
+
+        Assert.True(erase.ExitCode == 0, erase.Error);
+        Assert.Contains("Erased user alice from file storage", erase.Output, StringComparison.Ordinal);
+        Assert.Matches(@"sessions\s+1", erase.Output);
+        Assert.Contains("Nothing stored for user alice", again.Output, StringComparison.Ordinal);
+        Assert.Contains("Would delete 0 sessions", dryPrune.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("alice", list.Output, StringComparison.Ordinal);
+        Assert.Contains("bob", list.Output, StringComparison.Ordinal);
+        var badAge = await CliProcess.RunAsync(folder.Path, null, "sessions", "prune", "--older-than", "ninety", "--store", store);
+        Assert.Equal(1, badAge.ExitCode);
+        Assert.Contains("--older-than must be", badAge.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("sessions", "show", "../etc")]
     [InlineData("sessions", "show", "missing")]

@@ -9,7 +9,7 @@ public sealed class SessionEncryptionTests
     [Fact]
     public void Sealed_record_opens_with_the_same_key_and_context_only()
     {
-        var encryption = SessionEncryption.FromKey("correct horse battery staple");
+        var encryption = SessionEncryption.FromKey("correct horse battery staple").WithSalt(new byte[16]);
         var sealedBytes = encryption.Protect("hello secret"u8, "sess_1/2/mem_1/0");
 
         Assert.True(SessionEncryption.IsEnvelope(sealedBytes));
@@ -32,8 +32,68 @@ public sealed class SessionEncryptionTests
         Assert.NotEqual(old.KeyId, rotated.KeyId);
         rotated.Unprotect(sealedBytes, "c", out var wasOld);
         Assert.True(wasOld);
-        var error = Assert.Throws<CryptographicException>(() => SessionEncryption.FromKey("other").Unprotect(sealedBytes, "c", out _));
+        var error = Assert.Throws<CryptographicException>(() => SessionEncryption.FromKey("other").WithSalt(new byte[16]).Unprotect(sealedBytes, "c", out _));
         Assert.Contains(old.KeyId, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    // RFC 7914 section 11 (PBKDF2-HMAC-SHA256), first 32 bytes of each output.
+    [InlineData("passwd", "salt", 1, "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")]
+    [InlineData("Password", "NaCl", 80000, "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56")]
+    public void Passphrase_key_is_pbkdf2_hmac_sha256_of_the_known_vectors(string passphrase, string salt, int iterations, string expected) =>
+        Assert.Equal(expected, Convert.ToHexStringLower(SessionEncryption.DerivePassphraseKey(passphrase, Encoding.UTF8.GetBytes(salt), iterations)));
+
+    [Fact]
+    public void Passphrase_needs_the_store_salt_and_each_salt_gives_another_key()
+    {
+        var passphrase = SessionEncryption.FromKey("correct horse battery staple");
+        Assert.True(passphrase.NeedsSalt);
+        Assert.Throws<InvalidOperationException>(() => passphrase.KeyId);
+        var first = passphrase.WithSalt(Enumerable.Repeat((byte)1, 16).ToArray(), 100_000);
+        var second = passphrase.WithSalt(Enumerable.Repeat((byte)2, 16).ToArray(), 100_000);
+        Assert.NotEqual(first.KeyId, second.KeyId);
+        Assert.Throws<ArgumentException>(() => passphrase.WithSalt(new byte[8]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => passphrase.WithSalt(new byte[16], 1_000));
+
+        // The old single SHA-256 derivation has another id, and is still accepted for reading.
+        var legacy = SessionEncryption.FromKey(Convert.ToHexString(SessionEncryption.LegacyPassphraseKey("correct horse battery staple")));
+        Assert.NotEqual(legacy.KeyId, first.KeyId);
+        var old = legacy.Protect("old record"u8, "c");
+        Assert.Equal("old record", Encoding.UTF8.GetString(first.Unprotect(old, "c", out var wasOld)));
+        Assert.True(wasOld);
+    }
+
+    [Fact]
+    public void Raw_32_byte_keys_in_base64_or_hex_are_used_directly()
+    {
+        var raw = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        var fromHex = SessionEncryption.FromKey(Convert.ToHexString(raw));
+        var fromBase64 = SessionEncryption.FromKey(Convert.ToBase64String(raw));
+        Assert.False(fromHex.NeedsSalt);
+        Assert.Equal(fromHex.KeyId, fromBase64.KeyId);
+        Assert.Equal(fromHex.KeyId, fromHex.WithSalt(new byte[16]).KeyId);
+        Assert.Equal(raw, fromBase64.CurrentKey);
+    }
+
+    [Fact]
+    public async Task Key_with_a_caller_supplied_storage_that_does_not_encrypt_is_refused()
+    {
+        var folder = Directory.CreateTempSubdirectory("voxon-refuse-").FullName;
+        try
+        {
+            var plain = new FileSessionStorage(folder);
+            var error = Assert.Throws<VoxonConfigurationException>(() => new VoxonClient(new VoxonOptions { Storage = plain, SessionEncryptionKey = "a passphrase", UseEnvironment = false }));
+            Assert.Contains("does not encrypt", error.Message, StringComparison.Ordinal);
+
+            // A storage object built with the encryption is accepted, through decorators too.
+            var encrypted = new FileSessionStorage(folder, SessionEncryption.FromKey("a passphrase"));
+            await using var client = new VoxonClient(new VoxonOptions { Storage = new RetryingSessionStorage(encrypted, 2, TimeSpan.Zero, TimeProvider.System), SessionEncryptionKey = "a passphrase", UseEnvironment = false });
+            Assert.True(client.Storage.IsEncrypted);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

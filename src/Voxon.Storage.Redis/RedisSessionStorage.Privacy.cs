@@ -1,0 +1,55 @@
+using StackExchange.Redis;
+
+namespace Voxon.Storage.Redis;
+
+internal sealed partial class RedisSessionStorage
+{
+    public override bool IsEncrypted => encryption is not null;
+
+    public override Task<ErasureReceipt> EraseUserAsync(string userId, ErasureOptions? options = null, CancellationToken cancellationToken = default) =>
+        UserErasure.RunAsync(this, userId, new UserErasure.Hooks
+        {
+            Control = _codec.ControlStore,
+            KeyRing = _codec.KeyRing,
+            CountStorage = (summary, counts, _) => RunAsync("erase user", summary.SessionId, async db =>
+            {
+                // The session's member in the user's and the global sorted-set index.
+                var indexed = (await db.SortedSetScoreAsync(UserKey(userId), summary.SessionId)).HasValue ? 1 : 0;
+                indexed += (await db.SortedSetScoreAsync(AllKey, summary.SessionId)).HasValue ? 1 : 0;
+                counts[ErasureReceipt.IndexEntries] = counts.GetValueOrDefault(ErasureReceipt.IndexEntries) + indexed;
+            }),
+            DeleteShare = (hash, _) => RunAsync("erase user", null, db => db.KeyDeleteAsync($"{prefix}share:{hash}")),
+            Finish = (user, sessions, _) => RunAsync("erase user", null, db => db.KeyDeleteAsync([UserKey(user), .. sessions.Select(id => HeadKey(id).Append(":shares"))])),
+        }, options, cancellationToken);
+
+    public override async Task<int> RewrapKeysAsync(CancellationToken cancellationToken = default) =>
+        _codec.KeyRing is { } ring ? await ring.RewrapAsync(cancellationToken) : 0;
+
+    /// <summary>The key ring in one hash of its own, <c>PREFIX keyring</c>, apart from the session keys.</summary>
+    private sealed class RedisKeyRingStore(string prefix) : KeyRingStore
+    {
+        public RedisSessionStorage Storage { get; set; } = null!;
+
+        private RedisKey Key => $"{prefix}keyring";
+
+        public override Task<byte[]?> GetAsync(string name, CancellationToken cancellationToken = default) =>
+            Storage.RunAsync("read key ring", null, async db => (byte[]?)await db.HashGetAsync(Key, name));
+
+        public override Task<byte[]> GetOrAddAsync(string name, byte[] value, CancellationToken cancellationToken = default) =>
+            Storage.RunAsync("write key ring", null, async db =>
+            {
+                await db.HashSetAsync(Key, name, value, When.NotExists);
+                return (byte[])(await db.HashGetAsync(Key, name))!;
+            });
+
+        public override Task SetAsync(string name, byte[] value, CancellationToken cancellationToken = default) =>
+            Storage.RunAsync("write key ring", null, db => db.HashSetAsync(Key, name, value));
+
+        public override Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) =>
+            Storage.RunAsync("write key ring", null, db => db.HashDeleteAsync(Key, name));
+
+        public override Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
+            Storage.RunAsync<IReadOnlyList<string>>("read key ring", null, async db =>
+                [.. (await db.HashKeysAsync(Key)).Select(k => (string)k!).Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)]);
+    }
+}

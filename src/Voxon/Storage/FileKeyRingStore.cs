@@ -1,0 +1,76 @@
+namespace Voxon.Storage;
+
+/// <summary>The file backend's key ring: one file per entry in the <c>keyring</c> subfolder, written to a temporary
+/// file, fsynced and renamed; an entry is added with a rename that never replaces, so two processes agree on one.</summary>
+internal sealed class FileKeyRingStore(string folder) : KeyRingStore
+{
+    private const string Extension = ".key";
+
+    /// <summary>The folder the entries live in.</summary>
+    public string Folder { get; } = Path.Combine(folder, "keyring");
+
+    public override async Task<byte[]?> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await File.ReadAllBytesAsync(PathOf(name), cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public override async Task<byte[]> GetOrAddAsync(string name, byte[] value, CancellationToken cancellationToken = default)
+    {
+        var temp = await WriteTempAsync(name, value, cancellationToken);
+        try
+        {
+            File.Move(temp, PathOf(name), overwrite: false);
+            return value;
+        }
+        catch (IOException) when (File.Exists(PathOf(name)))
+        {
+            File.Delete(temp);
+            return await GetAsync(name, cancellationToken) ?? throw new IOException($"key ring entry '{name}' vanished while being added");
+        }
+    }
+
+    public override async Task SetAsync(string name, byte[] value, CancellationToken cancellationToken = default) =>
+        File.Move(await WriteTempAsync(name, value, cancellationToken), PathOf(name), overwrite: true);
+
+    public override Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(name);
+        if (!File.Exists(path))
+        {
+            return Task.FromResult(false);
+        }
+
+        File.Delete(path);
+        return Task.FromResult(true);
+    }
+
+    public override Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<string> names = Directory.Exists(Folder)
+            ? [.. Directory.EnumerateFiles(Folder, prefix + "*" + Extension).Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
+            : [];
+        return Task.FromResult(names);
+    }
+
+    private async Task<string> WriteTempAsync(string name, byte[] value, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Folder);
+        var temp = PathOf(name) + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+        {
+            await stream.WriteAsync(value, cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+
+        return temp;
+    }
+
+    private string PathOf(string name) => Path.Combine(Folder, SessionIds.Validate(name, "key ring entry") + Extension);
+}

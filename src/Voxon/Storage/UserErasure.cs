@@ -1,0 +1,163 @@
+using System.Text.Json;
+
+namespace Voxon.Storage;
+
+/// <summary>
+/// The one erasure procedure every backend runs (<see cref="SessionStorage.EraseUserAsync"/>), with hooks for what only
+/// a backend can count or delete. Order: count everything of the user and record that inventory in the key ring
+/// (<c>erasure.USER</c>); destroy the user's wrapped data key (from then on, every copy of the user's encrypted
+/// records is unreadable); delete shares, then sessions; run the backend's clean-up; remove the record. A crash at any
+/// point leaves the record, and the next call resumes from it and reports the original inventory.
+/// </summary>
+internal static class UserErasure
+{
+    private const string MarkerPrefix = "erasure.";
+
+    /// <summary>What a backend adds to the procedure.</summary>
+    internal sealed class Hooks
+    {
+        /// <summary>Where the erasure record lives; null: no resumable record (custom backends).</summary>
+        public KeyRingStore? Control { get; init; }
+
+        /// <summary>The key ring whose user key is destroyed; null without encryption.</summary>
+        public KeyRing? KeyRing { get; init; }
+
+        /// <summary>Adds the backend's own kinds (files, index entries) for one stored session to the counts.</summary>
+        public Func<SessionSummary, Dictionary<string, int>, CancellationToken, Task>? CountStorage { get; init; }
+
+        /// <summary>Deletes a share by token hash; null revokes it through the contract instead.</summary>
+        public Func<string, CancellationToken, Task>? DeleteShare { get; init; }
+
+        /// <summary>Removes what is left of the user after its sessions (per-user indexes), given the erased session ids.</summary>
+        public Func<string, IReadOnlyList<string>, CancellationToken, Task>? Finish { get; init; }
+    }
+
+    public static async Task<ErasureReceipt> RunAsync(SessionStorage storage, string userId, Hooks hooks, ErasureOptions? options, CancellationToken cancellationToken)
+    {
+        SessionIds.Validate(userId, "user id");
+        options ??= new ErasureOptions();
+        var name = MarkerPrefix + userId;
+        var resumed = hooks.Control is not null && await hooks.Control.GetAsync(name, cancellationToken) is not null;
+        var marker = resumed ? Parse(storage, (await hooks.Control!.GetAsync(name, cancellationToken))!) : await InventoryAsync(storage, userId, hooks, options, cancellationToken);
+        if (!resumed && hooks.Control is not null)
+        {
+            await hooks.Control.SetAsync(name, JsonSerializer.SerializeToUtf8Bytes(marker, VoxonJsonContext.Default.ErasureMarker), cancellationToken);
+        }
+
+        // Crypto-shredding first: whatever a crash leaves behind, or a backup holds, no longer decrypts.
+        if (hooks.KeyRing is not null)
+        {
+            await hooks.KeyRing.DestroyUserKeyAsync(userId, cancellationToken);
+        }
+
+        foreach (var hash in marker.Shares)
+        {
+            if (hooks.DeleteShare is not null)
+            {
+                await hooks.DeleteShare(hash, cancellationToken);
+            }
+            else if (await storage.FindShareAsync(hash, cancellationToken) is { RevokedAt: null } share)
+            {
+                share.RevokedAt = options.TimeProvider.GetUtcNow();
+                await storage.SaveShareAsync(share, cancellationToken);
+            }
+        }
+
+        // Sessions saved since the inventory are erased too (not counted: they were not there when it was taken).
+        var sessions = marker.Sessions.Union((await storage.ListAsync(userId, cancellationToken)).Select(s => s.SessionId), StringComparer.Ordinal).ToList();
+        for (var i = 0; i < sessions.Count; i++)
+        {
+            await storage.DeleteAsync(sessions[i], cancellationToken);
+            options.Progress?.Report((i + 1, sessions.Count));
+        }
+
+        if (hooks.Finish is not null)
+        {
+            await hooks.Finish(userId, sessions, cancellationToken);
+        }
+
+        if (hooks.Control is not null)
+        {
+            await hooks.Control.DeleteAsync(name, cancellationToken);
+        }
+
+        return new ErasureReceipt(userId, storage.BackendName, marker.StartedAt, options.TimeProvider.GetUtcNow(), marker.Counts, resumed);
+    }
+
+    private static async Task<ErasureMarker> InventoryAsync(SessionStorage storage, string userId, Hooks hooks, ErasureOptions options, CancellationToken cancellationToken)
+    {
+        var marker = new ErasureMarker { UserId = userId, StartedAt = options.TimeProvider.GetUtcNow() };
+        var counts = marker.Counts;
+        foreach (var kind in new[] { ErasureReceipt.Sessions, ErasureReceipt.Conversations, ErasureReceipt.Turns, ErasureReceipt.Memories, ErasureReceipt.Shares, ErasureReceipt.TemplateBindings })
+        {
+            counts[kind] = 0;
+        }
+
+        foreach (var summary in await storage.ListAsync(userId, cancellationToken))
+        {
+            marker.Sessions.Add(summary.SessionId);
+            counts[ErasureReceipt.Sessions]++;
+            if (await TryLoadAsync(storage, summary.SessionId, cancellationToken) is { } document)
+            {
+                counts[ErasureReceipt.Conversations] += document.Conversations.Count;
+                counts[ErasureReceipt.Turns] += document.Conversations.Sum(c => c.Turns.Count);
+                counts[ErasureReceipt.Memories] += document.Memory.Entries.Count;
+                counts[ErasureReceipt.TemplateBindings] += document.Template is null ? 0 : 1;
+            }
+
+            var shares = await storage.ListSharesAsync(summary.SessionId, cancellationToken);
+            marker.Shares.AddRange(shares.Select(s => s.TokenHash));
+            counts[ErasureReceipt.Shares] += shares.Count;
+            if (hooks.CountStorage is not null)
+            {
+                await hooks.CountStorage(summary, counts, cancellationToken);
+            }
+        }
+
+        if (hooks.KeyRing is not null)
+        {
+            counts[ErasureReceipt.Keys] = await hooks.KeyRing.DataKeyAsync(await hooks.KeyRing.UserKeyIdAsync(userId, cancellationToken), cancellationToken) is null ? 0 : 1;
+        }
+
+        return marker;
+    }
+
+    /// <summary>The session, or null when it is unreadable (a copy restored after its key was destroyed): it is erased uncounted.</summary>
+    private static async Task<SessionDocument?> TryLoadAsync(SessionStorage storage, string sessionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await storage.LoadAsync(sessionId, cancellationToken);
+        }
+        catch (SessionCorruptException)
+        {
+            return null;
+        }
+    }
+
+    private static ErasureMarker Parse(SessionStorage storage, byte[] stored)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(stored, VoxonJsonContext.Default.ErasureMarker) ?? throw new JsonException("null");
+        }
+        catch (JsonException ex)
+        {
+            throw new VoxonStorageException(storage.BackendName, "erase user", null, $"the record of an interrupted erasure is corrupt: {ex.Message}", false, ex);
+        }
+    }
+}
+
+/// <summary>The inventory of an erasure in progress, kept in the key ring until it completes.</summary>
+internal sealed class ErasureMarker
+{
+    public string UserId { get; set; } = string.Empty;
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public Dictionary<string, int> Counts { get; set; } = new(StringComparer.Ordinal);
+
+    public List<string> Sessions { get; set; } = [];
+
+    public List<string> Shares { get; set; } = [];
+}
