@@ -19,6 +19,9 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
     /// <summary>Largest client message: ten seconds of audio, far more than a capture buffer.</summary>
     internal const int MaxMessageBytes = RealtimeAudio.SampleRate * 2 * 10;
 
+    /// <summary>How long a client has to answer the server's close before the connection is dropped.</summary>
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
     private static readonly TimeSpan TranscriptPoll = TimeSpan.FromMilliseconds(100);
 
     private readonly SemaphoreSlim _sending = new(1, 1);
@@ -33,7 +36,10 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
         void Interrupted(object? sender, string item) => _ = SendEventAsync(new VoiceEvent("interrupted", ItemId: item), CancellationToken.None);
         voice.PlaybackInterrupted += Interrupted;
         await SendEventAsync(new VoiceEvent("started", ConversationId: voice.ConversationId), stop.Token);
-        var inbound = ReceiveAsync(stop.Token);
+
+        // Cancelling a receive aborts the socket, so the receive loop ends only by the client's close (or a lost
+        // connection): when the conversation ends first, the error and the close still reach the client.
+        var inbound = ReceiveAsync(cancellationToken);
         var outbound = SendAudioAsync(stop.Token);
         var transcripts = SendTranscriptsAsync(stop.Token);
         try
@@ -46,7 +52,6 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
             await stop.CancelAsync();
             await Quietly(outbound);
             await Quietly(transcripts);
-            await Quietly(inbound);
         }
 
         string? error = null;
@@ -61,18 +66,18 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
             error = ex.Message;
         }
 
-        if (socket.State is not WebSocketState.Open and not WebSocketState.CloseReceived)
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            return;
+            await FlushTranscriptsAsync(CancellationToken.None);
+            if (error is not null)
+            {
+                await SendEventAsync(new VoiceEvent("error", Message: error), CancellationToken.None);
+            }
+
+            await CloseAsync(error is null ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.InternalServerError, error is null ? "Conversation ended" : "Realtime connection lost");
         }
 
-        await FlushTranscriptsAsync(CancellationToken.None);
-        if (error is not null)
-        {
-            await SendEventAsync(new VoiceEvent("error", Message: error), CancellationToken.None);
-        }
-
-        await CloseAsync(error is null ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.InternalServerError, error is null ? "Conversation ended" : "Realtime connection lost");
+        await Quietly(inbound.WaitAsync(CloseTimeout, CancellationToken.None));
     }
 
     private async Task ReceiveAsync(CancellationToken cancellationToken)
@@ -200,7 +205,8 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
         {
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                await socket.SendAsync(data, type, endOfMessage: true, cancellationToken);
+                // Cancelling a send would abort the socket: the token only gives up waiting for the turn to send.
+                await socket.SendAsync(data, type, endOfMessage: true, CancellationToken.None);
             }
         }
         catch (WebSocketException)
@@ -239,7 +245,7 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
         {
             await task;
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or RealtimeConnectionException)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or RealtimeConnectionException or TimeoutException)
         {
             // The call is over; how it ended is read from the conversation.
         }
