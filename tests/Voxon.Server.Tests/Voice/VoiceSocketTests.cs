@@ -91,15 +91,43 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
         await using (var browser = await VoiceClient.ConnectAsync(Voice(id), key: null, protocols: ["voxon.v1", "bearer." + Server.KeyA]))
         {
             Assert.Equal("voxon.v1", browser.Socket.SubProtocol);
+            await fixture.Realtime.AcceptAsync();
             await browser.NextEventAsync("started");
             await browser.CloseAsync();
         }
 
         await using (var query = await VoiceClient.ConnectAsync(new Uri($"{Voice(id)}?access_token={Uri.EscapeDataString(Server.KeyA)}"), key: null))
         {
+            await fixture.Realtime.AcceptAsync();
             await query.NextEventAsync("started");
             await query.CloseAsync();
         }
+    }
+
+    [Fact]
+    public async Task Speech_over_a_reply_tells_the_client_to_stop_playing_it_and_a_bad_event_gets_an_error()
+    {
+        var id = await Server.CreateSessionAsync(user: "erin");
+        await using var client = await VoiceClient.ConnectAsync(Voice(id), Server.KeyA);
+        var realtime = await fixture.Realtime.AcceptAsync();
+        await realtime.WaitForAsync("session.update");
+        await client.NextEventAsync("started");
+
+        await client.SendTextAsync("""{"type":"dance"}""");
+        Assert.Contains("'dance'", (await client.NextEventAsync("error")).GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        await realtime.UserSaysAsync("Tell me a story");
+        var item = await realtime.ReplyAsync("Once upon a time a small fox lived in a quiet forest near a wide river and dreamed of the sea", TimeSpan.FromSeconds(4));
+        await client.WaitForAudioAsync(RealtimeAudio.Bytes(TimeSpan.FromSeconds(4)));
+        await client.SendTextAsync($$"""{"type":"playback","item_id":"{{item}}","played_ms":1000}""");
+        await realtime.SpeechStartsAsync();
+
+        Assert.Equal(item, (await client.NextEventAsync("interrupted")).GetProperty("item_id").GetString());
+        var truncate = await realtime.WaitForAsync("conversation.item.truncate");
+        Assert.Equal(1000, (int?)truncate["audio_end_ms"]);
+        var heard = await client.NextEventAsync("transcript", "Once upon a time a");
+        Assert.True(heard.GetProperty("interrupted").GetBoolean());
+        await client.CloseAsync();
     }
 
     [Fact]
