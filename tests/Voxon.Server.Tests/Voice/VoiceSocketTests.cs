@@ -161,6 +161,29 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
         Assert.Contains(stored.EnumerateArray(), c => c.GetProperty("conversation_id").GetString() == conversationId && c.GetProperty("ended_at").ValueKind == JsonValueKind.String);
     }
 
+    [Fact]
+    public async Task Unreachable_realtime_service_is_answered_502_before_the_upgrade_and_the_session_stays_usable()
+    {
+        var closed = LoopbackRealtimeServer.Start();
+        var endpoint = closed.Endpoint;
+        await closed.DisposeAsync();
+        await using var server = await ServerInstance.StartAsync(o => o.ConfigureVoxon = v =>
+        {
+            v.UseEnvironment = false;
+            v.Realtime = new RealtimeOptions { Endpoint = endpoint, ApiKey = "test-key" };
+        });
+        var id = await server.CreateSessionAsync(user: "fay");
+
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + server.KeyA);
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://{server.BaseAddress.Authority}/v1/sessions/{id}/voice"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.BadGateway, socket.HttpStatusCode);
+
+        var conversation = await server.StartConversationAsync(id);
+        Assert.False(string.IsNullOrEmpty(await server.SendAsync(id, conversation, "Hello")));
+    }
+
     private Uri Voice(string sessionId) => new($"ws://{Server.BaseAddress.Authority}/v1/sessions/{sessionId}/voice");
 
     /// <summary>A client of the voice socket: binary frames counted as audio, text frames queued as events.</summary>
