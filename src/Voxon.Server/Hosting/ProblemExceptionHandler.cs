@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Voxon.Engine.Realtime;
 using Voxon.Migration;
 using Voxon.Sessions;
 using Voxon.Sharing;
@@ -47,6 +48,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         SessionImportException => (400, "Invalid import", exception.Message),
         ArgumentException arg => (400, "Bad request", arg.ParamName is { } name ? arg.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : arg.Message),
         SessionCorruptException => (500, "Stored session unreadable", exception.Message),
+        RealtimeConnectionException => (502, "Realtime service unavailable", exception.Message),
         VoxonStorageException => (503, "Storage unavailable", "The session storage failed; try again."),
         OperationCanceledException => (499, "Cancelled", null),
         _ => (500, "Internal error", "The server failed; the error is logged."),

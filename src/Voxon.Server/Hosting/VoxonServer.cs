@@ -79,6 +79,7 @@ public static class VoxonServer
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseWebSockets();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
 
@@ -93,6 +94,7 @@ public static class VoxonServer
         TransferEndpoints.Map(v1);
         TemplateEndpoints.Map(v1);
         KeyEndpoints.Map(v1);
+        VoiceEndpoints.Map(v1);
         McpEndpoints.Map(app);
         DashboardEndpoints.Map(app);
         return app;

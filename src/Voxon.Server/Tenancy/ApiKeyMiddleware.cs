@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Voxon.Server.Tenancy;
 
 /// <summary>Every request outside the open paths (<c>/</c>, the dashboard's files, <c>/healthz</c>, <c>/openapi</c>)
-/// needs <c>Authorization: Bearer KEY</c>; a missing or unknown key gets 401 before any endpoint runs.</summary>
+/// needs <c>Authorization: Bearer KEY</c> (WebSockets may carry it otherwise, see <see cref="Secret"/>); a missing or unknown key gets 401 before any endpoint runs.</summary>
 internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys, IProblemDetailsService problems)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -14,8 +14,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys, I
             return;
         }
 
-        var header = context.Request.Headers.Authorization.ToString();
-        var secret = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        var secret = Secret(context);
         if (keys.Find(secret) is not { } key)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -36,6 +35,28 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys, I
         Caller.Set(context, key);
         await next(context);
     }
+
+    /// <summary>The key from <c>Authorization: Bearer KEY</c>; a WebSocket request, which a browser cannot give headers,
+    /// may instead offer the subprotocol <c>bearer.KEY</c> or the query parameter <c>access_token</c>.</summary>
+    private static string? Secret(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header[7..].Trim();
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return null;
+        }
+
+        return context.WebSockets.WebSocketRequestedProtocols.FirstOrDefault(p => p.StartsWith(BearerProtocol, StringComparison.Ordinal))?[BearerProtocol.Length..]
+            ?? (context.Request.Query.TryGetValue("access_token", out var token) ? token.ToString() : null);
+    }
+
+    /// <summary>Prefix of the WebSocket subprotocol that carries the key.</summary>
+    public const string BearerProtocol = "bearer.";
 
     private static bool NeedsKey(PathString path) =>
         path.StartsWithSegments("/v1") || path.StartsWithSegments("/mcp");
