@@ -9,7 +9,7 @@ internal static class StoreCommand
     {
         var command = new Command("store", "Maintain a whole store.");
         var rotate = new Command("rotate-key",
-            "Re-encrypt every session, share and template with VOXON_SESSION_KEY; the old keys go in VOXON_SESSION_PREVIOUS_KEYS (comma-separated) and can be dropped afterwards.");
+            "Rewrap user keys and re-encrypt every session, share and template with VOXON_SESSION_KEY; the old keys go in VOXON_SESSION_PREVIOUS_KEYS (comma-separated) and can be dropped afterwards.");
         rotate.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
             var options = CliIO.Options(result);
@@ -20,8 +20,12 @@ internal static class StoreCommand
 
             await using var voxon = new VoxonClient(options);
             voxon.Storage.RecordSkipped += (_, problem) => io.Error.WriteLine($"skipped: {problem.Message}");
+            // User data keys are rewrapped under the new master key (their data stays as it is); records sealed with a
+            // master key directly (templates, records from before the key ring) are re-encrypted.
+            var rewrapped = await voxon.Storage.RewrapKeysAsync(cancellationToken);
             var rewritten = await voxon.Storage.RewriteAllAsync(cancellationToken);
-            await io.Output.WriteLineAsync($"Re-encrypted {rewritten.Sessions} sessions, {rewritten.Shares} shares and {rewritten.Templates} templates with key {options.CreateEncryption()!.KeyId}.");
+            await io.Output.WriteLineAsync($"Rewrapped {rewrapped} user keys under the new key.");
+            await io.Output.WriteLineAsync($"Re-encrypted {rewritten.Sessions} sessions, {rewritten.Shares} shares and {rewritten.Templates} templates.");
             if (rewritten.Skipped > 0)
             {
                 await io.Error.WriteLineAsync($"{rewritten.Skipped} records could not be read and were left as they were; keep their keys until they are repaired.");
