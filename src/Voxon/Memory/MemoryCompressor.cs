@@ -17,6 +17,39 @@ internal sealed class MemoryCompressor(IChatClient chatClient, ILogger logger)
         "You merge memories about a user into one concise factual summary. Keep every distinct fact, names and numbers exactly; " +
         "drop repetition. Answer only with JSON: {\"summary\": \"...\"}.";
 
+    /// <summary>The groups a compression merges: live memories last updated before <paramref name="cutoff"/>, by category,
+    /// scope and sensitivity, two or more to a group. Single-valued facts (slots), importance-1.0 entries and memories that
+    /// end with their conversation are left as they are.</summary>
+    public static List<List<MemoryEntry>> Groups(IEnumerable<MemoryEntry> live, DateTimeOffset cutoff) =>
+        [.. live
+            .Where(e => e.UpdatedAt < cutoff && e.Slot is null && e.Importance < 1.0 && !e.Transient)
+            .GroupBy(e => (e.Category, e.Scope, e.Sensitive))
+            .Where(g => g.Count() > 1)
+            .Select(g => g.ToList())];
+
+    /// <summary>The summary entry that replaces <paramref name="sources"/> (one group of <see cref="Groups"/>).</summary>
+    public static MemoryEntry SummaryOf(IReadOnlyList<MemoryEntry> sources, string text, DateTimeOffset now, float[] embedding, string? embeddingModel)
+    {
+        var first = sources[0];
+        return new MemoryEntry
+        {
+            Id = Storage.SessionIds.NewId("mem_"),
+            Content = text,
+            Category = first.Category,
+            Importance = sources.Max(s => s.Importance),
+            CreatedAt = sources.Min(s => s.CreatedAt),
+            UpdatedAt = now,
+            ExpiresAt = sources.All(s => s.ExpiresAt is not null) ? sources.Max(s => s.ExpiresAt) : null,
+            Sensitive = first.Sensitive, // the group is all sensitive or all not
+            Source = MemorySource.Summary,
+            Scope = first.Scope,
+            TokenCount = TokenCounter.Count(text),
+            OccurredAt = sources.Min(s => s.OccurredAt),
+            Embedding = embedding,
+            EmbeddingModel = embeddingModel,
+        };
+    }
+
     /// <summary>One summary of <paramref name="group"/>, memories of one category (and one sensitivity: the session
     /// compresses sensitive and other memories apart, so a summary is sensitive only when its facts are).</summary>
     public async Task<string> SummarizeAsync(IReadOnlyList<MemoryEntry> group, CancellationToken cancellationToken)

@@ -8,7 +8,7 @@ namespace Voxon.Sessions;
 public sealed partial class Session
 {
     private int _batchDepth;
-    private LazyContent? _lazy;
+    private LazySessionContent? _lazy;
 
     /// <summary>
     /// Starts a batch: saves requested until the batch ends are deferred, and its end makes exactly one storage
@@ -53,7 +53,7 @@ public sealed partial class Session
     /// <summary>Makes memory and transcripts load on first use (lazy load). <paramref name="load"/> returns the whole stored session.</summary>
     internal void LoadContentLazily(SessionDocument metadata, Func<SessionDocument> load)
     {
-        _lazy = new LazyContent(this, load) { Analytics = metadata.Analytics, TokenCount = metadata.Memory.TokenCount, StoredRecords = metadata.Records };
+        _lazy = new LazySessionContent(_memory, _conversationOrder, load) { Analytics = metadata.Analytics, TokenCount = metadata.Memory.TokenCount, StoredRecords = metadata.Records };
         _memory.Hydrate = _lazy.Ensure;
         foreach (var state in _conversationOrder)
         {
@@ -222,52 +222,4 @@ public sealed partial class Session
     }
 
     private sealed record SaveTracking(HashSet<string> MemoryIds, List<string> Upserted, List<string> Removed, List<string> HeldByMode, List<(ConversationState State, int Turns, (DateTimeOffset?, DateTimeOffset, int, int) Stamp)> Conversations);
-
-    /// <summary>The stored memory and transcripts of a lazily loaded session, loaded once on first use.</summary>
-    private sealed class LazyContent(Session session, Func<SessionDocument> load)
-    {
-        private readonly Lock _lock = new();
-        private bool _loading;
-
-        public bool Loaded { get; private set; }
-
-        public SessionAnalyticsDocument? Analytics { get; init; }
-
-        public int TokenCount { get; init; }
-
-        /// <summary>The stored record counts, from the metadata; null when the stored head does not count them.</summary>
-        public RecordCounts? StoredRecords { get; init; }
-
-        public void Ensure()
-        {
-            lock (_lock)
-            {
-                if (Loaded || _loading)
-                {
-                    return;
-                }
-
-                _loading = true;
-                try
-                {
-                    // Blocking by design: the members that need memory or transcripts are synchronous.
-                    var document = load();
-                    session._memory.Hydrate = null;
-                    session._memory.LoadStored(document.Memory.Entries);
-                    session._memory.ReturnChanges(document.Memory.ReembeddedIds);
-                    var turns = document.Conversations.ToDictionary(c => c.ConversationId, c => c.Turns, StringComparer.Ordinal);
-                    foreach (var state in session._conversationOrder)
-                    {
-                        state.SetStoredTurns(turns.TryGetValue(state.Id, out var stored) ? stored : []);
-                    }
-
-                    Loaded = true;
-                }
-                finally
-                {
-                    _loading = false;
-                }
-            }
-        }
-    }
 }

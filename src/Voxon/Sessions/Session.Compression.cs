@@ -1,6 +1,5 @@
 using Voxon.Events;
 using Voxon.Memory;
-using Voxon.Storage;
 
 namespace Voxon.Sessions;
 
@@ -29,12 +28,7 @@ public sealed partial class Session
             var now = _runtime.Time.GetUtcNow();
             DropExpired(now);
             before = _memory.TokenCount;
-            var cutoff = now - TimeSpan.FromDays(keepRecentDays);
-            groups = [.. _memory.Live(now)
-                .Where(e => e.UpdatedAt < cutoff && e.Slot is null && e.Importance < 1.0 && !e.Transient)
-                .GroupBy(e => (e.Category, e.Scope, e.Sensitive))
-                .Where(g => g.Count() > 1)
-                .Select(g => g.ToList())];
+            groups = MemoryCompressor.Groups(_memory.Live(now), now - TimeSpan.FromDays(keepRecentDays));
         }
 
         var compressor = new MemoryCompressor(_runtime.Engine.ChatClient, _logger);
@@ -67,24 +61,7 @@ public sealed partial class Session
                     replaced.Add(source.Id);
                 }
 
-                var first = sources[0];
-                var summary = new MemoryEntry
-                {
-                    Id = SessionIds.NewId("mem_"),
-                    Content = text,
-                    Category = first.Category,
-                    Importance = sources.Max(s => s.Importance),
-                    CreatedAt = sources.Min(s => s.CreatedAt),
-                    UpdatedAt = now,
-                    ExpiresAt = sources.All(s => s.ExpiresAt is not null) ? sources.Max(s => s.ExpiresAt) : null,
-                    Sensitive = first.Sensitive, // the group is all sensitive or all not
-                    Source = MemorySource.Summary,
-                    Scope = first.Scope,
-                    TokenCount = TokenCounter.Count(text),
-                    OccurredAt = sources.Min(s => s.OccurredAt),
-                    Embedding = vectors[i],
-                    EmbeddingModel = _runtime.EmbeddingModelId,
-                };
+                var summary = MemoryCompressor.SummaryOf(sources, text, now, vectors[i], _runtime.EmbeddingModelId);
                 _memory.Put(summary);
                 made.Add(summary);
             }
