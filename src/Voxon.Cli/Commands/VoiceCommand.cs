@@ -40,7 +40,7 @@ internal static class VoiceCommand
                 throw new ArgumentException("Give exactly one of --say TEXT and --in question.wav.");
             }
 
-            await using var voxon = CliIO.Client(result.GetValue(VoxonCommand.Store)!);
+            await using var voxon = CliIO.Client(result);
             await using var opened = await OpenAsync(io, voxon, result.GetValue(user)!, result.GetValue(session), cancellationToken);
             var target = result.GetValue(output)!;
             return text is not null

@@ -47,7 +47,7 @@ internal static class MemoryEndpoints
 
         var entry = await host.RunAsync(http.Tenant(), id, save: true, live => live.Session.AddMemoryAsync(
             body.Content, body.Category ?? "general", body.Importance ?? 0.5,
-            body.ExpiresInSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, body.Sensitive ?? false, cancellationToken), cancellationToken);
+            body.ExpiresInSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, body.Sensitive ?? false, cancellationToken: cancellationToken), cancellationToken);
         return Results.Created($"/v1/sessions/{id}/memory/{entry.Id}", ApiViews.Memory(entry));
     }
 
