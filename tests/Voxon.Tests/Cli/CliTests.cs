@@ -133,6 +133,20 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Importing_a_directory_says_it_is_a_directory()
+    {
+        using var folder = new TempFolder();
+        var directory = folder.Combine("exports");
+        Directory.CreateDirectory(directory);
+
+        var result = await CliProcess.RunAsync(folder.Path, null, "sessions", "import", directory, "--store", folder.Combine("store"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("is a directory", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("denied", result.Error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task The_cli_encrypts_with_the_librarys_key_and_rotate_key_moves_the_store_to_a_new_key()
     {
         using var folder = new TempFolder();
