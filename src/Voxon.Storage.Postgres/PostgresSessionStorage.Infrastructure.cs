@@ -9,6 +9,7 @@ internal sealed partial class PostgresSessionStorage
     /// errors into <see cref="VoxonStorageException"/>s that name the backend, the operation and whether a retry may help.</summary>
     private async Task<T> RunAsync<T>(string operation, string? sessionId, Func<NpgsqlConnection, Task<T>> body)
     {
+        ThrowIfDisposed(operation, sessionId);
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync();
@@ -29,6 +30,11 @@ internal sealed partial class PostgresSessionStorage
                 _ => ex.MessageText,
             };
             throw new VoxonStorageException(BackendName, operation, sessionId, $"{hint} ({ex.SqlState}: {ex.MessageText})", ex.IsTransient, ex);
+        }
+        catch (ObjectDisposedException ex) when (IsDisposed)
+        {
+            // Disposed while the operation ran.
+            throw Disposed(operation, sessionId, ex);
         }
         catch (NpgsqlException ex)
         {

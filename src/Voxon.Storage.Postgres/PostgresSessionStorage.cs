@@ -238,9 +238,10 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
 
     public override async ValueTask DisposeAsync()
     {
+        // Marked first: an operation racing the disposal reports it rather than a driver error.
+        await base.DisposeAsync();
         await _dataSource.DisposeAsync();
         _migrateGate.Dispose();
-        await base.DisposeAsync();
     }
 
     private static NpgsqlBatchCommand Command(string sql, params object[] values)

@@ -8,10 +8,16 @@ internal sealed partial class RedisSessionStorage
     /// into <see cref="VoxonStorageException"/>s that name the backend and operation and say whether a retry may help.</summary>
     private async Task<T> RunAsync<T>(string operation, string? sessionId, Func<IDatabase, Task<T>> body)
     {
+        ThrowIfDisposed(operation, sessionId);
         try
         {
             var connection = _connection ?? await ConnectAsync();
             return await body(connection.GetDatabase());
+        }
+        catch (ObjectDisposedException ex) when (IsDisposed)
+        {
+            // Disposed while the operation ran.
+            throw Disposed(operation, sessionId, ex);
         }
         catch (RedisConnectionException ex)
         {
@@ -116,12 +122,13 @@ internal sealed partial class RedisSessionStorage
 
     public override async ValueTask DisposeAsync()
     {
+        // Marked first: an operation racing the disposal reports it rather than a driver error.
+        await base.DisposeAsync();
         if (_connection is not null)
         {
             await _connection.DisposeAsync();
         }
 
         _connectGate.Dispose();
-        await base.DisposeAsync();
     }
 }

@@ -415,6 +415,31 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
         Assert.Equal(Fixture.BrokenIsTransient, error.IsTransient);
     }
 
+    [SkippableFact]
+    public virtual async Task Operations_after_disposal_give_a_clear_storage_error()
+    {
+        var storage = Open();
+        var document = new SessionDocument { SessionId = SessionIds.NewSessionId(), UserId = "user_disposed", Config = new SessionConfig(), Version = 1 };
+        await storage.SaveAsync(document);
+        await storage.DisposeAsync();
+
+        foreach (var (operation, call) in new (string, Func<Task>)[]
+        {
+            ("load", () => storage.LoadAsync(document.SessionId)),
+            ("save", () => storage.SaveAsync(new SessionDocument { SessionId = document.SessionId, UserId = "user_disposed", Config = new SessionConfig(), Version = 2 })),
+            ("delete", () => storage.DeleteAsync(document.SessionId)),
+        })
+        {
+            var error = await Assert.ThrowsAsync<VoxonStorageException>(call);
+            Assert.Equal(operation, error.Operation);
+            Assert.Equal(storage.BackendName, error.Backend);
+            Assert.Contains("disposed", error.Message, StringComparison.Ordinal);
+        }
+
+        await using var fresh = Fixture.Create();
+        Assert.NotNull(await fresh.LoadAsync(document.SessionId));
+    }
+
     /// <summary>A backend over the fixture's space; skips the test when the backend is not available here.</summary>
     protected SessionStorage Open(SessionEncryption? encryption = null)
     {

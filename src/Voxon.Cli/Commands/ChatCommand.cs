@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Voxon.Conversations;
 using Voxon.Sessions;
 using Voxon.Storage;
 
@@ -47,9 +48,10 @@ internal static class ChatCommand
             await io.Output.WriteLineAsync($"New session {session.SessionId}. {CliIO.EngineName(voxon)}.");
         }
 
-        await using (session)
+        var current = session;
+        var conversation = await current.StartConversationAsync(cancellationToken: cancellationToken);
+        try
         {
-            await using var conversation = await session.StartConversationAsync(cancellationToken: cancellationToken);
             while (await io.Input.ReadLineAsync(cancellationToken) is { } line)
             {
                 line = line.Trim();
@@ -65,30 +67,83 @@ internal static class ChatCommand
 
                 if (line == "/memory")
                 {
-                    await DemoCommand.WriteMemoryAsync(io.Output, session.GetMemory());
+                    await DemoCommand.WriteMemoryAsync(io.Output, current.GetMemory());
                     continue;
                 }
 
-                if (stream)
+                // The turn counts as done once saved: a reply is shown (or, streaming, finished) only after the save,
+                // and a save that lost to another writer is redone on the stored copy instead of dropping the turn.
+                for (var attempt = 1; ; attempt++)
                 {
-                    await io.Output.WriteAsync("assistant> ");
-                    await foreach (var chunk in conversation.StreamMessageAsync(line, cancellationToken))
+                    var reply = await SendAsync(io, conversation, line, stream, cancellationToken);
+                    try
                     {
-                        await io.Output.WriteAsync(chunk);
-                        await io.Output.FlushAsync(cancellationToken);
+                        await current.SaveAsync(cancellationToken);
+                    }
+                    catch (SessionConcurrencyException) when (attempt < MaxAttempts)
+                    {
+                        await io.Error.WriteLineAsync($"Session {current.SessionId} was saved by another writer meanwhile; sending \"{line}\" again on the stored copy.");
+                        (current, conversation) = await ReloadAsync(voxon, current, conversation, cancellationToken);
+                        continue;
+                    }
+                    catch (SessionConcurrencyException)
+                    {
+                        await io.Error.WriteLineAsync($"Not saved: \"{line}\" and the input after it; session {current.SessionId} kept changing under another writer.");
+                        await current.CloseAsync(cancellationToken);
+                        throw;
                     }
 
-                    await io.Output.WriteLineAsync();
-                }
-                else
-                {
-                    await io.Output.WriteLineAsync($"assistant> {await conversation.SendMessageAsync(line, cancellationToken)}");
-                }
+                    if (reply is not null)
+                    {
+                        await io.Output.WriteLineAsync($"assistant> {reply}");
+                    }
 
-                await session.SaveAsync(cancellationToken);
+                    break;
+                }
             }
+        }
+        finally
+        {
+            await conversation.DisposeAsync();
+            await current.DisposeAsync();
         }
 
         return 0;
+    }
+
+    /// <summary>How many times one turn is sent when each save loses to another writer.</summary>
+    private const int MaxAttempts = 3;
+
+    /// <summary>Sends one line; returns the reply to print once saved, or null when it was streamed already.</summary>
+    private static async Task<string?> SendAsync(CliIO io, Conversation conversation, string line, bool stream, CancellationToken cancellationToken)
+    {
+        if (!stream)
+        {
+            return await conversation.SendMessageAsync(line, cancellationToken);
+        }
+
+        await io.Output.WriteAsync("assistant> ");
+        await foreach (var chunk in conversation.StreamMessageAsync(line, cancellationToken))
+        {
+            await io.Output.WriteAsync(chunk);
+            await io.Output.FlushAsync(cancellationToken);
+        }
+
+        await io.Output.WriteLineAsync();
+        return null;
+    }
+
+    /// <summary>Drops the copy whose save conflicted and opens the stored one at the same conversation.</summary>
+    private static async Task<(Session Session, Conversation Conversation)> ReloadAsync(VoxonClient voxon, Session stale, Conversation conversation, CancellationToken cancellationToken)
+    {
+        var conversationId = conversation.ConversationId;
+
+        // Closed without saving: its save already lost, and the stored copy gets the turn instead.
+        await stale.CloseAsync(cancellationToken);
+        var fresh = await voxon.LoadSessionAsync(stale.SessionId, cancellationToken);
+        var resumed = fresh.Conversations.Any(c => c.ConversationId == conversationId)
+            ? await fresh.ResumeConversationAsync(conversationId, cancellationToken)
+            : await fresh.StartConversationAsync(conversationId, cancellationToken: cancellationToken);
+        return (fresh, resumed);
     }
 }

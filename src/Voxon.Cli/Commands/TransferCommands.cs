@@ -32,6 +32,11 @@ internal static class TransferCommands
         {
             var mapping = ParseMapping(result.GetValue(map) ?? []);
             var path = result.GetValue(file)!;
+            if (Directory.Exists(path))
+            {
+                throw new ArgumentException($"'{path}' is a directory, not an export file; give the file written by 'voxon sessions export'.");
+            }
+
             await using var voxon = CliIO.Client(result);
             await using var stream = path == "-" ? Console.OpenStandardInput() : File.OpenRead(path);
             var session = await voxon.ImportSessionAsync(stream, mapping, result.GetValue(newId), cancellationToken);

@@ -24,6 +24,9 @@ internal sealed record TextFeatures(int WordCount, double Formality, double Tech
     public static TextFeatures Analyze(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+
+        // A redaction marker stands for a hidden value, not a word the user said: it ends a phrase and is no topic.
+        text = text.Replace(Security.Redaction.Marker, " , ", StringComparison.Ordinal);
         var words = 0;
         double formal = 0, informal = 0, technical = 0;
         int positive = 0, negative = 0, negateLeft = 0;

@@ -24,6 +24,12 @@ internal static class SessionImporter
             throw new SessionImportException($"the document is {data.Length} bytes, over the {maxSize}-byte limit (VoxonOptions.MaxImportSize)");
         }
 
+        // Editors on Windows save UTF-8 with a byte-order mark; it is not part of the JSON.
+        if (data.Span.StartsWith("\uFEFF"u8))
+        {
+            data = data[3..];
+        }
+
         // The JSON reader checks UTF-8 only when a string is read; checking it all first keeps every later read safe.
         if (!Utf8.IsValid(data.Span))
         {

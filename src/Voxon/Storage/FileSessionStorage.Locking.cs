@@ -7,6 +7,7 @@ public sealed partial class FileSessionStorage
     /// <summary>Opens the session's lock file exclusively (an OS lock other processes see), waiting for another holder.</summary>
     private async Task<FileStream> LockAsync(string id, string operation, CancellationToken cancellationToken)
     {
+        ThrowIfDisposed(operation, id);
         var path = PathOf(id, LockExtension);
         // A timeout measured on the monotonic clock, not a wall-clock instant.
         var started = TimeProvider.System.GetTimestamp();
@@ -52,6 +53,7 @@ public sealed partial class FileSessionStorage
     /// session has no lock file. Waits while a save holds it.</summary>
     private async Task<FileStream?> SharedLockAsync(string id, CancellationToken cancellationToken)
     {
+        ThrowIfDisposed("load", id);
         var path = PathOf(id, LockExtension);
         var started = TimeProvider.System.GetTimestamp();
         var delay = 1;

@@ -173,6 +173,9 @@ public sealed partial class FileSessionStorage : SessionStorage
         {
             // Shares first: a token must never outlive its session (and open a later session with the same id).
             await DeleteSharesAsync(id, cancellationToken);
+
+            // No version acknowledged any more: a delete cut short reads as deleted, never as a lost snapshot.
+            await WriteStateAsync(handle, new FileSessionState(), cancellationToken);
             var existed = File.Exists(snapshot);
             File.Delete(snapshot);
             File.Delete(PathOf(id, JournalExtension));
@@ -275,6 +278,12 @@ public sealed partial class FileSessionStorage : SessionStorage
         if (read.Damage is { } damage)
         {
             throw new SessionCorruptException(BackendName, id, damage.Problem + RepairHint(id));
+        }
+
+        if (read.Document is null && acknowledged > 0)
+        {
+            // Delete clears the acknowledged version first, so a missing snapshot behind one is lost data, not a deletion.
+            throw new SessionCorruptException(BackendName, id, $"version {acknowledged} was stored but its snapshot file is missing");
         }
 
         if (read.Document is not null && read.Document.Version < acknowledged)

@@ -29,6 +29,8 @@ public sealed class SessionConcurrencyException : VoxonStorageException
     {
         null => $"the save was based on version {expected} but the session is no longer stored (deleted); nothing was written",
         _ when expected == 0 => $"a session with this id is already stored (version {actual}); nothing was written. Load it instead of creating it",
+        // Versions only grow: an older stored version was not written by another saver.
+        _ when actual < expected => $"the save was based on version {expected} but the older version {actual} is stored (the stored session went back: damaged, restored from a backup, or deleted and created again); nothing was written. Load the session again, check it, reapply the change and save",
         _ => $"the save was based on version {expected} but version {actual} is stored (another process saved in between); nothing was written. Load the session again, reapply the change and save",
     };
 }

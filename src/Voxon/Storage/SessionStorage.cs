@@ -184,9 +184,29 @@ public abstract class SessionStorage : IAsyncDisposable
     /// The default (no key ring) does nothing.</summary>
     public virtual Task<int> RewrapKeysAsync(CancellationToken cancellationToken = default) => Task.FromResult(0);
 
+    /// <summary>Whether <see cref="DisposeAsync"/> has run: every later operation must fail with <see cref="Disposed"/>.</summary>
+    protected bool IsDisposed => Volatile.Read(ref _disposed);
+
+    private bool _disposed;
+
+    /// <summary>The error for an operation on a disposed storage, instead of a driver's <see cref="ObjectDisposedException"/>.</summary>
+    protected VoxonStorageException Disposed(string operation, string? sessionId, Exception? innerException = null) =>
+        new(BackendName, operation, sessionId, "the storage was disposed (with the VoxonClient that owns it); create a new client to go on", innerException: innerException);
+
+    /// <summary>Throws <see cref="Disposed"/> when the storage was disposed.</summary>
+    protected void ThrowIfDisposed(string operation, string? sessionId)
+    {
+        if (IsDisposed)
+        {
+            throw Disposed(operation, sessionId);
+        }
+    }
+
     /// <inheritdoc />
+    /// <remarks>Marks the storage disposed; an override releases its resources and calls this.</remarks>
     public virtual ValueTask DisposeAsync()
     {
+        Volatile.Write(ref _disposed, true);
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }

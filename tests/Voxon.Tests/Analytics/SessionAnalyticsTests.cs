@@ -31,6 +31,21 @@ public sealed class SessionAnalyticsTests
     }
 
     [Fact]
+    public async Task Redaction_markers_of_redacted_personal_data_are_not_topics()
+    {
+        await using var client = InsightsTestClient.Create();
+        var session = await client.SessionWithAsync(new SessionConfig { RedactPii = true },
+            "Send the garden report to alice@example.com please.",
+            "Also copy bob@example.com on the garden report.",
+            "And carol@example.com wants the garden report too.");
+
+        var analytics = session.GetAnalytics();
+
+        Assert.Contains("garden report", analytics.Topics);
+        Assert.DoesNotContain(analytics.TopicMentions.Keys, t => t.Contains("redacted", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public void Topic_extraction_is_deterministic_and_cuts_phrases_at_stop_words_and_punctuation()
     {
         var first = TextFeatures.Analyze("Tell me about black holes, and neutron stars.");

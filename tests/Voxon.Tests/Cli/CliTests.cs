@@ -97,6 +97,56 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Chat_redoes_a_turn_whose_save_lost_to_another_writer_and_keeps_both()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        await using var server = LoopbackChatServer.Start();
+        server.Reply = "Noted.";
+        var interfered = 0;
+        server.BeforeAnswer = async body =>
+        {
+            // While the chat waits for the answer to its second line, another writer saves the session.
+            if (body.Contains("I grow tomatoes", StringComparison.Ordinal) && Interlocked.Exchange(ref interfered, 1) == 0)
+            {
+                await using var other = new VoxonClient(new VoxonOptions { SessionStoragePath = store, UseEnvironment = false });
+                await using var copy = await other.LoadSessionAsync("s1");
+                copy.AddMemory("User keeps bees", "interest");
+                await copy.SaveAsync();
+            }
+        };
+        var model = new Dictionary<string, string> { ["VOXON_MODEL_ENDPOINT"] = server.Endpoint.ToString(), ["VOXON_MODEL"] = "loopback", ["VOXON_API_KEY"] = "test" };
+
+        var chat = await CliProcess.RunWithAsync(folder.Path, model, "I live in Lyon\nI grow tomatoes\nI play chess\n", "chat", "--user", "alice", "--session", "s1", "--store", store);
+        var show = await CliProcess.RunAsync(folder.Path, null, "sessions", "show", "s1", "--store", store);
+
+        Assert.True(chat.ExitCode == 0, chat.Error);
+        Assert.Equal(1, interfered);
+        Assert.Contains("another writer", chat.Error, StringComparison.Ordinal);
+        Assert.Equal(3, chat.Output.Split('\n').Count(l => l.StartsWith("assistant> Noted.", StringComparison.Ordinal)));
+        Assert.True(show.ExitCode == 0, show.Error);
+        Assert.Contains("User keeps bees", show.Output, StringComparison.Ordinal);
+        foreach (var line in new[] { "I live in Lyon", "I grow tomatoes", "I play chess" })
+        {
+            Assert.Contains(line, show.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Importing_a_directory_says_it_is_a_directory()
+    {
+        using var folder = new TempFolder();
+        var directory = folder.Combine("exports");
+        Directory.CreateDirectory(directory);
+
+        var result = await CliProcess.RunAsync(folder.Path, null, "sessions", "import", directory, "--store", folder.Combine("store"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("is a directory", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("denied", result.Error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task The_cli_encrypts_with_the_librarys_key_and_rotate_key_moves_the_store_to_a_new_key()
     {
         using var folder = new TempFolder();

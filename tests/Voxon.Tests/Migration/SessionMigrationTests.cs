@@ -37,6 +37,21 @@ public sealed class SessionMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task An_export_saved_with_a_utf8_byte_order_mark_imports()
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var session = await MigrationFixture.RichSessionAsync(source, _time);
+        var export = await session.ExportFullAsync();
+        await using var target = FeatureKit.Client(_dir.Sub("b"), _time);
+
+        using var withBom = new MemoryStream([.. Encoding.UTF8.Preamble, .. Encoding.UTF8.GetBytes(export.ToString())]);
+        var imported = await target.ImportSessionAsync(withBom);
+
+        Assert.Equal(session.SessionId, imported.SessionId);
+        Assert.Equal(session.GetMemory().Entries.Select(e => e.Content).Order(), imported.GetMemory().Entries.Select(e => e.Content).Order());
+    }
+
+    [Fact]
     public async Task Round_trip_from_file_storage_to_another_backend_is_equal_on_every_field()
     {
         await using var source = FeatureKit.Client(_dir.Sub("a"), _time);

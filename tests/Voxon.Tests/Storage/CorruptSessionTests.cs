@@ -54,6 +54,48 @@ public class CorruptSessionTests
         Assert.False(corruptError.IsTransient, damage);
     }
 
+    [Fact]
+    public async Task A_lost_snapshot_is_reported_as_corruption_not_as_a_deletion_or_another_writer()
+    {
+        await using var voxon = new TestVoxon();
+        var session = await voxon.CreateSessionAsync(new SessionConfig { SessionId = Id });
+        await Alice.IntroduceAsync(session);
+        var copy = await voxon.NewClient().LoadSessionAsync(Id);
+        File.Delete(voxon.PathOf(Id));
+
+        var load = await Record.ExceptionAsync(() => voxon.NewClient().LoadSessionAsync(Id));
+        copy.AddMemory("User rows on Sundays", "interest");
+        var save = await Record.ExceptionAsync(() => copy.SaveAsync());
+
+        Assert.Contains("snapshot file is missing", Assert.IsType<SessionCorruptException>(load).Message, StringComparison.Ordinal);
+        Assert.Contains("snapshot file is missing", Assert.IsType<SessionCorruptException>(save).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Deleting_a_session_leaves_no_acknowledged_version_behind_so_the_id_can_be_created_again()
+    {
+        await using var voxon = new TestVoxon();
+        var session = await voxon.CreateSessionAsync(new SessionConfig { SessionId = Id });
+        await Alice.IntroduceAsync(session);
+        Assert.True(await voxon.Storage.DeleteAsync(Id));
+
+        var again = await voxon.NewClient().CreateSessionAsync("alice", new SessionConfig { SessionId = Id });
+        await again.SaveAsync();
+
+        Assert.Equal(again.Version, (await voxon.Storage.LoadAsync(Id))!.Version);
+    }
+
+    [Fact]
+    public void A_stored_version_older_than_the_base_is_not_blamed_on_another_writer()
+    {
+        var wentBack = new SessionConcurrencyException("file", Id, expectedVersion: 5, actualVersion: 3);
+        var overtaken = new SessionConcurrencyException("file", Id, expectedVersion: 5, actualVersion: 6);
+
+        Assert.DoesNotContain("another process", wentBack.Message, StringComparison.Ordinal);
+        Assert.Contains("went back", wentBack.Message, StringComparison.Ordinal);
+        Assert.Contains("another process saved", overtaken.Message, StringComparison.Ordinal);
+    }
+
     private static byte[] Edit(byte[] valid, Action<JsonNode> change)
     {
         var root = JsonNode.Parse(valid)!;

@@ -36,6 +36,9 @@ public sealed class LoopbackChatServer : IAsyncDisposable
     /// <summary>Status code of each answer; 200 sends a Chat Completions body.</summary>
     public int Status { get; set; } = 200;
 
+    /// <summary>Runs with each chat request's body before it is answered (for example, to change the store meanwhile).</summary>
+    public Func<string, Task>? BeforeAnswer { get; set; }
+
     private readonly Queue<(string Name, string Arguments)> _toolCalls = new();
     private int _callIds;
 
@@ -119,6 +122,11 @@ public sealed class LoopbackChatServer : IAsyncDisposable
             {
                 await WriteAsync(response, "application/json", """{"error":{"message":"boom","type":"server_error"}}""");
                 continue;
+            }
+
+            if (BeforeAnswer is { } beforeAnswer)
+            {
+                await beforeAnswer(body);
             }
 
             (string Name, string Arguments)? toolCall = null;
