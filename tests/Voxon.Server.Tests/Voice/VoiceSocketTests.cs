@@ -116,12 +116,8 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
         await realtime.UserSaysAsync("Tell me a story");
         var item = await realtime.ReplyAsync("Once upon a time a small fox lived in a quiet forest near a wide river and dreamed of the sea", TimeSpan.FromSeconds(4));
         await client.WaitForAudioAsync(RealtimeAudio.Bytes(TimeSpan.FromSeconds(4)));
-        await client.SendTextAsync($$"""{"type":"playback","item_id":"{{item}}","played_ms":1000}""");
-
-        // The relay handles client frames in order, so the answer to this bad event also means the playback report
-        // before it has reached the engine: only then may the user's speech start.
-        await client.SendTextAsync("""{"type":"dance"}""");
-        Assert.Contains("'dance'", (await client.NextEventAsync("error")).GetProperty("message").GetString(), StringComparison.Ordinal);
+        await client.ReportPlaybackAsync($$"""{"type":"playback","item_id":"{{item}}","played_ms":1000}""");
+        Assert.Contains("'dance'", client.LastProbeError, StringComparison.Ordinal);
         await realtime.SpeechStartsAsync();
 
         Assert.Equal(item, (await client.NextEventAsync("interrupted")).GetProperty("item_id").GetString());
@@ -144,7 +140,7 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
         await realtime.UserSaysAsync("My name is Dave");
         await realtime.ReplyAsync("Hello Dave.", TimeSpan.FromMilliseconds(300));
         await client.WaitForAudioAsync(RealtimeAudio.Bytes(TimeSpan.FromMilliseconds(300)));
-        await client.SendTextAsync("""{"type":"playback","played_ms":300}""");
+        await client.ReportPlaybackAsync("""{"type":"playback","played_ms":300}""");
         await realtime.UserSaysAsync("I like chess");
         await client.NextEventAsync("transcript", "I like chess");
         realtime.Drop();
@@ -239,6 +235,19 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
         public Task SendAudioAsync(byte[] pcm16) => Socket.SendAsync(pcm16, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
 
         public Task SendTextAsync(string json) => Socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+        /// <summary>The error message the last probe of <see cref="ReportPlaybackAsync"/> got back.</summary>
+        public string? LastProbeError { get; private set; }
+
+        /// <summary>Sends a playback report and returns once the relay has taken it: the relay handles client frames in
+        /// order, so the answer to a bad event sent after it means the report reached the engine. Only then may the
+        /// test let the user's speech start, or it would race the report.</summary>
+        public async Task ReportPlaybackAsync(string playbackJson)
+        {
+            await SendTextAsync(playbackJson);
+            await SendTextAsync("""{"type":"dance"}""");
+            LastProbeError = (await NextEventAsync("error")).GetProperty("message").GetString();
+        }
 
         /// <summary>The next event of <paramref name="type"/> (with <paramref name="text"/>, when given), skipping others.</summary>
         public async Task<JsonElement> NextEventAsync(string type, string? text = null)
