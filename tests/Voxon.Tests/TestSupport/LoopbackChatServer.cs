@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -64,28 +63,8 @@ public sealed class LoopbackChatServer : IAsyncDisposable
 
     public static LoopbackChatServer Start()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = FreePort();
-            var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                listener.Start();
-                return new LoopbackChatServer(listener, port);
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                listener.Close();
-            }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        var (listener, port) = LoopbackListener.Start();
+        return new LoopbackChatServer(listener, port);
     }
 
     private async Task ServeAsync()

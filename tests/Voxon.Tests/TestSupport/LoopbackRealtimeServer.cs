@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -59,21 +58,8 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
 
     public static LoopbackRealtimeServer Start()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = FreePort();
-            var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                listener.Start();
-                return new LoopbackRealtimeServer(listener, port);
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                listener.Close();
-            }
-        }
+        var (listener, port) = LoopbackListener.Start();
+        return new LoopbackRealtimeServer(listener, port);
     }
 
     /// <summary>The next connection a client opens.</summary>
@@ -99,13 +85,6 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
         catch (ObjectDisposedException)
         {
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private async Task ServeAsync()
