@@ -52,11 +52,6 @@ internal static class StoredJson
         return shares;
     }
 
-    /// <summary>Whether <paramref name="stored"/> was sealed with an older key (or is plaintext while a key is configured):
-    /// what key rotation rewrites.</summary>
-    public static bool NeedsResealing(SessionRecordCodec codec, byte[] stored) =>
-        codec.Encryption is { } encryption && SessionEncryption.KeyIdOf(stored) != encryption.KeyId;
-
     /// <summary>Share token hashes are 64 lower-case hex digits; anything else could address another key or file.</summary>
     public static string ValidateTokenHash(string tokenHash)
     {
