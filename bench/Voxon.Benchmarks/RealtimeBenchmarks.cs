@@ -12,7 +12,7 @@ namespace Voxon.Benchmarks;
 /// Harness "realtime" (issue 9): in a voice conversation over the loopback realtime server (a real WebSocket on
 /// 127.0.0.1), the time from the server sending <c>conversation.item.input_audio_transcription.completed</c> to it
 /// receiving the <c>session.update</c> carrying the context re-woven for those words, with 1,000 memories in the
-/// session. It includes both socket hops, the embedding of the words (MiniLM) and the weave. Run:
+/// session. It includes both socket hops, the embedding of the words (arctic-embed-xs, the default model) and the weave. Run:
 /// <c>dotnet run -c Release --project bench/Voxon.Benchmarks -- harness realtime</c>.
 /// </summary>
 public static class RealtimeBenchmarks
@@ -40,7 +40,7 @@ public static class RealtimeBenchmarks
                 await session.AddMemoryAsync(CoreBenchmarks.Note(i), "note", 0.5);
             }
 
-            await MiniLmEmbeddingGenerator.Shared.GenerateAsync(["warm up"]);
+            await ArcticXsEmbeddingGenerator.Shared.GenerateAsync(["warm up"]);
             await using var voice = await session.StartVoiceConversationAsync();
             var connection = await server.AcceptAsync();
             await connection.WaitForAsync("session.update");
@@ -103,11 +103,11 @@ public static class RealtimeBenchmarks
             for (var i = 0; i < Iterations; i++)
             {
                 var started = Stopwatch.GetTimestamp();
-                await MiniLmEmbeddingGenerator.Shared.GenerateAsync([StreamingBenchmarks.Questions[i % StreamingBenchmarks.Questions.Length]]);
+                await ArcticXsEmbeddingGenerator.Shared.GenerateAsync([StreamingBenchmarks.Questions[i % StreamingBenchmarks.Questions.Length]]);
                 embedding[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             }
 
-            Harness.Print("  for scale: embedding the same words alone (MiniLM)", embedding);
+            Harness.Print("  for scale: embedding the same words alone (arctic-embed-xs, the default model)", embedding);
             var prepare = new double[Iterations];
             for (var i = 0; i < Iterations; i++)
             {

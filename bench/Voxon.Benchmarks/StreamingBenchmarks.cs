@@ -53,7 +53,7 @@ public static class StreamingBenchmarks
                 var voxonMs = await FirstChunkAsync(conversation.StreamMessageAsync(words));
                 var directMs = await FirstChunkAsync(model.Inner.GetStreamingResponseAsync(model.LastMessages!));
                 var started = Stopwatch.GetTimestamp();
-                await MiniLmEmbeddingGenerator.Shared.GenerateAsync([words]);
+                await ArcticXsEmbeddingGenerator.Shared.GenerateAsync([words]);
                 var embedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 if (i >= 0)
                 {
@@ -64,7 +64,7 @@ public static class StreamingBenchmarks
             Harness.Print("first chunk through Voxon (1,000 memories)", throughVoxon);
             Harness.Print("first chunk from the same IChatClient, same messages", direct);
             Harness.Print("overhead (Voxon - direct, paired per turn)", overhead);
-            Harness.Print("  of which: embedding the user's words (MiniLM)", embedding);
+            Harness.Print("  of which: embedding the user's words (arctic-embed-xs, the default model)", embedding);
             Harness.Print("overhead without the embedding (paired)", [.. overhead.Zip(embedding, (o, e) => o - e)]);
         }
         finally
