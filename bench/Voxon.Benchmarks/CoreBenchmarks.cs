@@ -8,7 +8,8 @@ namespace Voxon.Benchmarks;
 
 /// <summary>
 /// Harness "core" (issue 2): the session layer's time per turn with the offline engine (embed the message,
-/// weave context, call the engine, record the turn, extract memory) with few and with 1,000 memories; and
+/// weave context, call the engine, record the turn, extract memory) with few and with 1,000 memories, with words said
+/// before and with new words; and
 /// SaveAsync / LoadSessionAsync of a session with 100 conversations of 10 turns and 1,000 memories, file storage.
 /// </summary>
 public static class CoreBenchmarks
@@ -30,6 +31,7 @@ public static class CoreBenchmarks
             await MeasureTurnsAsync(voxon, extraMemories: 1_000, label: null);
             await MeasureTurnsAsync(voxon, extraMemories: 0, "turn (offline engine), 2 memories");
             await MeasureTurnsAsync(voxon, extraMemories: 1_000, "turn (offline engine), 1,000 memories");
+            await MeasureTurnsAsync(voxon, extraMemories: 1_000, "turn (offline engine), 1,000 memories, new words", NewWords);
             await MeasureSaveLoadAsync(voxon, storage);
         }
         finally
@@ -41,7 +43,17 @@ public static class CoreBenchmarks
         }
     }
 
-    private static async Task MeasureTurnsAsync(VoxonClient voxon, int extraMemories, string? label)
+    /// <summary>Words no earlier turn said, so every query (and, one turn in four, a new fact) is embedded by the model;
+    /// the cycled <see cref="Turns"/> show turns whose words were said before (their embeddings are cached).</summary>
+    private static string NewWords(int i) => (i % 4) switch
+    {
+        0 => string.Create(CultureInfo.InvariantCulture, $"What do you remember about topic {i + 5_000}?"),
+        1 => string.Create(CultureInfo.InvariantCulture, $"I love hiking trail number {i + 5_000}"),
+        2 => string.Create(CultureInfo.InvariantCulture, $"Tell me something new about project {i + 5_000}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"What do I like about day {i + 5_000}?"),
+    };
+
+    private static async Task MeasureTurnsAsync(VoxonClient voxon, int extraMemories, string? label, Func<int, string>? words = null)
     {
         var session = await voxon.CreateSessionAsync("bench", new SessionConfig { MemoryMode = MemoryMode.Persistent, MaxMemorySize = 1_000_000 });
         for (var i = 0; i < extraMemories; i++)
@@ -55,7 +67,7 @@ public static class CoreBenchmarks
             await conversation.SendMessageAsync(line);
         }
 
-        Task Turn(int i) => conversation.SendMessageAsync(Turns[((i % Turns.Length) + Turns.Length) % Turns.Length]);
+        Task Turn(int i) => conversation.SendMessageAsync(words is null ? Turns[((i % Turns.Length) + Turns.Length) % Turns.Length] : words(i + 10));
         if (label is null)
         {
             for (var i = 0; i < 200; i++)

@@ -51,27 +51,68 @@ internal sealed class VoxonRuntime(
     /// <summary>Client-wide share events (share.created, share.revoked, share.accessed).</summary>
     public Events.SessionEvents ShareEvents { get; } = new(loggerFactory.CreateLogger("Voxon.Sharing"));
 
-    public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken)
-    {
-        var result = await embeddings.GenerateAsync([text], cancellationToken: cancellationToken);
-        return result[0].Vector.ToArray();
-    }
+    /// <summary>Recent embeddings of short texts: words said again skip the model (see <see cref="Memory.Search.EmbeddingCache"/>).</summary>
+    internal Memory.Search.EmbeddingCache EmbeddingCache { get; } = new(EmbeddingCacheCapacity);
+
+    /// <summary>About 2 MB of 384-dimension vectors: the phrases and facts of many conversations.</summary>
+    internal const int EmbeddingCacheCapacity = 1_024;
+
+    /// <summary>Calls with more texts than this (re-embedding on load, compression) are bulk work nobody waits on
+    /// turn by turn; they go to the model directly and leave the cache to the turns' words.</summary>
+    internal const int MaxCachedBatch = 8;
+
+    /// <summary>Embeds a document (a memory).</summary>
+    public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken) =>
+        (await EmbedAsync([text], query: false, cancellationToken))[0];
 
     /// <summary>Embeds a search query: models trained with a query instruction (arctic-embed) get it; memories never do.</summary>
-    public async Task<float[]> EmbedQueryAsync(string text, CancellationToken cancellationToken)
-    {
-        var result = await embeddings.GenerateAsync([text], QueryOptions, cancellationToken);
-        return result[0].Vector.ToArray();
-    }
+    public async Task<float[]> EmbedQueryAsync(string text, CancellationToken cancellationToken) =>
+        (await EmbedAsync([text], query: true, cancellationToken))[0];
 
-    public async Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    /// <summary>Embeds documents (memories), in order.</summary>
+    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+        EmbedAsync(texts, query: false, cancellationToken);
+
+    private async Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, bool query, CancellationToken cancellationToken)
     {
         if (texts.Count == 0)
         {
             return [];
         }
 
-        var result = await embeddings.GenerateAsync(texts, cancellationToken: cancellationToken);
-        return [.. result.Select(e => e.Vector.ToArray())];
+        var options = query ? QueryOptions : null;
+        if (texts.Count > MaxCachedBatch)
+        {
+            var all = await embeddings.GenerateAsync(texts, options, cancellationToken);
+            return [.. all.Select(e => e.Vector.ToArray())];
+        }
+
+        var vectors = new float[]?[texts.Count];
+        List<string>? missing = null;
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if ((vectors[i] = EmbeddingCache.Get(texts[i], query)) is null)
+            {
+                (missing ??= []).Add(texts[i]);
+            }
+        }
+
+        if (missing is null)
+        {
+            return vectors!;
+        }
+
+        var generated = await embeddings.GenerateAsync(missing, options, cancellationToken);
+        for (int i = 0, next = 0; i < texts.Count; i++)
+        {
+            if (vectors[i] is null)
+            {
+                var vector = generated[next++].Vector.ToArray();
+                EmbeddingCache.Add(texts[i], query, vector);
+                vectors[i] = vector;
+            }
+        }
+
+        return vectors!;
     }
 }
