@@ -132,6 +132,42 @@ public class LocalEmbeddingGeneratorTests
     }
 
     [Fact]
+    public async Task Words_said_again_are_embedded_once_and_get_the_same_vector()
+    {
+        var recording = new RecordingEmbeddings("model-a");
+        await using var voxon = new TestVoxon(configure: o => o.EmbeddingGenerator = recording);
+        var session = await voxon.CreateSessionAsync();
+        await session.AddMemoryAsync("User's sister lives in Oslo");
+        var conversation = await session.StartConversationAsync();
+
+        await conversation.SendMessageAsync("Where does my sister live?");
+        var first = conversation.LastContext!;
+        await conversation.SendMessageAsync("Where does my sister live?");
+        var found = await session.SearchMemoryAsync("Where does my sister live?");
+
+        // One query embedding for three uses of the same words; the memory's own text was embedded as a document.
+        Assert.Equal([("User's sister lives in Oslo", false), ("Where does my sister live?", true)], recording.Calls);
+        Assert.Equal(first.Injected, conversation.LastContext!.Injected);
+        Assert.Equal("User's sister lives in Oslo", Assert.Single(found).Entry.Content);
+    }
+
+    [Fact]
+    public async Task A_cached_query_vector_is_exactly_the_models_vector()
+    {
+        await using var voxon = new TestVoxon();
+        var runtime = voxon.Client.Runtime;
+        const string Words = "What did I tell you about my garden?";
+
+        var computed = await runtime.EmbedQueryAsync(Words, CancellationToken.None);
+        var cached = await runtime.EmbedQueryAsync(Words, CancellationToken.None);
+        computed[0] = float.NaN; // the caller's copy; the cache keeps its own
+
+        var model = (await ArcticXsEmbeddingGenerator.Shared.GenerateAsync([Words], LocalEmbeddingGenerator.QueryOptions))[0].Vector.ToArray();
+        Assert.Equal(model, cached);
+        Assert.Equal(model, await runtime.EmbedQueryAsync(Words, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Loading_under_another_model_re_embeds_and_the_next_save_keeps_it()
     {
         await using var voxon = new TestVoxon(configure: o => o.EmbeddingGenerator = new RecordingEmbeddings("model-a"));
