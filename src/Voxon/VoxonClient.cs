@@ -22,9 +22,6 @@ public sealed partial class VoxonClient : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly bool _ownsChatClient;
 
-    /// <summary>The services this client's sessions share (tests and benchmarks reach the embedding path through it).</summary>
-    internal VoxonRuntime Runtime => _runtime;
-
     /// <summary>Creates the client; with no options, file storage in <c>./sessions</c>, the model from the environment
     /// or the offline engine, and the local embedding model.</summary>
     /// <exception cref="VoxonConfigurationException">An option is invalid.</exception>

@@ -51,29 +51,38 @@ internal sealed class VoxonRuntime(
     /// <summary>Client-wide share events (share.created, share.revoked, share.accessed).</summary>
     public Events.SessionEvents ShareEvents { get; } = new(loggerFactory.CreateLogger("Voxon.Sharing"));
 
-    /// <summary>Recent embeddings of short texts: words said again skip the model (see <see cref="Memory.Search.EmbeddingCache"/>).</summary>
-    internal Memory.Search.EmbeddingCache EmbeddingCache { get; } = new(EmbeddingCacheCapacity);
+    /// <summary>Texts each session remembers the embeddings of (<see cref="Memory.Search.EmbeddingCache"/>): about 100 KB,
+    /// the recent phrases and facts of its conversations. Per session, so one user's words never shorten another's turn
+    /// (a timing signal) and they go when the session does.</summary>
+    internal const int SessionEmbeddingCacheCapacity = 64;
 
-    /// <summary>About 2 MB of 384-dimension vectors: the phrases and facts of many conversations.</summary>
-    internal const int EmbeddingCacheCapacity = 1_024;
-
-    /// <summary>Calls with more texts than this (re-embedding on load, compression) are bulk work nobody waits on
-    /// turn by turn; they go to the model directly and leave the cache to the turns' words.</summary>
+    /// <summary>Calls with more texts than this (re-embedding, compression) are bulk work nobody waits on turn by turn;
+    /// they go to the model directly and leave the cache to the turns' words.</summary>
     internal const int MaxCachedBatch = 8;
 
     /// <summary>Embeds a document (a memory).</summary>
-    public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken) =>
-        (await EmbedAsync([text], query: false, cancellationToken))[0];
+    public Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken) => EmbedAsync(text, null, cancellationToken);
+
+    /// <summary>Embeds a document (a memory), through <paramref name="cache"/> when given.</summary>
+    public async Task<float[]> EmbedAsync(string text, Memory.Search.EmbeddingCache? cache, CancellationToken cancellationToken) =>
+        (await EmbedAsync([text], query: false, cache, cancellationToken))[0];
 
     /// <summary>Embeds a search query: models trained with a query instruction (arctic-embed) get it; memories never do.</summary>
-    public async Task<float[]> EmbedQueryAsync(string text, CancellationToken cancellationToken) =>
-        (await EmbedAsync([text], query: true, cancellationToken))[0];
+    public Task<float[]> EmbedQueryAsync(string text, CancellationToken cancellationToken) => EmbedQueryAsync(text, null, cancellationToken);
+
+    /// <summary>Embeds a search query (see <see cref="EmbedQueryAsync(string, CancellationToken)"/>), through <paramref name="cache"/> when given.</summary>
+    public async Task<float[]> EmbedQueryAsync(string text, Memory.Search.EmbeddingCache? cache, CancellationToken cancellationToken) =>
+        (await EmbedAsync([text], query: true, cache, cancellationToken))[0];
 
     /// <summary>Embeds documents (memories), in order.</summary>
     public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
-        EmbedAsync(texts, query: false, cancellationToken);
+        EmbedAsync(texts, query: false, cache: null, cancellationToken);
 
-    private async Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, bool query, CancellationToken cancellationToken)
+    /// <summary>Embeds documents (memories), in order, through <paramref name="cache"/> when given.</summary>
+    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, Memory.Search.EmbeddingCache? cache, CancellationToken cancellationToken) =>
+        EmbedAsync(texts, query: false, cache, cancellationToken);
+
+    private async Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, bool query, Memory.Search.EmbeddingCache? cache, CancellationToken cancellationToken)
     {
         if (texts.Count == 0)
         {
@@ -81,7 +90,7 @@ internal sealed class VoxonRuntime(
         }
 
         var options = query ? QueryOptions : null;
-        if (texts.Count > MaxCachedBatch)
+        if (cache is null || texts.Count > MaxCachedBatch)
         {
             var all = await embeddings.GenerateAsync(texts, options, cancellationToken);
             return [.. all.Select(e => e.Vector.ToArray())];
@@ -91,7 +100,7 @@ internal sealed class VoxonRuntime(
         List<string>? missing = null;
         for (var i = 0; i < texts.Count; i++)
         {
-            if ((vectors[i] = EmbeddingCache.Get(texts[i], query)) is null)
+            if ((vectors[i] = cache.Get(texts[i], query)) is null)
             {
                 (missing ??= []).Add(texts[i]);
             }
@@ -108,7 +117,7 @@ internal sealed class VoxonRuntime(
             if (vectors[i] is null)
             {
                 var vector = generated[next++].Vector.ToArray();
-                EmbeddingCache.Add(texts[i], query, vector);
+                cache.Add(texts[i], query, vector);
                 vectors[i] = vector;
             }
         }

@@ -55,7 +55,7 @@ public sealed partial class Session
             context = context is null ? null : Redaction.RedactPii(context).Text;
         }
 
-        var embedding = await _runtime.EmbedAsync(content, cancellationToken);
+        var embedding = await _runtime.EmbedAsync(content, _embeddings, cancellationToken);
         MemoryChange change;
         lock (_gate)
         {
@@ -110,7 +110,7 @@ public sealed partial class Session
             throw new ArgumentOutOfRangeException(nameof(minScore), minScore, "minScore must be between 0 and 1.");
         }
 
-        var embedding = await _runtime.EmbedQueryAsync(query, cancellationToken);
+        var embedding = await _runtime.EmbedQueryAsync(query, _embeddings, cancellationToken);
         lock (_gate)
         {
             var now = _runtime.Time.GetUtcNow();

@@ -17,8 +17,11 @@ public sealed partial class Session : ITurnHost
 
     private readonly List<AIFunction> _tools = [];
     private IReadOnlyList<AIFunction>? _memoryTools;
+    private readonly Memory.Search.EmbeddingCache _embeddings = new(VoxonRuntime.SessionEmbeddingCacheCapacity);
 
     Lock ITurnHost.Gate => _gate;
+
+    Memory.Search.EmbeddingCache ITurnHost.Embeddings => _embeddings;
 
     /// <summary>Offers <paramref name="tool"/> to the model in this session's turns when <see cref="SessionConfig.EnableFunctions"/>
     /// is on (beside <see cref="VoxonOptions.Tools"/> and the built-in memory tools). A tool that throws, or gets arguments

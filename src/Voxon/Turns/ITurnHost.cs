@@ -20,6 +20,9 @@ internal interface ITurnHost
     /// <summary>Guards the session's state.</summary>
     Lock Gate { get; }
 
+    /// <summary>The embeddings of this session's recent words and facts, so words said again skip the model.</summary>
+    Memory.Search.EmbeddingCache Embeddings { get; }
+
     /// <summary>Throws <see cref="SessionStateException"/> when the session is closed or the conversation ended. Caller holds <see cref="Gate"/>.</summary>
     void ThrowIfNotOpen(ConversationState state);
 

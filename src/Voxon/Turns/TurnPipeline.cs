@@ -56,7 +56,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// <paramref name="excludeSensitive"/>, sensitive memories stay out of the context altogether (realtime instructions).</summary>
     public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, bool excludeSensitive, CancellationToken cancellationToken)
     {
-        var embedding = await runtime.EmbedQueryAsync(words, cancellationToken);
+        var embedding = await runtime.EmbedQueryAsync(words, host.Embeddings, cancellationToken);
         lock (host.Gate)
         {
             host.ThrowIfNotOpen(state);
@@ -102,7 +102,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         CancellationToken cancellationToken)
     {
         var facts = input is null ? [] : host.AllowedFacts(await FactsAsync(extraction, input.Words));
-        var factEmbeddings = await runtime.EmbedAsync([.. facts.Select(f => f.Content)], cancellationToken);
+        var factEmbeddings = await runtime.EmbedAsync([.. facts.Select(f => f.Content)], host.Embeddings, cancellationToken);
         var state = conversation.State;
         ConversationTurn? userTurn = null, assistantTurn = null;
         var changes = new List<MemoryChange>();

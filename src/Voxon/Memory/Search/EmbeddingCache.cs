@@ -1,8 +1,8 @@
 namespace Voxon.Memory.Search;
 
 /// <summary>
-/// The most recently used embeddings of short texts, by text and by kind (query or document), so words said again
-/// ("yes", "go on", a question asked twice, a fact restated) are not encoded again on the path to the reply. Encoding
+/// The most recently used embeddings of short texts, by text and by kind (query or document), so words said again in a
+/// session ("yes", "go on", a question asked twice, a fact restated) are not encoded again on the path to the reply. Encoding
 /// one short text with the default local model costs about 3 to 4 ms of compute on two cores, more than the rest of a
 /// turn together; a hit costs a dictionary lookup and a copy.
 /// </summary>

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 using Voxon.Memory.Search;
 using Voxon.Tests.TestSupport;
+using Voxon.Turns;
 
 namespace Voxon.Tests.Memory.Search;
 
@@ -152,19 +153,32 @@ public class LocalEmbeddingGeneratorTests
     }
 
     [Fact]
+    public async Task Sessions_do_not_share_the_embeddings_of_their_words()
+    {
+        var recording = new RecordingEmbeddings("model-a");
+        await using var voxon = new TestVoxon(configure: o => o.EmbeddingGenerator = recording);
+
+        await (await voxon.CreateSessionAsync(userId: "alice")).SearchMemoryAsync("what is my password hint");
+        await (await voxon.CreateSessionAsync(userId: "bob")).SearchMemoryAsync("what is my password hint");
+
+        Assert.Equal([("what is my password hint", true), ("what is my password hint", true)], recording.Calls);
+    }
+
+    [Fact]
     public async Task A_cached_query_vector_is_exactly_the_models_vector()
     {
         await using var voxon = new TestVoxon();
-        var runtime = voxon.Client.Runtime;
+        var session = await voxon.CreateSessionAsync();
+        var conversation = await session.StartConversationAsync();
         const string Words = "What did I tell you about my garden?";
 
-        var computed = await runtime.EmbedQueryAsync(Words, CancellationToken.None);
-        var cached = await runtime.EmbedQueryAsync(Words, CancellationToken.None);
+        var computed = (await session.Turns.PrepareAsync(conversation.State, Words, null, CancellationToken.None)).Embedding;
         computed[0] = float.NaN; // the caller's copy; the cache keeps its own
+        var cached = (await session.Turns.PrepareAsync(conversation.State, Words, null, CancellationToken.None)).Embedding;
 
         var model = (await ArcticXsEmbeddingGenerator.Shared.GenerateAsync([Words], LocalEmbeddingGenerator.QueryOptions))[0].Vector.ToArray();
+        Assert.Equal(1, ((ITurnHost)session).Embeddings.Count);
         Assert.Equal(model, cached);
-        Assert.Equal(model, await runtime.EmbedQueryAsync(Words, CancellationToken.None));
     }
 
     [Fact]
