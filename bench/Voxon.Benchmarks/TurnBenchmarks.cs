@@ -15,7 +15,7 @@ namespace Voxon.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [InProcess]
-[WarmupCount(3)]
+[WarmupCount(8)]
 [IterationCount(12)]
 [InvocationCount(48, 1)]
 public class TurnBenchmarks
