@@ -57,6 +57,14 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, bool excludeSensitive, CancellationToken cancellationToken)
     {
         var embedding = await runtime.EmbedQueryAsync(words, cancellationToken);
+        return Weave(state, words, embedding, audio, excludeSensitive);
+    }
+
+    /// <summary>Weaves the context for words already embedded, or, with an empty <paramref name="embedding"/>, for the
+    /// words alone (lexical search: what is ready before the embedding, for a live session that is already answering).</summary>
+    /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>
+    public TurnInput Weave(ConversationState state, string words, float[] embedding, TimeSpan? audio, bool excludeSensitive)
+    {
         lock (host.Gate)
         {
             host.ThrowIfNotOpen(state);

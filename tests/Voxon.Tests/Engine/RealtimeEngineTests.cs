@@ -101,6 +101,33 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Transcribed_words_update_the_live_session_at_once_then_with_what_their_meaning_finds()
+    {
+        var session = await _voxon.CreateSessionAsync();
+        session.AddMemory("User's sister Maria lives in Lisbon", category: "fact", importance: 0.5);
+        var dog = session.AddMemory("User owns a golden retriever called Biscuit", category: "fact", importance: 0.5);
+        await using var voice = await session.StartVoiceConversationAsync();
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        // The first update is woven from the words alone: the memory sharing a word with them is in it at once.
+        await connection.UserSaysAsync("When should I call my sister?");
+        var sister = (string)(await connection.WaitForAsync("session.update", 2))["session"]!["instructions"]!;
+        Assert.Contains("Lisbon", sister, StringComparison.Ordinal);
+        await Eventually(() => voice.Transcript.Count == 1);
+
+        // Words that share nothing with a memory find it by their embedding, in the update that follows.
+        var before = connection.EventsOf("session.update").Count;
+        await connection.UserSaysAsync("How is my puppy doing?");
+        var quick = (string)(await connection.WaitForAsync("session.update", before + 1))["session"]!["instructions"]!;
+        Assert.DoesNotContain("Biscuit", quick, StringComparison.Ordinal);
+        var refined = (string)(await connection.WaitForAsync("session.update", before + 2))["session"]!["instructions"]!;
+        Assert.Contains("Biscuit", refined, StringComparison.Ordinal);
+        await Eventually(() => voice.Transcript.Count == 2);
+        Assert.Contains(dog.Id, voice.Transcript[1].InjectedMemoryIds ?? []);
+    }
+
+    [Fact]
     public async Task Speech_during_playback_truncates_to_the_audio_played_and_stores_only_what_was_heard()
     {
         var session = await _voxon.CreateSessionAsync();

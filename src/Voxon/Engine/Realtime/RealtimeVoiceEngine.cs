@@ -338,7 +338,8 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         return reply;
     }
 
-    /// <summary>The user's words: weave the context for them, push it into the live session, then record the turn.</summary>
+    /// <summary>The user's words: the context woven from them goes into the live session at once (the model may already
+    /// be answering); then the context woven with their embedding follows when it differs, and the turn is recorded.</summary>
     private async Task UserSpokeAsync(string? itemId, string? transcript)
     {
         var id = itemId ?? string.Empty;
@@ -347,10 +348,17 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         {
             TimeSpan? audio = _speechDuration.Remove(id, out var duration) ? duration : null;
             var started = _time.GetTimestamp();
-            var prepared = await _sink.PrepareUserTurnAsync(transcript.Trim(), audio, CancellationToken.None);
-            await _client.ConfigureConversationSessionAsync(RealtimeSetup.InstructionsUpdate(prepared.Instructions), _stop.Token);
+            var turn = _sink.PrepareUserTurn(transcript.Trim(), audio);
+            await _client.ConfigureConversationSessionAsync(RealtimeSetup.InstructionsUpdate(turn.Instructions), _stop.Token);
             VoxonTelemetry.RealtimeContextUpdate.Record(_time.GetElapsedTime(started).TotalMilliseconds);
-            await prepared.RecordAsync(CancellationToken.None);
+            var refined = await turn.WeaveAsync(CancellationToken.None);
+            if (refined != turn.Instructions)
+            {
+                await _client.ConfigureConversationSessionAsync(RealtimeSetup.InstructionsUpdate(refined), _stop.Token);
+                VoxonTelemetry.RealtimeContextRefined.Record(_time.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            await turn.RecordAsync(CancellationToken.None);
         }
 
         await RecordFinishedAsync(force: false);
