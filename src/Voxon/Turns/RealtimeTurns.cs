@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Voxon.Conversations;
 using Voxon.Engine;
 using Voxon.Engine.Realtime;
@@ -54,6 +55,9 @@ internal sealed class RealtimeTurns(TurnPipeline pipeline, Conversation conversa
             null,
             cancellationToken);
     }
+
+    public IReadOnlyList<ChatMessage> Dialogue() =>
+        [.. pipeline.History(conversation.State).Select(t => new ChatMessage(t.Role == TurnRole.Assistant ? ChatRole.Assistant : ChatRole.User, t.Content))];
 
     /// <summary>The live session's instructions: the session's own, then the woven context.</summary>
     public static string Instructions(Sessions.SessionConfig config, string context) =>

@@ -74,6 +74,15 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         }
     }
 
+    /// <summary>The conversation so far as the model sees it (its branch's history included).</summary>
+    public IReadOnlyList<ConversationTurn> History(ConversationState state)
+    {
+        lock (host.Gate)
+        {
+            return host.HistoryOf(state);
+        }
+    }
+
     /// <summary>The context of a conversation's opening, before the user has said anything: profile facts, style guidance and
     /// template context (no words to search memory with). Sensitive memories stay out (it opens realtime sessions).</summary>
     /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>

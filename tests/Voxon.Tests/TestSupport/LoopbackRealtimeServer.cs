@@ -15,7 +15,8 @@ namespace Voxon.Tests.TestSupport;
 /// <c>conversation.item.*</c>, <c>response.*</c>) per connection, answers <c>session.update</c> with
 /// <c>session.updated</c> and <c>conversation.item.truncate</c> with <c>conversation.item.truncated</c>, and lets the test
 /// play the server's side: the user speaking (<see cref="RealtimeConnection.UserSaysAsync"/>), the model answering
-/// (<see cref="RealtimeConnection.ReplyAsync"/>), a dropped socket (<see cref="RealtimeConnection.Drop"/>).
+/// (<see cref="RealtimeConnection.ReplyAsync"/>), a dropped socket (<see cref="RealtimeConnection.Drop"/>), a service
+/// that is down (<see cref="RefuseConnections"/>).
 /// With <see cref="AutoReply"/> set, audio committed by the client is "transcribed" as <see cref="AutoTranscript"/> and
 /// answered by itself. Used by the realtime engine's tests, the CLI tests and the realtime benchmark.
 /// </summary>
@@ -28,6 +29,7 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
     private readonly Task _loop;
     private readonly Channel<RealtimeConnection> _accepted = Channel.CreateUnbounded<RealtimeConnection>();
     private readonly List<RealtimeConnection> _connections = [];
+    private int _refused;
 
     private LoopbackRealtimeServer(TcpListener listener)
     {
@@ -46,6 +48,15 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
 
     /// <summary>When set, committed audio is answered by itself: transcription <see cref="AutoTranscript"/>, then this reply.</summary>
     public string? AutoReply { get; set; }
+
+    /// <summary>When set, upgrade requests are answered 503 (a service that is down), and counted in <see cref="RefusedConnections"/>.</summary>
+    public bool RefuseConnections { get; set; }
+
+    /// <summary>Upgrade requests answered 503 while <see cref="RefuseConnections"/> was set.</summary>
+    public int RefusedConnections => Volatile.Read(ref _refused);
+
+    /// <summary>Raised (on the accept loop) for each upgrade request refused, before it is answered.</summary>
+    public event Action? ConnectionRefused;
 
     /// <summary>Duration of the audio of each automatic reply.</summary>
     public TimeSpan AutoReplyAudio { get; set; } = TimeSpan.FromMilliseconds(600);
@@ -156,6 +167,14 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
         {
             await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
             throw new InvalidDataException($"No realtime endpoint at {target}.");
+        }
+
+        if (RefuseConnections)
+        {
+            Interlocked.Increment(ref _refused);
+            ConnectionRefused?.Invoke();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+            throw new InvalidDataException("Connections are refused.");
         }
 
         var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));

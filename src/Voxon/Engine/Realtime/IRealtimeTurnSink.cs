@@ -1,3 +1,5 @@
+using Microsoft.Extensions.AI;
+
 namespace Voxon.Engine.Realtime;
 
 /// <summary>Where the realtime engine hands the turns it hears: the session's turn pipeline. The engine knows the
@@ -11,6 +13,9 @@ internal interface IRealtimeTurnSink
 
     /// <summary>Records the assistant's reply as the user heard it.</summary>
     Task RecordReplyAsync(RealtimeReply reply, CancellationToken cancellationToken);
+
+    /// <summary>The conversation so far as the model should see it (replies as heard), for a session opened after a drop.</summary>
+    IReadOnlyList<ChatMessage> Dialogue();
 }
 
 /// <summary>A user turn whose first context is ready; the engine sends it, then completes the turn.</summary>
