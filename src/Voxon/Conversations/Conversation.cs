@@ -50,7 +50,8 @@ public sealed class Conversation : IAsyncDisposable
 
     /// <summary>Sends the user's message and returns the assistant's reply. Memory is consulted before and updated after.</summary>
     /// <param name="text">What the user said (a transcript for voice).</param>
-    /// <param name="cancellationToken">Cancels the turn; the user's words are still recorded (and read for memories), the reply is not.</param>
+    /// <param name="cancellationToken">Cancels the turn; the user's words are still recorded (and read for memories), the reply is not.
+    /// A turn cancelled while it waits behind another is recorded, and throws, when that one finishes, so the words keep their order.</param>
     /// <returns>The reply; empty when <see cref="Interrupt(string)"/> stopped it before it arrived.</returns>
     /// <exception cref="SessionStateException">The conversation has ended or the session is closed.</exception>
     /// <exception cref="ArgumentException">The message is empty or longer than <see cref="Session.MaxMessageLength"/>.</exception>

@@ -24,6 +24,7 @@ public sealed class VoiceConversation : IAsyncDisposable
         Conversation = conversation;
         _engine = engine;
         _engine.PlaybackInterrupted += item => PlaybackInterrupted?.Invoke(this, item);
+        _engine.Reconnected += attempt => Reconnected?.Invoke(this, attempt);
     }
 
     /// <summary>The conversation that records the voice turns.</summary>
@@ -36,14 +37,20 @@ public sealed class VoiceConversation : IAsyncDisposable
     public IReadOnlyList<ConversationTurn> Transcript => Conversation.Transcript;
 
     /// <summary>Completes when the conversation ends; faults with <see cref="RealtimeConnectionException"/> when the
-    /// connection dropped (every turn heard until then is recorded).</summary>
+    /// connection dropped and could not be opened again (every turn heard until then is recorded).</summary>
     public Task Completion => _engine.Completion;
 
     /// <summary>The user started speaking over a reply: stop playing the audio of the item named (and drop what is queued of it).</summary>
     public event EventHandler<string>? PlaybackInterrupted;
 
-    /// <summary>Sends the user's audio.</summary>
-    /// <exception cref="RealtimeConnectionException">The connection dropped.</exception>
+    /// <summary>The connection dropped and a new realtime session took its place, configured with the context last woven
+    /// and the recent dialogue (<see cref="RealtimeOptions.MaxReconnectAttempts"/>); the argument is the attempt that
+    /// succeeded, from 1. What the old session was hearing or saying at the drop is lost; a reply cut by it is recorded
+    /// as far as its audio had arrived, marked interrupted.</summary>
+    public event EventHandler<int>? Reconnected;
+
+    /// <summary>Sends the user's audio. Audio sent while a dropped connection is being opened again is lost.</summary>
+    /// <exception cref="RealtimeConnectionException">The connection dropped and is not opened again.</exception>
     public Task SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken = default) =>
         _engine.SendAudioAsync(pcm16, cancellationToken);
 

@@ -18,7 +18,8 @@ public static class VoxonTelemetry
     internal static readonly Histogram<double> ResponseTime = Meter.CreateHistogram<double>("voxon.response_time", "ms", "Time the engine took to answer a turn");
     internal static readonly Histogram<double> TimeToFirstToken = Meter.CreateHistogram<double>("voxon.time_to_first_token", "ms", "Time from the user's message to the first chunk of a streamed reply");
     internal static readonly Histogram<double> TurnOverhead = Meter.CreateHistogram<double>("voxon.turn_overhead", "ms", "Session-layer time of a turn, engine excluded");
-    internal static readonly Histogram<double> RealtimeContextUpdate = Meter.CreateHistogram<double>("voxon.realtime.context_update", "ms", "From a realtime transcription to the session.update carrying the re-woven context");
+    internal static readonly Histogram<double> RealtimeContextUpdate = Meter.CreateHistogram<double>("voxon.realtime.context_update", "ms", "From a realtime transcription to the session.update carrying the context re-woven from its words");
+    internal static readonly Histogram<double> RealtimeContextRefined = Meter.CreateHistogram<double>("voxon.realtime.context_refined", "ms", "From a realtime transcription to the second session.update, with the context woven from the words' embedding too (sent only when it differs)");
     internal static readonly Counter<long> Errors = Meter.CreateCounter<long>("voxon.errors", description: "Operations that failed");
     internal static readonly Counter<long> HandlerErrors = Meter.CreateCounter<long>("voxon.event_handler_errors", description: "Event handlers that threw");
     internal static readonly Counter<long> SkippedRecords = Meter.CreateCounter<long>("voxon.storage.skipped_records", description: "Stored records a listing skipped because they are unreadable");

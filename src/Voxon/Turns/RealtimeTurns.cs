@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Voxon.Conversations;
 using Voxon.Engine;
 using Voxon.Engine.Realtime;
@@ -5,10 +6,11 @@ using Voxon.Engine.Realtime;
 namespace Voxon.Turns;
 
 /// <summary>The realtime engine's turns, through the turn pipeline: the user's words are woven (sensitive memories left
-/// out of the live session's instructions), recorded and read for memories; each reply is recorded as heard.</summary>
+/// out of the live session's instructions; first from the words alone, then with their embedding), recorded and read
+/// for memories; each reply is recorded as heard.</summary>
 internal sealed class RealtimeTurns(TurnPipeline pipeline, Conversation conversation) : IRealtimeTurnSink
 {
-    public async Task<PreparedUserTurn> PrepareUserTurnAsync(string words, TimeSpan? audio, CancellationToken cancellationToken)
+    public PreparedUserTurn PrepareUserTurn(string words, TimeSpan? audio)
     {
         // A transcript is what the user said: an over-long one is cut rather than refused, and a zero-length
         // utterance carries no pace.
@@ -17,10 +19,20 @@ internal sealed class RealtimeTurns(TurnPipeline pipeline, Conversation conversa
             words = words[..TurnPipeline.MaxMessageLength];
         }
 
-        var input = await pipeline.PrepareAsync(conversation.State, pipeline.Redact(words), audio > TimeSpan.Zero ? audio : null, excludeSensitive: true, cancellationToken);
-        var extraction = pipeline.StartExtraction(input.Words, cancellationToken);
+        words = pipeline.Redact(words);
+        audio = audio > TimeSpan.Zero ? audio : null;
+        var config = conversation.Session.Config;
+        // The live session is already answering: the embedding (the slowest step) waits until the first update is out.
+        var input = pipeline.Weave(conversation.State, words, [], audio, excludeSensitive: true);
+        Task<IReadOnlyList<Memory.ExtractedFact>>? extraction = null;
         return new PreparedUserTurn(
-            Instructions(conversation.Session.Config, input.Context.Text),
+            Instructions(config, input.Context.Text),
+            async ct =>
+            {
+                extraction = pipeline.StartExtraction(words, ct);
+                input = await pipeline.PrepareAsync(conversation.State, words, audio, excludeSensitive: true, ct);
+                return Instructions(config, input.Context.Text);
+            },
             ct => pipeline.RecordAsync(conversation, input, null, extraction, ct));
     }
 
@@ -43,6 +55,9 @@ internal sealed class RealtimeTurns(TurnPipeline pipeline, Conversation conversa
             null,
             cancellationToken);
     }
+
+    public IReadOnlyList<ChatMessage> Dialogue() =>
+        [.. pipeline.History(conversation.State).Select(t => new ChatMessage(t.Role == TurnRole.Assistant ? ChatRole.Assistant : ChatRole.User, t.Content))];
 
     /// <summary>The live session's instructions: the session's own, then the woven context.</summary>
     public static string Instructions(Sessions.SessionConfig config, string context) =>

@@ -57,12 +57,29 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, bool excludeSensitive, CancellationToken cancellationToken)
     {
         var embedding = await runtime.EmbedQueryAsync(words, host.Embeddings, cancellationToken);
+        return Weave(state, words, embedding, audio, excludeSensitive);
+    }
+
+    /// <summary>Weaves the context for words already embedded, or, with an empty <paramref name="embedding"/>, for the
+    /// words alone (lexical search: what is ready before the embedding, for a live session that is already answering).</summary>
+    /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>
+    public TurnInput Weave(ConversationState state, string words, float[] embedding, TimeSpan? audio, bool excludeSensitive)
+    {
         lock (host.Gate)
         {
             host.ThrowIfNotOpen(state);
             var now = runtime.Time.GetUtcNow();
             var context = runtime.Weaver.Weave(host.WeaveRequestFor(state, words, embedding, now) with { ExcludeSensitive = excludeSensitive });
             return new TurnInput(words, embedding, context, host.HistoryOf(state), audio);
+        }
+    }
+
+    /// <summary>The conversation so far as the model sees it (its branch's history included).</summary>
+    public IReadOnlyList<ConversationTurn> History(ConversationState state)
+    {
+        lock (host.Gate)
+        {
+            return host.HistoryOf(state);
         }
     }
 
@@ -226,14 +243,26 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
     /// <summary>
     /// One turn, whole or streamed. The context is woven before the model is called; the turn is recorded once, when
-    /// the reply completes, is interrupted (as heard), is cancelled or is abandoned by the caller (the user's words, and
-    /// the part of the reply already delivered, marked interrupted). A failure of the model records nothing.
+    /// the reply completes, is interrupted (as heard), is cancelled (even while queued behind another turn) or is
+    /// abandoned by the caller (the user's words, and the part of the reply already delivered, marked interrupted).
+    /// A failure of the model records nothing.
     /// </summary>
     private async IAsyncEnumerable<string> RunAsync(Conversation conversation, string text, TimeSpan? audio, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Validate(text, audio);
         var state = conversation.State;
-        await conversation.TurnGate.WaitAsync(cancellationToken);
+        try
+        {
+            await conversation.TurnGate.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled while waiting behind another turn: the words were said all the same. They are recorded (below,
+            // as any turn cancelled before its context is woven) once the turn ahead is, so the transcript keeps the
+            // order they were said in; the cancellation is reported then.
+            await conversation.TurnGate.WaitAsync(CancellationToken.None);
+        }
+
         using var activity = StartActivity(state);
         var started = runtime.Time.GetTimestamp();
         using var reply = new ActiveReply(cancellationToken);

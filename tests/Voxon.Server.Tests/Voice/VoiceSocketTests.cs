@@ -23,7 +23,8 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
         public async Task InitializeAsync() => Server = await ServerInstance.StartAsync(o => o.ConfigureVoxon = v =>
         {
             v.UseEnvironment = false;
-            v.Realtime = new RealtimeOptions { Endpoint = Realtime.Endpoint, ApiKey = "test-key", Model = "gpt-realtime-test" };
+            // Without reconnecting: a dropped socket is the error the relay must report (reconnecting is tested on the engine).
+            v.Realtime = new RealtimeOptions { Endpoint = Realtime.Endpoint, ApiKey = "test-key", Model = "gpt-realtime-test", MaxReconnectAttempts = 0 };
         });
 
         public async Task DisposeAsync()

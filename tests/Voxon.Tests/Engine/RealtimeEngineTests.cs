@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Time.Testing;
 using Voxon.Conversations;
 using Voxon.Engine.Realtime;
 using Voxon.Sessions;
@@ -101,6 +103,33 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Transcribed_words_update_the_live_session_at_once_then_with_what_their_meaning_finds()
+    {
+        var session = await _voxon.CreateSessionAsync();
+        session.AddMemory("User's sister Maria lives in Lisbon", category: "fact", importance: 0.5);
+        var dog = session.AddMemory("User owns a golden retriever called Biscuit", category: "fact", importance: 0.5);
+        await using var voice = await session.StartVoiceConversationAsync();
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        // The first update is woven from the words alone: the memory sharing a word with them is in it at once.
+        await connection.UserSaysAsync("When should I call my sister?");
+        var sister = (string)(await connection.WaitForAsync("session.update", 2))["session"]!["instructions"]!;
+        Assert.Contains("Lisbon", sister, StringComparison.Ordinal);
+        await Eventually(() => voice.Transcript.Count == 1);
+
+        // Words that share nothing with a memory find it by their embedding, in the update that follows.
+        var before = connection.EventsOf("session.update").Count;
+        await connection.UserSaysAsync("How is my puppy doing?");
+        var quick = (string)(await connection.WaitForAsync("session.update", before + 1))["session"]!["instructions"]!;
+        Assert.DoesNotContain("Biscuit", quick, StringComparison.Ordinal);
+        var refined = (string)(await connection.WaitForAsync("session.update", before + 2))["session"]!["instructions"]!;
+        Assert.Contains("Biscuit", refined, StringComparison.Ordinal);
+        await Eventually(() => voice.Transcript.Count == 2);
+        Assert.Contains(dog.Id, voice.Transcript[1].InjectedMemoryIds ?? []);
+    }
+
+    [Fact]
     public async Task Speech_during_playback_truncates_to_the_audio_played_and_stores_only_what_was_heard()
     {
         var session = await _voxon.CreateSessionAsync();
@@ -131,10 +160,10 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Dropped_socket_raises_a_clear_error_and_loses_no_recorded_turn()
+    public async Task Dropped_socket_without_reconnecting_raises_a_clear_error_and_loses_no_recorded_turn()
     {
         var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
-        var voice = await session.StartVoiceConversationAsync();
+        var voice = await session.StartVoiceConversationAsync(new VoiceConversationOptions { Realtime = ServerOptions(maxReconnectAttempts: 0) });
         var connection = await _server.AcceptAsync();
         await connection.WaitForAsync("session.update");
 
@@ -158,6 +187,95 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         var loaded = await _voxon.NewClient().LoadSessionAsync(session.SessionId);
         Assert.Equal(4, loaded.GetTranscript(voice.ConversationId).Count);
         Assert.Contains(loaded.GetMemory().Entries, m => m.Content.Contains("chess", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Dropped_socket_reconnects_with_the_woven_context_and_the_dialogue_and_the_conversation_goes_on()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { Voice = "verse" });
+        session.AddMemory("User's name is Alice", category: "identity", importance: 0.9);
+        session.AddMemory("User's sister Maria lives in Lisbon", category: "fact", importance: 0.5);
+        await using var voice = await session.StartVoiceConversationAsync(new VoiceConversationOptions { Realtime = ServerOptions(maxReconnectAttempts: 3) });
+        var reconnected = new List<int>();
+        voice.Reconnected += (_, attempt) => reconnected.Add(attempt);
+        var first = await _server.AcceptAsync();
+        await first.WaitForAsync("session.update");
+        await first.UserSaysAsync("When should I call my sister?");
+        var hello = await first.ReplyAsync("Maria would love a call tonight.", TimeSpan.FromMilliseconds(300));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(300));
+        voice.ReportPlayback(hello, TimeSpan.FromMilliseconds(300));
+        await Eventually(() => voice.Transcript.Count == 2);
+        var woven = (string)first.EventsOf("session.update")[^1]["session"]!["instructions"]!;
+        Assert.Contains("Lisbon", woven, StringComparison.Ordinal);
+
+        first.Drop();
+
+        // A new session, configured in full with the context last woven, then told the dialogue so far.
+        var second = await _server.AcceptAsync();
+        var config = (await second.WaitForAsync("session.update"))["session"]!;
+        Assert.Equal(woven, (string?)config["instructions"]);
+        Assert.Equal("verse", (string?)config["audio"]!["output"]!["voice"]);
+        Assert.Equal("server_vad", (string?)config["audio"]!["input"]!["turn_detection"]!["type"]);
+        var replayed = await second.WaitForAsync("conversation.item.create", 2);
+        Assert.Equal(
+            [("user", "When should I call my sister?"), ("assistant", "Maria would love a call tonight.")],
+            second.EventsOf("conversation.item.create").Select(e => ((string)e["item"]!["role"]!, (string)e["item"]!["content"]![0]!["text"]!)));
+        await Eventually(() => reconnected.Count == 1);
+        Assert.Equal([1], reconnected);
+
+        // The conversation goes on over the new session.
+        await second.UserSaysAsync("Remind me of her city");
+        var reply = await second.ReplyAsync("She lives in Lisbon.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(reply, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 4);
+        Assert.Equal(
+            ["When should I call my sister?", "Maria would love a call tonight.", "Remind me of her city", "She lives in Lisbon."],
+            voice.Transcript.Select(t => t.Content));
+        Assert.False(voice.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Reconnecting_stops_after_the_bounded_attempts_spaced_by_a_doubling_delay_and_raises_a_clear_error()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-03-01T09:00:00Z", CultureInfo.InvariantCulture));
+        await using var voxon = new TestVoxon(time: time, configure: o => o.Realtime = ServerOptions(maxReconnectAttempts: 3, delay: TimeSpan.FromSeconds(1)));
+        var session = await voxon.CreateSessionAsync();
+        await using var voice = await session.StartVoiceConversationAsync();
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+        await connection.UserSaysAsync("My name is Alice");
+        await Eventually(() => voice.Transcript.Count == 1);
+
+        var attemptsAt = new List<DateTimeOffset>();
+        _server.ConnectionRefused += () =>
+        {
+            lock (attemptsAt)
+            {
+                attemptsAt.Add(time.GetUtcNow());
+            }
+        };
+        _server.RefuseConnections = true;
+        var dropped = time.GetUtcNow();
+        connection.Drop();
+
+        // The attempts wait 1 s, then 2 s, then 4 s on the session's clock (a delay starts once the attempt before has failed).
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!voice.Completion.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            time.Advance(TimeSpan.FromMilliseconds(250));
+        }
+
+        var error = await Assert.ThrowsAsync<RealtimeConnectionException>(() => voice.Completion);
+        Assert.Contains("could not be opened again", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _server.RefusedConnections);
+        Assert.Equal(3, attemptsAt.Count);
+        Assert.True(attemptsAt[0] - dropped >= TimeSpan.FromSeconds(1), $"first attempt after {attemptsAt[0] - dropped}");
+        Assert.True(attemptsAt[1] - attemptsAt[0] >= TimeSpan.FromSeconds(2), $"second attempt after {attemptsAt[1] - attemptsAt[0]}");
+        Assert.True(attemptsAt[2] - attemptsAt[1] >= TimeSpan.FromSeconds(4), $"third attempt after {attemptsAt[2] - attemptsAt[1]}");
+        Assert.Equal("My name is Alice", Assert.Single(voice.Transcript).Content);
+        await Assert.ThrowsAsync<RealtimeConnectionException>(() => voice.SendAudioAsync(new byte[480]));
     }
 
     [Fact]
@@ -227,6 +345,14 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     [InlineData(400.0, 1.25)]
     public void Speed_follows_the_speaking_pace_within_a_natural_range(double? pace, double speed) =>
         Assert.Equal(speed, RealtimeSetup.SpeedFor(pace));
+
+    private RealtimeOptions ServerOptions(int maxReconnectAttempts, TimeSpan? delay = null) => new()
+    {
+        Endpoint = _server.Endpoint,
+        ApiKey = "test-key",
+        MaxReconnectAttempts = maxReconnectAttempts,
+        ReconnectDelay = delay ?? TimeSpan.FromMilliseconds(10),
+    };
 
     private static async Task ReadAudioAsync(VoiceConversation voice, TimeSpan total)
     {

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -13,21 +15,26 @@ namespace Voxon.Tests.TestSupport;
 /// <c>conversation.item.*</c>, <c>response.*</c>) per connection, answers <c>session.update</c> with
 /// <c>session.updated</c> and <c>conversation.item.truncate</c> with <c>conversation.item.truncated</c>, and lets the test
 /// play the server's side: the user speaking (<see cref="RealtimeConnection.UserSaysAsync"/>), the model answering
-/// (<see cref="RealtimeConnection.ReplyAsync"/>), a dropped socket (<see cref="RealtimeConnection.Drop"/>).
+/// (<see cref="RealtimeConnection.ReplyAsync"/>), a dropped socket (<see cref="RealtimeConnection.Drop"/>), a service
+/// that is down (<see cref="RefuseConnections"/>).
 /// With <see cref="AutoReply"/> set, audio committed by the client is "transcribed" as <see cref="AutoTranscript"/> and
 /// answered by itself. Used by the realtime engine's tests, the CLI tests and the realtime benchmark.
 /// </summary>
+/// <remarks>It accepts TCP itself (not through <see cref="HttpListener"/>) to turn Nagle's algorithm off on each
+/// connection: with it on, an event written while the previous one waits for its (delayed) ACK sat ~40 ms in the
+/// kernel, which the realtime benchmark measured as engine latency. A realtime service does not batch its events either.</remarks>
 public sealed class LoopbackRealtimeServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener;
+    private readonly TcpListener _listener;
     private readonly Task _loop;
     private readonly Channel<RealtimeConnection> _accepted = Channel.CreateUnbounded<RealtimeConnection>();
     private readonly List<RealtimeConnection> _connections = [];
+    private int _refused;
 
-    private LoopbackRealtimeServer(HttpListener listener, int port)
+    private LoopbackRealtimeServer(TcpListener listener)
     {
         _listener = listener;
-        Port = port;
+        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         _loop = Task.Run(ServeAsync);
     }
 
@@ -41,6 +48,15 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
 
     /// <summary>When set, committed audio is answered by itself: transcription <see cref="AutoTranscript"/>, then this reply.</summary>
     public string? AutoReply { get; set; }
+
+    /// <summary>When set, upgrade requests are answered 503 (a service that is down), and counted in <see cref="RefusedConnections"/>.</summary>
+    public bool RefuseConnections { get; set; }
+
+    /// <summary>Upgrade requests answered 503 while <see cref="RefuseConnections"/> was set.</summary>
+    public int RefusedConnections => Volatile.Read(ref _refused);
+
+    /// <summary>Raised (on the accept loop) for each upgrade request refused, before it is answered.</summary>
+    public event Action? ConnectionRefused;
 
     /// <summary>Duration of the audio of each automatic reply.</summary>
     public TimeSpan AutoReplyAudio { get; set; } = TimeSpan.FromMilliseconds(600);
@@ -58,8 +74,9 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
 
     public static LoopbackRealtimeServer Start()
     {
-        var (listener, port) = LoopbackListener.Start();
-        return new LoopbackRealtimeServer(listener, port);
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return new LoopbackRealtimeServer(listener);
     }
 
     /// <summary>The next connection a client opens.</summary>
@@ -72,7 +89,6 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _listener.Stop();
-        _listener.Close();
         foreach (var connection in Connections)
         {
             connection.Drop();
@@ -89,28 +105,30 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
 
     private async Task ServeAsync()
     {
-        while (_listener.IsListening)
+        while (true)
         {
-            HttpListenerContext context;
+            TcpClient client;
             try
             {
-                context = await _listener.GetContextAsync();
+                client = await _listener.AcceptTcpClientAsync();
             }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or InvalidOperationException)
             {
                 return;
             }
 
-            if (!context.Request.IsWebSocketRequest || context.Request.Url?.AbsolutePath != "/v1/realtime")
+            client.NoDelay = true;
+            RealtimeConnection connection;
+            try
             {
-                context.Response.StatusCode = 404;
-                context.Response.Close();
+                connection = await UpgradeAsync(client);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException)
+            {
+                client.Dispose();
                 continue;
             }
 
-            var socket = await context.AcceptWebSocketAsync("realtime");
-            var headers = context.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => context.Request.Headers[k] ?? string.Empty, StringComparer.OrdinalIgnoreCase);
-            var connection = new RealtimeConnection(this, context, socket.WebSocket, context.Request.Url!.Query, headers);
             lock (_connections)
             {
                 _connections.Add(connection);
@@ -121,11 +139,59 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The WebSocket handshake (RFC 6455 section 4.2) for <c>GET /v1/realtime</c>; anything else gets 404.</summary>
+    private async Task<RealtimeConnection> UpgradeAsync(TcpClient client)
+    {
+        var stream = client.GetStream();
+        var head = new StringBuilder();
+        var buffer = new byte[4096];
+        // The client sends nothing after its request until it has the 101, so reading past the headers cannot happen.
+        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer);
+            if (read == 0 || head.Length > 64 * 1024)
+            {
+                throw new InvalidDataException("The client closed the connection before the end of its request.");
+            }
+
+            head.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        var lines = head.ToString().Split("\r\n");
+        var target = lines[0].Split(' ') is [_, var t, ..] ? t : string.Empty;
+        var headers = lines.Skip(1).Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+            .GroupBy(p => p[0].Trim(), StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => string.Join(", ", g.Select(p => p[1].Trim())), StringComparer.OrdinalIgnoreCase);
+        var path = target.Split('?', 2)[0];
+        if (path != "/v1/realtime" || !headers.TryGetValue("Sec-WebSocket-Key", out var key))
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+            throw new InvalidDataException($"No realtime endpoint at {target}.");
+        }
+
+        if (RefuseConnections)
+        {
+            Interlocked.Increment(ref _refused);
+            ConnectionRefused?.Invoke();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+            throw new InvalidDataException("Connections are refused.");
+        }
+
+        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        var subProtocol = headers.TryGetValue("Sec-WebSocket-Protocol", out var offered) && offered.Split(',').Any(p => p.Trim() == "realtime") ? "realtime" : null;
+        var response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + $"Sec-WebSocket-Accept: {accept}\r\n" + (subProtocol is null ? string.Empty : $"Sec-WebSocket-Protocol: {subProtocol}\r\n") + "\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(response));
+        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, SubProtocol = subProtocol, KeepAliveInterval = Timeout.InfiniteTimeSpan });
+        var query = target.Contains('?', StringComparison.Ordinal) ? target[target.IndexOf('?', StringComparison.Ordinal)..] : string.Empty;
+        return new RealtimeConnection(this, client, socket, query, headers);
+    }
+
     /// <summary>One client connection: its requests and events, and the server's side of the conversation.</summary>
     public sealed class RealtimeConnection
     {
         private readonly LoopbackRealtimeServer _server;
-        private readonly HttpListenerContext _context;
+        private readonly TcpClient _client;
         private readonly WebSocket _socket;
         private readonly SemaphoreSlim _sendGate = new(1, 1);
         private readonly List<JsonObject> _received = [];
@@ -133,10 +199,10 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
         private int _items;
         private long _audioBytes;
 
-        internal RealtimeConnection(LoopbackRealtimeServer server, HttpListenerContext context, WebSocket socket, string query, IReadOnlyDictionary<string, string> headers)
+        internal RealtimeConnection(LoopbackRealtimeServer server, TcpClient client, WebSocket socket, string query, IReadOnlyDictionary<string, string> headers)
         {
             _server = server;
-            _context = context;
+            _client = client;
             _socket = socket;
             Query = query;
             Headers = headers;
@@ -285,7 +351,7 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
         public void Drop()
         {
             _socket.Abort();
-            _context.Response.Abort();   // closes the TCP connection itself
+            _client.Client.Close(0);   // resets the TCP connection itself
         }
 
         private string NextId(string prefix) => $"{prefix}_{Interlocked.Increment(ref _items):D4}";

@@ -84,6 +84,34 @@ public class VoiceTurnTests
     }
 
     [Fact]
+    public async Task Cancelling_a_turn_queued_behind_another_keeps_the_users_words_in_the_order_they_were_said()
+    {
+        var client = new RecordingChatClient { Hang = true };
+        await using var voxon = new TestVoxon(client);
+        var session = await voxon.CreateSessionAsync();
+        var conversation = await session.StartConversationAsync();
+        using var cancelFirst = new CancellationTokenSource();
+        using var cancelQueued = new CancellationTokenSource();
+        var first = conversation.SendMessageAsync("What is the weather like?", cancelFirst.Token);
+        while (client.Requests.Count == 0)
+        {
+            await Task.Delay(5);
+        }
+
+        var queued = conversation.SendMessageAsync("My name is Alice", cancelQueued.Token);
+        await cancelQueued.CancelAsync();
+        await cancelFirst.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+        Assert.Equal(
+            [(TurnRole.User, "What is the weather like?"), (TurnRole.User, "My name is Alice")],
+            conversation.Transcript.Select(t => (t.Role, t.Content)));
+        Assert.Single(client.Requests);
+        Assert.Contains(session.GetMemory().Entries, e => e.Content.Contains("Alice", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Cancelling_a_stream_keeps_the_users_words_and_the_part_delivered_as_interrupted()
     {
         var client = new RecordingChatClient { FixedReply = LongReply };

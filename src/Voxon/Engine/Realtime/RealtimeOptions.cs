@@ -31,6 +31,14 @@ public sealed class RealtimeOptions
     /// <summary>Model that transcribes the user's speech. Default <c>gpt-4o-mini-transcribe</c>.</summary>
     public string TranscriptionModel { get; set; } = "gpt-4o-mini-transcribe";
 
+    /// <summary>How many times a dropped connection is opened again before the conversation fails with
+    /// <see cref="RealtimeConnectionException"/>; 0 fails at once. Default 3.</summary>
+    public int MaxReconnectAttempts { get; set; } = 3;
+
+    /// <summary>Wait before the first attempt to reconnect; each further attempt waits twice as long as the one
+    /// before. Default 250 ms.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Whether <see cref="Endpoint"/> is an Azure OpenAI resource.</summary>
     public bool IsAzure => Endpoint?.Host is { } host
         && (host.EndsWith(".openai.azure.com", StringComparison.OrdinalIgnoreCase)
@@ -85,6 +93,16 @@ public sealed class RealtimeOptions
         if (string.IsNullOrWhiteSpace(TranscriptionModel))
         {
             errors.Add("realtime transcription model must not be empty");
+        }
+
+        if (MaxReconnectAttempts < 0)
+        {
+            errors.Add($"realtime reconnect attempts must not be negative, got {MaxReconnectAttempts}");
+        }
+
+        if (ReconnectDelay < TimeSpan.Zero)
+        {
+            errors.Add($"realtime reconnect delay must not be negative, got {ReconnectDelay}");
         }
 
         if (errors.Count > 0)

@@ -15,19 +15,20 @@ namespace Voxon.Engine.Realtime;
 /// <summary>
 /// One live realtime session: sends the caller's audio, hands the caller the model's audio, and turns the server's
 /// events into turns for an <see cref="IRealtimeTurnSink"/>. Events are handled one at a time on one loop, so the
-/// state below needs no lock. Knows the protocol, not sessions.
+/// state below needs no lock. Knows the protocol, not sessions. A dropped connection is opened again (see
+/// <see cref="RealtimeConnector"/>) with the context last woven and the dialogue so far, and the conversation goes on.
 /// </summary>
 internal sealed class RealtimeVoiceEngine : IAsyncDisposable
 {
-    private readonly RealtimeSessionClient _client;
+    private readonly RealtimeConnector _connector;
     private readonly RealtimeSetup _setup;
     private readonly IRealtimeTurnSink _sink;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly string _endpoint;
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<VoiceAudioChunk> _audio = Channel.CreateUnbounded<VoiceAudioChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _ending = new();
     private readonly List<Reply> _replies = [];
     private readonly Dictionary<string, Reply> _byItem = new(StringComparer.Ordinal);
     private readonly HashSet<string> _awaitingTranscription = new(StringComparer.Ordinal);
@@ -35,27 +36,34 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private readonly Dictionary<string, TimeSpan> _speechDuration = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AIFunction> _tools;
     private readonly List<Conversations.ToolCall> _toolCalls = [];
+    private RealtimeSessionClient _client;
+    private string _instructions;
     private Task _pump = Task.CompletedTask;
     private Task _loop = Task.CompletedTask;
     private long? _userStoppedAt;
     private bool _followUpResponse;
     private int _disposed;
 
-    private RealtimeVoiceEngine(RealtimeSessionClient client, RealtimeSetup setup, IRealtimeTurnSink sink, TimeProvider time, ILogger logger, string endpoint)
+    private RealtimeVoiceEngine(RealtimeSessionClient client, RealtimeConnector connector, RealtimeSetup setup, IRealtimeTurnSink sink, TimeProvider time, ILogger logger)
     {
         _client = client;
+        _connector = connector;
         _setup = setup;
+        _instructions = setup.Instructions;
         _sink = sink;
         _time = time;
         _logger = logger;
-        _endpoint = endpoint;
         _tools = setup.Tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 
     /// <summary>Raised on the engine's loop when the user starts speaking over a reply: stop playing <c>ItemId</c>'s audio.</summary>
     public event Action<string>? PlaybackInterrupted;
 
-    /// <summary>Completes when the engine stops; faults with <see cref="RealtimeConnectionException"/> when the connection dropped.</summary>
+    /// <summary>Raised on the engine's loop when a new session replaced a dropped one: the attempt that opened it (from 1).</summary>
+    public event Action<int>? Reconnected;
+
+    /// <summary>Completes when the engine stops; faults with <see cref="RealtimeConnectionException"/> when the connection
+    /// dropped and could not be opened again.</summary>
     public Task Completion => _loop;
 
     /// <summary>Connects, configures the live session and starts handling its events.</summary>
@@ -63,47 +71,29 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     public static async Task<RealtimeVoiceEngine> StartAsync(
         RealtimeOptions options, RealtimeSetup setup, IRealtimeTurnSink sink, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
-        var endpoint = options.Endpoint?.ToString() ?? "api.openai.com";
-        RealtimeSessionClient client;
-        try
-        {
-            client = await options.ConnectAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException)
-        {
-            throw new RealtimeConnectionException($"Could not connect to the realtime endpoint {endpoint} (model '{options.Model}'): {ex.Message}", ex);
-        }
-
-        var engine = new RealtimeVoiceEngine(client, setup, sink, time, logger, endpoint);
-        try
-        {
-            await client.ConfigureConversationSessionAsync(setup.ToSessionOptions(), cancellationToken);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException)
-        {
-            client.Dispose();
-            throw new RealtimeConnectionException($"The realtime endpoint {endpoint} closed the connection while it was being configured: {ex.Message}", ex);
-        }
-
-        engine._pump = Task.Run(engine.PumpAsync, CancellationToken.None);
+        var connector = new RealtimeConnector(options, time, logger);
+        var client = await connector.ConnectAsync(setup.ToSessionOptions(), [], cancellationToken);
+        var engine = new RealtimeVoiceEngine(client, connector, setup, sink, time, logger);
+        engine._pump = Task.Run(() => engine.PumpAsync(client), CancellationToken.None);
         engine._loop = Task.Run(engine.LoopAsync, CancellationToken.None);
         return engine;
     }
 
-    /// <summary>Sends the user's audio (PCM16, 24 kHz, mono).</summary>
-    /// <exception cref="RealtimeConnectionException">The connection dropped.</exception>
+    /// <summary>Sends the user's audio (PCM16, 24 kHz, mono). Audio sent while a dropped connection is being opened
+    /// again is lost.</summary>
+    /// <exception cref="RealtimeConnectionException">The connection dropped and is not opened again.</exception>
     public Task SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken) =>
-        SendAsync(() => _client.SendInputAudioAsync(BinaryData.FromBytes(pcm16), cancellationToken));
+        SendAsync(client => client.SendInputAudioAsync(BinaryData.FromBytes(pcm16), cancellationToken));
 
     /// <summary>Ends the user's utterance by hand (push to talk): commits the audio sent and, without server VAD, asks for a reply.</summary>
     /// <exception cref="RealtimeConnectionException">The connection dropped.</exception>
     public async Task CommitAudioAsync(CancellationToken cancellationToken)
     {
         _inbox.Writer.TryWrite(new UserStopped(_time.GetTimestamp()));
-        await SendAsync(() => _client.CommitPendingAudioAsync(cancellationToken));
+        await SendAsync(client => client.CommitPendingAudioAsync(cancellationToken));
         if (!_setup.ServerVad)
         {
-            await SendAsync(() => _client.StartResponseAsync(cancellationToken));
+            await SendAsync(client => client.StartResponseAsync(cancellationToken));
         }
     }
 
@@ -121,6 +111,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
             return;
         }
 
+        await _ending.CancelAsync();     // stops reconnecting
         _inbox.Writer.TryWrite(Stop.Instance);
         try
         {
@@ -148,30 +139,41 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         await _pump;
         _client.Dispose();
         _stop.Dispose();
+        _ending.Dispose();
     }
 
-    private async Task SendAsync(Func<Task> send)
+    /// <summary>A send from the caller: on a dropped connection it fails, unless the connection is being opened again.</summary>
+    private async Task SendAsync(Func<RealtimeSessionClient, Task> send)
     {
         try
         {
-            await send();
+            await send(Volatile.Read(ref _client));
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
         {
+            if (_connector.Reconnects && !_loop.IsCompleted && Volatile.Read(ref _disposed) == 0)
+            {
+                _logger.LogDebug(ex, "Input sent to the realtime endpoint while its connection is re-established is lost.");
+                return;
+            }
+
             throw Dropped(ex);
         }
     }
 
-    private RealtimeConnectionException Dropped(Exception? cause) =>
-        new($"The realtime connection to {_endpoint} dropped{(cause is null ? string.Empty : ": " + cause.Message)}. Every turn heard until then is recorded; start a new voice conversation to go on.", cause);
+    private RealtimeConnectionException Dropped(Exception? cause)
+    {
+        var retried = _connector.Reconnects ? " and could not be opened again" : string.Empty;
+        return new($"The realtime connection to {_connector.Endpoint} dropped{(cause is null ? string.Empty : ": " + cause.Message)}{retried}. Every turn heard until then is recorded; start a new voice conversation to go on.", cause);
+    }
 
-    /// <summary>Moves the server's events into the inbox; a failure or an unexpected close becomes <see cref="ConnectionLost"/>.</summary>
-    private async Task PumpAsync()
+    /// <summary>Moves one connection's events into the inbox; a failure or an unexpected close becomes <see cref="ConnectionLost"/>.</summary>
+    private async Task PumpAsync(RealtimeSessionClient client)
     {
         Exception? failure = null;
         try
         {
-            await foreach (var update in _client.ReceiveUpdatesAsync(_stop.Token))
+            await foreach (var update in client.ReceiveUpdatesAsync(_stop.Token))
             {
                 _inbox.Writer.TryWrite(update);
             }
@@ -185,7 +187,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
             failure = ex;
         }
 
-        _inbox.Writer.TryWrite(new ConnectionLost(failure));
+        _inbox.Writer.TryWrite(new ConnectionLost(client, failure));
     }
 
     private async Task LoopAsync()
@@ -194,45 +196,89 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         {
             await foreach (var message in _inbox.Reader.ReadAllAsync())
             {
-                switch (message)
+                Exception? lost = null;
+                try
                 {
-                    case Stop:
-                        await FinishAsync();
+                    switch (message)
+                    {
+                        case Stop:
+                            await FinishAsync();
+                            return;
+                        case ConnectionLost dropped when dropped.Client == _client:
+                            lost = dropped.Cause ?? new WebSocketException("The server closed the connection.");
+                            break;
+                        case RealtimeServerUpdate update:
+                            await HandleAsync(update);
+                            break;
+                        case UserStopped stopped:
+                            _userStoppedAt = stopped.At;
+                            break;
+                        case PlaybackReport report when _byItem.TryGetValue(report.ItemId, out var reply):
+                            reply.Reported = report.Played;
+                            await RecordFinishedAsync(force: false);
+                            break;
+                        case Tick:
+                            await RecordFinishedAsync(force: false);
+                            break;
+                    }
+                }
+                catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+                {
+                    lost = ex;
+                }
+
+                if (lost is not null)
+                {
+                    // What the drop cut short is recorded as heard so far; the new session starts from there.
+                    await FinishAsync();
+                    if (Volatile.Read(ref _disposed) == 1)
+                    {
                         return;
-                    case ConnectionLost lost:
-                        await FinishAsync();
+                    }
+
+                    _logger.LogWarning(lost, "The realtime connection to {Endpoint} dropped.", _connector.Endpoint);
+                    if (!await ReconnectAsync())
+                    {
                         if (Volatile.Read(ref _disposed) == 1)
                         {
                             return;
                         }
 
-                        _logger.LogError(lost.Cause, "The realtime connection to {Endpoint} dropped.", _endpoint);
-                        throw Dropped(lost.Cause);
-                    case RealtimeServerUpdate update:
-                        await HandleAsync(update);
-                        break;
-                    case UserStopped stopped:
-                        _userStoppedAt = stopped.At;
-                        break;
-                    case PlaybackReport report when _byItem.TryGetValue(report.ItemId, out var reply):
-                        reply.Reported = report.Played;
-                        await RecordFinishedAsync(force: false);
-                        break;
-                    case Tick:
-                        await RecordFinishedAsync(force: false);
-                        break;
+                        _logger.LogError(lost, "The realtime connection to {Endpoint} dropped and could not be opened again.", _connector.Endpoint);
+                        throw Dropped(lost);
+                    }
                 }
             }
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
-        {
-            await FinishAsync();
-            throw Dropped(ex);
         }
         finally
         {
             _audio.Writer.TryComplete();
         }
+    }
+
+    /// <summary>Opens a new session configured with the context last woven and the dialogue so far, and reads it from
+    /// now on. What the old session was doing (speech being transcribed, a reply being made) died with it.</summary>
+    private async Task<bool> ReconnectAsync()
+    {
+        _byItem.Clear();                // every reply was recorded; a new session may reuse item ids
+        _awaitingTranscription.Clear();
+        _speechStart.Clear();
+        _speechDuration.Clear();
+        _followUpResponse = false;
+        _userStoppedAt = null;
+        var reconnected = await _connector.ReconnectAsync(() => (_setup with { Instructions = _instructions }).ToSessionOptions(), _sink.Dialogue, _ending.Token);
+        if (reconnected is not { } opened)
+        {
+            return false;
+        }
+
+        var old = Volatile.Read(ref _client);
+        Volatile.Write(ref _client, opened.Client);
+        old.Dispose();
+        _pump = Task.Run(() => PumpAsync(opened.Client), CancellationToken.None);
+        _logger.LogInformation("Reconnected to the realtime endpoint {Endpoint} (attempt {Attempt}).", _connector.Endpoint, opened.Attempt);
+        Reconnected?.Invoke(opened.Attempt);
+        return true;
     }
 
     private async Task FinishAsync()
@@ -338,7 +384,8 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         return reply;
     }
 
-    /// <summary>The user's words: weave the context for them, push it into the live session, then record the turn.</summary>
+    /// <summary>The user's words: the context woven from them goes into the live session at once (the model may already
+    /// be answering); then the context woven with their embedding follows when it differs, and the turn is recorded.</summary>
     private async Task UserSpokeAsync(string? itemId, string? transcript)
     {
         var id = itemId ?? string.Empty;
@@ -347,13 +394,33 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         {
             TimeSpan? audio = _speechDuration.Remove(id, out var duration) ? duration : null;
             var started = _time.GetTimestamp();
-            var prepared = await _sink.PrepareUserTurnAsync(transcript.Trim(), audio, CancellationToken.None);
-            await _client.ConfigureConversationSessionAsync(RealtimeSetup.InstructionsUpdate(prepared.Instructions), _stop.Token);
-            VoxonTelemetry.RealtimeContextUpdate.Record(_time.GetElapsedTime(started).TotalMilliseconds);
-            await prepared.RecordAsync(CancellationToken.None);
+            var turn = _sink.PrepareUserTurn(transcript.Trim(), audio);
+            try
+            {
+                await UpdateInstructionsAsync(turn.Instructions);
+                VoxonTelemetry.RealtimeContextUpdate.Record(_time.GetElapsedTime(started).TotalMilliseconds);
+                var refined = await turn.WeaveAsync(CancellationToken.None);
+                if (refined != turn.Instructions)
+                {
+                    await UpdateInstructionsAsync(refined);
+                    VoxonTelemetry.RealtimeContextRefined.Record(_time.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+            finally
+            {
+                // The words were said even when the connection dropped while the context was being sent.
+                await turn.RecordAsync(CancellationToken.None);
+            }
         }
 
         await RecordFinishedAsync(force: false);
+    }
+
+    /// <summary>Gives the live session new instructions; they are also what a session opened after a drop starts with.</summary>
+    private Task UpdateInstructionsAsync(string instructions)
+    {
+        _instructions = instructions;
+        return _client.ConfigureConversationSessionAsync(RealtimeSetup.InstructionsUpdate(instructions), _stop.Token);
     }
 
     /// <summary>Speech started: the reply still playing is cut to what was played, on the server and in the record.</summary>
@@ -510,7 +577,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
 
     private sealed record UserStopped(long At);
 
-    private sealed record ConnectionLost(Exception? Cause);
+    private sealed record ConnectionLost(RealtimeSessionClient Client, Exception? Cause);
 
     private sealed class Stop
     {
