@@ -84,7 +84,7 @@ internal sealed class IdleTimeout : IDisposable
 
         // Atomic with every operation's touch (both under the session's lock): a call either came before and keeps the
         // session open, or comes after and finds it closed.
-        if (_session.CloseIdle(() => Interlocked.Read(ref _activity) == seen && Interlocked.Exchange(ref _timedOut, 1) == 0))
+        if (_session.Close(() => Interlocked.Read(ref _activity) == seen && Interlocked.Exchange(ref _timedOut, 1) == 0))
         {
             _logger.LogInformation("Session {SessionId} was closed after {Timeout} without activity.", _session.SessionId, Timeout);
         }

@@ -303,11 +303,9 @@ public sealed partial class Session : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Closes the session for the idle timeout when <paramref name="stillIdle"/> holds and no turn is in flight,
-    /// both checked under the lock as it closes, so no call slips in between.</summary>
-    internal bool CloseIdle(Func<bool> stillIdle) => Close(stillIdle);
-
-    private bool Close(Func<bool>? idle)
+    /// <summary>Closes the session; with <paramref name="idle"/> (the idle timeout), only when it holds and no turn is in
+    /// flight, both checked under the lock as the session closes, so that no call slips in between.</summary>
+    internal bool Close(Func<bool>? idle)
     {
         List<Conversation> open;
         lock (_gate)
