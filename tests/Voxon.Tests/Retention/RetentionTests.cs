@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Voxon.Events;
 using Voxon.Retention;
@@ -131,7 +129,7 @@ public sealed class RetentionTests
         var session = await voxon.Client.CreateSessionAsync("user_busy");
         var conversation = await session.StartConversationAsync();
         await conversation.SendMessageAsync("My name is Dana.");
-        await WaitForAsync(() => logs.Messages.Any(m => m.Contains("stays open", StringComparison.Ordinal)));
+        await logs.WaitForAsync("stays open");
         Assert.True(session.IsActive);
         Assert.Equal(2, conversation.Transcript.Count);
 
@@ -139,7 +137,8 @@ public sealed class RetentionTests
         time.Advance(TimeSpan.FromMinutes(29));
         Assert.True(session.IsActive);
         time.Advance(TimeSpan.FromMinutes(32));
-        await WaitForAsync(() => !session.IsActive);
+        await logs.WaitForAsync("closed after");
+        Assert.False(session.IsActive);
         var stored = await voxon.NewClient().LoadSessionAsync(session.SessionId);
         Assert.Equal(2, stored.GetTranscript(conversation.ConversationId).Count);
     }
@@ -211,43 +210,6 @@ public sealed class RetentionTests
         Assert.Equal(2, error.Limit);
         await (await voxon.Client.CreateSessionAsync("user_other")).SaveAsync();
         Assert.Contains("max_sessions_per_user", Assert.Throws<VoxonConfigurationException>(() => new VoxonOptions { MaxSessionsPerUser = 0 }.Validate()).Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>Waits (in real time, bounded) for work the fake clock started on the thread pool.</summary>
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 30 seconds");
-            await Task.Delay(10);
-        }
-    }
-
-    /// <summary>Collects every log message (all categories and levels).</summary>
-    private sealed class LogCollector : ILoggerProvider, ILogger
-    {
-        private readonly ConcurrentQueue<string> _messages = new();
-
-        public LogCollector() => Factory = LoggerFactory.Create(b => b.AddProvider(this).SetMinimumLevel(LogLevel.Trace));
-
-        public ILoggerFactory Factory { get; }
-
-        public IReadOnlyList<string> Messages => [.. _messages];
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            _messages.Enqueue(formatter(state, exception));
-
-        public void Dispose()
-        {
-        }
     }
 
     /// <summary>Counts listings and runs an action once after the first.</summary>
