@@ -42,6 +42,16 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
             SessionRedisUrl = result.GetValue(VoxonCommand.RedisUrl),
             UseEnvironment = true,
         };
+        ApplyRetention(result, options);
+        return options;
+    }
+
+    /// <summary>Sets <see cref="VoxonOptions.SessionTimeout"/> and <see cref="VoxonOptions.MemoryTtl"/> from
+    /// <c>--session-timeout</c> and <c>--memory-ttl</c> (or their environment variables).</summary>
+    /// <exception cref="ArgumentException">A value is malformed; the message names it.</exception>
+    public static void ApplyRetention(ParseResult result, VoxonOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         if (result.GetValue(VoxonCommand.SessionTimeout) is { Length: > 0 } timeout)
         {
             options.SessionTimeout = ParseDuration(timeout, "--session-timeout");
@@ -56,8 +66,6 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
                 throw new ArgumentException($"--memory-ttl takes category=lifetime pairs separated by commas, each category once (symptoms=30d,contact=12h), got '{pair}'.");
             }
         }
-
-        return options;
     }
 
     /// <summary>A duration such as <c>90d</c>, <c>12h</c> or <c>30m</c>.</summary>
