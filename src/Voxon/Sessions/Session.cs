@@ -303,14 +303,14 @@ public sealed partial class Session : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Closes the session; with <paramref name="idle"/> (the idle timeout), only when it holds and no turn is in
-    /// flight, both checked under the lock as the session closes, so that no call slips in between.</summary>
+    /// <summary>Closes the session; with <paramref name="idle"/> (the idle timeout), only when it holds and no turn or batch
+    /// (whose save is deferred) is in flight, checked under the lock as the session closes, so no call slips in between.</summary>
     internal bool Close(Func<bool>? idle)
     {
         List<Conversation> open;
         lock (_gate)
         {
-            if (_closed || (idle is not null && (_open.Values.Any(c => c.IsBusy) || !idle())))
+            if (_closed || (idle is not null && (_batchDepth > 0 || _open.Values.Any(c => c.IsBusy) || !idle())))
             {
                 return false;
             }

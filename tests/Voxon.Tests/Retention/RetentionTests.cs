@@ -144,6 +144,31 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public async Task Idle_timeout_waits_for_an_open_batch_whose_save_is_deferred()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var logs = new LogCollector();
+        await using var voxon = new TestVoxon(time: time, configure: o =>
+        {
+            o.SessionTimeout = TimeSpan.FromMinutes(30);
+            o.LoggerFactory = logs.Factory;
+        });
+        var session = await voxon.Client.CreateSessionAsync("user_batch");
+        var batch = session.BatchUpdate();
+        await session.AddMemoryAsync("made inside the batch");
+
+        // Closing now would drop the batch's changes: its save waits for the batch's end.
+        time.Advance(TimeSpan.FromMinutes(31));
+        await logs.WaitForAsync("stays open");
+        Assert.True(session.IsActive);
+        await batch.DisposeAsync();
+
+        time.Advance(TimeSpan.FromMinutes(31));
+        await logs.WaitForAsync("closed after");
+        Assert.Equal(["made inside the batch"], (await voxon.NewClient().LoadSessionAsync(session.SessionId)).GetMemory().Entries.Select(e => e.Content));
+    }
+
+    [Fact]
     public async Task Category_ttl_expires_memories_by_stored_time_on_search_and_load_and_the_save_removes_them()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
