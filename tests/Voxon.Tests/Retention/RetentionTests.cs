@@ -13,7 +13,7 @@ public sealed class RetentionTests
     [Fact]
     public async Task Prune_deletes_only_sessions_older_than_the_age_and_dry_run_deletes_nothing()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = NewYear();
         await using var voxon = new TestVoxon(time: time);
         var old = new List<string>();
         foreach (var user in new[] { "user_a", "user_b", "user_a" })
@@ -48,7 +48,7 @@ public sealed class RetentionTests
     [Fact]
     public async Task Prune_lists_once_for_all_batches_and_keeps_a_session_saved_after_the_listing()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = NewYear();
         await using var voxon = new TestVoxon(time: time);
         var ids = new List<string>();
         for (var i = 0; i < SessionPruner.BatchSize + 5; i++)
@@ -79,13 +79,8 @@ public sealed class RetentionTests
     [Fact]
     public async Task Idle_session_is_saved_and_closed_after_the_timeout_and_activity_resets_the_clock()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var logs = new LogCollector();
-        await using var voxon = new TestVoxon(time: time, configure: o =>
-        {
-            o.SessionTimeout = TimeSpan.FromMinutes(30);
-            o.LoggerFactory = logs.Factory;
-        });
+        var (time, logs) = (NewYear(), new LogCollector());
+        await using var voxon = new TestVoxon(time: time, configure: o => IdleAfter30Minutes(o, logs));
         var session = await voxon.Client.CreateSessionAsync("user_idle");
         var closed = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
         session.Events.On(SessionEventNames.SessionClosed, e => closed.TrySetResult(e.Data));
@@ -117,15 +112,10 @@ public sealed class RetentionTests
     [Fact]
     public async Task Idle_timeout_never_closes_a_session_while_a_turn_is_in_flight()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var logs = new LogCollector();
+        var (time, logs) = (NewYear(), new LogCollector());
 
         // The model takes two hours of the clock to answer: the timeout falls due in the middle of the turn.
-        await using var voxon = new TestVoxon(new RecordingChatClient(time, TimeSpan.FromHours(2)), time, o =>
-        {
-            o.SessionTimeout = TimeSpan.FromMinutes(30);
-            o.LoggerFactory = logs.Factory;
-        });
+        await using var voxon = new TestVoxon(new RecordingChatClient(time, TimeSpan.FromHours(2)), time, o => IdleAfter30Minutes(o, logs));
         var session = await voxon.Client.CreateSessionAsync("user_busy");
         var conversation = await session.StartConversationAsync();
         await conversation.SendMessageAsync("My name is Dana.");
@@ -146,13 +136,8 @@ public sealed class RetentionTests
     [Fact]
     public async Task Idle_timeout_waits_for_an_open_batch_whose_save_is_deferred()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var logs = new LogCollector();
-        await using var voxon = new TestVoxon(time: time, configure: o =>
-        {
-            o.SessionTimeout = TimeSpan.FromMinutes(30);
-            o.LoggerFactory = logs.Factory;
-        });
+        var (time, logs) = (NewYear(), new LogCollector());
+        await using var voxon = new TestVoxon(time: time, configure: o => IdleAfter30Minutes(o, logs));
         var session = await voxon.Client.CreateSessionAsync("user_batch");
         var batch = session.BatchUpdate();
         await session.AddMemoryAsync("made inside the batch");
@@ -171,7 +156,7 @@ public sealed class RetentionTests
     [Fact]
     public async Task Category_ttl_expires_memories_by_stored_time_on_search_and_load_and_the_save_removes_them()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = NewYear();
         await using var voxon = new TestVoxon(time: time, configure: o => o.MemoryTtl["symptoms"] = TimeSpan.FromDays(30));
         var session = await voxon.Client.CreateSessionAsync("user_ttl");
 
@@ -235,6 +220,14 @@ public sealed class RetentionTests
         Assert.Equal(2, error.Limit);
         await (await voxon.Client.CreateSessionAsync("user_other")).SaveAsync();
         Assert.Contains("max_sessions_per_user", Assert.Throws<VoxonConfigurationException>(() => new VoxonOptions { MaxSessionsPerUser = 0 }.Validate()).Message, StringComparison.Ordinal);
+    }
+
+    private static FakeTimeProvider NewYear() => new(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+
+    private static void IdleAfter30Minutes(VoxonOptions options, LogCollector logs)
+    {
+        options.SessionTimeout = TimeSpan.FromMinutes(30);
+        options.LoggerFactory = logs.Factory;
     }
 
     /// <summary>Counts listings and runs an action once after the first.</summary>
