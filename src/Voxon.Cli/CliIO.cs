@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Voxon.Engine;
 
 namespace Voxon.Cli;
@@ -30,14 +31,55 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
     public static VoxonClient Client(ParseResult result, string? store = null) => new(Options(result, store));
 
     /// <summary>The one place the CLI builds <see cref="VoxonOptions"/> from its flags and the environment.</summary>
-    public static VoxonOptions Options(ParseResult result, string? store = null) => new()
+    /// <exception cref="ArgumentException">--session-timeout or --memory-ttl is malformed.</exception>
+    public static VoxonOptions Options(ParseResult result, string? store = null)
     {
-        SessionStorage = result.GetValue(VoxonCommand.Storage)!,
-        SessionStoragePath = store ?? result.GetValue(VoxonCommand.Store)!,
-        SessionDatabaseUrl = result.GetValue(VoxonCommand.DatabaseUrl),
-        SessionRedisUrl = result.GetValue(VoxonCommand.RedisUrl),
-        UseEnvironment = true,
-    };
+        var options = new VoxonOptions
+        {
+            SessionStorage = result.GetValue(VoxonCommand.Storage)!,
+            SessionStoragePath = store ?? result.GetValue(VoxonCommand.Store)!,
+            SessionDatabaseUrl = result.GetValue(VoxonCommand.DatabaseUrl),
+            SessionRedisUrl = result.GetValue(VoxonCommand.RedisUrl),
+            UseEnvironment = true,
+        };
+        ApplyRetention(result, options);
+        return options;
+    }
+
+    /// <summary>Sets <see cref="VoxonOptions.SessionTimeout"/> and <see cref="VoxonOptions.MemoryTtl"/> from
+    /// <c>--session-timeout</c> and <c>--memory-ttl</c> (or their environment variables).</summary>
+    /// <exception cref="ArgumentException">A value is malformed; the message names it.</exception>
+    public static void ApplyRetention(ParseResult result, VoxonOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (result.GetValue(VoxonCommand.SessionTimeout) is { Length: > 0 } timeout)
+        {
+            options.SessionTimeout = ParseDuration(timeout, "--session-timeout");
+        }
+
+        foreach (var pair in (result.GetValue(VoxonCommand.MemoryTtl) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // symptoms=30d: the category, then its lifetime.
+            var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0 || !options.MemoryTtl.TryAdd(parts[0], ParseDuration(parts[1], $"--memory-ttl {pair}")))
+            {
+                throw new ArgumentException($"--memory-ttl takes category=lifetime pairs separated by commas, each category once (symptoms=30d,contact=12h), got '{pair}'.");
+            }
+        }
+    }
+
+    /// <summary>A duration such as <c>90d</c>, <c>12h</c> or <c>30m</c>.</summary>
+    /// <exception cref="ArgumentException">Not a positive number followed by d, h or m; the message names <paramref name="what"/>.</exception>
+    public static TimeSpan ParseDuration(string text, string what)
+    {
+        var unit = text.Length > 1 ? text[^1] : ' ';
+        if (!int.TryParse(text.AsSpan(0, Math.Max(0, text.Length - 1)), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount <= 0 || unit is not ('d' or 'h' or 'm'))
+        {
+            throw new ArgumentException($"{what} must be a positive number followed by d, h or m (90d, 12h, 30m), got '{text}'.");
+        }
+
+        return unit switch { 'd' => TimeSpan.FromDays(amount), 'h' => TimeSpan.FromHours(amount), _ => TimeSpan.FromMinutes(amount) };
+    }
 
     /// <summary>Describes the engine in use.</summary>
     public static string EngineName(VoxonClient client) =>

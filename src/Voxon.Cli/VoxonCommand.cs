@@ -38,6 +38,22 @@ public static class VoxonCommand
         Recursive = true,
     };
 
+    /// <summary>Idle timeout of open sessions, as <see cref="VoxonOptions.SessionTimeout"/>.</summary>
+    public static readonly Option<string?> SessionTimeout = new("--session-timeout")
+    {
+        Description = "Save and close an open session after this long without activity: 30m, 2h, 1d (default: $VOXON_SESSION_TIMEOUT or none)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VOXON_SESSION_TIMEOUT"),
+        Recursive = true,
+    };
+
+    /// <summary>Lifetimes of memory categories, as <see cref="VoxonOptions.MemoryTtl"/>.</summary>
+    public static readonly Option<string?> MemoryTtl = new("--memory-ttl")
+    {
+        Description = "Memory categories that expire, as category=lifetime pairs: symptoms=30d,contact=12h (default: $VOXON_MEMORY_TTL or none)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VOXON_MEMORY_TTL"),
+        Recursive = true,
+    };
+
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error)
     {
         var root = new RootCommand("Voxon: sessions, memory and analytics for voice assistants.");
@@ -45,6 +61,8 @@ public static class VoxonCommand
         root.Options.Add(Storage);
         root.Options.Add(DatabaseUrl);
         root.Options.Add(RedisUrl);
+        root.Options.Add(SessionTimeout);
+        root.Options.Add(MemoryTtl);
         var io = new CliIO(input, output, error);
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(ChatCommand.Create(io));

@@ -9,6 +9,8 @@ internal sealed partial class PostgresSessionStorage
         {
             Control = _codec.ControlStore,
             KeyRing = _codec.KeyRing,
+            // The grantee is inside the sealed record: every share is read in one query (shares are few next to sessions).
+            SharesWithUser = async (user, token) => [.. (await StoredJson.ParseSharesAsync(_codec, await QueryAsync("erase user", $"SELECT token_hash, data FROM {S}.voxon_shares", token), ReportSkipped, token)).Where(s => s.SharedWithUserId == user)],
             DeleteShare = (hash, token) => ExecuteAsync("erase user", null, $"DELETE FROM {S}.voxon_shares WHERE token_hash = $1", token, hash),
         }, options, cancellationToken);
 

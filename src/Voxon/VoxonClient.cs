@@ -60,6 +60,8 @@ public sealed partial class VoxonClient : IAsyncDisposable
             loggers)
         {
             SearchOptions = Options.MemorySearch,
+            MemoryTtl = new Retention.MemoryTtlPolicy(Options.MemoryTtl),
+            SessionTimeout = Options.SessionTimeout,
             Extractor = Options.ModelMemoryExtraction && !OfflineChatClient.IsOffline(chat)
                 ? new ChatMemoryExtractor(chat, loggers.CreateLogger<ChatMemoryExtractor>())
                 : null,

@@ -97,6 +97,18 @@ public sealed class VoxonOptions
     /// Default null (no limit).</summary>
     public int? MaxSessionsPerUser { get; set; }
 
+    /// <summary>How long an open session may go without activity (a turn, a memory or preference call, a save...) before
+    /// it is saved and closed, freeing what it holds; a turn in flight is never cut, and its end restarts the clock. A
+    /// later call on the closed <see cref="Sessions.Session"/> throws <see cref="Sessions.SessionStateException"/> naming the
+    /// timeout: load the session again to continue. Timed by <see cref="TimeProvider"/>. Default null (no timeout).</summary>
+    public TimeSpan? SessionTimeout { get; set; }
+
+    /// <summary>Lifetimes of memory categories (<c>memory_ttl</c>), for example <c>["symptoms"] = 30 days</c>: an entry of a
+    /// listed category expires that long after it was stored (or at its own expiry, if earlier), is never returned by
+    /// search, context or listings after that, and is removed from storage by the next save. Categories match exactly.
+    /// Default empty (no category expires).</summary>
+    public IDictionary<string, TimeSpan> MemoryTtl { get; } = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+
     /// <summary>Logging. Default none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -162,6 +174,14 @@ public sealed class VoxonOptions
         {
             errors.Add("max_sessions_per_user must be positive when set");
         }
+
+        // A TimeProvider timer takes at most about 49 days (uint milliseconds).
+        if (SessionTimeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > TimeSpan.FromDays(49)))
+        {
+            errors.Add($"session_timeout must be positive and at most 49 days when set, got {timeout}");
+        }
+
+        errors.AddRange(Retention.MemoryTtlPolicy.Problems(MemoryTtl));
 
         if (MaxImportSize <= 0)
         {

@@ -29,6 +29,12 @@ internal sealed class VoxonRuntime(
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 
+    /// <summary>Per-category memory lifetimes (<see cref="VoxonOptions.MemoryTtl"/>).</summary>
+    public Retention.MemoryTtlPolicy MemoryTtl { get; init; } = Retention.MemoryTtlPolicy.None;
+
+    /// <summary>The idle timeout of open sessions (<see cref="VoxonOptions.SessionTimeout"/>); null for none.</summary>
+    public TimeSpan? SessionTimeout { get; init; }
+
     /// <summary>How memory search ranks; validated and copied by each index.</summary>
     public Memory.Search.HybridSearchOptions SearchOptions { get; init; } = new();
 

@@ -49,6 +49,7 @@ public abstract partial class SessionStorageTests<TFixture>
         Assert.Equal(3, receipt[ErasureReceipt.Conversations]);
         Assert.Equal(6, receipt[ErasureReceipt.Turns]);
         Assert.Equal(1, receipt[ErasureReceipt.Shares]);
+        Assert.Equal(1, receipt[ErasureReceipt.SharesReceived]);
         Assert.Equal(1, receipt[ErasureReceipt.TemplateBindings]);
         Assert.True(receipt.CompletedAt >= receipt.StartedAt);
 
@@ -73,7 +74,10 @@ public abstract partial class SessionStorageTests<TFixture>
                 Assert.Equal(2, other.Conversations.Single().Turns.Count);
             }
 
-            Assert.Single(await storage.ListSharesAsync(sessions[user][1]));
+            // The share granted to the victim went with the victim; the others' shares stay.
+            var shares = await storage.ListSharesAsync(sessions[user][1]);
+            Assert.Equal(user == users[1] ? 0 : 1, shares.Count);
+            Assert.DoesNotContain(shares, s => s.SharedWithUserId == victim);
         }
 
         // The template itself belongs to no user and stays.

@@ -18,6 +18,10 @@ internal static class ServerCommands
         command.Options.Add(KeysFile);
         command.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
+            // The client is made on the first request: a malformed --session-timeout or --memory-ttl must fail here.
+            var retention = new VoxonOptions { UseEnvironment = false };
+            CliIO.ApplyRetention(result, retention);
+            retention.Validate();
             var app = VoxonServer.Build(Options(result), ["--urls", result.GetValue(urls)!]);
             await io.Output.WriteLineAsync($"Voxon server on {result.GetValue(urls)}: dashboard at /, API at /v1, OpenAPI at /openapi/v1.json. Ctrl+C stops it.");
             await app.StartAsync(cancellationToken);
@@ -78,8 +82,12 @@ internal static class ServerCommands
         return command;
     }
 
-    private static VoxonServerOptions Options(ParseResult result) =>
-        new() { Store = result.GetValue(VoxonCommand.Store)!, KeysPath = result.GetValue(KeysFile) };
+    private static VoxonServerOptions Options(ParseResult result) => new()
+    {
+        Store = result.GetValue(VoxonCommand.Store)!,
+        KeysPath = result.GetValue(KeysFile),
+        ConfigureVoxon = options => CliIO.ApplyRetention(result, options),
+    };
 
     private static ApiKeyStore Store(ParseResult result) => new(Options(result).ResolvedKeysPath);
 }

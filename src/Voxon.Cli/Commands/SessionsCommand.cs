@@ -73,7 +73,7 @@ internal static class SessionsCommand
         prune.Options.Add(dryRun);
         prune.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            var age = ParseAge(result.GetValue(olderThan)!);
+            var age = CliIO.ParseDuration(result.GetValue(olderThan)!, "--older-than");
             await using var voxon = CliIO.Client(result);
             var pruned = await voxon.PruneSessionsAsync(age, result.GetValue(pruneUser), result.GetValue(dryRun), cancellationToken);
             foreach (var id in pruned.SessionIds)
@@ -114,18 +114,5 @@ internal static class SessionsCommand
         command.Subcommands.Add(prune);
         TransferCommands.AddTo(command, io);
         return command;
-    }
-
-    /// <summary>An age such as <c>90d</c>, <c>12h</c> or <c>30m</c>.</summary>
-    /// <exception cref="ArgumentException">Not a positive number followed by d, h or m.</exception>
-    internal static TimeSpan ParseAge(string text)
-    {
-        var unit = text.Length > 1 ? text[^1] : ' ';
-        if (!int.TryParse(text.AsSpan(0, Math.Max(0, text.Length - 1)), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount <= 0 || unit is not ('d' or 'h' or 'm'))
-        {
-            throw new ArgumentException($"--older-than must be a positive number followed by d, h or m (90d, 12h, 30m), got '{text}'.");
-        }
-
-        return unit switch { 'd' => TimeSpan.FromDays(amount), 'h' => TimeSpan.FromHours(amount), _ => TimeSpan.FromMinutes(amount) };
     }
 }

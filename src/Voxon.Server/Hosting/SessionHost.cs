@@ -114,15 +114,25 @@ internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options,
     private async Task<LiveSession> GetAsync(string sessionId, CancellationToken cancellationToken)
     {
         var lazy = _live.GetOrAdd(sessionId, id => new Lazy<Task<LiveSession>>(() => LoadAsync(id)));
+        LiveSession live;
         try
         {
-            return await lazy.Value.WaitAsync(cancellationToken);
+            live = await lazy.Value.WaitAsync(cancellationToken);
         }
         catch (Exception) when (lazy.Value.IsFaulted)
         {
             _live.TryRemove(new KeyValuePair<string, Lazy<Task<LiveSession>>>(sessionId, lazy));
             throw;
         }
+
+        // Closed by the idle timeout (VoxonOptions.SessionTimeout), which saved it: the stored session is loaded afresh.
+        if (!live.Session.IsActive)
+        {
+            _live.TryRemove(new KeyValuePair<string, Lazy<Task<LiveSession>>>(sessionId, lazy));
+            return await GetAsync(sessionId, cancellationToken);
+        }
+
+        return live;
     }
 
     private async Task<LiveSession> LoadAsync(string sessionId)

@@ -48,6 +48,13 @@ public sealed class Conversation : IAsyncDisposable
         set => Volatile.Write(ref _activeReply, value);
     }
 
+    /// <summary>A live voice connection's completion, while one runs this conversation's turns.</summary>
+    internal Task? Live { get; set; }
+
+    /// <summary>Whether a turn is in flight (a text turn holds the turn gate; a voice connection is live): the idle
+    /// timeout never closes the session then.</summary>
+    internal bool IsBusy => _turnGate.CurrentCount == 0 || Live is { IsCompleted: false };
+
     /// <summary>Sends the user's message and returns the assistant's reply. Memory is consulted before and updated after.</summary>
     /// <param name="text">What the user said (a transcript for voice).</param>
     /// <param name="cancellationToken">Cancels the turn; the user's words are still recorded (and read for memories), the reply is not.

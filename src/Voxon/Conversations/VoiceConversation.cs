@@ -95,6 +95,7 @@ public sealed class VoiceConversation : IAsyncDisposable
                 config.EnableFunctions ? [.. options.Tools, .. session.Turns.Tools().OfType<AIFunction>().Where(t => options.Tools.All(o => o.Name != t.Name))] : []);
             var engine = await RealtimeVoiceEngine.StartAsync(
                 realtime, setup, new RealtimeTurns(session.Turns, conversation), runtime.Time, runtime.LoggerFactory.CreateLogger<VoiceConversation>(), cancellationToken);
+            conversation.Live = engine.Completion;
             return new VoiceConversation(conversation, engine);
         }
         catch

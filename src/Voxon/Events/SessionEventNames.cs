@@ -12,7 +12,7 @@ public static class SessionEventNames
     /// <summary>A session was saved; data: the stored version number.</summary>
     public const string SessionSaved = "session.saved";
 
-    /// <summary>A session was closed.</summary>
+    /// <summary>A session was closed; the data is null, or <c>"idle_timeout"</c> when <see cref="VoxonOptions.SessionTimeout"/> closed it.</summary>
     public const string SessionClosed = "session.closed";
 
     /// <summary>A conversation started; data: <see cref="Conversations.ConversationInfo"/>.</summary>

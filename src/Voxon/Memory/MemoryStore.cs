@@ -1,4 +1,5 @@
 using Voxon.Memory.Search;
+using Voxon.Retention;
 
 namespace Voxon.Memory;
 
@@ -26,16 +27,21 @@ internal sealed class MemoryStore
     // are lookups, not scans, on the per-turn path.
     private readonly Dictionary<string, string> _byContent = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _bySlot = new(StringComparer.Ordinal);
+    private readonly MemoryTtlPolicy _ttl;
     private int _liveTokens;
-    private int _expiring;
+
+    // No entry expires before this instant (by its own expiry or its category's lifetime): a lower bound, so that
+    // RemoveExpired scans only when something may be due.
+    private DateTimeOffset _nextExpiry = DateTimeOffset.MaxValue;
     private HashSet<string> _dirty = new(StringComparer.Ordinal);
 
     // Ids of the entries storage holds (as of the last load or acknowledged save): the record count a save states.
     private readonly HashSet<string> _stored = new(StringComparer.Ordinal);
 
-    public MemoryStore(int maxTokens, HybridSearchOptions? searchOptions = null)
+    public MemoryStore(int maxTokens, HybridSearchOptions? searchOptions = null, MemoryTtlPolicy? ttl = null)
     {
         MaxTokens = maxTokens;
+        _ttl = ttl ?? MemoryTtlPolicy.None;
         _index = new HybridMemoryIndex(searchOptions);
     }
 
@@ -73,7 +79,7 @@ internal sealed class MemoryStore
 
     /// <summary>Live entries in creation order.</summary>
     public IEnumerable<MemoryEntry> Live(DateTimeOffset now) =>
-        All.Where(e => e.IsLive(now)).OrderBy(e => e.CreatedAt);
+        All.Where(e => _ttl.IsLive(e, now)).OrderBy(e => e.CreatedAt);
 
     /// <summary>Ids of entries added, changed or removed since the last call (change tracking for incremental saves).</summary>
     public HashSet<string> TakeChanges()
@@ -109,7 +115,7 @@ internal sealed class MemoryStore
     public IEnumerable<MemoryEntry> Profile(DateTimeOffset now)
     {
         Hydrate?.Invoke();
-        return _profile.Select(id => _entries[id]).Where(e => e.IsLive(now));
+        return _profile.Select(id => _entries[id]).Where(e => _ttl.IsLive(e, now));
     }
 
     private static bool IsProfile(MemoryEntry entry) => entry.Category == "identity" || entry.Slot is not null;
@@ -154,7 +160,7 @@ internal sealed class MemoryStore
     private static string? SlotKey(MemoryEntry entry) => entry.Slot is null ? null : entry.Scope + "\u0001" + entry.Slot;
 
     private MemoryEntry? LiveBy(Dictionary<string, string> index, string key, DateTimeOffset now) =>
-        index.TryGetValue(key, out var id) && _entries.TryGetValue(id, out var found) && found.IsLive(now) ? found : null;
+        index.TryGetValue(key, out var id) && _entries.TryGetValue(id, out var found) && _ttl.IsLive(found, now) ? found : null;
 
     /// <summary>Puts back the entries storage holds (load), without dedupe or eviction; they are not changes.</summary>
     /// <exception cref="InvalidOperationException">The store already holds entries or unsaved changes: use
@@ -207,11 +213,19 @@ internal sealed class MemoryStore
         return removed;
     }
 
-    /// <summary>Drops entries whose expiry has passed; cheap when none expire.</summary>
+    /// <summary>Drops entries (live and history) whose expiry or category lifetime has passed, recorded for the next
+    /// save; cheap when nothing is due.</summary>
     public List<MemoryEntry> RemoveExpired(DateTimeOffset now)
     {
         Hydrate?.Invoke();
-        return _expiring == 0 ? [] : RemoveWhere(e => e.ExpiresAt <= now);
+        if (now < _nextExpiry)
+        {
+            return [];
+        }
+
+        var removed = RemoveWhere(e => _ttl.ExpiryOf(e) <= now);
+        _nextExpiry = _entries.Values.Select(_ttl.ExpiryOf).Min() ?? DateTimeOffset.MaxValue;
+        return removed;
     }
 
     /// <summary>Searches live entries; <paramref name="now"/> places "last year" and the like in a time question.</summary>
@@ -264,6 +278,10 @@ internal sealed class MemoryStore
 
         _entries[entry.Id] = entry;
         _dirty.Add(entry.Id);
+        if (_ttl.ExpiryOf(entry) is { } expiry && expiry < _nextExpiry)
+        {
+            _nextExpiry = expiry;
+        }
 
         if (entry.SupersededBy is null)
         {
@@ -279,11 +297,6 @@ internal sealed class MemoryStore
             if (SlotKey(entry) is { } slot)
             {
                 _bySlot[slot] = entry.Id;
-            }
-
-            if (entry.ExpiresAt is not null)
-            {
-                _expiring++;
             }
         }
     }
@@ -301,10 +314,6 @@ internal sealed class MemoryStore
             if (SlotKey(entry) is { } slot)
             {
                 RemoveKey(_bySlot, slot, entry.Id);
-            }
-            if (entry.ExpiresAt is not null)
-            {
-                _expiring--;
             }
         }
     }

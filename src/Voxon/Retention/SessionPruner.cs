@@ -3,13 +3,14 @@ using Voxon.Storage;
 namespace Voxon.Retention;
 
 /// <summary>
-/// Retention by age: deletes the sessions last updated before a cutoff, in batches. Each batch is read afresh from
-/// the listing, so a prune interrupted by a crash is completed by running it again (what was deleted stays deleted,
-/// the rest still matches).
+/// Retention by age: deletes the sessions last updated before a cutoff, oldest first, in batches over one listing.
+/// Before its deletion each candidate's stored head is read again, so a session saved since the listing (recent now)
+/// is kept. A prune interrupted by a crash is completed by running it again: what was deleted stays deleted, and the
+/// new listing holds exactly the rest.
 /// </summary>
 internal static class SessionPruner
 {
-    /// <summary>Sessions deleted per batch.</summary>
+    /// <summary>Sessions deleted per batch (cancellation is honoured between batches).</summary>
     public const int BatchSize = 100;
 
     public static async Task<PruneResult> PruneAsync(SessionStorage storage, DateTimeOffset cutoff, string? userId, bool dryRun, CancellationToken cancellationToken)
@@ -23,11 +24,10 @@ internal static class SessionPruner
         var pruned = new List<string>(candidates.Count);
         foreach (var batch in candidates.Chunk(BatchSize))
         {
-            // A session saved again since the listing is recent now: it is kept.
-            var current = (await storage.ListAsync(userId, cancellationToken)).Where(s => s.UpdatedAt < cutoff).Select(s => s.SessionId).ToHashSet(StringComparer.Ordinal);
-            foreach (var id in batch.Where(current.Contains))
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var id in batch)
             {
-                if (await storage.DeleteAsync(id, cancellationToken))
+                if (await StillOldAsync(storage, id, cutoff, cancellationToken) && await storage.DeleteAsync(id, CancellationToken.None))
                 {
                     pruned.Add(id);
                 }
@@ -35,5 +35,19 @@ internal static class SessionPruner
         }
 
         return new PruneResult(cutoff, pruned, false);
+    }
+
+    /// <summary>Whether the session is still stored and not updated since the cutoff. An unreadable one (corrupt, or a
+    /// restored copy whose key was erased) keeps the age the listing gave it.</summary>
+    private static async Task<bool> StillOldAsync(SessionStorage storage, string sessionId, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await storage.LoadMetadataAsync(sessionId, cancellationToken) is { } head && head.UpdatedAt < cutoff;
+        }
+        catch (SessionCorruptException)
+        {
+            return true;
+        }
     }
 }

@@ -18,6 +18,7 @@ public sealed partial class Session
         lock (_gate)
         {
             now = _runtime.Time.GetUtcNow();
+            DropExpired(now);
             document = ToDocument(now);
             document.Version = Version;
         }

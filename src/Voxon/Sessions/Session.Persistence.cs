@@ -112,6 +112,7 @@ public sealed partial class Session
 
         session.MarkLoaded();
         session._memory.ReturnChanges(document.Memory.ReembeddedIds);
+        session.DropExpired(runtime.Time.GetUtcNow()); // what expired while stored (category lifetimes too): removed by the next save
         return session;
     }
 

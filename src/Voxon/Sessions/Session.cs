@@ -28,6 +28,7 @@ public sealed partial class Session : IAsyncDisposable
     private readonly Dictionary<string, string> _preferences = new(StringComparer.Ordinal);
     private long _version;
     private bool _closed;
+    private readonly Retention.IdleTimeout? _idle;
     private Task? _disposal;
 
     /// <summary>How many times one save merges notes added through shares and retries before reporting the conflict.</summary>
@@ -41,7 +42,8 @@ public sealed partial class Session : IAsyncDisposable
         UserId = config.UserId!;
         CreatedAt = createdAt;
         UpdatedAt = createdAt;
-        _memory = new MemoryStore(config.MaxMemorySize, runtime.SearchOptions);
+        _memory = new MemoryStore(config.MaxMemorySize, runtime.SearchOptions, runtime.MemoryTtl);
+        _idle = runtime.SessionTimeout is { } timeout ? new Retention.IdleTimeout(this, timeout, runtime.Time, _logger) : null;
         Events = new SessionEvents(_logger);
         Events.Observed += OnEventObserved;
         Turns = new TurnPipeline(runtime, this);
@@ -297,14 +299,23 @@ public sealed partial class Session : IAsyncDisposable
     public Task CloseAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Close(null);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Closes the session; with <paramref name="idle"/> (the idle timeout), only when it holds and no turn or batch
+    /// (whose save is deferred) is in flight, checked under the lock as the session closes, so no call slips in between.</summary>
+    internal bool Close(Func<bool>? idle)
+    {
         List<Conversation> open;
         lock (_gate)
         {
-            if (_closed)
+            if (_closed || (idle is not null && (_batchDepth > 0 || _open.Values.Any(c => c.IsBusy) || !idle())))
             {
-                return Task.CompletedTask;
+                return false;
             }
 
+            _closed = idle is not null; // an explicit close ends the conversations while still open, as before
             open = [.. _open.Values];
         }
 
@@ -315,16 +326,17 @@ public sealed partial class Session : IAsyncDisposable
 
         lock (_gate)
         {
-            if (_closed)
+            if (_closed && idle is null)
             {
-                return Task.CompletedTask;
+                return false;
             }
 
             _closed = true;
         }
 
-        Raise(SessionEventNames.SessionClosed, null);
-        return Task.CompletedTask;
+        _idle?.Dispose();
+        Raise(SessionEventNames.SessionClosed, idle is null ? null : "idle_timeout");
+        return true;
     }
 
     /// <summary>Saves (when still open) and closes the session. Idempotent and thread-safe: concurrent calls share
@@ -402,8 +414,10 @@ public sealed partial class Session : IAsyncDisposable
     {
         if (_closed)
         {
-            throw new SessionStateException($"Session '{SessionId}' is closed; load it again with LoadSessionAsync(\"{SessionId}\") to continue.");
+            throw new SessionStateException(_idle?.ClosedMessage(SessionId) ?? $"Session '{SessionId}' is closed; load it again with LoadSessionAsync(\"{SessionId}\") to continue.");
         }
+
+        _idle?.Touch();
     }
 
     private void Raise(string type, object? data) =>

@@ -50,7 +50,7 @@ public sealed class SharedSessionView
     public IReadOnlyList<MemoryEntry> GetMemory()
     {
         var (document, now) = Readable();
-        return [.. document.Memory.Entries.Where(e => e.IsLive(now)).Select(e => e.Redacted())];
+        return [.. document.Memory.Entries.Where(e => _runtime.MemoryTtl.IsLive(e, now)).Select(e => e.Redacted())];
     }
 
     /// <summary>The session's conversations in the order they started.</summary>
@@ -80,7 +80,7 @@ public sealed class SharedSessionView
     {
         var (document, now) = Readable();
         var a = document.Analytics;
-        return new SharedSessionAnalytics(a.ConversationCount, a.MessageCount, a.TotalDurationSeconds, a.AvgDurationSeconds, document.Memory.Entries.Count(e => e.IsLive(now)));
+        return new SharedSessionAnalytics(a.ConversationCount, a.MessageCount, a.TotalDurationSeconds, a.AvgDurationSeconds, document.Memory.Entries.Count(e => _runtime.MemoryTtl.IsLive(e, now)));
     }
 
     /// <summary>Adds a note (category <c>note</c>, source <see cref="MemorySource.Note"/>, author <see cref="SharedWithUserId"/>)

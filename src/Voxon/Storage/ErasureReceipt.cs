@@ -27,6 +27,9 @@ public sealed record ErasureReceipt(string UserId, string Backend, DateTimeOffse
     /// <summary>Kind: shares of the user's sessions.</summary>
     public const string Shares = "shares";
 
+    /// <summary>Kind: shares other users granted to the erased user (deleted: they name the user).</summary>
+    public const string SharesReceived = "shares_received";
+
     /// <summary>Kind: template bindings (sessions made from a template).</summary>
     public const string TemplateBindings = "template_bindings";
 

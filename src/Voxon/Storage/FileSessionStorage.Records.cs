@@ -19,19 +19,23 @@ public sealed partial class FileSessionStorage
         ReadRecordAsync(SharePath(tokenHash), "share/" + tokenHash, VoxonJsonContext.Default.ShareRecord, "find share", cancellationToken);
 
     /// <inheritdoc />
-    public override async Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        [.. (await SharesOfAsync(SessionIds.Validate(sessionId), cancellationToken)).Select(s => s.Share).OrderBy(s => s.CreatedAt)];
+    public override async Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        return [.. (await SharesWhereAsync(s => s.SessionId == sessionId, cancellationToken)).Select(s => s.Share).OrderBy(s => s.CreatedAt)];
+    }
 
     /// <summary>Deletes the share records of <paramref name="sessionId"/>.</summary>
     private async Task DeleteSharesAsync(string sessionId, CancellationToken cancellationToken)
     {
-        foreach (var (_, path) in await SharesOfAsync(sessionId, cancellationToken))
+        foreach (var (_, path) in await SharesWhereAsync(s => s.SessionId == sessionId, cancellationToken))
         {
             File.Delete(path);
         }
     }
 
-    private async Task<List<(ShareRecord Share, string Path)>> SharesOfAsync(string sessionId, CancellationToken cancellationToken)
+    /// <summary>The readable share records that match <paramref name="match"/>, read in one pass over the shares folder.</summary>
+    private async Task<List<(ShareRecord Share, string Path)>> SharesWhereAsync(Func<ShareRecord, bool> match, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(_folder, "shares");
         var shares = new List<(ShareRecord, string)>();
@@ -45,7 +49,7 @@ public sealed partial class FileSessionStorage
             var hash = Path.GetFileNameWithoutExtension(path);
             try
             {
-                if (await ReadRecordAsync(path, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "list shares", cancellationToken) is { } share && share.SessionId == sessionId)
+                if (await ReadRecordAsync(path, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "list shares", cancellationToken) is { } share && match(share))
                 {
                     shares.Add((share, path));
                 }
@@ -99,6 +103,7 @@ public sealed partial class FileSessionStorage
                 Add(counts, ErasureReceipt.IndexEntries, File.Exists(PathOf(summary.SessionId, LockExtension)));
                 return Task.CompletedTask;
             },
+            SharesWithUser = async (user, token) => [.. (await SharesWhereAsync(s => s.SharedWithUserId == user, token)).Select(s => s.Share)],
             DeleteShare = (hash, _) =>
             {
                 File.Delete(SharePath(hash));

@@ -6,7 +6,8 @@ namespace Voxon.Storage;
 /// The one erasure procedure every backend runs (<see cref="SessionStorage.EraseUserAsync"/>), with hooks for what only
 /// a backend can count or delete. Order: count everything of the user and record that inventory in the key ring
 /// (<c>erasure.USER</c>); destroy the user's wrapped data key (from then on, every copy of the user's encrypted
-/// records is unreadable); delete shares, then sessions; run the backend's clean-up; remove the record. A crash at any
+/// records is unreadable); delete shares (of the user's sessions, and those other users granted to the user: they
+/// are sealed under the owner's key, so only deleting them removes the user's id), then sessions; run the backend's clean-up; remove the record. A crash at any
 /// point leaves the record, and the next call resumes from it and reports the original inventory.
 /// </summary>
 internal static class UserErasure
@@ -24,6 +25,9 @@ internal static class UserErasure
 
         /// <summary>Adds the backend's own kinds (files, index entries) for one stored session to the counts.</summary>
         public Func<SessionSummary, Dictionary<string, int>, CancellationToken, Task>? CountStorage { get; init; }
+
+        /// <summary>The shares other users granted to the user; null finds them through every session's share listing.</summary>
+        public Func<string, CancellationToken, Task<IReadOnlyList<ShareRecord>>>? SharesWithUser { get; init; }
 
         /// <summary>Deletes a share by token hash; null revokes it through the contract instead.</summary>
         public Func<string, CancellationToken, Task>? DeleteShare { get; init; }
@@ -88,7 +92,7 @@ internal static class UserErasure
     {
         var marker = new ErasureMarker { UserId = userId, StartedAt = options.TimeProvider.GetUtcNow() };
         var counts = marker.Counts;
-        foreach (var kind in new[] { ErasureReceipt.Sessions, ErasureReceipt.Conversations, ErasureReceipt.Turns, ErasureReceipt.Memories, ErasureReceipt.Shares, ErasureReceipt.TemplateBindings })
+        foreach (var kind in new[] { ErasureReceipt.Sessions, ErasureReceipt.Conversations, ErasureReceipt.Turns, ErasureReceipt.Memories, ErasureReceipt.Shares, ErasureReceipt.SharesReceived, ErasureReceipt.TemplateBindings })
         {
             counts[kind] = 0;
         }
@@ -114,12 +118,30 @@ internal static class UserErasure
             }
         }
 
+        // A user's own session shared with themself was counted above.
+        var granted = hooks.SharesWithUser is { } find ? await find(userId, cancellationToken) : await SharesWithUserAsync(storage, userId, cancellationToken);
+        var received = granted.Where(s => s.OwnerUserId != userId).ToList();
+        marker.Shares.AddRange(received.Select(s => s.TokenHash));
+        counts[ErasureReceipt.SharesReceived] = received.Count;
         if (hooks.KeyRing is not null)
         {
             counts[ErasureReceipt.Keys] = await hooks.KeyRing.DataKeyAsync(await hooks.KeyRing.UserKeyIdAsync(userId, cancellationToken), cancellationToken) is null ? 0 : 1;
         }
 
         return marker;
+    }
+
+    /// <summary>Shares granted to <paramref name="userId"/>, found through every session's listing (backends that can read
+    /// their share records in one pass do that instead).</summary>
+    private static async Task<IReadOnlyList<ShareRecord>> SharesWithUserAsync(SessionStorage storage, string userId, CancellationToken cancellationToken)
+    {
+        var shares = new List<ShareRecord>();
+        foreach (var summary in await storage.ListAsync(null, cancellationToken))
+        {
+            shares.AddRange((await storage.ListSharesAsync(summary.SessionId, cancellationToken)).Where(s => s.SharedWithUserId == userId));
+        }
+
+        return shares;
     }
 
     /// <summary>The session, or null when it is unreadable (a copy restored after its key was destroyed): it is erased uncounted.</summary>

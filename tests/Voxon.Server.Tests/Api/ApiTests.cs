@@ -3,7 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Voxon.Server.Tests.Support;
+using Voxon.Tests.TestSupport;
 
 namespace Voxon.Server.Tests.Api;
 
@@ -38,6 +40,33 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal(HttpStatusCode.NoContent, (await api.DeleteAsync($"/v1/sessions/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync($"/v1/sessions/{id}")).StatusCode);
         Assert.Empty((await Json(await api.GetAsync("/v1/sessions?user_id=carol"))).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_session_closed_by_the_idle_timeout_is_reloaded_by_the_next_request()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var logs = new LogCollector();
+        await using var server = await ServerInstance.StartAsync(o => o.ConfigureVoxon = v =>
+        {
+            v.UseEnvironment = false;
+            v.TimeProvider = time;
+            v.SessionTimeout = TimeSpan.FromMinutes(30);
+            v.LoggerFactory = logs.Factory;
+        });
+        var id = await server.CreateSessionAsync(user: "dana");
+        var conversation = await server.StartConversationAsync(id);
+        await server.SendAsync(id, conversation, "My name is Dana.");
+
+        time.Advance(TimeSpan.FromMinutes(31));
+        await logs.WaitForAsync("closed after");
+
+        // The live copy is closed; the server loads the stored one instead of failing on it.
+        var api = server.Client(server.KeyA);
+        var memory = await Json(await api.GetAsync($"/v1/sessions/{id}/memory"));
+        Assert.Contains("Dana", memory.ToString(), StringComparison.Ordinal);
+        await Json(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations/{conversation}/resume", new { }));
+        Assert.Contains("Dana", await server.SendAsync(id, conversation, "What's my name?"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -208,6 +208,25 @@ public class CliTests
         Assert.Contains("--older-than must be", badAge.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Session_timeout_and_memory_ttl_flags_are_read_and_malformed_ones_named()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        var chat = await CliProcess.RunAsync(folder.Path, "I have a headache\n", "chat", "--user", "carol", "--session", "s1", "--store", store, "--session-timeout", "30m", "--memory-ttl", "symptoms=30d, contact=12h");
+        var badTtl = await CliProcess.RunAsync(folder.Path, null, "sessions", "list", "--store", store, "--memory-ttl", "symptoms");
+        var badLifetime = await CliProcess.RunAsync(folder.Path, null, "sessions", "list", "--store", store, "--memory-ttl", "symptoms=soon");
+        var badTimeout = await CliProcess.RunWithAsync(folder.Path, new Dictionary<string, string> { ["VOXON_SESSION_TIMEOUT"] = "0m" }, null, "sessions", "list", "--store", store);
+
+        Assert.True(chat.ExitCode == 0, chat.Error);
+        Assert.Equal(1, badTtl.ExitCode);
+        Assert.Contains("--memory-ttl takes category=lifetime pairs", badTtl.Error, StringComparison.Ordinal);
+        Assert.Equal(1, badLifetime.ExitCode);
+        Assert.Contains("--memory-ttl symptoms=soon must be", badLifetime.Error, StringComparison.Ordinal);
+        Assert.Equal(1, badTimeout.ExitCode);
+        Assert.Contains("--session-timeout must be", badTimeout.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("sessions", "show", "../etc")]
     [InlineData("sessions", "show", "missing")]
