@@ -7,7 +7,10 @@ internal sealed partial class HybridMemoryIndex
     /// <summary>How many times the candidate window the approximate scan shortlists for float32 rescoring.</summary>
     private const int RescoreDepth = 3;
 
-    /// <summary>How far below the semantic floor an approximate score may be and still be rescored: well above int8's error on normalized vectors.</summary>
+    /// <summary>
+    /// How far below the semantic floor, or the window's last exact score, an approximate score may be and still be
+    /// rescored: several times the error of an int8 or float16 cosine of normalized vectors.
+    /// </summary>
     private const float ApproximationMargin = 0.02f;
 
     /// <summary>Finds the memories most relevant to <paramref name="query"/>, best first.</summary>
@@ -311,8 +314,9 @@ internal sealed partial class HybridMemoryIndex
     /// <summary>
     /// Scans every vector into <paramref name="similarities"/> (by slot) and returns the best admitted slots at or above
     /// the floor, by float32 cosine. A scan of a compact copy is approximate, so it keeps a shortlist
-    /// (<see cref="RescoreDepth"/> times the window) by the approximate score, rescores it in float32, and ranks that:
-    /// the shortlisted slots then hold exact values, the others approximate ones.
+    /// (<see cref="RescoreDepth"/> times the window) by the approximate score, rescores it in float32 together with
+    /// anything else within <see cref="ApproximationMargin"/> of the window's last exact score, and ranks that: the
+    /// rescored slots then hold exact values, the others approximate ones.
     /// </summary>
     private int[] RankSemantic(VectorQuery query, float[] similarities, Admission admit, int window)
     {
@@ -360,7 +364,31 @@ internal sealed partial class HybridMemoryIndex
             }
         }
 
+        var full = shortlist.Count == depth;
+        var rescored = new HashSet<int>(shortlist.Count);
         while (shortlist.TryDequeue(out var slot, out _))
+        {
+            rescored.Add(slot);
+            Rescore(slot);
+        }
+
+        if (full)
+        {
+            // A memory the scan left off the shortlist may still be within the scan's error of the window's last
+            // exact score: rescore those too, so that the result is the float32 one even among near-duplicates.
+            var threshold = (best.TryGetWorst(out var worst) ? (float)worst : floor) - ApproximationMargin;
+            for (var slot = 0; slot < Count; slot++)
+            {
+                if (similarities[slot] >= threshold && !rescored.Contains(slot) && _documents[slot].HasVector && admit.Passes(slot))
+                {
+                    Rescore(slot);
+                }
+            }
+        }
+
+        return best.DrainBestFirst();
+
+        void Rescore(int slot)
         {
             var similarity = _vectors.Exact(query, slot);
             similarities[slot] = similarity;
@@ -369,8 +397,6 @@ internal sealed partial class HybridMemoryIndex
                 best.Offer(slot, similarity);
             }
         }
-
-        return best.DrainBestFirst();
     }
 
     private enum Verdict : byte
@@ -426,6 +452,19 @@ internal sealed partial class HybridMemoryIndex
             {
                 _worstFirst.DequeueEnqueue(slot, entry);
             }
+        }
+
+        /// <summary>The lowest score kept, once the capacity is reached.</summary>
+        public bool TryGetWorst(out double score)
+        {
+            score = 0;
+            if (_worstFirst.Count < _capacity || !_worstFirst.TryPeek(out _, out var worst))
+            {
+                return false;
+            }
+
+            score = worst.Score;
+            return true;
         }
 
         public int Compare((double Score, string Id) x, (double Score, string Id) y)
