@@ -67,7 +67,11 @@ internal sealed partial class HybridMemoryIndex
         try
         {
             Array.Clear(bm25, 0, Count);
-            Array.Clear(cosine, 0, Count);
+            if (prepared is null)
+            {
+                // Otherwise the scan writes every slot.
+                Array.Clear(cosine, 0, Count);
+            }
             Array.Clear(verdicts, 0, Count);
             var admit = new Admission(filter, _documents, verdicts);
             var lexicalRanking = queryTerms.Count == 0 ? [] : RankLexical(queryTerms, bm25, admit, window);

@@ -14,6 +14,9 @@ namespace Voxon.Memory.Search;
 /// </remarks>
 internal sealed class VectorSlab(ScanPrecision precision)
 {
+    /// <summary>The number of vectors from which <see cref="Scan"/> splits the work across cores.</summary>
+    public const int ParallelScanThreshold = 32_768;
+
     private float[] _vectors = [];
     private sbyte[] _codes = [];
     private float[] _scales = [];
@@ -177,35 +180,45 @@ internal sealed class VectorSlab(ScanPrecision precision)
     /// <paramref name="scores"/>: exact for <see cref="ScanPrecision.Float32"/>, approximate otherwise. Slots with no
     /// vector hold zeros and score 0.
     /// </summary>
-    public void Scan(VectorQuery query, int count, Span<float> scores)
+    public void Scan(VectorQuery query, int count, float[] scores)
+    {
+        // One core streams about 40 MB of int8 codes (100k vectors) in a few milliseconds and is held back by memory
+        // more than arithmetic; a second core's loads nearly halve that. Below the threshold a split costs more than it saves.
+        var parts = count >= ParallelScanThreshold ? Math.Min(Environment.ProcessorCount, count / (ParallelScanThreshold / 2)) : 1;
+        if (parts <= 1)
+        {
+            ScanRange(query, 0, count, scores);
+            return;
+        }
+
+        Parallel.For(0, parts, part => ScanRange(query, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts), scores));
+    }
+
+    private void ScanRange(VectorQuery query, int from, int to, float[] scores)
     {
         var d = Dimensions;
+        var count = to - from;
+        var output = scores.AsSpan(from, count);
         switch (precision)
         {
             case ScanPrecision.Int8:
-                var codes = _codes.AsSpan(0, count * d);
-                var queryCodes = query.Codes;
-                for (var slot = 0; slot < count; slot++)
-                {
-                    scores[slot] = Int8Quantizer.Dot(codes.Slice(slot * d, d), queryCodes) * _scales[slot] * query.Scale;
-                }
-
+                Int8Quantizer.Scan(_codes.AsSpan(from * d, count * d), _scales.AsSpan(from, count), query.Codes, query.Scale, output);
                 break;
             case ScanPrecision.Float16:
-                var halves = _halves.AsSpan(0, count * d);
+                var halves = _halves.AsSpan(from * d, count * d);
                 Span<float> widened = d <= 1024 ? stackalloc float[d] : new float[d];
-                for (var slot = 0; slot < count; slot++)
+                for (var i = 0; i < count; i++)
                 {
-                    TensorPrimitives.ConvertToSingle(halves.Slice(slot * d, d), widened);
-                    scores[slot] = TensorPrimitives.Dot(widened, query.Vector);
+                    TensorPrimitives.ConvertToSingle(halves.Slice(i * d, d), widened);
+                    output[i] = TensorPrimitives.Dot(widened, query.Vector);
                 }
 
                 break;
             default:
-                var vectors = _vectors.AsSpan(0, count * d);
-                for (var slot = 0; slot < count; slot++)
+                var vectors = _vectors.AsSpan(from * d, count * d);
+                for (var i = 0; i < count; i++)
                 {
-                    scores[slot] = TensorPrimitives.Dot(vectors.Slice(slot * d, d), query.Vector);
+                    output[i] = TensorPrimitives.Dot(vectors.Slice(i * d, d), query.Vector);
                 }
 
                 break;

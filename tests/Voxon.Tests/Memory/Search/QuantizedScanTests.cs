@@ -132,6 +132,62 @@ public class QuantizedScanTests
         }
     }
 
+    [Theory]
+    [InlineData(128)]
+    [InlineData(384)]
+    [InlineData(100)]
+    public void Int8_batch_scan_scores_each_vector_like_the_single_dot_product(int dimensions)
+    {
+        var random = new Random(dimensions);
+        const int Count = 37;
+        var codes = new sbyte[Count * dimensions];
+        var query = new sbyte[dimensions];
+        var scales = Enumerable.Range(0, Count).Select(_ => (float)random.NextDouble()).ToArray();
+        for (var i = 0; i < codes.Length; i++)
+        {
+            codes[i] = (sbyte)random.Next(-127, 128);
+        }
+
+        for (var i = 0; i < dimensions; i++)
+        {
+            query[i] = (sbyte)random.Next(-127, 128);
+        }
+
+        var scores = new float[Count];
+        Int8Quantizer.Scan(codes, scales, query, 0.5f, scores);
+
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.Equal(Int8Quantizer.Dot(codes.AsSpan(i * dimensions, dimensions), query) * scales[i] * 0.5f, scores[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(nameof(ScanPrecision.Int8))]
+    [InlineData(nameof(ScanPrecision.Float16))]
+    [InlineData(nameof(ScanPrecision.Float32))]
+    public void Scan_split_across_cores_scores_every_slot_like_the_float32_cosine(string precision)
+    {
+        var random = new Random(3);
+        const int Dimensions128 = 128;
+        var count = VectorSlab.ParallelScanThreshold + 1_001;
+        var slab = new VectorSlab(Enum.Parse<ScanPrecision>(precision));
+        slab.EnsureCapacity(count);
+        for (var slot = 0; slot < count; slot++)
+        {
+            slab.Store(slot, RandomVector(random, Dimensions128));
+        }
+
+        var query = slab.Prepare(RandomVector(random, Dimensions128))!;
+        var scores = new float[count];
+        slab.Scan(query, count, scores);
+
+        for (var slot = 0; slot < count; slot++)
+        {
+            Assert.True(Math.Abs(scores[slot] - slab.Exact(query, slot)) < 0.01, $"slot {slot}: scanned {scores[slot]}, exact {slab.Exact(query, slot)}");
+        }
+    }
+
     [Fact]
     public void Int8_cosine_of_normalized_vectors_is_close_to_float32()
     {
