@@ -318,16 +318,19 @@ internal sealed partial class HybridMemoryIndex
     /// <summary>
     /// Scans every vector into <paramref name="similarities"/> (by slot) and returns the best admitted slots at or above
     /// the floor, by float32 cosine. A scan of a compact copy is approximate, so it keeps a shortlist
-    /// (<see cref="RescoreDepth"/> times the window) by the approximate score, rescores it in float32 together with
+    /// (<see cref="RescoreDepth"/> times the window, and the index more than four times that) by the approximate score, rescores it in float32 together with
     /// anything else within <see cref="ApproximationMargin"/> of the window's last exact score, and ranks that: the
     /// rescored slots then hold exact values, the others approximate ones.
     /// </summary>
     private int[] RankSemantic(VectorQuery query, float[] similarities, Admission admit, int window)
     {
-        _vectors.Scan(query, Count, similarities);
+        // A small index is scanned in float32: tens of microseconds, less than shortlisting and rescoring would cost.
+        var depth = window * RescoreDepth;
+        var approximate = _vectors.IsApproximate && Count > depth * 4;
+        _vectors.Scan(query, Count, similarities, exact: !approximate);
         var floor = (float)_options.SemanticFloor;
         var best = new TopScores(window, _documents);
-        if (!_vectors.IsApproximate)
+        if (!approximate)
         {
             for (var slot = 0; slot < Count; slot++)
             {
@@ -341,7 +344,6 @@ internal sealed partial class HybridMemoryIndex
             return best.DrainBestFirst();
         }
 
-        var depth = window * RescoreDepth;
         var shortlist = new PriorityQueue<int, float>(Math.Min(depth, Count) + 1);
         var cut = floor - ApproximationMargin;
         for (var slot = 0; slot < Count; slot++)

@@ -180,26 +180,30 @@ internal sealed class VectorSlab(ScanPrecision precision)
     /// <paramref name="scores"/>: exact for <see cref="ScanPrecision.Float32"/>, approximate otherwise. Slots with no
     /// vector hold zeros and score 0.
     /// </summary>
-    public void Scan(VectorQuery query, int count, float[] scores)
+    /// <param name="query">From <see cref="Prepare"/>.</param>
+    /// <param name="count">How many slots, from 0.</param>
+    /// <param name="scores">Receives a score per slot.</param>
+    /// <param name="exact">Scan the float32 vectors whatever the precision (for small indexes, where rescoring would cost more than it saves).</param>
+    public void Scan(VectorQuery query, int count, float[] scores, bool exact = false)
     {
         // One core streams about 40 MB of int8 codes (100k vectors) in a few milliseconds and is held back by memory
         // more than arithmetic; a second core's loads nearly halve that. Below the threshold a split costs more than it saves.
         var parts = count >= ParallelScanThreshold ? Math.Min(Environment.ProcessorCount, count / (ParallelScanThreshold / 2)) : 1;
         if (parts <= 1)
         {
-            ScanRange(query, 0, count, scores);
+            ScanRange(query, 0, count, scores, exact);
             return;
         }
 
-        Parallel.For(0, parts, part => ScanRange(query, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts), scores));
+        Parallel.For(0, parts, part => ScanRange(query, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts), scores, exact));
     }
 
-    private void ScanRange(VectorQuery query, int from, int to, float[] scores)
+    private void ScanRange(VectorQuery query, int from, int to, float[] scores, bool exact)
     {
         var d = Dimensions;
         var count = to - from;
         var output = scores.AsSpan(from, count);
-        switch (precision)
+        switch (exact ? ScanPrecision.Float32 : precision)
         {
             case ScanPrecision.Int8:
                 Int8Quantizer.Scan(_codes.AsSpan(from * d, count * d), _scales.AsSpan(from, count), query.Codes, query.Scale, output);

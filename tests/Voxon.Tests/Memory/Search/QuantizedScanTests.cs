@@ -263,6 +263,7 @@ public class QuantizedScanTests
 
         var reference = IndexOf(Options(ScanPrecision.Float32, floor: -1), mirror.Select(m => (m.Key, m.Value.Text, m.Value.Vector)));
         Assert.Equal(reference.Count, index.Count);
+        Assert.True(index.Count > 4 * 3 * 10, "large enough for the scan to be approximate (more than four shortlists of 3 windows of 10)");
         Assert.Contains(mirror.Values, m => m.Vector.Length == 0);
         for (var q = 0; q < 40; q++)
         {
