@@ -60,6 +60,35 @@ public static class Harness
         return Print(label, samples);
     }
 
+    /// <summary>
+    /// Times each of <paramref name="operations"/> once per iteration, one after the other (rotating which goes first),
+    /// after a warm-up, so that noise from other work falls on all of them alike; prints each one's percentiles.
+    /// </summary>
+    public static async Task<Stats[]> MeasureInterleavedAsync(int iterations, IReadOnlyList<(string Label, Func<int, Task> Operation)> operations, int warmup = 5)
+    {
+        for (var i = 0; i < warmup; i++)
+        {
+            foreach (var (_, operation) in operations)
+            {
+                await operation(-1 - i);
+            }
+        }
+
+        var samples = operations.Select(_ => new double[iterations]).ToArray();
+        for (var i = 0; i < iterations; i++)
+        {
+            for (var k = 0; k < operations.Count; k++)
+            {
+                var which = (i + k) % operations.Count;
+                var start = Stopwatch.GetTimestamp();
+                await operations[which].Operation(i);
+                samples[which][i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        }
+
+        return [.. operations.Select((operation, k) => Print(operation.Label, samples[k]))];
+    }
+
     /// <summary>Prints median, p90, p99 and max of <paramref name="samples"/> (milliseconds) under <paramref name="label"/>.</summary>
     public static Stats Print(string label, double[] samples)
     {

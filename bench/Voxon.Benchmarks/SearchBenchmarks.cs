@@ -102,34 +102,63 @@ public static class SearchBenchmarks
     private static async Task RunSizeAsync(
         int size, string[] texts, float[][] embeddings, float[][] queryVectors, IEmbeddingGenerator<string, Embedding<float>> generator, Random random)
     {
-        var before = GC.GetTotalMemory(forceFullCollection: true);
-        var index = new HybridMemoryIndex();
-        for (var i = 0; i < size; i++)
+        // One index per scan precision over the same memories, measured interleaved: float32 (the exact scan) is the
+        // reference the quantized scans are compared with, in time and in the top 10 they return.
+        var precisions = new[] { ScanPrecision.Float32, ScanPrecision.Float16, ScanPrecision.Int8 };
+        var indexes = new HybridMemoryIndex[precisions.Length];
+        for (var p = 0; p < precisions.Length; p++)
         {
-            var day = FirstDay.AddDays(i % 730);
-            index.Upsert($"m{i}", texts[i], embeddings[i], new IndexedTime(day, day, Stated: i % 5 == 0));
-        }
+            var before = GC.GetTotalMemory(forceFullCollection: true);
+            indexes[p] = new HybridMemoryIndex(new HybridSearchOptions { Scan = precisions[p] });
+            for (var i = 0; i < size; i++)
+            {
+                var day = FirstDay.AddDays(i % 730);
+                indexes[p].Upsert($"m{i}", texts[i], embeddings[i], new IndexedTime(day, day, Stated: i % 5 == 0));
+            }
 
-        var after = GC.GetTotalMemory(forceFullCollection: true);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"index of {size:N0}: managed memory {(after - before) / 1048576.0:F1} MiB = {(after - before) * 10_000.0 / size / 1048576.0:F1} MiB per 10k memories ({(after - before) / size:N0} B each; 384-d vector = 1,536 B)"));
+            var after = GC.GetTotalMemory(forceFullCollection: true);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"index of {size:N0}, {precisions[p]} scan: managed memory {(after - before) / 1048576.0:F1} MiB = {(after - before) * 10_000.0 / size / 1048576.0:F1} MiB per 10k memories ({(after - before) / size:N0} B each; 384-d float32 vector = 1,536 B)"));
+        }
 
         var label = size.ToString("N0", CultureInfo.InvariantCulture);
         var iterations = size >= 100_000 ? 200 : 1000;
         var now = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var quantized = indexes[^1];
         Harness.Measure($"[{label}] lexical-only search, top 10", iterations,
-            i => index.Search(Query(i), ReadOnlyMemory<float>.Empty, 10, time: TimeFocus.Parse(Query(i), now)));
-        Harness.Measure($"[{label}] hybrid search, precomputed query embedding, top 10", iterations,
-            i => index.Search(Query(i), queryVectors[Mod(i)], 10, time: TimeFocus.Parse(Query(i), now)));
-        await Measure($"[{label}] hybrid search incl. query embedding, top 10", 200, async i =>
+            i => quantized.Search(Query(i), ReadOnlyMemory<float>.Empty, 10, time: TimeFocus.Parse(Query(i), now)));
+        await Harness.MeasureInterleavedAsync(iterations, [.. indexes.Select((index, p) => (
+            $"[{label}] hybrid, precomputed query embedding, {precisions[p]}",
+            (Func<int, Task>)(i =>
+            {
+                index.Search(Query(i), queryVectors[Mod(i)], 10, time: TimeFocus.Parse(Query(i), now));
+                return Task.CompletedTask;
+            })))]);
+        await Harness.MeasureInterleavedAsync(200, [.. indexes.Select((index, p) => (
+            $"[{label}] hybrid incl. query embedding, {precisions[p]}",
+            (Func<int, Task>)(async i =>
+            {
+                var query = Query(i);
+                index.Search(query, await EmbedQueryAsync(generator, query), 10, time: TimeFocus.Parse(query, now));
+            })))]);
+
+        for (var p = 1; p < precisions.Length; p++)
         {
-            var query = Query(i);
-            index.Search(query, await EmbedQueryAsync(generator, query), 10, time: TimeFocus.Parse(query, now));
-        });
-        await Measure($"[{label}] add one memory (embedding + upsert)", 200, async i =>
+            var same = 0;
+            for (var q = 0; q < Queries.Length; q++)
+            {
+                var query = Queries[q];
+                var reference = indexes[0].Search(query, queryVectors[q], 10, time: TimeFocus.Parse(query, now)).Select(h => h.Id);
+                same += reference.SequenceEqual(indexes[p].Search(query, queryVectors[q], 10, time: TimeFocus.Parse(query, now)).Select(h => h.Id)) ? 1 : 0;
+            }
+
+            Console.WriteLine($"[{label}] {precisions[p]} scan returns the float32 top 10, in order, for {same} of {Queries.Length} queries");
+        }
+
+        await Measure($"[{label}] add one memory (embedding + upsert), {precisions[^1]}", 200, async i =>
         {
             var text = Sentence(random, size + 1_000 + i);
-            index.Upsert($"new{i}", text, await generator.GenerateVectorAsync(text));
+            quantized.Upsert($"new{i}", text, await generator.GenerateVectorAsync(text));
         });
     }
 

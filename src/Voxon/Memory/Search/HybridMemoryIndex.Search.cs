@@ -1,17 +1,26 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 
 namespace Voxon.Memory.Search;
 
 internal sealed partial class HybridMemoryIndex
 {
+    /// <summary>How many times the candidate window the approximate scan shortlists for float32 rescoring.</summary>
+    private const int RescoreDepth = 3;
+
+    /// <summary>
+    /// How far below the semantic floor, or the window's last exact score, an approximate score may be and still be
+    /// rescored: several times the error of an int8 or float16 cosine of normalized vectors.
+    /// </summary>
+    private const float ApproximationMargin = 0.02f;
+
     /// <summary>Finds the memories most relevant to <paramref name="query"/>, best first.</summary>
     /// <param name="query">The query text, matched lexically.</param>
     /// <param name="queryEmbedding">The query's embedding from the same model as the memories', or empty for a lexical-only search.</param>
     /// <param name="topK">The most hits to return; 0 returns none.</param>
     /// <param name="filter">
     /// Called with a memory id; memories it rejects are left out before ranking, so they take no rank from the others.
-    /// Called at most once per memory and search, and only for candidates (lexical matches or memories above the semantic floor).
+    /// Called at most once per memory and search, and only for candidates (lexical matches, and memories whose scanned
+    /// similarity is at or near the semantic floor and high enough to be shortlisted).
     /// </param>
     /// <param name="minScore">Hits with a fused <see cref="MemorySearchHit.Score"/> below this (0..1) are dropped; see <see cref="HybridSearchOptions"/> for what the score means.</param>
     /// <param name="time">What the query asks about time (<see cref="TimeFocus.Parse"/>), or null.</param>
@@ -36,12 +45,14 @@ internal sealed partial class HybridMemoryIndex
             throw new ArgumentOutOfRangeException(nameof(minScore), "minScore must be a number.");
         }
 
-        var semantic = !queryEmbedding.IsEmpty && _dimensions != 0;
-        if (semantic && queryEmbedding.Length != _dimensions)
+        var semantic = !queryEmbedding.IsEmpty && Dimensions != 0;
+        if (semantic && queryEmbedding.Length != Dimensions)
         {
             throw new ArgumentException(
-                $"Query embedding has {queryEmbedding.Length} dimensions; this index holds {_dimensions}-dimensional embeddings.", nameof(queryEmbedding));
+                $"Query embedding has {queryEmbedding.Length} dimensions; this index holds {Dimensions}-dimensional embeddings.", nameof(queryEmbedding));
         }
+
+        var prepared = semantic ? _vectors.Prepare(queryEmbedding.Span) : null;
 
         var queryTerms = SearchTokenizer.Tokenize(query);
         if (topK == 0 || Count == 0 || (queryTerms.Count == 0 && !semantic))
@@ -56,16 +67,29 @@ internal sealed partial class HybridMemoryIndex
         try
         {
             Array.Clear(bm25, 0, Count);
-            Array.Clear(cosine, 0, Count);
+            if (prepared is null)
+            {
+                // Otherwise the scan writes every slot.
+                Array.Clear(cosine, 0, Count);
+            }
             Array.Clear(verdicts, 0, Count);
             var admit = new Admission(filter, _documents, verdicts);
             var lexicalRanking = queryTerms.Count == 0 ? [] : RankLexical(queryTerms, bm25, admit, window);
-            var semanticRanking = semantic ? RankSemantic(queryEmbedding.Span, cosine, admit, window) : [];
+            var semanticRanking = prepared is null ? [] : RankSemantic(prepared, cosine, admit, window);
+            if (prepared is not null && _vectors.IsApproximate)
+            {
+                // The scan left approximate similarities; the semantic candidates are rescored, the lexical ones not yet.
+                foreach (var slot in lexicalRanking)
+                {
+                    cosine[slot] = Exact(prepared, slot);
+                }
+            }
+
             var lexicalWeight = queryTerms.Count > 0 ? _options.LexicalWeight : 0;
             var semanticWeight = semantic ? _options.SemanticWeight : 0;
             var fused = _options.Fusion == FusionMethod.ReciprocalRank
                 ? FuseRanks(lexicalRanking, semanticRanking, lexicalWeight, semanticWeight)
-                : FuseScores(lexicalRanking, semanticRanking, bm25, cosine, lexicalWeight, semanticWeight, window, time?.HasSpan == true ? time : null, admit);
+                : FuseScores(lexicalRanking, semanticRanking, bm25, cosine, lexicalWeight, semanticWeight, window, time?.HasSpan == true ? time : null, admit, prepared);
             if (time is not null)
             {
                 WeighByTime(fused, time);
@@ -130,7 +154,7 @@ internal sealed partial class HybridMemoryIndex
     /// averaged with the weights of the signals the query used. 0..1.
     /// </summary>
     private Dictionary<int, double> FuseScores(
-        int[] lexical, int[] semantic, double[] bm25, float[] cosine, double lexicalWeight, double semanticWeight, int window, TimeFocus? span, Admission admit)
+        int[] lexical, int[] semantic, double[] bm25, float[] cosine, double lexicalWeight, double semanticWeight, int window, TimeFocus? span, Admission admit, VectorQuery? query)
     {
         var bestBm25 = lexical.Length > 0 ? bm25[lexical[0]] : 0;
         var high = semantic.Length > 0 ? cosine[semantic[0]] : 0;
@@ -157,6 +181,11 @@ internal sealed partial class HybridMemoryIndex
                 var time = _documents[slot].Time;
                 if (time.IsKnown && !fused.ContainsKey(slot) && span.InSpan(time.Start, time.End) && admit.Passes(slot))
                 {
+                    if (query is not null && _vectors.IsApproximate)
+                    {
+                        cosine[slot] = Exact(query, slot);
+                    }
+
                     fused[slot] = Score(slot);
                 }
             }
@@ -236,10 +265,10 @@ internal sealed partial class HybridMemoryIndex
         return [.. picked];
     }
 
-    private float Similarity(int a, int b) =>
-        _documents[a].HasVector && _documents[b].HasVector
-            ? TensorPrimitives.Dot(_vectors.AsSpan(a * _dimensions, _dimensions), _vectors.AsSpan(b * _dimensions, _dimensions))
-            : 0;
+    // Slots without a vector hold zeros, so they are 0 apart from anything.
+    private float Similarity(int a, int b) => _vectors.Similarity(a, b);
+
+    private float Exact(VectorQuery query, int slot) => _documents[slot].HasVector ? _vectors.Exact(query, slot) : 0;
 
     /// <summary>Scores BM25 into <paramref name="scores"/> (by slot) for admitted documents and returns the best slots.</summary>
     private int[] RankLexical(List<string> queryTerms, double[] scores, Admission admit, int window)
@@ -286,35 +315,94 @@ internal sealed partial class HybridMemoryIndex
         return best.DrainBestFirst();
     }
 
-    /// <summary>Computes cosine similarities into <paramref name="similarities"/> (by slot) and returns the best admitted slots at or above the floor.</summary>
-    private int[] RankSemantic(ReadOnlySpan<float> query, float[] similarities, Admission admit, int window)
+    /// <summary>
+    /// Scans every vector into <paramref name="similarities"/> (by slot) and returns the best admitted slots at or above
+    /// the floor, by float32 cosine. A scan of a compact copy is approximate, so it keeps a shortlist
+    /// (<see cref="RescoreDepth"/> times the window, and the index more than four times that) by the approximate score, rescores it in float32 together with
+    /// anything else within <see cref="ApproximationMargin"/> of the window's last exact score, and ranks that: the
+    /// rescored slots then hold exact values, the others approximate ones.
+    /// </summary>
+    private int[] RankSemantic(VectorQuery query, float[] similarities, Admission admit, int window)
     {
-        var queryNorm = TensorPrimitives.Norm(query);
-        if (!(queryNorm > 0) || !float.IsFinite(queryNorm))
+        // A small index is scanned in float32: tens of microseconds, less than shortlisting and rescoring would cost.
+        var depth = window * RescoreDepth;
+        var approximate = _vectors.IsApproximate && Count > depth * 4;
+        _vectors.Scan(query, Count, similarities, exact: !approximate);
+        var floor = (float)_options.SemanticFloor;
+        var best = new TopScores(window, _documents);
+        if (!approximate)
         {
-            return [];
+            for (var slot = 0; slot < Count; slot++)
+            {
+                var similarity = similarities[slot];
+                if (similarity >= floor && _documents[slot].HasVector && admit.Passes(slot))
+                {
+                    best.Offer(slot, similarity);
+                }
+            }
+
+            return best.DrainBestFirst();
         }
 
-        var dimensions = _dimensions;
-        var floor = _options.SemanticFloor;
-        var vectors = _vectors.AsSpan(0, Count * dimensions);
-        var best = new TopScores(window, _documents);
+        var shortlist = new PriorityQueue<int, float>(Math.Min(depth, Count) + 1);
+        var cut = floor - ApproximationMargin;
         for (var slot = 0; slot < Count; slot++)
         {
-            if (!_documents[slot].HasVector)
+            var similarity = similarities[slot];
+            if (similarity < cut || !_documents[slot].HasVector || !admit.Passes(slot))
             {
                 continue;
             }
 
-            var similarity = TensorPrimitives.Dot(vectors.Slice(slot * dimensions, dimensions), query) / queryNorm;
-            similarities[slot] = similarity;
-            if (similarity >= floor && admit.Passes(slot))
+            if (shortlist.Count < depth)
             {
-                best.Offer(slot, similarity);
+                shortlist.Enqueue(slot, similarity);
+            }
+            else
+            {
+                shortlist.DequeueEnqueue(slot, similarity);
+            }
+
+            if (shortlist.Count == depth)
+            {
+                // From now on only a better approximate score is worth looking at.
+                shortlist.TryPeek(out _, out cut);
+            }
+        }
+
+        var full = shortlist.Count == depth;
+        var rescored = new HashSet<int>(shortlist.Count);
+        while (shortlist.TryDequeue(out var slot, out _))
+        {
+            rescored.Add(slot);
+            Rescore(slot);
+        }
+
+        if (full)
+        {
+            // A memory the scan left off the shortlist may still be within the scan's error of the window's last
+            // exact score: rescore those too, so that the result is the float32 one even among near-duplicates.
+            var threshold = (best.TryGetWorst(out var worst) ? (float)worst : floor) - ApproximationMargin;
+            for (var slot = 0; slot < Count; slot++)
+            {
+                if (similarities[slot] >= threshold && !rescored.Contains(slot) && _documents[slot].HasVector && admit.Passes(slot))
+                {
+                    Rescore(slot);
+                }
             }
         }
 
         return best.DrainBestFirst();
+
+        void Rescore(int slot)
+        {
+            var similarity = _vectors.Exact(query, slot);
+            similarities[slot] = similarity;
+            if (similarity >= floor)
+            {
+                best.Offer(slot, similarity);
+            }
+        }
     }
 
     private enum Verdict : byte
@@ -370,6 +458,19 @@ internal sealed partial class HybridMemoryIndex
             {
                 _worstFirst.DequeueEnqueue(slot, entry);
             }
+        }
+
+        /// <summary>The lowest score kept, once the capacity is reached.</summary>
+        public bool TryGetWorst(out double score)
+        {
+            score = 0;
+            if (_worstFirst.Count < _capacity || !_worstFirst.TryPeek(out _, out var worst))
+            {
+                return false;
+            }
+
+            score = worst.Score;
+            return true;
         }
 
         public int Compare((double Score, string Id) x, (double Score, string Id) y)

@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace Voxon.Memory.Search;
 
 /// <summary>
@@ -10,7 +8,8 @@ namespace Voxon.Memory.Search;
 /// <remarks>
 /// <para>
 /// Every memory lives in a dense slot 0..Count-1. Its terms are posted in per-term maps slot -> frequency and
-/// its vector (normalized on the way in) sits in one contiguous slab at <c>slot * dimensions</c>. Removing
+/// its vector (normalized on the way in) sits in a <see cref="VectorSlab"/> at <c>slot * dimensions</c>, in float32 and
+/// in the compact copy the semantic scan reads (int8 by default). Removing
 /// a memory moves the last one into its slot, so <see cref="Upsert"/> and <see cref="Remove"/> cost
 /// O(terms of the memories involved) and a memory is searchable as soon as <see cref="Upsert"/> returns.
 /// </para>
@@ -31,8 +30,7 @@ internal sealed partial class HybridMemoryIndex
     private readonly List<Dictionary<int, int>?> _postings = [];
     private readonly Stack<int> _freeTermIds = new();
     private Document[] _documents = new Document[InitialCapacity];
-    private float[] _vectors = [];
-    private int _dimensions;
+    private readonly VectorSlab _vectors;
     private long _totalLength;
 
     /// <summary>Creates an empty index.</summary>
@@ -42,6 +40,8 @@ internal sealed partial class HybridMemoryIndex
     {
         _options = (options ?? new HybridSearchOptions()).Clone();
         _options.Validate();
+        _vectors = new VectorSlab(_options.Scan);
+        _vectors.EnsureCapacity(InitialCapacity);
     }
 
     /// <summary>The number of memories indexed.</summary>
@@ -50,7 +50,7 @@ internal sealed partial class HybridMemoryIndex
     /// <summary>
     /// The embedding dimension the index has settled on (set by the first non-empty embedding, reset by <see cref="Clear"/>), or 0.
     /// </summary>
-    public int Dimensions => _dimensions;
+    public int Dimensions => _vectors.Dimensions;
 
     /// <summary>Adds a memory, or replaces the text and embedding of the one with the same id.</summary>
     /// <param name="id">The memory id (ordinal comparison).</param>
@@ -62,10 +62,10 @@ internal sealed partial class HybridMemoryIndex
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(text);
-        if (!embedding.IsEmpty && _dimensions != 0 && embedding.Length != _dimensions)
+        if (!embedding.IsEmpty && Dimensions != 0 && embedding.Length != Dimensions)
         {
             throw new ArgumentException(
-                $"Embedding has {embedding.Length} dimensions; this index holds {_dimensions}-dimensional embeddings.", nameof(embedding));
+                $"Embedding has {embedding.Length} dimensions; this index holds {Dimensions}-dimensional embeddings.", nameof(embedding));
         }
 
         var terms = CountTerms(text);
@@ -93,7 +93,7 @@ internal sealed partial class HybridMemoryIndex
         }
 
         _totalLength += length;
-        _documents[slot] = new Document(id, length, postings, StoreVector(slot, embedding.Span), time);
+        _documents[slot] = new Document(id, length, postings, _vectors.Store(slot, embedding.Span), time);
     }
 
     /// <summary>Removes a memory.</summary>
@@ -118,10 +118,7 @@ internal sealed partial class HybridMemoryIndex
                 posting.Add(slot, frequency);
             }
 
-            if (moved.HasVector)
-            {
-                _vectors.AsSpan(last * _dimensions, _dimensions).CopyTo(_vectors.AsSpan(slot * _dimensions, _dimensions));
-            }
+            _vectors.Move(last, slot);
 
             _documents[slot] = moved;
             _slotById[moved.Id] = slot;
@@ -141,8 +138,8 @@ internal sealed partial class HybridMemoryIndex
         _postings.Clear();
         _freeTermIds.Clear();
         _documents = new Document[InitialCapacity];
-        _vectors = [];
-        _dimensions = 0;
+        _vectors.Clear();
+        _vectors.EnsureCapacity(InitialCapacity);
         _totalLength = 0;
         Count = 0;
     }
@@ -202,30 +199,6 @@ internal sealed partial class HybridMemoryIndex
         document = document with { Terms = [], Length = 0 };
     }
 
-    /// <summary>Writes the normalized vector into the slab; returns false (lexical only) for an empty or zero vector.</summary>
-    private bool StoreVector(int slot, ReadOnlySpan<float> embedding)
-    {
-        if (embedding.IsEmpty)
-        {
-            return false;
-        }
-
-        var norm = TensorPrimitives.Norm(embedding);
-        if (!(norm > 0) || !float.IsFinite(norm))
-        {
-            return false;
-        }
-
-        if (_dimensions == 0)
-        {
-            _dimensions = embedding.Length;
-            _vectors = new float[_documents.Length * _dimensions];
-        }
-
-        TensorPrimitives.Divide(embedding, norm, _vectors.AsSpan(slot * _dimensions, _dimensions));
-        return true;
-    }
-
     private void EnsureCapacity(int needed)
     {
         if (needed <= _documents.Length)
@@ -235,10 +208,7 @@ internal sealed partial class HybridMemoryIndex
 
         var capacity = Math.Max(needed, _documents.Length * 2);
         Array.Resize(ref _documents, capacity);
-        if (_dimensions != 0)
-        {
-            Array.Resize(ref _vectors, capacity * _dimensions);
-        }
+        _vectors.EnsureCapacity(capacity);
     }
 
     private readonly record struct TermFrequency(int TermId, int Frequency);

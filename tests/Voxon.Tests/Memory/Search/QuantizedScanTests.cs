@@ -1,0 +1,322 @@
+using System.Numerics.Tensors;
+using Voxon.Memory.Search;
+
+namespace Voxon.Tests.Memory.Search;
+
+/// <summary>
+/// The compact scan copies of <see cref="HybridMemoryIndex"/>: int8 quantization bounds, the SIMD dot kernel, and
+/// searches over int8 and float16 scans returning what the exact float32 scan returns, on seeded random sets.
+/// </summary>
+public class QuantizedScanTests
+{
+    private const int Dimensions = 384;
+
+    private static readonly string[] Words = ["red", "green", "blue", "coffee", "garden", "train", "violin", "river", "paper", "lamp"];
+
+    private static float[] RandomVector(Random random, int dimensions = Dimensions, float spread = 1f)
+    {
+        var vector = new float[dimensions];
+        for (var i = 0; i < dimensions; i++)
+        {
+            vector[i] = (float)((random.NextDouble() * 2) - 1) * spread;
+        }
+
+        return vector;
+    }
+
+    // Clusters of near-duplicates, so that many memories score within int8's error of each other.
+    private static float[][] ClusteredVectors(Random random, int count, int clusters)
+    {
+        var centres = Enumerable.Range(0, clusters).Select(_ => RandomVector(random)).ToArray();
+        return [.. Enumerable.Range(0, count).Select(i =>
+        {
+            var noise = RandomVector(random, spread: 0.05f);
+            TensorPrimitives.Add(noise, centres[i % clusters], noise);
+            return noise;
+        })];
+    }
+
+    private static string RandomText(Random random) =>
+        string.Join(' ', Enumerable.Range(0, 3).Select(_ => Words[random.Next(Words.Length)]));
+
+    // A small candidate window, so that the rescored shortlist (3 windows) is a small part of the index.
+    private static HybridSearchOptions Options(ScanPrecision scan, double floor = 0.15) =>
+        new() { Scan = scan, CandidateWindow = 10, SemanticFloor = floor };
+
+    private static HybridMemoryIndex IndexOf(HybridSearchOptions options, IEnumerable<(string Id, string Text, float[] Vector)> memories)
+    {
+        var index = new HybridMemoryIndex(options);
+        foreach (var (id, text, vector) in memories)
+        {
+            index.Upsert(id, text, vector);
+        }
+
+        return index;
+    }
+
+    private static void AssertSameHits(IReadOnlyList<MemorySearchHit> expected, IReadOnlyList<MemorySearchHit> actual)
+    {
+        Assert.Equal(expected.Select(h => h.Id), actual.Select(h => h.Id));
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].SemanticScore, actual[i].SemanticScore, 6);
+            Assert.Equal(expected[i].Score, actual[i].Score, 6);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1f)]
+    [InlineData(31, 0.001f)]
+    [InlineData(384, 1f)]
+    [InlineData(385, 1000f)]
+    public void Int8_round_trip_is_within_half_a_step_and_the_largest_component_gets_the_largest_code(int dimensions, float spread)
+    {
+        var random = new Random(dimensions);
+        for (var round = 0; round < 20; round++)
+        {
+            var vector = RandomVector(random, dimensions, spread);
+            var codes = new sbyte[dimensions];
+            var scale = Int8Quantizer.Quantize(vector, codes);
+            var decoded = new float[dimensions];
+            Int8Quantizer.Dequantize(codes, scale, decoded);
+
+            var largest = TensorPrimitives.IndexOfMaxMagnitude(vector);
+            Assert.Equal(Int8Quantizer.MaxCode, Math.Abs((int)codes[largest]));
+            Assert.Equal(Math.Abs(vector[largest]) / Int8Quantizer.MaxCode, scale, 6);
+            for (var i = 0; i < dimensions; i++)
+            {
+                Assert.InRange(codes[i], -Int8Quantizer.MaxCode, Int8Quantizer.MaxCode);
+                Assert.True(Math.Abs(vector[i] - decoded[i]) <= (scale / 2) * 1.0001f, $"component {i}: {vector[i]} decoded as {decoded[i]} (scale {scale})");
+            }
+        }
+    }
+
+    [Fact]
+    public void Int8_quantization_of_a_zero_or_non_finite_vector_has_zero_scale_and_codes()
+    {
+        var codes = new sbyte[] { 5, 5, 5 };
+
+        Assert.Equal(0, Int8Quantizer.Quantize([0f, 0f, 0f], codes));
+        Assert.Equal([0, 0, 0], codes);
+        codes[1] = 9;
+        Assert.Equal(0, Int8Quantizer.Quantize([1f, float.NaN, 0f], codes));
+        Assert.Equal([0, 0, 0], codes);
+        Assert.Throws<ArgumentException>(() => Int8Quantizer.Quantize([1f, 2f], codes));
+    }
+
+    [Fact]
+    public void Int8_dot_product_equals_the_scalar_sum_for_every_length_and_the_extreme_codes()
+    {
+        var random = new Random(7);
+        foreach (var length in new[] { 0, 1, 15, 16, 17, 31, 32, 33, 64, 100, 384, 385 })
+        {
+            var a = new sbyte[length];
+            var b = new sbyte[length];
+            for (var round = 0; round < 10; round++)
+            {
+                for (var i = 0; i < length; i++)
+                {
+                    a[i] = (sbyte)random.Next(-127, 128);
+                    b[i] = (sbyte)random.Next(-127, 128);
+                }
+
+                Assert.Equal(a.Zip(b, (x, y) => x * y).Sum(), Int8Quantizer.Dot(a, b));
+            }
+
+            // Every pair at the extremes: the 16-bit pair sums of the kernel must not saturate.
+            Array.Fill(a, (sbyte)-127);
+            Array.Fill(b, (sbyte)-127);
+            Assert.Equal(length * 127 * 127, Int8Quantizer.Dot(a, b));
+            Array.Fill(b, (sbyte)127);
+            Assert.Equal(-length * 127 * 127, Int8Quantizer.Dot(a, b));
+        }
+    }
+
+    [Theory]
+    [InlineData(128)]
+    [InlineData(384)]
+    [InlineData(100)]
+    public void Int8_batch_scan_scores_each_vector_like_the_single_dot_product(int dimensions)
+    {
+        var random = new Random(dimensions);
+        const int Count = 37;
+        var codes = new sbyte[Count * dimensions];
+        var query = new sbyte[dimensions];
+        var scales = Enumerable.Range(0, Count).Select(_ => (float)random.NextDouble()).ToArray();
+        for (var i = 0; i < codes.Length; i++)
+        {
+            codes[i] = (sbyte)random.Next(-127, 128);
+        }
+
+        for (var i = 0; i < dimensions; i++)
+        {
+            query[i] = (sbyte)random.Next(-127, 128);
+        }
+
+        var scores = new float[Count];
+        Int8Quantizer.Scan(codes, scales, query, 0.5f, scores);
+
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.Equal(Int8Quantizer.Dot(codes.AsSpan(i * dimensions, dimensions), query) * scales[i] * 0.5f, scores[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(nameof(ScanPrecision.Int8))]
+    [InlineData(nameof(ScanPrecision.Float16))]
+    [InlineData(nameof(ScanPrecision.Float32))]
+    public void Scan_split_across_cores_scores_every_slot_like_the_float32_cosine(string precision)
+    {
+        var random = new Random(3);
+        const int Dimensions128 = 128;
+        var count = VectorSlab.ParallelScanThreshold + 1_001;
+        var slab = new VectorSlab(Enum.Parse<ScanPrecision>(precision));
+        slab.EnsureCapacity(count);
+        for (var slot = 0; slot < count; slot++)
+        {
+            slab.Store(slot, RandomVector(random, Dimensions128));
+        }
+
+        var query = slab.Prepare(RandomVector(random, Dimensions128))!;
+        var scores = new float[count];
+        slab.Scan(query, count, scores);
+
+        for (var slot = 0; slot < count; slot++)
+        {
+            Assert.True(Math.Abs(scores[slot] - slab.Exact(query, slot)) < 0.01, $"slot {slot}: scanned {scores[slot]}, exact {slab.Exact(query, slot)}");
+        }
+    }
+
+    [Fact]
+    public void Int8_cosine_of_normalized_vectors_is_close_to_float32()
+    {
+        var random = new Random(11);
+        var worst = 0.0;
+        for (var round = 0; round < 500; round++)
+        {
+            var x = RandomVector(random);
+            var y = RandomVector(random);
+            TensorPrimitives.Divide(x, TensorPrimitives.Norm(x), x);
+            TensorPrimitives.Divide(y, TensorPrimitives.Norm(y), y);
+            var (cx, cy) = (new sbyte[Dimensions], new sbyte[Dimensions]);
+            var scales = Int8Quantizer.Quantize(x, cx) * Int8Quantizer.Quantize(y, cy);
+            var approximate = Int8Quantizer.Dot(cx, cy) * scales;
+            worst = Math.Max(worst, Math.Abs(approximate - TensorPrimitives.Dot(x, y)));
+        }
+
+        // Far inside the rescoring margin of the index (0.02).
+        Assert.InRange(worst, 0, 0.005);
+    }
+
+    [Theory]
+    [InlineData(nameof(ScanPrecision.Int8))]
+    [InlineData(nameof(ScanPrecision.Float16))]
+    public void Rescored_scan_returns_the_float32_top_results_on_a_seeded_set(string precision)
+    {
+        var scan = Enum.Parse<ScanPrecision>(precision);
+        var random = new Random(2024);
+        var vectors = ClusteredVectors(random, 3_000, clusters: 30);
+        var memories = vectors.Select((v, i) => ($"m{i:D4}", RandomText(random), v)).ToArray();
+        var exact = IndexOf(Options(ScanPrecision.Float32), memories);
+        var quantized = IndexOf(Options(scan), memories);
+
+        for (var q = 0; q < 40; q++)
+        {
+            // Half the queries sit inside a cluster, where near-ties are densest.
+            var query = q % 2 == 0 ? RandomVector(random) : vectors[random.Next(vectors.Length)].Select(x => x + ((float)random.NextDouble() * 0.02f)).ToArray();
+            var text = q % 4 < 2 ? "" : RandomText(random);
+            AssertSameHits(exact.Search(text, query, topK: 10), quantized.Search(text, query, topK: 10));
+            AssertSameHits(exact.Search(text, query, topK: 50), quantized.Search(text, query, topK: 50));
+        }
+    }
+
+    [Fact]
+    public void Adds_removes_and_updates_keep_the_int8_index_equal_to_a_float32_index_of_the_same_memories()
+    {
+        var random = new Random(99);
+        // No floor: every memory with a vector is a semantic candidate.
+        var index = new HybridMemoryIndex(Options(ScanPrecision.Int8, floor: -1));
+        var mirror = new Dictionary<string, (string Text, float[] Vector)>();
+        for (var step = 0; step < 3_000; step++)
+        {
+            var id = $"m{random.Next(400):D3}";
+            switch (random.Next(10))
+            {
+                case < 2:
+                    index.Remove(id);
+                    mirror.Remove(id);
+                    break;
+                case 2:
+                    // An update to lexical-only: the slot's vectors must stop scoring.
+                    var text = RandomText(random);
+                    index.Upsert(id, text, ReadOnlyMemory<float>.Empty);
+                    mirror[id] = (text, []);
+                    break;
+                default:
+                    var (words, vector) = (RandomText(random), RandomVector(random));
+                    index.Upsert(id, words, vector);
+                    mirror[id] = (words, vector);
+                    break;
+            }
+        }
+
+        var reference = IndexOf(Options(ScanPrecision.Float32, floor: -1), mirror.Select(m => (m.Key, m.Value.Text, m.Value.Vector)));
+        Assert.Equal(reference.Count, index.Count);
+        Assert.True(index.Count > 4 * 3 * 10, "large enough for the scan to be approximate (more than four shortlists of 3 windows of 10)");
+        Assert.Contains(mirror.Values, m => m.Vector.Length == 0);
+        for (var q = 0; q < 40; q++)
+        {
+            // Near a stored vector, so that the shortlist is decided by small differences the codes must get right.
+            var (_, near) = mirror.Values.ElementAt(random.Next(mirror.Count));
+            var query = near.Length > 0 && q % 2 == 0 ? near.Select(x => x + ((float)random.NextDouble() * 0.3f)).ToArray() : RandomVector(random);
+            var text = q % 4 < 2 ? "" : RandomText(random);
+            AssertSameHits(reference.Search(text, query, topK: 10), index.Search(text, query, topK: 10));
+        }
+
+        // Lexical-only memories never score semantically, whatever their slot held before.
+        var semanticIds = index.Search("", RandomVector(random), topK: 1_000).Where(h => h.SemanticScore != 0).Select(h => h.Id);
+        Assert.All(semanticIds, id => Assert.NotEmpty(mirror[id].Vector));
+    }
+
+    [Theory]
+    [InlineData(nameof(ScanPrecision.Int8))]
+    [InlineData(nameof(ScanPrecision.Float16))]
+    public void Slab_keeps_both_copies_of_a_slot_together_through_store_move_and_clear(string precision)
+    {
+        var scan = Enum.Parse<ScanPrecision>(precision);
+        var random = new Random(5);
+        var slab = new VectorSlab(scan);
+        slab.EnsureCapacity(4);
+        var (first, second) = (RandomVector(random, 8), RandomVector(random, 8));
+        Assert.True(slab.Store(0, first));
+        Assert.True(slab.Store(1, second));
+
+        slab.Move(1, 0);
+        AssertCopiesAgree(slab, 0, second);
+        Assert.False(slab.Store(1, ReadOnlySpan<float>.Empty));
+        AssertCopiesAgree(slab, 1, new float[8]);
+        slab.EnsureCapacity(64); // growing keeps what is stored
+        AssertCopiesAgree(slab, 0, second);
+        Assert.Throws<ArgumentException>(() => slab.Store(2, new float[9]));
+
+        slab.Clear();
+        Assert.Equal(0, slab.Dimensions);
+        slab.EnsureCapacity(1);
+        Assert.True(slab.Store(0, new float[3] { 0, 3, 4 }));
+        AssertCopiesAgree(slab, 0, [0, 0.6f, 0.8f]);
+    }
+
+    private static void AssertCopiesAgree(VectorSlab slab, int slot, float[] expected)
+    {
+        var norm = TensorPrimitives.Norm(expected);
+        var normalized = norm > 0 ? expected.Select(x => x / norm).ToArray() : expected;
+        var decoded = new float[slab.Dimensions];
+        slab.DecodeScanCopy(slot, decoded);
+        for (var i = 0; i < normalized.Length; i++)
+        {
+            Assert.Equal(normalized[i], slab.Vector(slot)[i], 6);
+            Assert.Equal(normalized[i], decoded[i], 2);
+        }
+    }
+}
