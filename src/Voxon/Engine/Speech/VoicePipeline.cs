@@ -53,7 +53,22 @@ public sealed class VoicePipeline
             options.Endpoint = endpoint;
         }
 
-        return new OpenAI.Audio.AudioClient(model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "unused" : apiKey), options).AsISpeechToTextClient();
+        return new FinalTextOnly(new OpenAI.Audio.AudioClient(model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "unused" : apiKey), options).AsISpeechToTextClient());
+    }
+
+    /// <summary>Streams a recognizer's final text as one update. Microsoft.Extensions.AI.OpenAI 10.11's streaming
+    /// transcription calls an OpenAI SDK method that 2.15 no longer has (MissingMethodException), so the OpenAI-compatible
+    /// client answers with the final text only and the pipeline prepares nothing ahead for it.</summary>
+    private sealed class FinalTextOnly(ISpeechToTextClient inner) : DelegatingSpeechToTextClient(inner)
+    {
+        public override async IAsyncEnumerable<SpeechToTextResponseUpdate> GetStreamingTextAsync(
+            Stream audioSpeechStream, SpeechToTextOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            foreach (var update in (await GetTextAsync(audioSpeechStream, options, cancellationToken)).ToSpeechToTextResponseUpdates())
+            {
+                yield return update;
+            }
+        }
     }
 
     /// <summary>Answers the user's spoken words: transcribes them, then as <see cref="RespondAsync(Conversation, string, CancellationToken)"/>.</summary>
