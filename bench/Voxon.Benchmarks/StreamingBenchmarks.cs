@@ -13,7 +13,8 @@ namespace Voxon.Benchmarks;
 /// Harness "streaming" (issue 9): what a streamed turn adds before the first chunk. Each iteration streams a turn
 /// through Voxon (1,000 memories) and then calls the same <see cref="IChatClient"/> directly with exactly the messages
 /// Voxon sent, and records the difference of the two times to first chunk; once with words said before (their query
-/// embedding is cached) and once with new words. The direct call goes second, so it gets the warmer caches: the
+/// embedding is cached), once with new words, and once with new words prepared by <see cref="Conversation.PrepareAsync"/>
+/// (awaited before the timed turn, as the end-of-speech silence allows when the interim transcript is the final one). The direct call goes second, so it gets the warmer caches: the
 /// difference errs towards overstating Voxon's overhead. The model's embedding of new words is timed alone too, since
 /// weaving needs it before the model can be called and it is most of the difference for new words.
 /// Run: <c>dotnet run -c Release --project bench/Voxon.Benchmarks -- harness streaming</c>.
@@ -55,12 +56,15 @@ public static class StreamingBenchmarks
             // words never said before (numbered), whose embedding the model must compute on the path to the first chunk.
             var repeated = new Pairs(Iterations);
             var fresh = new Pairs(Iterations);
+            var prepared = new Pairs(Iterations);
             var embedding = new double[Iterations];
             for (var i = -Warmup; i < Iterations; i++)
             {
                 var at = i < 0 ? null : (int?)i;
                 await repeated.MeasureAsync(at, conversation, model, Questions[(i + Warmup) % Questions.Length]);
                 await fresh.MeasureAsync(at, conversation, model, NewWords(i));
+                await conversation.PrepareAsync(NewWords(i + 100_000));
+                await prepared.MeasureAsync(at, conversation, model, NewWords(i + 100_000));
                 var started = Stopwatch.GetTimestamp();
                 await ArcticXsEmbeddingGenerator.Shared.GenerateAsync([NewWords(i) + "?"], LocalEmbeddingGenerator.QueryOptions);
                 if (at is { } k)
@@ -71,6 +75,7 @@ public static class StreamingBenchmarks
 
             repeated.Print("words said before");
             fresh.Print("new words");
+            prepared.Print("new words prepared");
             Harness.Print("  embedding new words alone (arctic-embed-xs, the default model, as a query)", embedding);
             Harness.Print("new words: overhead minus that embedding (paired)", [.. fresh.Overhead.Zip(embedding, (o, e) => o - e)]);
         }

@@ -96,6 +96,21 @@ public sealed class Conversation : IAsyncDisposable
     public IAsyncEnumerable<string> StreamMessageAsync(string text, TimeSpan audioDuration, CancellationToken cancellationToken = default) =>
         _session.Turns.StreamAsync(this, text, audioDuration, cancellationToken);
 
+    /// <summary>
+    /// Says that the user is probably saying <paramref name="text"/> (an interim transcript, while the recognizer waits for
+    /// the end of speech): computes what a turn with these words needs before its reply can start (the query embedding,
+    /// kept in the session's cache), so a following <see cref="StreamMessageAsync(string, CancellationToken)"/> or
+    /// <see cref="SendMessageAsync(string, CancellationToken)"/> with the same words skips the embedding model's encode.
+    /// Nothing is recorded, no event is raised and memory is unchanged; when the final words differ, the turn simply
+    /// encodes them. Personal data is redacted first when the session redacts, as the turn does.
+    /// </summary>
+    /// <param name="text">The words the user is probably saying.</param>
+    /// <param name="cancellationToken">Cancels the preparation (a newer interim text makes it moot).</param>
+    /// <exception cref="SessionStateException">The conversation has ended or the session is closed.</exception>
+    /// <exception cref="ArgumentException">The text is empty or longer than <see cref="Session.MaxMessageLength"/>.</exception>
+    public Task PrepareAsync(string text, CancellationToken cancellationToken = default) =>
+        _session.Turns.PrepareWordsAsync(State, text, cancellationToken);
+
     /// <summary>This conversation's analytics: duration, turns, interruptions, context injections, response time, time to first token.</summary>
     public Analytics.ConversationAnalytics GetAnalytics() => _session.GetConversationAnalytics(State);
 

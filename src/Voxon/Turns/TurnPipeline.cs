@@ -45,6 +45,23 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// <summary>The user's words as they are recorded and given to the model: redacted when the session redacts personal data.</summary>
     public string Redact(string words) => host.Config.RedactPii ? Redaction.RedactPii(words).Text : words;
 
+    /// <summary>Embeds what a turn with <paramref name="text"/> would embed (the words as redacted, as a query) into the
+    /// session's cache, so that turn skips the model's encode. Nothing is recorded, raised or changed otherwise.</summary>
+    /// <remarks>The woven context is not kept: memories and history may change before the turn, and weaving is cheap
+    /// beside the encode.</remarks>
+    /// <exception cref="ArgumentException">As for a turn's text.</exception>
+    /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>
+    public async Task PrepareWordsAsync(ConversationState state, string text, CancellationToken cancellationToken)
+    {
+        Validate(text, null);
+        lock (host.Gate)
+        {
+            host.ThrowIfNotOpen(state);
+        }
+
+        await runtime.EmbedQueryAsync(Redact(text), host.Embeddings, cancellationToken);
+    }
+
     /// <summary>Embeds the (already redacted) words and weaves the context for them, with the history the model gets.</summary>
     /// <remarks>The embedding is on the path to the first token: semantic search needs it to pick the memories the reply
     /// should know, and a reply that starts before its context exists cannot use it.</remarks>

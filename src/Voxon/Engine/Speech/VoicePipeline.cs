@@ -53,24 +53,92 @@ public sealed class VoicePipeline
             options.Endpoint = endpoint;
         }
 
-        return new OpenAI.Audio.AudioClient(model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "unused" : apiKey), options).AsISpeechToTextClient();
+        return new FinalTextOnly(new OpenAI.Audio.AudioClient(model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "unused" : apiKey), options).AsISpeechToTextClient());
+    }
+
+    /// <summary>Streams a recognizer's final text as one update. Microsoft.Extensions.AI.OpenAI 10.11's streaming
+    /// transcription calls an OpenAI SDK method that 2.15 no longer has (MissingMethodException), so the OpenAI-compatible
+    /// client answers with the final text only and the pipeline prepares nothing ahead for it.</summary>
+    private sealed class FinalTextOnly(ISpeechToTextClient inner) : DelegatingSpeechToTextClient(inner)
+    {
+        public override async IAsyncEnumerable<SpeechToTextResponseUpdate> GetStreamingTextAsync(
+            Stream audioSpeechStream, SpeechToTextOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            foreach (var update in (await GetTextAsync(audioSpeechStream, options, cancellationToken)).ToSpeechToTextResponseUpdates())
+            {
+                yield return update;
+            }
+        }
     }
 
     /// <summary>Answers the user's spoken words: transcribes them, then as <see cref="RespondAsync(Conversation, string, CancellationToken)"/>.</summary>
+    /// <remarks>The recognizer's streaming API is used: each interim text it yields is handed to
+    /// <see cref="Conversation.PrepareAsync"/> in the background (never awaited on the path of the updates), so when the
+    /// final text matches the last interim one, the turn starts with its words already embedded. A recognizer that yields
+    /// no text while streaming is asked once more for a final text.</remarks>
     /// <exception cref="InvalidOperationException">The pipeline has no speech-to-text client.</exception>
     /// <exception cref="SpeechException">Nothing intelligible was heard.</exception>
     public async Task<SpokenReply> RespondAsync(Conversation conversation, Stream audio, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(conversation);
         ArgumentNullException.ThrowIfNull(audio);
         var recognizer = _recognizer ?? throw new InvalidOperationException("This voice pipeline has no speech-to-text client; create it with one.");
         var started = _time.GetTimestamp();
-        var heard = (await recognizer.GetTextAsync(audio, cancellationToken: cancellationToken)).Text;
-        if (string.IsNullOrWhiteSpace(heard))
+        await using var preparer = new InterimPreparer(conversation, cancellationToken);
+        var heard = (await TranscribeAsync(recognizer, audio, preparer, cancellationToken)).Trim();
+        if (heard.Length == 0)
         {
             throw new SpeechException("Nothing intelligible was heard in the audio.");
         }
 
-        return await SpeakTurnAsync(conversation, heard.Trim(), started, cancellationToken);
+        await preparer.FinishAsync(heard);
+        return await SpeakTurnAsync(conversation, heard, started, cancellationToken);
+    }
+
+    /// <summary>The final text of <paramref name="audio"/>, offering each interim text to <paramref name="preparer"/>.
+    /// Updates follow Microsoft.Extensions.AI's convention: <see cref="SpeechToTextResponseUpdateKind.TextUpdating"/> adds
+    /// to the segment being heard, <see cref="SpeechToTextResponseUpdateKind.TextUpdated"/> gives a segment's final text.</summary>
+    private static async Task<string> TranscribeAsync(ISpeechToTextClient recognizer, Stream audio, InterimPreparer preparer, CancellationToken cancellationToken)
+    {
+        if (!audio.CanSeek)
+        {
+            // Kept so the audio can be sent again to a recognizer that does not stream.
+            var copy = new MemoryStream();
+            await audio.CopyToAsync(copy, cancellationToken);
+            copy.Position = 0;
+            audio = copy;
+        }
+
+        var start = audio.Position;
+        var final = new StringBuilder();
+        var segment = new StringBuilder();
+        await foreach (var update in recognizer.GetStreamingTextAsync(audio, cancellationToken: cancellationToken))
+        {
+            if (update.Kind == SpeechToTextResponseUpdateKind.TextUpdating)
+            {
+                segment.Append(update.Text);
+            }
+            else if (update.Kind == SpeechToTextResponseUpdateKind.TextUpdated)
+            {
+                segment.Clear();
+                final.Append(update.Text);
+            }
+            else
+            {
+                continue;
+            }
+
+            preparer.Offer(final.ToString() + segment);
+        }
+
+        var heard = final.Length > 0 ? final.ToString() : segment.ToString();
+        if (string.IsNullOrWhiteSpace(heard))
+        {
+            audio.Position = start;
+            heard = (await recognizer.GetTextAsync(audio, cancellationToken: cancellationToken)).Text ?? string.Empty;
+        }
+
+        return heard;
     }
 
     /// <summary>Answers the user's words with a streamed turn and speaks the reply sentence by sentence.</summary>
