@@ -18,7 +18,8 @@ namespace Voxon.Storage.Redis;
 /// never share a slot with every user. Templates are store-wide, under their own tag (<c>PREFIX{:templates}</c>); the
 /// key ring stays one hash of its own (<c>PREFIX keyring</c>), apart from the data and read one key at a time.
 /// </summary>
-/// <remarks>A prefix must not contain braces: Redis would take the tag from it.</remarks>
+/// <remarks>A prefix must not contain braces: Redis would take the tag from it. A user leaves <c>PREFIX users</c> when
+/// erased; a user whose sessions all expired or were deleted stays in it, costing a listing one empty read.</remarks>
 internal sealed class RedisKeys(string prefix)
 {
     /// <summary>Version of this layout, stored at <see cref="Layout"/> once a store uses it.</summary>
