@@ -96,7 +96,8 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
     /// success, else the stored version (-1 when the session is not stored).</summary>
     /// <remarks>An incremental save updates the row in the user's partition. A full save (first save, import, rewrite)
     /// first looks for the id under any user, holding an advisory lock on it: the id stays unique across partitions, and
-    /// a session saved under another user than before moves (its old rows go, the full save writes the new ones).</remarks>
+    /// a session saved under another user than before moves (its old rows go, the full save writes the new ones). No row
+    /// lock (a multi-shard <c>FOR UPDATE</c> would not run under Citus): the writes check the version they looked at.</remarks>
     private async Task<long?> ClaimVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, SessionDocument head, byte[] sealedHead, long? baseVersion, CancellationToken cancellationToken)
     {
         var id = head.SessionId;
@@ -114,7 +115,7 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
                 BatchCommands =
                 {
                     Command($"SELECT pg_advisory_xact_lock({PostgresSchema.LockKey + 1}, hashtext($1))", id),
-                    Command($"SELECT user_id, version FROM {S}.voxon_sessions WHERE session_id = $1 FOR UPDATE", id),
+                    Command($"SELECT user_id, version FROM {S}.voxon_sessions WHERE session_id = $1", id),
                 },
             };
             (string User, long Version)? stored = null;
@@ -134,10 +135,16 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
 
             if (stored is { } moved && moved.User != head.UserId)
             {
-                await using var delete = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE user_id = $1 AND session_id = $2", connection, transaction);
+                // Only the version looked at: an incremental save that won meanwhile makes this one stale.
+                await using var delete = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE user_id = $1 AND session_id = $2 AND version = $3", connection, transaction);
                 delete.Parameters.Add(new NpgsqlParameter { Value = moved.User });
                 delete.Parameters.Add(new NpgsqlParameter { Value = id });
-                await delete.ExecuteNonQueryAsync(cancellationToken);
+                delete.Parameters.Add(new NpgsqlParameter { Value = moved.Version });
+                if (await delete.ExecuteNonQueryAsync(cancellationToken) == 0)
+                {
+                    return moved.Version;
+                }
+
                 stored = null;
             }
 
