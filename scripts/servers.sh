@@ -90,6 +90,12 @@ start_cluster() {
   if [ -f "$dir/cluster.ports" ] && redis-cli -p "$(cut -d' ' -f1 "$dir/cluster.ports")" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; then
     read -r -a ports <"$dir/cluster.ports"
   else
+    # A cluster that lost a node is not reused: what is left of it stops first.
+    local pid
+    for pid in "$dir"/cluster-*/redis.pid; do
+      [ -f "$pid" ] && { kill "$(cat "$pid")" 2>/dev/null || true; }
+    done
+    rm -rf "$dir"/cluster-*
     for n in 1 2 3; do
       # The bus port (port + 10000) must be free too.
       while in_use "$p" || in_use "$((p + 10000))"; do p=$((p + 1)); done
