@@ -138,7 +138,8 @@ public static class StorageBenchmarks
     {
         var connection = ConnectionMultiplexer.Connect(RedisStorage.Parse(target));
         var db = connection.GetDatabase();
-        var head = $"{space}s:{{{sessionId}}}";
+        var keys = new RedisKeys(space);
+        var head = (string)keys.Head((string)db.StringGet(keys.SessionUser(sessionId))!, sessionId)!;
         return async () =>
         {
             var parts = await Task.WhenAll(db.HashGetAllAsync(head), db.HashGetAllAsync(head + ":m"), db.HashGetAllAsync(head + ":c"), db.HashGetAllAsync(head + ":t"));

@@ -102,7 +102,19 @@ internal sealed partial class PostgresSessionStorage
         var hash = StoredJson.ValidateTokenHash(share.TokenHash);
         var key = await _codec.KeyForAsync(SessionIds.Validate(share.OwnerUserId, "user id"), "save share", cancellationToken);
         var data = StoredJson.Seal(_codec, share, "share/" + hash, VoxonJsonContext.Default.ShareRecord, key);
-        await ExecuteAsync("save share", share.SessionId, $"INSERT INTO {S}.voxon_shares VALUES ($1, $2, $3, $4) ON CONFLICT (share_id) DO UPDATE SET token_hash = $2, session_id = $3, data = $4", cancellationToken, share.ShareId, hash, share.SessionId, data);
+        // A share lives in its owner's partition; a record saved with another owner than before moves there.
+        await RunAsync("save share", share.SessionId, async connection =>
+        {
+            await using var batch = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    Command($"DELETE FROM {S}.voxon_shares WHERE share_id = $1 AND user_id <> $2", share.ShareId, share.OwnerUserId),
+                    Command($"INSERT INTO {S}.voxon_shares (user_id, share_id, token_hash, session_id, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, share_id) DO UPDATE SET token_hash = $3, session_id = $4, data = $5", share.OwnerUserId, share.ShareId, hash, share.SessionId, data),
+                },
+            };
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        });
     }
 
     public override async Task<ShareRecord?> FindShareAsync(string tokenHash, CancellationToken cancellationToken = default)

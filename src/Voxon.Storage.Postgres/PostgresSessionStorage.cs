@@ -9,6 +9,12 @@ namespace Voxon.Storage.Postgres;
 /// writes only the changed rows in one transaction guarded by the version column. Creates and migrates its tables on
 /// first use under an advisory lock, so processes starting together do not race.
 /// </summary>
+/// <remarks>
+/// The tables are hash-partitioned by <c>user_id</c>, which leads every key (<see cref="PostgresSchema"/>). Statements
+/// name the user whenever they can, so that they touch one partition (and, under Citus, one shard): a save gives the
+/// user's id, and a read by session id finds it with a subquery on the sessions table that run-time pruning resolves.
+/// A session id stays unique across users: the first save of an id holds an advisory lock on it while it looks.
+/// </remarks>
 /// <remarks>Thread-safe; pooled connections via one <see cref="NpgsqlDataSource"/>.</remarks>
 internal sealed partial class PostgresSessionStorage : SessionStorage
 {
@@ -28,6 +34,10 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
     public override string BackendName => "postgresql";
 
     private string S => '"' + _schema + '"';
+
+    /// <summary>The condition on <c>user_id, session_id = $1</c> for a session whose user is not known: the subquery
+    /// finds it, and run-time pruning then reads one partition.</summary>
+    private string OfSession => $"user_id = (SELECT user_id FROM {S}.voxon_sessions WHERE session_id = $1) AND session_id = $1";
 
     public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
     {
@@ -68,11 +78,11 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
             await using var batch = new NpgsqlBatch(connection, transaction);
             if (replace)
             {
-                batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_memories WHERE session_id = $1", id));
-                batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_conversations WHERE session_id = $1", id));
+                batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_memories WHERE user_id = $1 AND session_id = $2", head.UserId, id));
+                batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_conversations WHERE user_id = $1 AND session_id = $2", head.UserId, id));
             }
 
-            AddRecordCommands(batch, id, records, key);
+            AddRecordCommands(batch, head.UserId, id, records, key);
             if (batch.BatchCommands.Count > 0)
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken);
@@ -84,17 +94,65 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
 
     /// <summary>Moves the session row to <c>head.Version</c> when the stored version allows it; returns null on
     /// success, else the stored version (-1 when the session is not stored).</summary>
+    /// <remarks>An incremental save updates the row in the user's partition. A full save (first save, import, rewrite)
+    /// first looks for the id under any user, holding an advisory lock on it: the id stays unique across partitions, and
+    /// a session saved under another user than before moves (its old rows go, the full save writes the new ones). No row
+    /// lock (a multi-shard <c>FOR UPDATE</c> would not run under Citus): the writes check the version they looked at.</remarks>
     private async Task<long?> ClaimVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, SessionDocument head, byte[] sealedHead, long? baseVersion, CancellationToken cancellationToken)
     {
         var id = head.SessionId;
-        var values = new object[] { id, head.UserId, head.Version, head.CreatedAt.ToUniversalTime(), head.UpdatedAt.ToUniversalTime(), head.Analytics.ConversationCount, head.Analytics.MessageCount, sealedHead };
-        const string Set = "user_id = $2, version = $3, created_at = $4, updated_at = $5, conversation_count = $6, message_count = $7, head = $8";
-        string sql = baseVersion switch
+        var values = new object[] { head.UserId, id, head.Version, head.CreatedAt.ToUniversalTime(), head.UpdatedAt.ToUniversalTime(), head.Analytics.ConversationCount, head.Analytics.MessageCount, sealedHead };
+        const string Set = "version = $3, created_at = $4, updated_at = $5, conversation_count = $6, message_count = $7, head = $8";
+        string sql;
+        if (baseVersion is > 0)
         {
-            0 => $"INSERT INTO {S}.voxon_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session_id) DO NOTHING",
-            null => $"INSERT INTO {S}.voxon_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session_id) DO UPDATE SET {Set} WHERE voxon_sessions.version = $3 - 1",
-            _ => $"UPDATE {S}.voxon_sessions SET {Set} WHERE session_id = $1 AND version = $3 - 1",
-        };
+            sql = $"UPDATE {S}.voxon_sessions SET {Set} WHERE user_id = $1 AND session_id = $2 AND version = $3 - 1";
+        }
+        else
+        {
+            await using var look = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Command($"SELECT pg_advisory_xact_lock({PostgresSchema.LockKey + 1}, hashtext($1))", id),
+                    Command($"SELECT user_id, version FROM {S}.voxon_sessions WHERE session_id = $1", id),
+                },
+            };
+            (string User, long Version)? stored = null;
+            await using (var reader = await look.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.NextResultAsync(cancellationToken);
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    stored = (reader.GetString(0), reader.GetInt64(1));
+                }
+            }
+
+            if (stored is { } found && (baseVersion == 0 || found.Version != head.Version - 1))
+            {
+                return found.Version;
+            }
+
+            if (stored is { } moved && moved.User != head.UserId)
+            {
+                // Only the version looked at: an incremental save that won meanwhile makes this one stale.
+                await using var delete = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE user_id = $1 AND session_id = $2 AND version = $3", connection, transaction);
+                delete.Parameters.Add(new NpgsqlParameter { Value = moved.User });
+                delete.Parameters.Add(new NpgsqlParameter { Value = id });
+                delete.Parameters.Add(new NpgsqlParameter { Value = moved.Version });
+                if (await delete.ExecuteNonQueryAsync(cancellationToken) == 0)
+                {
+                    return moved.Version;
+                }
+
+                stored = null;
+            }
+
+            sql = stored is null
+                ? $"INSERT INTO {S}.voxon_sessions (user_id, session_id, version, created_at, updated_at, conversation_count, message_count, head) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                : $"UPDATE {S}.voxon_sessions SET {Set} WHERE user_id = $1 AND session_id = $2 AND version = $3 - 1";
+        }
+
         await using (var command = new NpgsqlCommand(sql, connection, transaction))
         {
             foreach (var value in values)
@@ -109,40 +167,40 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
         }
 
         await using var read = new NpgsqlCommand($"SELECT version FROM {S}.voxon_sessions WHERE session_id = $1", connection, transaction) { Parameters = { new() { Value = id } } };
-        return await read.ExecuteScalarAsync(cancellationToken) is long stored ? stored : -1;
+        return await read.ExecuteScalarAsync(cancellationToken) is long version ? version : -1;
     }
 
-    private void AddRecordCommands(NpgsqlBatch batch, string id, List<SessionRecord> records, SealingKey? key)
+    private void AddRecordCommands(NpgsqlBatch batch, string userId, string id, List<SessionRecord> records, SealingKey? key)
     {
         var sealedRecords = records.Skip(1).Select(r => r.Kind == RecordKind.MemoryRemoved ? r : _codec.Seal(r, id, key)).ToList();
         var memories = sealedRecords.Where(r => r.Kind == RecordKind.Memory).ToList();
         if (memories.Count > 0)
         {
             batch.BatchCommands.Add(Command(
-                $"INSERT INTO {S}.voxon_memories (session_id, memory_id, data) SELECT $1, * FROM unnest($2::text[], $3::bytea[]) ON CONFLICT (session_id, memory_id) DO UPDATE SET data = excluded.data",
-                id, memories.Select(r => r.Key).ToArray(), memories.Select(r => r.Payload).ToArray()));
+                $"INSERT INTO {S}.voxon_memories (user_id, session_id, memory_id, data) SELECT $1, $2, * FROM unnest($3::text[], $4::bytea[]) ON CONFLICT (user_id, session_id, memory_id) DO UPDATE SET data = excluded.data",
+                userId, id, memories.Select(r => r.Key).ToArray(), memories.Select(r => r.Payload).ToArray()));
         }
 
         var removed = sealedRecords.Where(r => r.Kind == RecordKind.MemoryRemoved).Select(r => r.Key).ToArray();
         if (removed.Length > 0)
         {
-            batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_memories WHERE session_id = $1 AND memory_id = ANY($2)", id, removed));
+            batch.BatchCommands.Add(Command($"DELETE FROM {S}.voxon_memories WHERE user_id = $1 AND session_id = $2 AND memory_id = ANY($3)", userId, id, removed));
         }
 
         var conversations = sealedRecords.Where(r => r.Kind == RecordKind.Conversation).ToList();
         if (conversations.Count > 0)
         {
             batch.BatchCommands.Add(Command(
-                $"INSERT INTO {S}.voxon_conversations (session_id, conversation_id, ordinal, header) SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bytea[]) ON CONFLICT (session_id, conversation_id) DO UPDATE SET ordinal = excluded.ordinal, header = excluded.header",
-                id, conversations.Select(r => r.Key).ToArray(), conversations.Select(r => r.Index).ToArray(), conversations.Select(r => r.Payload).ToArray()));
+                $"INSERT INTO {S}.voxon_conversations (user_id, session_id, conversation_id, ordinal, header) SELECT $1, $2, * FROM unnest($3::text[], $4::integer[], $5::bytea[]) ON CONFLICT (user_id, session_id, conversation_id) DO UPDATE SET ordinal = excluded.ordinal, header = excluded.header",
+                userId, id, conversations.Select(r => r.Key).ToArray(), conversations.Select(r => r.Index).ToArray(), conversations.Select(r => r.Payload).ToArray()));
         }
 
         var turns = sealedRecords.Where(r => r.Kind == RecordKind.Turn).ToList();
         if (turns.Count > 0)
         {
             batch.BatchCommands.Add(Command(
-                $"INSERT INTO {S}.voxon_turns (session_id, conversation_id, turn_index, data) SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bytea[]) ON CONFLICT (session_id, conversation_id, turn_index) DO UPDATE SET data = excluded.data",
-                id, turns.Select(r => r.Key).ToArray(), turns.Select(r => r.Index).ToArray(), turns.Select(r => r.Payload).ToArray()));
+                $"INSERT INTO {S}.voxon_turns (user_id, session_id, conversation_id, turn_index, data) SELECT $1, $2, * FROM unnest($3::text[], $4::integer[], $5::bytea[]) ON CONFLICT (user_id, session_id, conversation_id, turn_index) DO UPDATE SET data = excluded.data",
+                userId, id, turns.Select(r => r.Key).ToArray(), turns.Select(r => r.Index).ToArray(), turns.Select(r => r.Payload).ToArray()));
         }
     }
 
@@ -162,13 +220,13 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
                 BatchCommands =
                 {
                     Command($"SELECT {(int)RecordKind.Head}, '', 0, head FROM {S}.voxon_sessions WHERE session_id = $1", id),
-                    Command($"SELECT {(int)RecordKind.Conversation}, conversation_id, ordinal, header FROM {S}.voxon_conversations WHERE session_id = $1", id),
+                    Command($"SELECT {(int)RecordKind.Conversation}, conversation_id, ordinal, header FROM {S}.voxon_conversations WHERE {OfSession}", id),
                 },
             };
             if (withContent)
             {
-                batch.BatchCommands.Add(Command($"SELECT {(int)RecordKind.Memory}, memory_id, 0, data FROM {S}.voxon_memories WHERE session_id = $1", id));
-                batch.BatchCommands.Add(Command($"SELECT {(int)RecordKind.Turn}, conversation_id, turn_index, data FROM {S}.voxon_turns WHERE session_id = $1", id));
+                batch.BatchCommands.Add(Command($"SELECT {(int)RecordKind.Memory}, memory_id, 0, data FROM {S}.voxon_memories WHERE {OfSession}", id));
+                batch.BatchCommands.Add(Command($"SELECT {(int)RecordKind.Turn}, conversation_id, turn_index, data FROM {S}.voxon_turns WHERE {OfSession}", id));
             }
 
             var records = new List<SessionRecord>();
@@ -201,7 +259,7 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
                 await shares.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            await using var command = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE session_id = $1", connection, transaction) { Parameters = { new() { Value = id } } };
+            await using var command = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE {OfSession}", connection, transaction) { Parameters = { new() { Value = id } } };
             var deleted = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
             await transaction.CommitAsync(cancellationToken);
             return deleted;

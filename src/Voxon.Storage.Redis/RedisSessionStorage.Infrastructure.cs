@@ -4,14 +4,20 @@ namespace Voxon.Storage.Redis;
 
 internal sealed partial class RedisSessionStorage
 {
-    /// <summary>Runs <paramref name="body"/> against the database (connecting first if needed), turning client errors
-    /// into <see cref="VoxonStorageException"/>s that name the backend and operation and say whether a retry may help.</summary>
-    private async Task<T> RunAsync<T>(string operation, string? sessionId, Func<IDatabase, Task<T>> body)
+    /// <summary>Runs <paramref name="body"/> against the database (connecting first if needed, and moving a store of
+    /// an older key layout to the current one unless <paramref name="layout"/> is false), turning client errors into
+    /// <see cref="VoxonStorageException"/>s that name the backend and operation and say whether a retry may help.</summary>
+    private async Task<T> RunAsync<T>(string operation, string? sessionId, Func<IDatabase, Task<T>> body, bool layout = true)
     {
         ThrowIfDisposed(operation, sessionId);
         try
         {
             var connection = _connection ?? await ConnectAsync();
+            if (layout && !_layoutReady)
+            {
+                await EnsureLayoutAsync(connection);
+            }
+
             return await body(connection.GetDatabase());
         }
         catch (ObjectDisposedException ex) when (IsDisposed)
@@ -37,12 +43,42 @@ internal sealed partial class RedisSessionStorage
         }
     }
 
-    private Task RunAsync(string operation, string? sessionId, Func<IDatabase, Task> body) =>
+    private Task RunAsync(string operation, string? sessionId, Func<IDatabase, Task> body, bool layout = true) =>
         RunAsync(operation, sessionId, async db =>
         {
             await body(db);
             return true;
-        });
+        }, layout);
+
+    /// <summary>Runs the layout migration once per instance (it is a no-op on a store already migrated).</summary>
+    private async Task EnsureLayoutAsync(ConnectionMultiplexer connection)
+    {
+        await _layoutGate.WaitAsync();
+        try
+        {
+            if (!_layoutReady)
+            {
+                await new RedisLayoutMigration(connection, prefix, ShareOwnerAsync, ReportSkipped).RunAsync();
+                _layoutReady = true;
+            }
+        }
+        finally
+        {
+            _layoutGate.Release();
+        }
+    }
+
+    private async Task<string?> ShareOwnerAsync(string tokenHash, byte[] data)
+    {
+        try
+        {
+            return (await StoredJson.ParseAsync(_codec, data, "share/" + tokenHash, VoxonJsonContext.Default.ShareRecord, "migrate keys", CancellationToken.None)).OwnerUserId;
+        }
+        catch (SessionCorruptException)
+        {
+            return null;
+        }
+    }
 
     private async Task<ConnectionMultiplexer> ConnectAsync()
     {
@@ -63,14 +99,29 @@ internal sealed partial class RedisSessionStorage
         ArgumentNullException.ThrowIfNull(share);
         var hash = StoredJson.ValidateTokenHash(share.TokenHash);
         SessionIds.Validate(share.SessionId);
-        var key = await _codec.KeyForAsync(SessionIds.Validate(share.OwnerUserId, "user id"), "save share", cancellationToken);
+        var owner = SessionIds.Validate(share.OwnerUserId, "user id");
+        var key = await _codec.KeyForAsync(owner, "save share", cancellationToken);
         var data = StoredJson.Seal(_codec, share, "share/" + hash, VoxonJsonContext.Default.ShareRecord, key);
         await RunAsync("save share", share.SessionId, async db =>
         {
+            // The share lives under its owner's tag. Locators first, so the record is reachable once written: the token's,
+            // and the session's when the session is not stored yet (its shares are listed under the user it names).
+            var previous = (string?)await db.StringGetAsync(_keys.ShareUser(hash));
+            await Task.WhenAll(db.StringSetAsync(_keys.ShareUser(hash), owner), db.StringSetAsync(_keys.SessionUser(share.SessionId), owner, when: When.NotExists), db.SetAddAsync(_keys.Users, owner));
             var transaction = db.CreateTransaction();
-            _ = transaction.StringSetAsync(ShareKey(hash), data);
-            _ = transaction.SetAddAsync(SharesKey(share.SessionId), hash);
+            _ = transaction.StringSetAsync(_keys.Share(owner, hash), data);
+            _ = transaction.SetAddAsync(_keys.SessionShares(owner, share.SessionId), hash);
+            _ = transaction.SetAddAsync(_keys.UserShares(owner), hash);
             await transaction.ExecuteAsync();
+            if (previous is not null && previous != owner)
+            {
+                // Saved before under another owner: that copy goes, so one token never has two records.
+                var old = db.CreateTransaction();
+                _ = old.KeyDeleteAsync(_keys.Share(previous, hash));
+                _ = old.SetRemoveAsync(_keys.SessionShares(previous, share.SessionId), hash);
+                _ = old.SetRemoveAsync(_keys.UserShares(previous), hash);
+                await old.ExecuteAsync();
+            }
         });
     }
 
@@ -78,7 +129,7 @@ internal sealed partial class RedisSessionStorage
     {
         var hash = StoredJson.ValidateTokenHash(tokenHash);
         return RunAsync("find share", null, async db =>
-            (byte[]?)await db.StringGetAsync(ShareKey(hash)) is { } data
+            (string?)await db.StringGetAsync(_keys.ShareUser(hash)) is { } owner && (byte[]?)await db.StringGetAsync(_keys.Share(owner, hash)) is { } data
                 ? await StoredJson.ParseAsync(_codec, data, "share/" + hash, VoxonJsonContext.Default.ShareRecord, "find share", cancellationToken)
                 : null);
     }
@@ -86,8 +137,13 @@ internal sealed partial class RedisSessionStorage
     public override Task<IReadOnlyList<ShareRecord>> ListSharesAsync(string sessionId, CancellationToken cancellationToken = default) =>
         RunAsync<IReadOnlyList<ShareRecord>>("list shares", SessionIds.Validate(sessionId), async db =>
         {
-            var hashes = await db.SetMembersAsync(SharesKey(sessionId));
-            var values = hashes.Length == 0 ? [] : await db.StringGetAsync([.. hashes.Select(h => ShareKey(h!))]);
+            if ((string?)await db.StringGetAsync(_keys.SessionUser(sessionId)) is not { } user)
+            {
+                return [];
+            }
+
+            var hashes = await db.SetMembersAsync(_keys.SessionShares(user, sessionId));
+            var values = hashes.Length == 0 ? [] : await db.StringGetAsync([.. hashes.Select(h => _keys.Share(user, h!))]);
             var stored = hashes.Zip(values).Where(p => !p.Second.IsNull).Select(p => ((string)p.First!, (byte[])p.Second!));
             return [.. (await StoredJson.ParseSharesAsync(_codec, stored, ReportSkipped, cancellationToken)).OrderBy(s => s.CreatedAt)];
         });
@@ -101,8 +157,8 @@ internal sealed partial class RedisSessionStorage
         await RunAsync("save template", null, async db =>
         {
             var transaction = db.CreateTransaction();
-            _ = transaction.StringSetAsync($"{prefix}template:{name}", data);
-            _ = transaction.SetAddAsync($"{prefix}templates", name);
+            _ = transaction.StringSetAsync(_keys.Template(name), data);
+            _ = transaction.SetAddAsync(_keys.Templates, name);
             await transaction.ExecuteAsync();
         });
     }
@@ -111,14 +167,14 @@ internal sealed partial class RedisSessionStorage
     {
         SessionIds.Validate(name, "template name");
         return RunAsync("load template", null, async db =>
-            (byte[]?)await db.StringGetAsync($"{prefix}template:{name}") is { } data
+            (byte[]?)await db.StringGetAsync(_keys.Template(name)) is { } data
                 ? await StoredJson.ParseAsync(_codec, data, "template/" + name, VoxonJsonContext.Default.TemplateDocument, "load template", cancellationToken)
                 : null);
     }
 
     public override Task<IReadOnlyList<string>> ListTemplatesAsync(CancellationToken cancellationToken = default) =>
         RunAsync<IReadOnlyList<string>>("list templates", null, async db =>
-            [.. (await db.SetMembersAsync($"{prefix}templates")).Select(v => (string)v!).Order(StringComparer.Ordinal)]);
+            [.. (await db.SetMembersAsync(_keys.Templates)).Select(v => (string)v!).Order(StringComparer.Ordinal)]);
 
     public override async ValueTask DisposeAsync()
     {
@@ -130,5 +186,6 @@ internal sealed partial class RedisSessionStorage
         }
 
         _connectGate.Dispose();
+        _layoutGate.Dispose();
     }
 }

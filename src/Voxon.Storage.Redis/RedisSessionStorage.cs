@@ -5,10 +5,11 @@ using StackExchange.Redis;
 namespace Voxon.Storage.Redis;
 
 /// <summary>
-/// A session as four hashes sharing a hash tag (<c>PREFIX s:{ID}</c> for metadata and version, <c>:m</c> memory
-/// entries, <c>:c</c> conversation headers, <c>:t</c> turns as <c>conversation/index</c>), plus per-user and global
-/// sorted-set indexes by update time. A save is one MULTI/EXEC transaction conditioned on the stored version
-/// (WATCH), writing only changed fields; an optional idle TTL is renewed on every save.
+/// A session as four hashes under its user's hash tag (<c>PREFIX{USER}:s:ID</c> for metadata and version, <c>:m</c>
+/// memory entries, <c>:c</c> conversation headers, <c>:t</c> turns as <c>conversation/index</c>), plus the user's
+/// sorted-set index by update time (<see cref="RedisKeys"/>). A save is one MULTI/EXEC transaction in the user's slot,
+/// conditioned on the stored version (WATCH), writing only changed fields; an optional idle TTL is renewed on every
+/// save. Works on a single server and on Redis Cluster alike.
 /// </summary>
 /// <remarks>Thread-safe; one multiplexed connection.</remarks>
 internal sealed partial class RedisSessionStorage(ConfigurationOptions configuration, string prefix, TimeSpan? idleTtl, SessionEncryption? encryption) : SessionStorage
@@ -19,23 +20,15 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
 
     private SessionRecordCodec? _codecInstance;
     private readonly SemaphoreSlim _connectGate = new(1, 1);
+    private readonly SemaphoreSlim _layoutGate = new(1, 1);
+    private volatile bool _layoutReady;
     private ConnectionMultiplexer? _connection;
 
     public override string BackendName => "redis";
 
     private SessionRecordCodec _codec => LazyInitializer.EnsureInitialized(ref _codecInstance, () => new("redis", encryption, new RedisKeyRingStore(prefix) { Storage = this }));
 
-    private RedisKey HeadKey(string id) => $"{prefix}s:{{{id}}}";
-
-    private RedisKey[] ContentKeys(string id) => [HeadKey(id).Append(":m"), HeadKey(id).Append(":c"), HeadKey(id).Append(":t")];
-
-    private RedisKey UserKey(string userId) => $"{prefix}u:{userId}";
-
-    private RedisKey SharesKey(string id) => HeadKey(id).Append(":shares");
-
-    private RedisKey ShareKey(string tokenHash) => $"{prefix}share:{tokenHash}";
-
-    private RedisKey AllKey => $"{prefix}sessions";
+    private readonly RedisKeys _keys = new(prefix);
 
     public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
     {
@@ -63,27 +56,47 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
         await RunAsync("save", head.SessionId, async db =>
         {
             var id = head.SessionId;
-            var headKey = HeadKey(id);
-            var stored = await db.HashGetAsync(headKey, [VersionField, "user"]);
-            var storedVersion = VersionOf(id, stored[0]);
+            var user = head.UserId;
+            var headKey = _keys.Head(user, id);
+            var locatorRead = db.StringGetAsync(_keys.SessionUser(id));
+            var storedRead = db.HashGetAsync(headKey, [VersionField]);
+            var located = (string?)await locatorRead;
+            var storedVersion = VersionOf(id, (await storedRead)[0]);
+
+            // Stored under another user before: the version to check is that copy's, and the copy goes once this one is written.
+            string? previousUser = null;
+            if (located is not null && located != user && VersionOf(id, await db.HashGetAsync(_keys.Head(located, id), VersionField)) is { } previous)
+            {
+                (previousUser, storedVersion) = (located, previous);
+                if (!replace)
+                {
+                    throw new VoxonStorageException(BackendName, "save", id, $"the session is stored under another user ('{located}'); save it in full to move it");
+                }
+            }
+
             var allowed = baseVersion is { } required ? storedVersion == (required == 0 ? null : required) : storedVersion is null || storedVersion == head.Version - 1;
             if (!allowed)
             {
                 throw new SessionConcurrencyException(BackendName, id, baseVersion ?? head.Version - 1, storedVersion);
             }
 
+            // The locator and the global set of users first: whatever the transaction then writes is reachable.
+            if (located != user)
+            {
+                await Task.WhenAll(db.StringSetAsync(_keys.SessionUser(id), user, idleTtl, When.Always), db.SetAddAsync(_keys.Users, user));
+            }
+            else if (idleTtl is { } renew)
+            {
+                _ = db.KeyExpireAsync(_keys.SessionUser(id), renew, CommandFlags.FireAndForget);
+            }
+
             var transaction = db.CreateTransaction();
-            transaction.AddCondition(storedVersion is { } v ? Condition.HashEqual(headKey, VersionField, v) : Condition.KeyNotExists(headKey));
-            var keys = ContentKeys(id);
+            transaction.AddCondition(storedVersion is { } v && previousUser is null ? Condition.HashEqual(headKey, VersionField, v) : Condition.KeyNotExists(headKey));
+            var keys = _keys.Content(user, id);
             var pending = new List<Task>();
             if (replace)
             {
                 pending.Add(transaction.KeyDeleteAsync(keys));
-            }
-
-            if (!stored[1].IsNull && stored[1] != head.UserId)
-            {
-                pending.Add(transaction.SortedSetRemoveAsync(UserKey(stored[1]!), id));
             }
 
             pending.Add(transaction.HashSetAsync(headKey,
@@ -97,9 +110,7 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
                 new("messages", head.Analytics.MessageCount),
             ]));
             QueueRecords(transaction, pending, id, keys, records, key);
-            var score = head.UpdatedAt.ToUnixTimeMilliseconds();
-            pending.Add(transaction.SortedSetAddAsync(UserKey(head.UserId), id, score));
-            pending.Add(transaction.SortedSetAddAsync(AllKey, id, score));
+            pending.Add(transaction.SortedSetAddAsync(_keys.Sessions(user), id, head.UpdatedAt.ToUnixTimeMilliseconds()));
             if (idleTtl is { } ttl)
             {
                 pending.Add(transaction.KeyExpireAsync(headKey, ttl));
@@ -113,6 +124,10 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
             }
 
             await Task.WhenAll(pending);
+            if (previousUser is not null)
+            {
+                await DeleteStoredAsync(db, previousUser, id, keepLocator: true);
+            }
         });
     }
 
@@ -174,9 +189,14 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
     private Task<SessionDocument?> ReadAsync(string sessionId, bool withContent) =>
         RunAsync("load", SessionIds.Validate(sessionId), async db =>
         {
-            var keys = ContentKeys(sessionId);
+            if ((string?)await db.StringGetAsync(_keys.SessionUser(sessionId)) is not { } user)
+            {
+                return null;
+            }
+
+            var keys = _keys.Content(user, sessionId);
             var transaction = db.CreateTransaction();
-            var head = transaction.HashGetAsync(HeadKey(sessionId), HeadField);
+            var head = transaction.HashGetAsync(_keys.Head(user, sessionId), HeadField);
             var conversations = transaction.HashGetAllAsync(keys[1]);
             var memories = withContent ? transaction.HashGetAllAsync(keys[0]) : Task.FromResult<HashEntry[]>([]);
             var turns = withContent ? transaction.HashGetAllAsync(keys[2]) : Task.FromResult<HashEntry[]>([]);
@@ -239,23 +259,42 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
 
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) =>
         RunAsync("delete", SessionIds.Validate(sessionId), async db =>
+            (string?)await db.StringGetAsync(_keys.SessionUser(sessionId)) is { } user && await DeleteStoredAsync(db, user, sessionId, keepLocator: false));
+
+    /// <summary>Deletes <paramref name="user"/>'s copy of a session in one transaction of the user's slot, then the
+    /// single keys that point to it (share locators; the session locator unless it now points elsewhere).</summary>
+    private async Task<bool> DeleteStoredAsync(IDatabase db, string user, string sessionId, bool keepLocator)
+    {
+        var shares = (await db.SetMembersAsync(_keys.SessionShares(user, sessionId))).Select(h => (string)h!).ToList();
+        var transaction = db.CreateTransaction();
+        var deleted = transaction.KeyDeleteAsync([_keys.Head(user, sessionId), .. _keys.Content(user, sessionId)]);
+
+        // Shares go with the session: a token must never open a later session that reuses the id.
+        _ = transaction.KeyDeleteAsync([_keys.SessionShares(user, sessionId), .. shares.Select(h => _keys.Share(user, h))]);
+        if (shares.Count > 0)
         {
-            var user = await db.HashGetAsync(HeadKey(sessionId), "user");
-            var shares = await db.SetMembersAsync(SharesKey(sessionId));
-            var transaction = db.CreateTransaction();
-            var deleted = transaction.KeyDeleteAsync([HeadKey(sessionId), .. ContentKeys(sessionId)]);
+            _ = transaction.SetRemoveAsync(_keys.UserShares(user), [.. shares.Select(h => (RedisValue)h)]);
+        }
 
-            // Shares go with the session: a token must never open a later session that reuses the id.
-            _ = transaction.KeyDeleteAsync([SharesKey(sessionId), .. shares.Select(h => ShareKey(h!))]);
-            _ = transaction.SortedSetRemoveAsync(AllKey, sessionId);
-            if (!user.IsNull)
-            {
-                _ = transaction.SortedSetRemoveAsync(UserKey(user!), sessionId);
-            }
+        _ = transaction.SortedSetRemoveAsync(_keys.Sessions(user), sessionId);
+        await transaction.ExecuteAsync();
 
-            await transaction.ExecuteAsync();
-            return await deleted > 0;
-        });
+        // One DEL per key: in a cluster the locators lie in other slots.
+        await Task.WhenAll(shares.Select(h => DeleteLocatorAsync(db, _keys.ShareUser(h), user)));
+        if (!keepLocator)
+        {
+            await DeleteLocatorAsync(db, _keys.SessionUser(sessionId), user);
+        }
+
+        return await deleted > 0;
+    }
+
+    /// <summary>Deletes a locator if it still names <paramref name="user"/> (a concurrent save elsewhere may have moved it).</summary>
+    private static Task DeleteLocatorAsync(IDatabase db, RedisKey locator, string user) =>
+        db.ScriptEvaluateAsync(DeleteIfEqualScript, [locator], [user]);
+
+    /// <summary>Compare-and-delete of one key (servers before Redis 8.4 have no such command).</summary>
+    private const string DeleteIfEqualScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
     public override Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default)
     {
@@ -264,33 +303,41 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
             SessionIds.Validate(userId, "user id");
         }
 
+        // Across users: every user's index, read in one pipeline (a global index could never share a slot with them all).
         return RunAsync<IReadOnlyList<SessionSummary>>("list", null, async db =>
         {
-            var index = userId is null ? AllKey : UserKey(userId);
-            var ids = await db.SortedSetRangeByRankAsync(index, order: Order.Descending);
-            var heads = await Task.WhenAll(ids.Select(id => db.HashGetAsync(HeadKey(id!), SummaryFields)));
-            var summaries = new List<SessionSummary>();
-            for (var i = 0; i < ids.Length; i++)
-            {
-                var h = heads[i];
-                if (h.All(v => v.IsNull))
-                {
-                    _ = db.SortedSetRemoveAsync(index, ids[i], CommandFlags.FireAndForget); // expired (idle TTL)
-                    continue;
-                }
+            var users = userId is null ? [.. (await db.SetMembersAsync(_keys.Users)).Select(u => (string)u!)] : new[] { userId };
+            var lists = await Task.WhenAll(users.Select(u => ListUserAsync(db, u)));
+            return [.. lists.SelectMany(l => l).OrderByDescending(s => s.UpdatedAt)];
+        });
+    }
 
-                // One bad session is skipped and reported; it never breaks the listing or silently leaves the index.
-                try
-                {
-                    summaries.Add(Summary(ids[i]!, h));
-                }
-                catch (SessionCorruptException ex)
-                {
-                    ReportSkipped(ex);
-                }
+    private async Task<List<SessionSummary>> ListUserAsync(IDatabase db, string userId)
+    {
+        var index = _keys.Sessions(userId);
+        var ids = await db.SortedSetRangeByRankAsync(index, order: Order.Descending);
+        var heads = await Task.WhenAll(ids.Select(id => db.HashGetAsync(_keys.Head(userId, id!), SummaryFields)));
+        var summaries = new List<SessionSummary>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var h = heads[i];
+            if (h.All(v => v.IsNull))
+            {
+                _ = db.SortedSetRemoveAsync(index, ids[i], CommandFlags.FireAndForget); // expired (idle TTL)
+                continue;
             }
 
-            return [.. summaries.OrderByDescending(s => s.UpdatedAt)];
-        });
+            // One bad session is skipped and reported; it never breaks the listing or silently leaves the index.
+            try
+            {
+                summaries.Add(Summary(ids[i]!, h));
+            }
+            catch (SessionCorruptException ex)
+            {
+                ReportSkipped(ex);
+            }
+        }
+
+        return summaries;
     }
 }

@@ -18,11 +18,19 @@ public static class RedisStorage
     }
 
     /// <summary>A Redis backend; it connects on first use. Dispose it to close the connection.</summary>
+    /// <remarks>Keys of one user share the user's hash tag, so Redis Cluster works as well as one server (list the nodes
+    /// in the configuration string: <c>host1:port1,host2:port2,...</c>). A store written by an earlier version is moved
+    /// to this key layout in place on first use (<see cref="RedisStorageOptions.KeyPrefix"/> says where).</remarks>
     /// <exception cref="ArgumentException">The configuration or key prefix is invalid.</exception>
     public static SessionStorage Create(RedisStorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.KeyPrefix);
+        if (options.KeyPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            throw new ArgumentException("KeyPrefix must not contain '{' or '}': Redis Cluster would take the hash tag from it.", nameof(options));
+        }
+
         if (options.IdleTtl is { } ttl && ttl <= TimeSpan.Zero)
         {
             throw new ArgumentException("IdleTtl must be positive.", nameof(options));

@@ -7,7 +7,8 @@ public sealed class RedisStorageOptions
     /// configuration string (<c>host:port,password=...</c>). Required.</summary>
     public string Configuration { get; set; } = string.Empty;
 
-    /// <summary>Prefix of every key, so several applications can share a server. Default <c>voxon:</c>.</summary>
+    /// <summary>Prefix of every key, so several applications can share a server. Default <c>voxon:</c>. No braces: the
+    /// user's id in braces after it is the hash tag that keeps a user's keys in one cluster slot.</summary>
     public string KeyPrefix { get; set; } = "voxon:";
 
     /// <summary>When set, a session not saved for this long expires (every save renews it). Default none.</summary>

@@ -205,6 +205,32 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
     }
 
     [SkippableFact]
+    public virtual async Task A_full_save_under_another_user_moves_the_session_and_a_stale_one_is_refused()
+    {
+        // Backends that place a user's data together (Redis hash tags, PostgreSQL partitions) move it between users.
+        var storage = Open();
+        var id = SessionIds.NewSessionId();
+        var (from, to) = ("user_move_from_" + id[^6..], "user_move_to_" + id[^6..]);
+        var document = new SessionDocument { SessionId = id, UserId = from, Config = new SessionConfig { UserId = from }, Version = 1 };
+        document.Memory.Entries.Add(new Memory.MemoryEntry { Id = "mem_move", Content = "moves with the session", Category = "general" });
+        await storage.SaveAsync(document);
+
+        document.UserId = document.Config.UserId = to;
+        document.Version = 3; // skips a version: stale
+        await Assert.ThrowsAsync<SessionConcurrencyException>(() => storage.SaveAsync(document));
+        Assert.Equal(from, (await storage.LoadAsync(id))!.UserId);
+
+        document.Version = 2;
+        await storage.SaveAsync(document);
+        var loaded = (await storage.LoadAsync(id))!;
+        Assert.Equal(to, loaded.UserId);
+        Assert.Equal("moves with the session", Assert.Single(loaded.Memory.Entries).Content);
+        Assert.Empty(await storage.ListAsync(from));
+        Assert.Equal(id, Assert.Single(await storage.ListAsync(to)).SessionId);
+        Assert.Single(await storage.ListAsync(), s => s.SessionId == id);
+    }
+
+    [SkippableFact]
     public virtual async Task Encrypted_session_round_trips_and_stores_no_plaintext()
     {
         var storage = Open(SessionEncryption.FromKey(Key1));

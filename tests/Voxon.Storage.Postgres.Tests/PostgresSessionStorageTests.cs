@@ -1,4 +1,6 @@
 using Npgsql;
+using Voxon.Sessions;
+using Voxon.Sharing;
 using Voxon.Storage.Conformance;
 
 namespace Voxon.Storage.Postgres.Tests;
@@ -35,17 +37,18 @@ public sealed class PostgresFixture : StorageFixture
         QueryAsync($"UPDATE {Space}.voxon_shares SET data = set_byte(data, 0, 0) WHERE token_hash = '{tokenHash}' RETURNING data");
 
     public override Task DeleteLastRecordAsync(string sessionId, string kind) => ExecuteAsync(kind == "turn"
-        ? $"DELETE FROM {Space}.voxon_turns WHERE ctid = (SELECT ctid FROM {Space}.voxon_turns WHERE session_id = $1 ORDER BY turn_index DESC LIMIT 1)"
-        : $"DELETE FROM {Space}.voxon_memories WHERE ctid = (SELECT ctid FROM {Space}.voxon_memories WHERE session_id = $1 LIMIT 1)", sessionId);
+        ? $"DELETE FROM {Space}.voxon_turns WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM {Space}.voxon_turns WHERE session_id = $1 ORDER BY turn_index DESC LIMIT 1)"
+        : $"DELETE FROM {Space}.voxon_memories WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM {Space}.voxon_memories WHERE session_id = $1 LIMIT 1)", sessionId);
 
     public override async Task<string> DamageAsync(string sessionId, Random random)
     {
         // Every stored row of the session with its table and data column; the head row may be changed but not deleted.
+        // A row is named by its partition (tableoid) and place in it (ctid): a ctid alone repeats across partitions.
         var rows = new List<(string Table, string Column, string Tid, int Length)>();
         foreach (var (table, column) in new[] { ("voxon_sessions", "head"), ("voxon_memories", "data"), ("voxon_conversations", "header"), ("voxon_turns", "data") })
         {
             await using var connection = await OpenAsync();
-            await using var command = new NpgsqlCommand($"SELECT ctid::text, length({column}) FROM {Space}.{table} WHERE session_id = $1", connection) { Parameters = { new() { Value = sessionId } } };
+            await using var command = new NpgsqlCommand($"SELECT ctid::text || '@' || tableoid::bigint, length({column}) FROM {Space}.{table} WHERE session_id = $1", connection) { Parameters = { new() { Value = sessionId } } };
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
@@ -56,15 +59,18 @@ public sealed class PostgresFixture : StorageFixture
         var row = rows[random.Next(rows.Count)];
         if (row.Table != "voxon_sessions" && random.Next(2) == 0)
         {
-            await ExecuteAsync($"DELETE FROM {Space}.{row.Table} WHERE ctid = $1::tid", row.Tid);
+            await ExecuteAsync($"DELETE FROM {Space}.{row.Table} WHERE {RowIs(row.Tid)}", row.Tid);
             return $"deleted a row of {row.Table}";
         }
 
         var at = random.Next(row.Length);
         var mask = random.Next(1, 256);
-        await ExecuteAsync($"UPDATE {Space}.{row.Table} SET {row.Column} = set_byte({row.Column}, {at}, get_byte({row.Column}, {at}) # {mask}) WHERE ctid = $1::tid", row.Tid);
+        await ExecuteAsync($"UPDATE {Space}.{row.Table} SET {row.Column} = set_byte({row.Column}, {at}, get_byte({row.Column}, {at}) # {mask}) WHERE {RowIs(row.Tid)}", row.Tid);
         return $"flipped byte {at} of a row of {row.Table} with {mask:x2}";
     }
+
+    /// <summary>The condition on the row <c>ctid@tableoid</c>, with the ctid as <c>$1</c>.</summary>
+    private static string RowIs(string row) => $"tableoid = {row[(row.IndexOf('@') + 1)..]} AND ctid = split_part($1, '@', 1)::tid";
 
     private async Task<NpgsqlConnection> OpenAsync()
     {
@@ -134,7 +140,7 @@ public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : Sessi
             await using var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM {schema}.voxon_schema_migrations", connection);
-            Assert.Equal(2L, await command.ExecuteScalarAsync()); // the tables, then the key ring
+            Assert.Equal((long)PostgresSchema.Migrations.Count, await command.ExecuteScalarAsync());
         }
         finally
         {
@@ -143,6 +149,132 @@ public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : Sessi
                 await storage.DisposeAsync();
             }
         }
+    }
+
+    [SkippableFact]
+    public async Task A_store_of_unpartitioned_tables_is_partitioned_by_user_in_place_on_open_with_its_data()
+    {
+        Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
+        var key = SessionEncryption.FromKey("partition migration key");
+        var source = "ms" + Guid.NewGuid().ToString("N")[..10];
+        var legacy = "ml" + Guid.NewGuid().ToString("N")[..10];
+        await using var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString);
+        await connection.OpenAsync();
+
+        // Sessions of several users, with memories, turns, a share and a template, saved by this version...
+        var saved = new List<SessionDocument>();
+        string shareHash;
+        await using (var storage = PostgresStorage.Create(new PostgresStorageOptions { ConnectionString = Fixture.Target!, Schema = source, Encryption = key }))
+        {
+            await using var client = Worker.WorkerStorage.Client(storage);
+            for (var u = 0; u < 4; u++)
+            {
+                var session = await client.CreateSessionAsync($"user_legacy_{u}");
+                await session.AddMemoryAsync($"user {u} likes tea number {u}");
+                await (await session.StartConversationAsync()).SendMessageAsync($"hello from user {u}");
+                await session.SaveAsync();
+                saved.Add((await storage.LoadAsync(session.SessionId))!);
+            }
+
+            var share = await (await client.LoadSessionAsync(saved[0].SessionId)).CreateSharedViewAsync("user_reader", [SharePermissions.Read], TimeSpan.FromDays(1));
+            shareHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(share.Token)));
+            await storage.SaveTemplateAsync(new TemplateDocument { Name = "tpl_legacy", BaseConfig = new SessionConfig { Instructions = "Be brief" } });
+        }
+
+        // ...copied into the tables of the version before partitioning (migrations 1 and 2, no user_id in the child tables).
+        var old = string.Concat(PostgresSchema.Migrations.Take(2)).Replace("{s}", legacy, StringComparison.Ordinal);
+        await Sql($"""
+            CREATE SCHEMA {legacy};
+            CREATE TABLE {legacy}.voxon_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO {legacy}.voxon_schema_migrations (version) VALUES (1), (2);
+            {old};
+            INSERT INTO {legacy}.voxon_sessions SELECT session_id, user_id, version, created_at, updated_at, conversation_count, message_count, head FROM {source}.voxon_sessions;
+            INSERT INTO {legacy}.voxon_memories SELECT session_id, memory_id, data FROM {source}.voxon_memories;
+            INSERT INTO {legacy}.voxon_conversations SELECT session_id, conversation_id, ordinal, header FROM {source}.voxon_conversations;
+            INSERT INTO {legacy}.voxon_turns SELECT session_id, conversation_id, turn_index, data FROM {source}.voxon_turns;
+            INSERT INTO {legacy}.voxon_shares SELECT share_id, token_hash, session_id, data FROM {source}.voxon_shares;
+            INSERT INTO {legacy}.voxon_templates SELECT * FROM {source}.voxon_templates;
+            INSERT INTO {legacy}.voxon_keyring SELECT * FROM {source}.voxon_keyring;
+            """);
+        Assert.Equal(0L, (long)await Scalar($"SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{legacy}'"));
+
+        await using (var storage = PostgresStorage.Create(new PostgresStorageOptions { ConnectionString = Fixture.Target!, Schema = legacy, Encryption = key }))
+        {
+            foreach (var document in saved)
+            {
+                var loaded = (await storage.LoadAsync(document.SessionId))!;
+                Assert.Equal(SessionDocumentSerializer.Serialize(document), SessionDocumentSerializer.Serialize(loaded));
+            }
+
+            Assert.Equal(4, (await storage.ListAsync()).Count);
+            Assert.Equal(saved[2].SessionId, Assert.Single(await storage.ListAsync("user_legacy_2")).SessionId);
+            Assert.Equal(saved[0].SessionId, (await storage.FindShareAsync(shareHash))!.SessionId);
+            Assert.Equal("Be brief", (await storage.LoadTemplateAsync("tpl_legacy"))!.BaseConfig.Instructions);
+
+            // Writes go on in the partitioned tables, and erasure still finds everything of a user.
+            await using var client = Worker.WorkerStorage.Client(storage);
+            var session = await client.LoadSessionAsync(saved[1].SessionId);
+            await session.AddMemoryAsync("added after the migration");
+            await session.SaveAsync();
+            Assert.Contains((await storage.LoadAsync(saved[1].SessionId))!.Memory.Entries, e => e.Content == "added after the migration");
+            Assert.Equal(1, (await storage.EraseUserAsync("user_legacy_0")).Counts[ErasureReceipt.Sessions]);
+            Assert.Null(await storage.FindShareAsync(shareHash));
+            Assert.Equal(3, (await storage.ListAsync()).Count);
+        }
+
+        // Partitioned by hash of user_id, every partition attached, and the migration applied once.
+        foreach (var table in PostgresSchema.PartitionedTables)
+        {
+            Assert.Equal("h:user_id", (string)await Scalar($"""
+                SELECT p.partstrat::text || ':' || a.attname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = p.partattrs[0]
+                WHERE n.nspname = '{legacy}' AND c.relname = '{table}'
+                """));
+            Assert.Equal((long)PostgresSchema.Partitions, (long)await Scalar($"SELECT count(*) FROM pg_inherits WHERE inhparent = '{legacy}.{table}'::regclass"));
+        }
+
+        Assert.Equal((long)PostgresSchema.Migrations.Count, (long)await Scalar($"SELECT count(*) FROM {legacy}.voxon_schema_migrations"));
+
+        async Task Sql(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        async Task<object> Scalar(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            return (await command.ExecuteScalarAsync())!;
+        }
+    }
+
+    [SkippableFact]
+    public async Task Reads_of_a_users_sessions_touch_one_partition()
+    {
+        Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
+        var storage = Open();
+        await using var client = Worker.WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_pruned");
+        await session.AddMemoryAsync("pruned fact");
+        await session.SaveAsync();
+        await using var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString);
+        await connection.OpenAsync();
+
+        // The plan of a load's memory read, run: one partition scanned, the others removed at run time.
+        await using var command = new NpgsqlCommand(
+            $"EXPLAIN (ANALYZE, COSTS OFF, FORMAT TEXT) SELECT data FROM {Fixture.Space}.voxon_memories WHERE user_id = (SELECT user_id FROM {Fixture.Space}.voxon_sessions WHERE session_id = $1) AND session_id = $1",
+            connection) { Parameters = { new() { Value = session.SessionId } } };
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        var scanned = plan.Count(l => l.Contains(" on voxon_memories_p", StringComparison.Ordinal) && !l.Contains("never executed", StringComparison.Ordinal));
+        Assert.True(scanned == 1, string.Join('\n', plan));
     }
 }
 

@@ -4,7 +4,7 @@ using Voxon.Storage.Conformance;
 namespace Voxon.Storage.Redis.Tests;
 
 /// <summary>Redis at <c>VOXON_TEST_REDIS</c>, under a key prefix of its own.</summary>
-public sealed class RedisFixture : StorageFixture
+public class RedisFixture : StorageFixture
 {
     public override string Backend => "redis";
 
@@ -12,14 +12,28 @@ public sealed class RedisFixture : StorageFixture
 
     protected override string Variable => "VOXON_TEST_REDIS";
 
+    /// <summary>The fixture's key names.</summary>
+    internal RedisKeys Keys => new(Space);
+
     public override SessionStorage CreateBroken() => RedisStorage.Create(new RedisStorageOptions { Configuration = "redis://127.0.0.1:1" });
+
+    /// <summary>A connection to the server or cluster (it follows cluster redirects).</summary>
+    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+
+    /// <summary>Every key under <paramref name="pattern"/>, on every primary.</summary>
+    public static List<RedisKey> KeysOf(ConnectionMultiplexer connection, string pattern) =>
+        [.. connection.GetServers().Where(s => !s.IsReplica).SelectMany(s => s.Keys(pattern: pattern))];
+
+    /// <summary>The head key of a stored session, under the user its locator names.</summary>
+    public async Task<string> HeadAsync(IDatabase db, string sessionId) =>
+        Keys.Head((string)(await db.StringGetAsync(Keys.SessionUser(sessionId)))!, sessionId)!;
 
     public override async Task<byte[]> ReadRawAsync()
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        await using var connection = await ConnectAsync();
         var db = connection.GetDatabase();
         var bytes = new List<byte>();
-        foreach (var key in connection.GetServers()[0].Keys(pattern: Space + "*"))
+        foreach (var key in KeysOf(connection, Space + "*"))
         {
             var values = await db.KeyTypeAsync(key) switch
             {
@@ -36,26 +50,28 @@ public sealed class RedisFixture : StorageFixture
 
     public override async Task<bool> BreakSummaryAsync(string sessionId)
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
-        await connection.GetDatabase().HashSetAsync($"{Space}s:{{{sessionId}}}", "created", "yesterday");
+        await using var connection = await ConnectAsync();
+        var db = connection.GetDatabase();
+        await db.HashSetAsync(await HeadAsync(db, sessionId), "created", "yesterday");
         return true;
     }
 
     public override async Task TamperShareAsync(string tokenHash)
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        await using var connection = await ConnectAsync();
         var db = connection.GetDatabase();
-        var value = (byte[])(await db.StringGetAsync($"{Space}share:{tokenHash}"))!;
+        var key = Keys.Share((string)(await db.StringGetAsync(Keys.ShareUser(tokenHash)))!, tokenHash);
+        var value = (byte[])(await db.StringGetAsync(key))!;
         value[0] = 0; // neither JSON nor an encryption envelope
-        await db.StringSetAsync($"{Space}share:{tokenHash}", value);
+        await db.StringSetAsync(key, value);
     }
 
     /// <summary>Sets or removes (null) one field of a stored session's hashes.</summary>
     public async Task SetFieldAsync(string sessionId, string suffix, string field, RedisValue value)
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        await using var connection = await ConnectAsync();
         var db = connection.GetDatabase();
-        var key = $"{Space}s:{{{sessionId}}}{suffix}";
+        var key = await HeadAsync(db, sessionId) + suffix;
         if (value.IsNull)
         {
             await db.HashDeleteAsync(key, field);
@@ -68,9 +84,9 @@ public sealed class RedisFixture : StorageFixture
 
     public override async Task DeleteLastRecordAsync(string sessionId, string kind)
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        await using var connection = await ConnectAsync();
         var db = connection.GetDatabase();
-        var key = $"{Space}s:{{{sessionId}}}:{(kind == "turn" ? "t" : "m")}";
+        var key = await HeadAsync(db, sessionId) + (kind == "turn" ? ":t" : ":m");
         var fields = (await db.HashKeysAsync(key)).Select(f => (string)f!).ToList();
         var last = kind == "turn" ? fields.MaxBy(f => int.Parse(f[(f.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture))! : fields[0];
         Assert.True(await db.HashDeleteAsync(key, last));
@@ -78,9 +94,9 @@ public sealed class RedisFixture : StorageFixture
 
     public override async Task<string> DamageAsync(string sessionId, Random random)
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        await using var connection = await ConnectAsync();
         var db = connection.GetDatabase();
-        var head = $"{Space}s:{{{sessionId}}}";
+        var head = await HeadAsync(db, sessionId);
 
         // Every stored record of the session; the head may be changed but not deleted.
         var records = new List<(string Key, RedisValue Field)> { (head, "head") };
@@ -106,9 +122,9 @@ public sealed class RedisFixture : StorageFixture
 
     public override async Task<StoredCopy> CopySessionAsync(string sessionId)
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        await using var connection = await ConnectAsync();
         var db = connection.GetDatabase();
-        var head = $"{Space}s:{{{sessionId}}}";
+        var head = await HeadAsync(db, sessionId);
         RedisKey[] keys = [head, head + ":m", head + ":c", head + ":t"];
         var dumps = new List<(RedisKey Key, byte[] Dump)>();
         var bytes = new List<byte>();
@@ -124,23 +140,24 @@ public sealed class RedisFixture : StorageFixture
         var user = (string)(await db.HashGetAsync(head, "user"))!;
         return new StoredCopy([.. bytes], async () =>
         {
-            await using var restoring = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+            await using var restoring = await ConnectAsync();
             var target = restoring.GetDatabase();
             foreach (var (key, dump) in dumps)
             {
                 await target.ExecuteAsync("RESTORE", key, 0, dump, "REPLACE");
             }
 
-            await target.SortedSetAddAsync($"{Space}u:{user}", sessionId, 0);
-            await target.SortedSetAddAsync($"{Space}sessions", sessionId, 0);
+            await target.SortedSetAddAsync(Keys.Sessions(user), sessionId, 0);
+            await target.StringSetAsync(Keys.SessionUser(sessionId), user);
+            await target.SetAddAsync(Keys.Users, user);
         });
     }
 
     public override async Task TamperAsync(string sessionId)
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisStorage.Parse(Target!));
+        await using var connection = await ConnectAsync();
         var db = connection.GetDatabase();
-        var key = $"{Space}s:{{{sessionId}}}:m";
+        var key = await HeadAsync(db, sessionId) + ":m";
         var entry = (await db.HashGetAllAsync(key))[0];
         var value = (byte[])entry.Value!;
         value[^3] ^= 1;
@@ -148,7 +165,16 @@ public sealed class RedisFixture : StorageFixture
     }
 }
 
-public sealed class RedisSessionStorageTests(RedisFixture fixture) : SessionStorageTests<RedisFixture>(fixture)
+/// <summary>A three-node Redis Cluster at <c>VOXON_TEST_REDIS_CLUSTER</c> (<c>host:port,host:port,...</c>), the
+/// fourth backend of the conformance suite.</summary>
+public sealed class RedisClusterFixture : RedisFixture
+{
+    protected override string Variable => "VOXON_TEST_REDIS_CLUSTER";
+}
+
+/// <summary>The conformance suite and the Redis-only tests, on one server or on a cluster.</summary>
+public abstract class RedisStorageTests<TFixture>(TFixture fixture) : SessionStorageTests<TFixture>(fixture)
+    where TFixture : RedisFixture
 {
     [SkippableTheory]
     [InlineData("", "version", "two")]
@@ -196,6 +222,122 @@ public sealed class RedisSessionStorageTests(RedisFixture fixture) : SessionStor
     }
 
     [SkippableFact]
+    public async Task Every_key_of_a_users_data_carries_the_users_hash_tag()
+    {
+        var storage = Open();
+        await using var client = Worker.WorkerStorage.Client(storage);
+        var user = "user_tag_" + Guid.NewGuid().ToString("N")[..6];
+        var session = await client.CreateSessionAsync(user);
+        await session.AddMemoryAsync("tagged fact");
+        await (await session.StartConversationAsync()).SendMessageAsync("hello");
+        await session.SaveAsync();
+        var share = await session.CreateSharedViewAsync("user_tag_reader", [Sharing.SharePermissions.Read], TimeSpan.FromDays(1));
+        await using var connection = await Fixture.ConnectAsync();
+        var db = connection.GetDatabase();
+
+        // Under the user's tag: the session's hashes, its share set, the user's index and shares; all in one slot.
+        var tagged = RedisFixture.KeysOf(connection, Fixture.Space + "{" + user + "}*");
+        Assert.Equal(8, tagged.Count);
+        Assert.Single(tagged.Select(k => connection.HashSlot(k)).Distinct());
+
+        // Outside it only single keys that hold no content: the locators and the set of users.
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(share.Token)));
+        Assert.Equal(user, (string?)await db.StringGetAsync(Fixture.Keys.SessionUser(session.SessionId)));
+        Assert.Equal(user, (string?)await db.StringGetAsync(Fixture.Keys.ShareUser(hash)));
+        Assert.True(await db.SetContainsAsync(Fixture.Keys.Users, user));
+    }
+
+    [SkippableFact]
+    public async Task A_store_of_the_old_key_layout_moves_to_per_user_tags_in_place_on_open()
+    {
+        Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
+        var key = SessionEncryption.FromKey("layout migration key");
+        var source = new RedisKeys(Fixture.Space + "src:");
+        var legacy = Fixture.Space + "old:";
+        var saved = new List<SessionDocument>();
+        var hashes = new List<string>();
+        await using (var storage = RedisStorage.Create(new RedisStorageOptions { Configuration = Fixture.Target!, KeyPrefix = source.Prefix, Encryption = key }))
+        {
+            await using var client = Worker.WorkerStorage.Client(storage);
+            for (var u = 0; u < 3; u++)
+            {
+                var session = await client.CreateSessionAsync($"user_layout_{u}");
+                await session.AddMemoryAsync($"user {u} keeps bees number {u}");
+                await (await session.StartConversationAsync()).SendMessageAsync($"hello from user {u}");
+                await session.SaveAsync();
+                var share = await session.CreateSharedViewAsync("user_layout_reader", [Sharing.SharePermissions.Read], TimeSpan.FromDays(1));
+                hashes.Add(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(share.Token))));
+                saved.Add((await storage.LoadAsync(session.SessionId))!);
+            }
+
+            await storage.SaveTemplateAsync(new TemplateDocument { Name = "tpl_layout", BaseConfig = new Sessions.SessionConfig { Instructions = "Be brief" } });
+        }
+
+        // The same data under the names of layout 1: a hash tag per session, global and per-user indexes, loose shares.
+        await using var connection = await Fixture.ConnectAsync();
+        var db = connection.GetDatabase();
+        async Task Copy(RedisKey from, RedisKey to)
+        {
+            if ((byte[]?)await db.KeyDumpAsync(from) is { } dump)
+            {
+                await db.ExecuteAsync("RESTORE", to, 0, dump, "REPLACE");
+            }
+        }
+
+        foreach (var (document, i) in saved.Select((d, i) => (d, i)))
+        {
+            var old = RedisKeys.Legacy.Head(legacy, document.SessionId);
+            foreach (var suffix in new[] { "", ":m", ":c", ":t", ":shares" })
+            {
+                await Copy(source.Head(document.UserId, document.SessionId).Append(suffix), old.Append(suffix));
+            }
+
+            await Copy(source.Share(document.UserId, hashes[i]), RedisKeys.Legacy.Share(legacy, hashes[i]));
+            await db.SortedSetAddAsync(RedisKeys.Legacy.UserIndex(legacy, document.UserId), document.SessionId, i);
+            await db.SortedSetAddAsync(RedisKeys.Legacy.Sessions(legacy), document.SessionId, i);
+        }
+
+        // A share its session does not list (a crash between the two writes of layout 1): its owner comes from the record.
+        await db.SetRemoveAsync(RedisKeys.Legacy.Head(legacy, saved[2].SessionId).Append(":shares"), hashes[2]);
+        await Copy(source.Template("tpl_layout"), RedisKeys.Legacy.Template(legacy, "tpl_layout"));
+        await db.SetAddAsync(RedisKeys.Legacy.Templates(legacy), "tpl_layout");
+        await Copy(source.KeyRing, new RedisKeys(legacy).KeyRing);
+
+        await using (var storage = RedisStorage.Create(new RedisStorageOptions { Configuration = Fixture.Target!, KeyPrefix = legacy, Encryption = key }))
+        {
+            foreach (var (document, i) in saved.Select((d, i) => (d, i)))
+            {
+                var loaded = (await storage.LoadAsync(document.SessionId))!;
+                Assert.Equal(SessionDocumentSerializer.Serialize(document), SessionDocumentSerializer.Serialize(loaded));
+                Assert.Equal(document.SessionId, Assert.Single(await storage.ListAsync(document.UserId)).SessionId);
+                Assert.Equal(document.SessionId, (await storage.FindShareAsync(hashes[i]))!.SessionId);
+            }
+
+            Assert.Equal(3, (await storage.ListAsync()).Count);
+            Assert.Equal(hashes[0], Assert.Single(await storage.ListSharesAsync(saved[0].SessionId)).TokenHash);
+            Assert.Equal("Be brief", (await storage.LoadTemplateAsync("tpl_layout"))!.BaseConfig.Instructions);
+            Assert.Equal(["tpl_layout"], await storage.ListTemplatesAsync());
+
+            // Saves and erasure work on the moved keys.
+            await using var client = Worker.WorkerStorage.Client(storage);
+            var session = await client.LoadSessionAsync(saved[1].SessionId);
+            await session.AddMemoryAsync("added after the move");
+            await session.SaveAsync();
+            Assert.Contains((await storage.LoadAsync(saved[1].SessionId))!.Memory.Entries, e => e.Content == "added after the move");
+            Assert.Equal(1, (await storage.EraseUserAsync(saved[0].UserId)).Counts[ErasureReceipt.Sessions]);
+            Assert.Null(await storage.FindShareAsync(hashes[0]));
+        }
+
+        // Nothing is left under the old names, and the store says which layout it uses.
+        foreach (var pattern in new[] { RedisKeys.Legacy.HeadPattern(legacy) + "*", RedisKeys.Legacy.UserIndexPattern(legacy), RedisKeys.Legacy.SharePattern(legacy), legacy + "template*", legacy + "sessions" })
+        {
+            Assert.Empty(RedisFixture.KeysOf(connection, pattern));
+        }
+
+        Assert.Equal(RedisKeys.CurrentLayout, (string?)await db.StringGetAsync(new RedisKeys(legacy).Layout));
+    }
+
+    [SkippableFact]
     public async Task Idle_sessions_expire_after_the_ttl()
     {
         Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
@@ -211,4 +353,10 @@ public sealed class RedisSessionStorageTests(RedisFixture fixture) : SessionStor
     }
 }
 
+public sealed class RedisSessionStorageTests(RedisFixture fixture) : RedisStorageTests<RedisFixture>(fixture);
+
+public sealed class RedisClusterSessionStorageTests(RedisClusterFixture fixture) : RedisStorageTests<RedisClusterFixture>(fixture);
+
 public sealed class RedisProcessTests(RedisFixture fixture) : StorageProcessTests<RedisFixture>(fixture);
+
+public sealed class RedisClusterProcessTests(RedisClusterFixture fixture) : StorageProcessTests<RedisClusterFixture>(fixture);
