@@ -63,6 +63,35 @@ public static class StorageBenchmarks
         var space = "bench" + Guid.NewGuid().ToString("N")[..8];
         await using var storage = WorkerStorage.Open(backend, target, space, encrypted ? SessionEncryption.FromKey(Key) : null);
         await using var client = WorkerStorage.Client(storage);
+        var (session, last) = await CreateSessionAsync(client, memories);
+        var label = $"{backend}{(encrypted ? " +aes" : string.Empty)} {memories / 1000}k mem/100 conv";
+
+        // (a) save after one new turn: only the save is timed.
+        var samples = new double[saves];
+        for (var i = -5; i < saves; i++)
+        {
+            await last.SendMessageAsync($"turn {i}");
+            var start = Stopwatch.GetTimestamp();
+            await session.SaveAsync();
+            if (i >= 0)
+            {
+                samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        }
+
+        Print($"save after 1 turn   {label}", Stats.From(samples), saves);
+
+        // (b) full load, next to the raw driver reading the same bytes.
+        var loads = memories >= 10_000 ? 10 : 30;
+        await Harness.MeasureAsync($"full load           {label}", loads, async _ => await storage.LoadAsync(session.SessionId), warmup: 2);
+        var raw = RawReader(backend, target, space, session.SessionId);
+        await Harness.MeasureAsync($"raw driver read     {label}", loads, async _ => await raw(), warmup: 2);
+        await storage.DeleteAsync(session.SessionId);
+    }
+
+    /// <summary>A saved session of <paramref name="memories"/> memories and 100 conversations (the last one open).</summary>
+    internal static async Task<(Session Session, Conversations.Conversation Last)> CreateSessionAsync(VoxonClient client, int memories)
+    {
         var session = await client.CreateSessionAsync("bench_user", new SessionConfig { MaxMemorySize = 10_000_000 });
         for (var i = 0; i < memories; i++)
         {
@@ -81,29 +110,7 @@ public static class StorageBenchmarks
         }
 
         await session.SaveAsync();
-        var label = $"{backend}{(encrypted ? " +aes" : string.Empty)} {memories / 1000}k mem/100 conv";
-
-        // (a) save after one new turn: only the save is timed.
-        var samples = new double[saves];
-        for (var i = -5; i < saves; i++)
-        {
-            await last!.SendMessageAsync($"turn {i}");
-            var start = Stopwatch.GetTimestamp();
-            await session.SaveAsync();
-            if (i >= 0)
-            {
-                samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
-        }
-
-        Print($"save after 1 turn   {label}", Stats.From(samples), saves);
-
-        // (b) full load, next to the raw driver reading the same bytes.
-        var loads = memories >= 10_000 ? 10 : 30;
-        await Harness.MeasureAsync($"full load           {label}", loads, async _ => await storage.LoadAsync(session.SessionId), warmup: 2);
-        var raw = RawReader(backend, target, space, session.SessionId);
-        await Harness.MeasureAsync($"raw driver read     {label}", loads, async _ => await raw(), warmup: 2);
-        await storage.DeleteAsync(session.SessionId);
+        return (session, last!);
     }
 
     private static Func<Task<long>> RawReader(string backend, string target, string space, string sessionId) => backend switch
