@@ -165,7 +165,9 @@ public sealed partial class FileSessionStorage
     {
         try
         {
-            return await File.ReadAllBytesAsync(path, cancellationToken);
+            var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+            Interlocked.Add(ref _sessionBytesRead, bytes.Length);
+            return bytes;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -13,6 +13,9 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     private readonly Dictionary<string, SortedDictionary<int, ConversationTurn>> _turns = new(StringComparer.Ordinal);
     private SessionDocument? _head;
 
+    /// <summary>Ignore memory and turn records (a metadata-only load, built with <c>withContent: false</c>).</summary>
+    public bool MetadataOnly { get; init; }
+
     /// <summary>The version of the last head applied (0 before any).</summary>
     public long Version => _head?.Version ?? 0;
 
@@ -38,36 +41,42 @@ internal sealed class SessionAssembler(string backend, string sessionId)
 
     /// <summary>Applies a plaintext record.</summary>
     /// <exception cref="SessionCorruptException">The record does not parse.</exception>
-    public void Apply(SessionRecord record)
+    public void Apply(SessionRecord record) => Apply(record.Kind, record.Key, record.Index, record.Payload);
+
+    /// <summary>Applies a plaintext record given by its parts.</summary>
+    /// <exception cref="SessionCorruptException">The record does not parse.</exception>
+    public void Apply(RecordKind kind, string key, int index, ReadOnlySpan<byte> payload)
     {
         try
         {
-            switch (record.Kind)
+            switch (kind)
             {
                 case RecordKind.Head:
-                    _head = JsonSerializer.Deserialize(record.Payload, VoxonJsonContext.Default.SessionDocument) ?? throw new JsonException("null head");
+                    _head = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.SessionDocument) ?? throw new JsonException("null head");
                     break;
+                case RecordKind.Memory or RecordKind.MemoryRemoved or RecordKind.Turn when MetadataOnly:
+                    break; // a lazy load: memory and transcripts come later
                 case RecordKind.Memory:
-                    var entry = SessionRecords.DecodeMemory(record.Payload);
+                    var entry = MemoryRecordFormat.Decode(payload);
                     _memory[entry.Id] = entry;
                     break;
                 case RecordKind.MemoryRemoved:
-                    _memory.Remove(record.Key);
+                    _memory.Remove(key);
                     break;
                 case RecordKind.Conversation:
-                    var header = JsonSerializer.Deserialize(record.Payload, VoxonJsonContext.Default.ConversationDocument) ?? throw new JsonException("null conversation");
-                    _conversations[header.ConversationId] = (record.Index, header);
+                    var header = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.ConversationDocument) ?? throw new JsonException("null conversation");
+                    _conversations[header.ConversationId] = (index, header);
                     break;
                 case RecordKind.Turn:
-                    TurnsOf(record.Key)[record.Index] = JsonSerializer.Deserialize(record.Payload, VoxonJsonContext.Default.ConversationTurn) ?? throw new JsonException("null turn");
+                    TurnsOf(key)[index] = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.ConversationTurn) ?? throw new JsonException("null turn");
                     break;
                 default:
-                    throw new JsonException($"unknown record kind {(int)record.Kind}");
+                    throw new JsonException($"unknown record kind {(int)kind}");
             }
         }
         catch (JsonException ex)
         {
-            throw new SessionCorruptException(backend, sessionId, $"a {record.Kind} record '{record.Key}' is invalid: {ex.Message}", ex);
+            throw new SessionCorruptException(backend, sessionId, $"a {kind} record '{key}' is invalid: {ex.Message}", ex);
         }
     }
 
@@ -105,12 +114,26 @@ internal sealed class SessionAssembler(string backend, string sessionId)
 
         if (withContent)
         {
-            document.Memory.Entries = [.. _memory.Values.OrderBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal)];
+            // Snapshots store entries in this order, so the sort is usually skipped.
+            var entries = _memory.Values.ToList();
+            for (var i = 1; i < entries.Count; i++)
+            {
+                if (Compare(entries[i - 1], entries[i]) > 0)
+                {
+                    entries.Sort(Compare);
+                    break;
+                }
+            }
+
+            document.Memory.Entries = entries;
         }
 
         SessionDocumentSerializer.Validate(document, backend, sessionId, withContent);
         return document;
     }
+
+    private static int Compare(MemoryEntry a, MemoryEntry b) =>
+        a.CreatedAt.CompareTo(b.CreatedAt) is var byTime and not 0 ? byTime : string.CompareOrdinal(a.Id, b.Id);
 
     private SortedDictionary<int, ConversationTurn> TurnsOf(string conversationId)
     {
