@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
-using Voxon.Memory.Search;
 using Voxon.Sessions;
 using Voxon.Storage;
 using Voxon.Storage.Worker;
@@ -10,7 +8,7 @@ namespace Voxon.Benchmarks;
 
 /// <summary>
 /// Harness "load-profile": where a file-backend load of 1,000 and 10,000 memories spends its time, phase by phase
-/// (read, JSON decoding, embedding decoding, validation, assembly, session and search index build), with allocations.
+/// (read, checksums, record decoding, validation, assembly, session and search index build), with allocations.
 /// Run: dotnet run -c Release --project bench/Voxon.Benchmarks -- harness load-profile
 /// </summary>
 public static class LoadProfile
@@ -41,45 +39,104 @@ public static class LoadProfile
     {
         var path = Path.Combine(folder, id + ".json");
         var phases = new Dictionary<string, List<double>>();
+        var cpu = new Dictionary<string, List<double>>();
         var allocated = new Dictionary<string, long>();
-        void Add(string phase, double ms, long bytes)
+        void Add(string phase, double ms, double cpuMs, long bytes)
         {
             if (!phases.TryGetValue(phase, out var list))
             {
                 phases[phase] = list = [];
+                cpu[phase] = [];
             }
 
             list.Add(ms);
+            cpu[phase].Add(cpuMs);
             allocated[phase] = bytes;
         }
 
         T Time<T>(string phase, Func<T> run)
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
+            var cpuBefore = Environment.CpuUsage.TotalTime;
             var start = Stopwatch.GetTimestamp();
             var result = run();
-            Add(phase, Stopwatch.GetElapsedTime(start).TotalMilliseconds, GC.GetAllocatedBytesForCurrentThread() - before);
+            Add(phase, Stopwatch.GetElapsedTime(start).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds, GC.GetAllocatedBytesForCurrentThread() - before);
             return result;
         }
 
         for (var i = -2; i < 15; i++)
         {
             var bytes = Time("read file bytes", () => File.ReadAllBytes(path));
-            var document = Time("JSON decode (with base64 embeddings)", () => JsonSerializer.Deserialize(bytes, VoxonJsonContext.Default.SessionDocument)!);
-            var base64 = document.Memory.Entries.Select(e => EmbeddingCodec.ToBase64(e.Embedding)).ToList();
-            Time("  of which base64 embedding decode", () => base64.Select(EmbeddingCodec.FromBase64).Count());
-            Time("validation", () => SessionDocumentSerializer.Problems(document, id));
-            Time("assembly (seed, sort, validate again)", () =>
+            var header = FileSnapshot.ReadHeader(bytes, bytes.Length);
+            var meta = bytes.AsSpan(FileSnapshot.HeaderSize, (int)header.MetaLength).ToArray();
+            var content = bytes.AsSpan(header.ContentOffset, (int)header.ContentLength).ToArray();
+            Time("checksums (XxHash3, both sections)", () =>
+            {
+                FileSnapshot.Verify(meta, header.MetaHash, "meta");
+                FileSnapshot.Verify(content, header.ContentHash, "content");
+                return 0;
+            });
+            Time("  of which memory record decode", () =>
+            {
+                var reader = new RecordReader(content);
+                var count = 0;
+                while (reader.Next(out var kind, out _, out _, out var payload))
+                {
+                    count += kind == RecordKind.Memory ? MemoryRecordFormat.Decode(payload).TokenCount : 0;
+                }
+
+                return count;
+            });
+            Time("  of which head, conversation and turn records", () =>
             {
                 var assembler = new SessionAssembler("file", id);
-                assembler.Seed(document);
+                foreach (var section in new[] { meta, content })
+                {
+                    var reader = new RecordReader(section);
+                    while (reader.Next(out var kind, out var key, out var index, out var payload))
+                    {
+                        if (kind != RecordKind.Memory)
+                        {
+                            assembler.Apply(kind, key, index, payload);
+                        }
+                    }
+                }
+
+                return assembler.Version;
+            });
+            var document = Time("decode + assembly (parallel memory decode, validate)", () =>
+            {
+                var assembler = new SessionAssembler("file", id);
+                var reader = new RecordReader(meta);
+                while (reader.Next(out var kind, out var key, out var index, out var payload))
+                {
+                    assembler.Apply(kind, key, index, payload);
+                }
+
+                var memories = new List<(int Offset, int Length)>();
+                reader = new RecordReader(content);
+                while (reader.Next(out var kind, out var key, out var index, out var payload))
+                {
+                    if (kind == RecordKind.Memory)
+                    {
+                        memories.Add((reader.Position - payload.Length, payload.Length));
+                    }
+                    else
+                    {
+                        assembler.Apply(kind, key, index, payload);
+                    }
+                }
+
+                assembler.ApplyMemories(memories.Count, m => assembler.DecodeMemory(content.AsSpan(memories[m].Offset, memories[m].Length)));
                 return assembler.Build()!;
             });
+            Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id));
             var whole = await TimeAsync("storage.LoadAsync (whole)", () => storage.LoadAsync(id));
             Time("session + search index build", () => Session.FromDocument(RuntimeOf(client), whole!));
             if (i < 0)
             {
                 phases.Clear();
+                cpu.Clear();
             }
         }
 
@@ -87,15 +144,17 @@ public static class LoadProfile
         foreach (var (phase, samples) in phases)
         {
             var stats = Stats.From([.. samples]);
+            var cpuStats = Stats.From([.. cpu[phase]]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{phase,-45} p50={stats.P50,9:F3} ms  p99={stats.P99,9:F3} ms  allocated={allocated[phase] / 1024.0 / 1024.0,8:F1} MiB"));
+                $"{phase,-52} p50={stats.P50,9:F3} ms  p99={stats.P99,9:F3} ms  cpu p50={cpuStats.P50,9:F3} ms  allocated={allocated[phase] / 1024.0 / 1024.0,8:F1} MiB"));
         }
 
         async Task<T> TimeAsync<T>(string phase, Func<Task<T>> run)
         {
+            var cpuBefore = Environment.CpuUsage.TotalTime;
             var start = Stopwatch.GetTimestamp();
             var result = await run();
-            Add(phase, Stopwatch.GetElapsedTime(start).TotalMilliseconds, 0);
+            Add(phase, Stopwatch.GetElapsedTime(start).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds, 0);
             return result;
         }
     }

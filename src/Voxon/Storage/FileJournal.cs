@@ -95,7 +95,7 @@ internal static class FileJournal
         var reader = new RecordReader(buffer);
         while (reader.Next(out var kind, out var key, out var index, out var payload))
         {
-            records.Add(new SessionRecord(kind, key, index, payload.ToArray()));
+            records.Add(new SessionRecord(kind, Encoding.UTF8.GetString(key), index, payload.ToArray()));
         }
 
         return records;
@@ -108,14 +108,17 @@ internal ref struct RecordReader(ReadOnlySpan<byte> buffer)
     private readonly ReadOnlySpan<byte> _buffer = buffer;
     private int _offset;
 
+    /// <summary>Where the next record starts (the end of the last payload read).</summary>
+    public readonly int Position => _offset;
+
     /// <summary>The next record; false at the end.</summary>
     /// <exception cref="FormatException">The bytes are not a record list.</exception>
-    public bool Next(out RecordKind kind, out string key, out int index, out ReadOnlySpan<byte> payload)
+    public bool Next(out RecordKind kind, out ReadOnlySpan<byte> key, out int index, out ReadOnlySpan<byte> payload)
     {
         if (_offset >= _buffer.Length)
         {
-            (kind, key, index) = (default, string.Empty, 0);
-            payload = default;
+            (kind, index) = (default, 0);
+            key = payload = default;
             return false;
         }
 
@@ -123,7 +126,7 @@ internal ref struct RecordReader(ReadOnlySpan<byte> buffer)
         {
             kind = (RecordKind)_buffer[_offset];
             int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(_buffer[(_offset + 1)..]);
-            key = Encoding.UTF8.GetString(_buffer.Slice(_offset + 3, keyLength));
+            key = _buffer.Slice(_offset + 3, keyLength);
             _offset += 3 + keyLength;
             index = BinaryPrimitives.ReadInt32LittleEndian(_buffer[_offset..]);
             var length = BinaryPrimitives.ReadInt32LittleEndian(_buffer[(_offset + 4)..]);

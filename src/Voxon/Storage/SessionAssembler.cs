@@ -16,6 +16,9 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     /// <summary>Ignore memory and turn records (a metadata-only load, built with <c>withContent: false</c>).</summary>
     public bool MetadataOnly { get; init; }
 
+    /// <summary>Memory records past which <see cref="ApplyMemories"/> decodes on several threads.</summary>
+    private const int ParallelDecodeThreshold = 2_000;
+
     /// <summary>The version of the last head applied (0 before any).</summary>
     public long Version => _head?.Version ?? 0;
 
@@ -43,9 +46,14 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     /// <exception cref="SessionCorruptException">The record does not parse.</exception>
     public void Apply(SessionRecord record) => Apply(record.Kind, record.Key, record.Index, record.Payload);
 
+    /// <summary>Applies a record whose key is UTF-8 bytes (made a string only where it is needed).</summary>
+    /// <exception cref="SessionCorruptException">The record does not parse.</exception>
+    public void Apply(RecordKind kind, ReadOnlySpan<byte> key, int index, ReadOnlySpan<byte> payload) =>
+        Apply(kind, kind is RecordKind.MemoryRemoved or RecordKind.Turn ? System.Text.Encoding.UTF8.GetString(key) : null, index, payload);
+
     /// <summary>Applies a plaintext record given by its parts.</summary>
     /// <exception cref="SessionCorruptException">The record does not parse.</exception>
-    public void Apply(RecordKind kind, string key, int index, ReadOnlySpan<byte> payload)
+    public void Apply(RecordKind kind, string? key, int index, ReadOnlySpan<byte> payload)
     {
         try
         {
@@ -61,14 +69,14 @@ internal sealed class SessionAssembler(string backend, string sessionId)
                     _memory[entry.Id] = entry;
                     break;
                 case RecordKind.MemoryRemoved:
-                    _memory.Remove(key);
+                    _memory.Remove(key!);
                     break;
                 case RecordKind.Conversation:
                     var header = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.ConversationDocument) ?? throw new JsonException("null conversation");
                     _conversations[header.ConversationId] = (index, header);
                     break;
                 case RecordKind.Turn:
-                    TurnsOf(key)[index] = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.ConversationTurn) ?? throw new JsonException("null turn");
+                    TurnsOf(key!)[index] = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.ConversationTurn) ?? throw new JsonException("null turn");
                     break;
                 default:
                     throw new JsonException($"unknown record kind {(int)kind}");
@@ -76,7 +84,60 @@ internal sealed class SessionAssembler(string backend, string sessionId)
         }
         catch (JsonException ex)
         {
-            throw new SessionCorruptException(backend, sessionId, $"a {kind} record '{key}' is invalid: {ex.Message}", ex);
+            throw new SessionCorruptException(backend, sessionId, $"a {kind} record{(key is null ? string.Empty : $" '{key}'")} is invalid: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Decodes memory record <paramref name="payload"/>.</summary>
+    /// <exception cref="SessionCorruptException">It does not parse.</exception>
+    public MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            return MemoryRecordFormat.Decode(payload);
+        }
+        catch (JsonException ex)
+        {
+            throw new SessionCorruptException(backend, sessionId, $"a {RecordKind.Memory} record is invalid: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Decodes <paramref name="count"/> memory records with <paramref name="decode"/> (on several threads when
+    /// there are many: decoding is most of a load's work) and applies them in order.</summary>
+    /// <exception cref="SessionCorruptException">A record does not parse.</exception>
+    public void ApplyMemories(int count, Func<int, MemoryEntry> decode)
+    {
+        var entries = new MemoryEntry[count];
+        var threads = Math.Min(Environment.ProcessorCount, 4);
+        if (count < ParallelDecodeThreshold || threads == 1)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                entries[i] = decode(i);
+            }
+        }
+        else
+        {
+            var chunk = (count + threads - 1) / threads;
+            try
+            {
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                {
+                    for (var i = t * chunk; i < Math.Min(count, (t + 1) * chunk); i++)
+                    {
+                        entries[i] = decode(i);
+                    }
+                });
+            }
+            catch (AggregateException ex)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+            }
+        }
+
+        foreach (var entry in entries)
+        {
+            _memory[entry.Id] = entry;
         }
     }
 

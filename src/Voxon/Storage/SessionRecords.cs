@@ -166,6 +166,10 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     public byte[] Open(byte[] stored, string context, string sessionId, ref bool oldKey) =>
         Open(stored, context, ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex));
 
+    /// <summary>Opens a stored record (its context is only built when it is sealed).</summary>
+    public byte[] Open(SessionRecord record, string sessionId, ref bool oldKey) =>
+        Encryption is null && !SessionEncryption.IsEnvelope(record.Payload) ? record.Payload : Open(record.Payload, record.Context(sessionId), sessionId, ref oldKey);
+
     /// <summary>Opens stored bytes, reporting a problem with the exception <paramref name="corrupt"/> makes.</summary>
     public byte[] Open(byte[] stored, string context, ref bool oldKey, Func<string, Exception?, SessionCorruptException> corrupt) =>
         Decrypt(stored, context, ref oldKey, corrupt) ?? stored;
@@ -228,14 +232,33 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     public async Task<SessionDocument?> AssembleAsync(string sessionId, List<SessionRecord> stored, bool withContent = true, CancellationToken cancellationToken = default)
     {
         await PrepareAsync(stored.Select(r => r.Payload), sessionId, cancellationToken);
-        var assembler = new SessionAssembler(Backend, sessionId);
+        var assembler = new SessionAssembler(Backend, sessionId) { MetadataOnly = !withContent };
         var oldKey = false;
+        var memories = new List<SessionRecord>();
         foreach (var record in stored)
         {
-            assembler.Apply(record with { Payload = Open(record.Payload, record.Context(sessionId), sessionId, ref oldKey) });
+            if (record.Kind == RecordKind.Memory && withContent)
+            {
+                memories.Add(record); // rows of distinct memories: decoded together below
+                continue;
+            }
+
+            assembler.Apply(record.Kind, record.Key, record.Index, Open(record, sessionId, ref oldKey));
         }
 
-        NoteKey(sessionId, oldKey);
+        var memoryOldKey = 0;
+        assembler.ApplyMemories(memories.Count, i =>
+        {
+            var old = false;
+            var entry = assembler.DecodeMemory(Open(memories[i], sessionId, ref old));
+            if (old)
+            {
+                Volatile.Write(ref memoryOldKey, 1);
+            }
+
+            return entry;
+        });
+        NoteKey(sessionId, oldKey || memoryOldKey == 1);
         return assembler.Build(withContent);
     }
 }
