@@ -8,8 +8,8 @@ namespace Voxon.Storage;
 /// int64 content length | uint64 content XxHash3 | meta | content</c>. Meta holds the head and conversation header
 /// records, content the memory and turn records (<see cref="FileJournal.EncodeRecords"/>), each section sealed on its
 /// own when encrypted. A lazy load reads the header and meta only; a full load copies fields out of binary records
-/// instead of parsing one large JSON document. Checksums catch damage; encryption also authenticates each section,
-/// bound to the session and version.
+/// instead of parsing one large JSON document. Checksums catch damage to plaintext sections; encryption authenticates
+/// each section, bound to the session and version.
 /// Snapshots written before it are one JSON document (or its sealed envelope); they are read as before and replaced
 /// by this format at the session's next snapshot (first save, compaction, <c>voxon store migrate</c>).
 /// </summary>
@@ -63,13 +63,14 @@ internal static class FileSnapshot
             : parsed;
     }
 
-    /// <summary>Throws when <paramref name="section"/> does not match its checksum.</summary>
+    /// <summary>Throws when a plaintext <paramref name="section"/> does not match its checksum. A sealed section is
+    /// left to its authentication tag, which also tells tampering from a wrong key.</summary>
     /// <exception cref="FormatException">It does not.</exception>
     public static void Verify(ReadOnlySpan<byte> section, ulong expected, string name)
     {
-        if (XxHash3.HashToUInt64(section) != expected)
+        if (!SessionEncryption.IsEnvelope(section) && XxHash3.HashToUInt64(section) != expected)
         {
-            throw new FormatException($"the snapshot's {name} section fails its checksum");
+            throw new FormatException($"the snapshot's {name} section fails its checksum: it was damaged or tampered with");
         }
     }
 }
