@@ -408,7 +408,8 @@ public sealed partial class FileSessionStorage : SessionStorage
             await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
             var length = stream.Length;
             var bytes = new byte[metadataOnly ? Math.Min(length, FileSnapshot.HeaderSize) : length];
-            await stream.ReadExactlyAsync(bytes, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            stream.ReadExactly(bytes); // synchronous, like ReadIfExists
             if (metadataOnly && FileSnapshot.IsBinary(bytes))
             {
                 // Header, then the meta section only; a damaged header reads everything and fails in ApplySnapshot.
@@ -421,11 +422,11 @@ public sealed partial class FileSessionStorage : SessionStorage
                 {
                 }
 
-                bytes = await ReadOnAsync(stream, bytes, wanted, cancellationToken);
+                bytes = ReadOn(stream, bytes, wanted);
             }
             else
             {
-                bytes = await ReadOnAsync(stream, bytes, length, cancellationToken); // a legacy snapshot: one JSON document, read whole
+                bytes = ReadOn(stream, bytes, length); // a legacy snapshot: one JSON document, read whole
             }
 
             Interlocked.Add(ref _sessionBytesRead, bytes.Length);
@@ -441,7 +442,7 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
     }
 
-    private static async Task<byte[]> ReadOnAsync(FileStream stream, byte[] read, long total, CancellationToken cancellationToken)
+    private static byte[] ReadOn(FileStream stream, byte[] read, long total)
     {
         if (read.Length >= total)
         {
@@ -450,7 +451,7 @@ public sealed partial class FileSessionStorage : SessionStorage
 
         var bytes = new byte[total];
         read.CopyTo(bytes, 0);
-        await stream.ReadExactlyAsync(bytes.AsMemory(read.Length), cancellationToken);
+        stream.ReadExactly(bytes.AsSpan(read.Length));
         return bytes;
     }
 
@@ -592,11 +593,15 @@ public sealed partial class FileSessionStorage : SessionStorage
     private VoxonStorageException Failure(string operation, string? sessionId, string path, Exception ex) =>
         new(BackendName, operation, sessionId, $"could not access '{path}' ({(ex is UnauthorizedAccessException ? "permission denied" : ex.GetType().Name)}): {ex.Message}", false, ex);
 
-    private static async Task<FileSessionState?> ReadStateAsync(FileStream stream, CancellationToken cancellationToken)
+    private static Task<FileSessionState?> ReadStateAsync(FileStream stream, CancellationToken cancellationToken) =>
+        Task.FromResult(ReadState(stream, cancellationToken));
+
+    private static FileSessionState? ReadState(FileStream stream, CancellationToken cancellationToken)
     {
         stream.Position = 0;
         var buffer = new byte[stream.Length];
-        await stream.ReadExactlyAsync(buffer, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        stream.ReadExactly(buffer); // synchronous, like ReadIfExists
         try
         {
             return buffer.Length == 0 ? null : JsonSerializer.Deserialize(buffer, VoxonJsonContext.Default.FileSessionState);

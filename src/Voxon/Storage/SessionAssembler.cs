@@ -118,10 +118,11 @@ internal sealed class SessionAssembler(string backend, string sessionId)
         }
         else
         {
-            var chunk = (count + threads - 1) / threads;
+            // Small chunks: the calling thread takes whatever chunks a busy thread pool has not started yet.
+            const int chunk = 256;
             try
             {
-                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                Parallel.For(0, (count + chunk - 1) / chunk, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
                 {
                     for (var i = t * chunk; i < Math.Min(count, (t + 1) * chunk); i++)
                     {
