@@ -2,7 +2,7 @@ using Voxon.Storage.Worker;
 
 namespace Voxon.Storage.File.Tests;
 
-/// <summary>What only the file backend has: the journal beside the snapshot.</summary>
+/// <summary>What only the file backend has: the journal beside the snapshot, and the snapshot's sections.</summary>
 public sealed class FileJournalTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("voxon-journal-").FullName;
@@ -79,6 +79,152 @@ public sealed class FileJournalTests : IDisposable
         var journal = await System.IO.File.ReadAllTextAsync(Path.Combine(_folder, session.SessionId + ".journal"));
         Assert.DoesNotContain("\"embedding\":[", journal, StringComparison.Ordinal);
         Assert.DoesNotContain("\"embedding\"", journal, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Lazy_load_reads_under_a_tenth_of_the_files_until_memory_is_used(bool encrypted)
+    {
+        var storage = new FileSessionStorage(_folder, encrypted ? SessionEncryption.FromKey("lazy key") : null);
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_lazy");
+        for (var i = 0; i < 300; i++)
+        {
+            await session.AddMemoryAsync($"lazy fact {i} about topic {i % 17}");
+        }
+
+        for (var c = 0; c < 5; c++)
+        {
+            var conversation = await session.StartConversationAsync();
+            await conversation.SendMessageAsync($"conversation {c}");
+            await conversation.EndAsync();
+        }
+
+        await session.SaveAsync();
+        await session.AddMemoryAsync("a fact in the journal");
+        await session.SaveAsync();
+        var size = new FileInfo(Path.Combine(_folder, session.SessionId + ".json")).Length + new FileInfo(JournalPath(session.SessionId)).Length;
+
+        var before = storage.SessionBytesRead;
+        var lazy = await client.LoadSessionAsync(session.SessionId, lazyLoad: true);
+        var metadataBytes = storage.SessionBytesRead - before;
+        Assert.False(lazy.IsContentLoaded);
+        Assert.Equal(5, lazy.Conversations.Count);
+        Assert.True(metadataBytes < size / 10, $"the lazy load read {metadataBytes} of {size} bytes");
+
+        Assert.Equal(301, lazy.GetMemory().Entries.Count);
+        Assert.True(lazy.IsContentLoaded);
+        Assert.True(storage.SessionBytesRead - before >= size, "memory loads the whole snapshot");
+    }
+
+    [Theory]
+    [InlineData("cut inside the content section")]
+    [InlineData("a byte of the content section flipped")]
+    [InlineData("a byte of the meta section flipped")]
+    [InlineData("the header's version changed")]
+    [InlineData("a section length changed")]
+    [InlineData("cut inside the header")]
+    public async Task Damaged_snapshot_is_corruption_on_full_and_lazy_load(string damage)
+    {
+        var storage = new FileSessionStorage(_folder);
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_damage");
+        await session.AddMemoryAsync("a fact worth keeping");
+        await (await session.StartConversationAsync()).SendMessageAsync("hello");
+        await session.SaveAsync();
+        var path = Path.Combine(_folder, session.SessionId + ".json");
+        var bytes = await System.IO.File.ReadAllBytesAsync(path);
+        Assert.True(FileSnapshot.IsBinary(bytes));
+        var header = FileSnapshot.ReadHeader(bytes, bytes.Length);
+        bytes = damage switch
+        {
+            "cut inside the content section" => bytes[..^10],
+            "a byte of the content section flipped" => Flip(bytes, header.ContentOffset + 20),
+            "a byte of the meta section flipped" => Flip(bytes, FileSnapshot.HeaderSize + 20),
+            "the header's version changed" => Flip(bytes, 8),
+            "a section length changed" => Flip(bytes, 16),
+            _ => bytes[..20],
+        };
+        await System.IO.File.WriteAllBytesAsync(path, bytes);
+
+        var full = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(session.SessionId));
+        Assert.Equal(session.SessionId, full.SessionId);
+        Assert.Contains("snapshot", full.Message, StringComparison.Ordinal);
+        if (damage is not ("cut inside the content section" or "a byte of the content section flipped"))
+        {
+            // The content section is not read by a lazy load: its damage shows when memory is used.
+            await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadMetadataAsync(session.SessionId));
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Legacy_json_snapshot_loads_takes_binary_journal_frames_and_is_migrated_in_place(bool encrypted)
+    {
+        var encryption = encrypted ? SessionEncryption.FromKey(new string('7', 64)) : null;
+        var storage = new FileSessionStorage(_folder, encryption);
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_legacy");
+        await session.AddMemoryAsync("a fact from before the binary format");
+        await (await session.StartConversationAsync()).SendMessageAsync("an old turn");
+        await session.SaveAsync();
+
+        // What earlier versions wrote: one JSON document (sealed whole when encrypted), memory records as JSON.
+        var path = Path.Combine(_folder, session.SessionId + ".json");
+        var document = (await storage.LoadAsync(session.SessionId))!;
+        var legacyJson = SessionDocumentSerializer.Serialize(document);
+        await System.IO.File.WriteAllBytesAsync(path, encryption is null ? legacyJson : await SealLegacyAsync(encryption, legacyJson, session.SessionId));
+        var expected = Json(document);
+
+        // Mixed: the legacy snapshot, then journal frames of binary memory records.
+        var reopened = await client.LoadSessionAsync(session.SessionId);
+        Assert.Equal(expected, Json((await storage.LoadAsync(session.SessionId))!));
+        await reopened.AddMemoryAsync("a fact from after it");
+        await reopened.SaveAsync();
+
+        // Plain, the save appends a frame to the journal; encrypted, a snapshot sealed before the key ring is rewritten whole.
+        Assert.Equal(encrypted, FileSnapshot.IsBinary(await System.IO.File.ReadAllBytesAsync(path)));
+        var mixed = (await storage.LoadAsync(session.SessionId))!;
+        Assert.Equal(["a fact from before the binary format", "a fact from after it"], mixed.Memory.Entries.Select(e => e.Content));
+        Assert.Single((await storage.LoadMetadataAsync(session.SessionId))!.Conversations);
+
+        // In place: the store rewritten, every session in the binary format with the same content.
+        var rewritten = await storage.RewriteAllAsync();
+        Assert.Equal(1, rewritten.Sessions);
+        Assert.True(FileSnapshot.IsBinary(await System.IO.File.ReadAllBytesAsync(path)));
+        var migrated = (await storage.LoadAsync(session.SessionId))!;
+        Assert.Equal(mixed.Version + 1, migrated.Version);
+        Assert.Equal(Json(mixed, ignoreVersion: true), Json(migrated, ignoreVersion: true));
+        Assert.All(mixed.Memory.Entries.Zip(migrated.Memory.Entries), pair => Assert.True(pair.First.Embedding.AsSpan().SequenceEqual(pair.Second.Embedding)));
+    }
+
+    private static async Task<byte[]> SealLegacyAsync(SessionEncryption encryption, byte[] json, string sessionId)
+    {
+        // Legacy snapshots were sealed whole under the context "ID/snapshot" (here with the master key, as before key rings).
+        var codec = new SessionRecordCodec("file", encryption);
+        var key = await codec.KeyForAsync(null, "test");
+        return codec.Seal(json, sessionId + "/snapshot", key);
+    }
+
+    private static string Json(SessionDocument document, bool ignoreVersion = false)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(SessionDocumentSerializer.Serialize(document))!.AsObject();
+        if (ignoreVersion)
+        {
+            node.Remove("version");
+            node.Remove("owner_version");
+            node.Remove("updated_at");
+        }
+
+        return node.ToJsonString();
+    }
+
+    private static byte[] Flip(byte[] bytes, int at)
+    {
+        bytes[at] ^= 0x20;
+        return bytes;
     }
 
     [Theory]

@@ -2,7 +2,8 @@ using System.CommandLine;
 
 namespace Voxon.Cli.Commands;
 
-/// <summary><c>voxon store rotate-key</c>: re-encrypts every record of a store with the current key.</summary>
+/// <summary><c>voxon store rotate-key</c>: re-encrypts every record of a store with the current key;
+/// <c>voxon store migrate</c>: rewrites every record in the current storage format.</summary>
 internal static class StoreCommand
 {
     public static Command Create(CliIO io)
@@ -23,18 +24,34 @@ internal static class StoreCommand
             // User data keys are rewrapped under the new master key (their data stays as it is); records sealed with a
             // master key directly (templates, records from before the key ring) are re-encrypted.
             var rewrapped = await voxon.Storage.RewrapKeysAsync(cancellationToken);
-            var rewritten = await voxon.Storage.RewriteAllAsync(cancellationToken);
             await io.Output.WriteLineAsync($"Rewrapped {rewrapped} user keys under the new key.");
-            await io.Output.WriteLineAsync($"Re-encrypted {rewritten.Sessions} sessions, {rewritten.Shares} shares and {rewritten.Templates} templates.");
-            if (rewritten.Skipped > 0)
-            {
-                await io.Error.WriteLineAsync($"{rewritten.Skipped} records could not be read and were left as they were; keep their keys until they are repaired.");
-                return 1;
-            }
-
-            return 0;
+            return await RewriteAllAsync(io, voxon, "Re-encrypted", "; keep their keys until they are repaired", cancellationToken);
         }));
         command.Subcommands.Add(rotate);
+
+        var migrate = new Command("migrate",
+            "Rewrite every session, share and template in the current storage format, in place (binary memory records and sectioned file snapshots); sessions not migrated are still read, and each is rewritten at its next snapshot anyway.");
+        migrate.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
+        {
+            await using var voxon = new VoxonClient(CliIO.Options(result));
+            voxon.Storage.RecordSkipped += (_, problem) => io.Error.WriteLine($"skipped: {problem.Message}");
+            return await RewriteAllAsync(io, voxon, "Migrated", string.Empty, cancellationToken);
+        }));
+        command.Subcommands.Add(migrate);
         return command;
+    }
+
+    /// <summary>Rewrites every record of the store; 1 when some could not be read.</summary>
+    private static async Task<int> RewriteAllAsync(CliIO io, VoxonClient voxon, string done, string skippedAdvice, CancellationToken cancellationToken)
+    {
+        var rewritten = await voxon.Storage.RewriteAllAsync(cancellationToken);
+        await io.Output.WriteLineAsync($"{done} {rewritten.Sessions} sessions, {rewritten.Shares} shares and {rewritten.Templates} templates.");
+        if (rewritten.Skipped > 0)
+        {
+            await io.Error.WriteLineAsync($"{rewritten.Skipped} records could not be read and were left as they were{skippedAdvice}.");
+            return 1;
+        }
+
+        return 0;
     }
 }

@@ -68,7 +68,7 @@ internal static class FileJournal
     private static bool IsZero(ReadOnlySpan<byte> bytes) => !bytes.ContainsAnyExcept((byte)0);
 
     /// <summary>Records as bytes: <c>kind | uint16 key length | key | int32 index | int32 length | payload</c> each.</summary>
-    public static byte[] EncodeRecords(IReadOnlyList<SessionRecord> records)
+    public static byte[] EncodeRecords(IReadOnlyCollection<SessionRecord> records)
     {
         var size = records.Sum(r => 11 + Encoding.UTF8.GetByteCount(r.Key) + r.Payload.Length);
         var buffer = new byte[size];
@@ -92,27 +92,52 @@ internal static class FileJournal
     public static List<SessionRecord> DecodeRecords(byte[] buffer)
     {
         var records = new List<SessionRecord>();
-        var offset = 0;
-        try
+        var reader = new RecordReader(buffer);
+        while (reader.Next(out var kind, out var key, out var index, out var payload))
         {
-            while (offset < buffer.Length)
-            {
-                var kind = (RecordKind)buffer[offset];
-                int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(offset + 1));
-                var key = Encoding.UTF8.GetString(buffer, offset + 3, keyLength);
-                offset += 3 + keyLength;
-                var index = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(offset));
-                var length = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(offset + 4));
-                records.Add(new SessionRecord(kind, key, index, buffer.AsSpan(offset + 8, length).ToArray()));
-                offset += 8 + length;
-            }
-        }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException)
-        {
-            throw new FormatException("a journal frame's records are malformed", ex);
+            records.Add(new SessionRecord(kind, Encoding.UTF8.GetString(key), index, payload.ToArray()));
         }
 
         return records;
+    }
+}
+
+/// <summary>Reads the records <see cref="FileJournal.EncodeRecords"/> wrote, handing out payloads as slices (no copies).</summary>
+internal ref struct RecordReader(ReadOnlySpan<byte> buffer)
+{
+    private readonly ReadOnlySpan<byte> _buffer = buffer;
+    private int _offset;
+
+    /// <summary>Where the next record starts (the end of the last payload read).</summary>
+    public readonly int Position => _offset;
+
+    /// <summary>The next record; false at the end.</summary>
+    /// <exception cref="FormatException">The bytes are not a record list.</exception>
+    public bool Next(out RecordKind kind, out ReadOnlySpan<byte> key, out int index, out ReadOnlySpan<byte> payload)
+    {
+        if (_offset >= _buffer.Length)
+        {
+            (kind, index) = (default, 0);
+            key = payload = default;
+            return false;
+        }
+
+        try
+        {
+            kind = (RecordKind)_buffer[_offset];
+            int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(_buffer[(_offset + 1)..]);
+            key = _buffer.Slice(_offset + 3, keyLength);
+            _offset += 3 + keyLength;
+            index = BinaryPrimitives.ReadInt32LittleEndian(_buffer[_offset..]);
+            var length = BinaryPrimitives.ReadInt32LittleEndian(_buffer[(_offset + 4)..]);
+            payload = _buffer.Slice(_offset + 8, length);
+            _offset += 8 + length;
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException)
+        {
+            throw new FormatException("a record list is malformed", ex);
+        }
     }
 }
 

@@ -161,11 +161,18 @@ public sealed partial class FileSessionStorage
         }
     }
 
-    private async Task<byte[]?> ReadIfExistsAsync(string path, string operation, string? sessionId, CancellationToken cancellationToken)
+    private Task<byte[]?> ReadIfExistsAsync(string path, string operation, string? sessionId, CancellationToken cancellationToken) =>
+        Task.FromResult(ReadIfExists(path, operation, sessionId, cancellationToken));
+
+    private byte[]? ReadIfExists(string path, string operation, string? sessionId, CancellationToken cancellationToken)
     {
         try
         {
-            return await File.ReadAllBytesAsync(path, cancellationToken);
+            // Synchronous: a local file read from the page cache takes less than the thread-pool hop an async read costs.
+            cancellationToken.ThrowIfCancellationRequested();
+            var bytes = File.ReadAllBytes(path);
+            Interlocked.Add(ref _sessionBytesRead, bytes.Length);
+            return bytes;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

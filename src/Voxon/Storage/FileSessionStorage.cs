@@ -114,6 +114,23 @@ public sealed partial class FileSessionStorage : SessionStorage
     }
 
     /// <inheritdoc />
+    /// <remarks>Reads the snapshot's header and meta section (head and conversation headers) and the journal, not the
+    /// memory and turn records that make up most of the file.</remarks>
+    public override async Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var id = SessionIds.Validate(sessionId);
+        await using var handle = await SharedLockAsync(id, cancellationToken);
+        var state = handle is null ? null : await ReadStateAsync(handle, cancellationToken);
+        var (document, _, _) = await ReadSessionAsync(id, "load", state?.Version ?? 0, cancellationToken, metadataOnly: true);
+        return document;
+    }
+
+    /// <summary>Bytes of snapshots and journals read so far (lazy loading reads only a small part of them).</summary>
+    internal long SessionBytesRead => Interlocked.Read(ref _sessionBytesRead);
+
+    private long _sessionBytesRead;
+
+    /// <inheritdoc />
     /// <remarks>Keeps the snapshot and the journal frames up to the first damaged one, moves the damaged journal to
     /// <c>ID.journal.damaged-*</c> beside it, and writes the restored version as a new snapshot.</remarks>
     public override async Task<SessionRepair?> RepairAsync(string sessionId, CancellationToken cancellationToken = default)
@@ -272,9 +289,10 @@ public sealed partial class FileSessionStorage : SessionStorage
     /// <param name="acknowledged">The version the lock file says was stored (0 when unknown): anything older is corruption.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="SessionCorruptException">A damaged snapshot or journal frame, or less than the acknowledged version.</exception>
-    private async Task<(SessionDocument? Document, long KeptJournal, long SnapshotLength)> ReadSessionAsync(string id, string operation, long acknowledged, CancellationToken cancellationToken)
+    /// <param name="metadataOnly">Read only what a metadata load needs, and return the session without memory and turns.</param>
+    private async Task<(SessionDocument? Document, long KeptJournal, long SnapshotLength)> ReadSessionAsync(string id, string operation, long acknowledged, CancellationToken cancellationToken, bool metadataOnly = false)
     {
-        var read = await ReplayAsync(id, operation, eachVersion: false, cancellationToken);
+        var read = await ReplayAsync(id, operation, eachVersion: false, cancellationToken, metadataOnly);
         if (read.Damage is { } damage)
         {
             throw new SessionCorruptException(BackendName, id, damage.Problem + RepairHint(id));
@@ -305,45 +323,42 @@ public sealed partial class FileSessionStorage : SessionStorage
     /// <param name="eachVersion">Check that every version the journal passes through is a whole, valid session (repair).</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="SessionCorruptException">The snapshot is unreadable.</exception>
-    private async Task<JournalReplay> ReplayAsync(string id, string operation, bool eachVersion, CancellationToken cancellationToken)
+    /// <param name="metadataOnly">Skip the snapshot's content section and the journal's memory and turn records.</param>
+    private async Task<JournalReplay> ReplayAsync(string id, string operation, bool eachVersion, CancellationToken cancellationToken, bool metadataOnly = false)
     {
-        var snapshotBytes = await ReadIfExistsAsync(PathOf(id, Extension), operation, id, cancellationToken);
+        var snapshotBytes = await ReadSnapshotAsync(id, operation, metadataOnly, cancellationToken);
         var journalBytes = await ReadIfExistsAsync(PathOf(id, JournalExtension), operation, id, cancellationToken) ?? [];
-        if (snapshotBytes is null)
+        if (snapshotBytes is not var (stored, storedLength))
         {
             return new JournalReplay(null, 0, 0, false, false, null); // not stored, or deleted
         }
 
         var (frames, valid, damage) = FileJournal.Read(journalBytes);
-        await _codec.PrepareAsync([snapshotBytes, .. frames.Select(f => f.Payload)], id, cancellationToken);
+        await _codec.PrepareKeysAsync([.. SnapshotKeyIds(stored), .. frames.Select(f => SessionEncryption.KeyIdOf(f.Payload))], id, cancellationToken);
         var oldKey = false;
-        var snapshot = SessionDocumentSerializer.Deserialize(_codec.Open(snapshotBytes, SnapshotContext(id), id, ref oldKey), BackendName, id);
-        var assembler = new SessionAssembler(BackendName, id);
-        assembler.Seed(snapshot);
-        var good = snapshot;
+        var assembler = new SessionAssembler(BackendName, id) { MetadataOnly = metadataOnly };
+        var snapshotVersion = ApplySnapshot(assembler, stored, storedLength, id, metadataOnly, ref oldKey);
+        var withContent = !metadataOnly;
+        SessionDocument? good = eachVersion ? assembler.Build(withContent) : null;
         long? previous = null;
         var kept = 0L;
         foreach (var frame in frames)
         {
             // Versions rise by one from frame to frame. Frames the snapshot covers (left by a crash between writing it
             // and deleting the journal) may only come first.
-            var covered = frame.Version <= snapshot.Version;
+            var covered = frame.Version <= snapshotVersion;
             if (covered ? previous is { } before && frame.Version != before + 1 : frame.Version != assembler.Version + 1)
             {
-                damage = (frame.Offset, $"the journal frame at byte {frame.Offset} has version {frame.Version} after version {previous ?? snapshot.Version}");
+                damage = (frame.Offset, $"the journal frame at byte {frame.Offset} has version {frame.Version} after version {previous ?? snapshotVersion}");
                 break;
             }
 
             try
             {
-                var records = FileJournal.DecodeRecords(_codec.Open(frame.Payload, JournalContext(id, frame.Version), id, ref oldKey));
+                var records = _codec.Open(frame.Payload, JournalContext(id, frame.Version), id, ref oldKey);
+                ApplyRecords(covered ? null : assembler, records);
                 if (!covered)
                 {
-                    foreach (var record in records)
-                    {
-                        assembler.Apply(record);
-                    }
-
                     if (assembler.Version != frame.Version)
                     {
                         throw new FormatException($"its head has version {assembler.Version}");
@@ -351,7 +366,7 @@ public sealed partial class FileSessionStorage : SessionStorage
 
                     if (eachVersion)
                     {
-                        good = assembler.Build()!;
+                        good = assembler.Build(withContent)!;
                     }
                 }
             }
@@ -367,20 +382,165 @@ public sealed partial class FileSessionStorage : SessionStorage
 
         if (damage is not null)
         {
-            return new JournalReplay(good, kept, snapshotBytes.Length, oldKey, false, damage);
+            return new JournalReplay(good, kept, storedLength, oldKey, false, damage);
         }
 
         try
         {
-            good = assembler.Build()!;
+            good = assembler.Build(withContent)!;
         }
         catch (SessionCorruptException ex)
         {
-            return new JournalReplay(good, kept, snapshotBytes.Length, oldKey, false, (kept, "the journal's last version is not a whole session: " + ex.Message));
+            return new JournalReplay(good, kept, storedLength, oldKey, false, (kept, "the journal's last version is not a whole session: " + ex.Message));
         }
 
-        var stale = frames.Count > 0 && previous <= snapshot.Version;
-        return new JournalReplay(good, valid, snapshotBytes.Length, oldKey, stale, null);
+        var stale = frames.Count > 0 && previous <= snapshotVersion;
+        return new JournalReplay(good, valid, storedLength, oldKey, stale, null);
+    }
+
+    /// <summary>The snapshot's bytes (only header and meta section when <paramref name="metadataOnly"/> and the snapshot
+    /// is binary) and the file's length; null when there is no snapshot.</summary>
+    private async Task<(byte[] Bytes, long FileLength)?> ReadSnapshotAsync(string id, string operation, bool metadataOnly, CancellationToken cancellationToken)
+    {
+        var path = PathOf(id, Extension);
+        try
+        {
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+            var length = stream.Length;
+            var bytes = new byte[metadataOnly ? Math.Min(length, FileSnapshot.HeaderSize) : length];
+            cancellationToken.ThrowIfCancellationRequested();
+            stream.ReadExactly(bytes); // synchronous, like ReadIfExists
+            if (metadataOnly && FileSnapshot.IsBinary(bytes))
+            {
+                // Header, then the meta section only; a damaged header reads everything and fails in ApplySnapshot.
+                var wanted = length;
+                try
+                {
+                    wanted = FileSnapshot.HeaderSize + FileSnapshot.ReadHeader(bytes, length).MetaLength;
+                }
+                catch (FormatException)
+                {
+                }
+
+                bytes = ReadOn(stream, bytes, wanted);
+            }
+            else
+            {
+                bytes = ReadOn(stream, bytes, length); // a legacy snapshot: one JSON document, read whole
+            }
+
+            Interlocked.Add(ref _sessionBytesRead, bytes.Length);
+            return (bytes, length);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure(operation, id, path, ex);
+        }
+    }
+
+    private static byte[] ReadOn(FileStream stream, byte[] read, long total)
+    {
+        if (read.Length >= total)
+        {
+            return read;
+        }
+
+        var bytes = new byte[total];
+        read.CopyTo(bytes, 0);
+        stream.ReadExactly(bytes.AsSpan(read.Length));
+        return bytes;
+    }
+
+    /// <summary>The key ids of a snapshot's sealed parts (to fetch their data keys first).</summary>
+    private static List<string?> SnapshotKeyIds(byte[] stored)
+    {
+        if (!FileSnapshot.IsBinary(stored) || stored.Length < FileSnapshot.HeaderSize)
+        {
+            return [SessionEncryption.KeyIdOf(stored)];
+        }
+
+        var ids = new List<string?> { SessionEncryption.KeyIdOf(stored.AsSpan(FileSnapshot.HeaderSize)) };
+        try
+        {
+            var header = FileSnapshot.ReadHeader(stored, stored.Length);
+            ids.Add(SessionEncryption.KeyIdOf(stored.AsSpan(header.ContentOffset)));
+        }
+        catch (FormatException)
+        {
+            // Only the meta section was read, or the header is damaged (reported when the snapshot is applied).
+        }
+
+        return ids;
+    }
+
+    /// <summary>Applies a snapshot to <paramref name="assembler"/>; returns its version.</summary>
+    /// <exception cref="SessionCorruptException">The snapshot is damaged.</exception>
+    private long ApplySnapshot(SessionAssembler assembler, byte[] stored, long fileLength, string id, bool metadataOnly, ref bool oldKey)
+    {
+        if (!FileSnapshot.IsBinary(stored))
+        {
+            var legacy = SessionDocumentSerializer.Deserialize(_codec.Open(stored, LegacySnapshotContext(id), id, ref oldKey), BackendName, id);
+            assembler.Seed(legacy);
+            return legacy.Version;
+        }
+
+        try
+        {
+            var header = FileSnapshot.ReadHeader(stored, fileLength);
+            var meta = stored.AsMemory(FileSnapshot.HeaderSize, (int)header.MetaLength);
+            FileSnapshot.Verify(meta.Span, header.MetaHash, "meta");
+            ApplyRecords(assembler, _codec.OpenSlice(meta, FileSnapshot.Context(id, header.Version, "meta"), id, ref oldKey).Span);
+            if (!metadataOnly)
+            {
+                var content = stored.AsMemory(header.ContentOffset, (int)header.ContentLength);
+                FileSnapshot.Verify(content.Span, header.ContentHash, "content");
+                ApplyContent(assembler, _codec.OpenSlice(content, FileSnapshot.Context(id, header.Version, "content"), id, ref oldKey));
+            }
+
+            return assembler.Version == header.Version
+                ? header.Version
+                : throw new FormatException($"its header has version {header.Version} but its head {assembler.Version}");
+        }
+        catch (FormatException ex)
+        {
+            throw new SessionCorruptException(BackendName, id, "the snapshot is damaged: " + ex.Message, ex);
+        }
+    }
+
+    /// <summary>Applies a snapshot's content section: turns in order, memory records decoded together (in parallel).</summary>
+    private static void ApplyContent(SessionAssembler assembler, ReadOnlyMemory<byte> records)
+    {
+        var memories = new List<(int Offset, int Length)>();
+        var reader = new RecordReader(records.Span);
+        while (reader.Next(out var kind, out var key, out var index, out var payload))
+        {
+            if (kind == RecordKind.Memory)
+            {
+                memories.Add((reader.Position - payload.Length, payload.Length));
+            }
+            else
+            {
+                assembler.Apply(kind, key, index, payload);
+            }
+        }
+
+        assembler.ApplyMemories(memories.Count, i => assembler.DecodeMemory(records.Span.Slice(memories[i].Offset, memories[i].Length)));
+    }
+
+    /// <summary>Applies a record list to <paramref name="assembler"/>, or only checks that it is well formed when null.</summary>
+    /// <exception cref="FormatException">The list is malformed.</exception>
+    /// <exception cref="SessionCorruptException">A record does not parse.</exception>
+    private static void ApplyRecords(SessionAssembler? assembler, ReadOnlySpan<byte> records)
+    {
+        var reader = new RecordReader(records);
+        while (reader.Next(out var kind, out var key, out var index, out var payload))
+        {
+            assembler?.Apply(kind, key, index, payload);
+        }
     }
 
     private sealed record JournalReplay(SessionDocument? Document, long ValidJournal, long SnapshotLength, bool OldKey, bool Stale, (long Offset, string Problem)? Damage);
@@ -390,7 +550,11 @@ public sealed partial class FileSessionStorage : SessionStorage
         var id = document.SessionId;
         document.Records = RecordCounts.Of(document);
         var key = await _codec.KeyForAsync(document.UserId, "save", cancellationToken);
-        var bytes = _codec.Seal(SessionDocumentSerializer.Serialize(document), SnapshotContext(id), key);
+        var records = SessionRecords.Encode(document);
+        var bytes = FileSnapshot.Write(
+            document.Version,
+            _codec.Seal(FileJournal.EncodeRecords([.. records.Where(FileSnapshot.IsMeta)]), FileSnapshot.Context(id, document.Version, "meta"), key),
+            _codec.Seal(FileJournal.EncodeRecords([.. records.Where(r => !FileSnapshot.IsMeta(r))]), FileSnapshot.Context(id, document.Version, "content"), key));
         await WriteAtomicallyAsync(PathOf(id, Extension), bytes, "save", id, cancellationToken);
         try
         {
@@ -405,7 +569,8 @@ public sealed partial class FileSessionStorage : SessionStorage
         await WriteStateAsync(handle, FileSessionState.Of(document, bytes.Length, 0), cancellationToken);
     }
 
-    private static string SnapshotContext(string id) => id + "/snapshot";
+    /// <summary>What a legacy (whole JSON) snapshot was sealed with.</summary>
+    private static string LegacySnapshotContext(string id) => id + "/snapshot";
 
     private static string JournalContext(string id, long version) => $"{id}/journal/{version}";
 
@@ -428,11 +593,15 @@ public sealed partial class FileSessionStorage : SessionStorage
     private VoxonStorageException Failure(string operation, string? sessionId, string path, Exception ex) =>
         new(BackendName, operation, sessionId, $"could not access '{path}' ({(ex is UnauthorizedAccessException ? "permission denied" : ex.GetType().Name)}): {ex.Message}", false, ex);
 
-    private static async Task<FileSessionState?> ReadStateAsync(FileStream stream, CancellationToken cancellationToken)
+    private static Task<FileSessionState?> ReadStateAsync(FileStream stream, CancellationToken cancellationToken) =>
+        Task.FromResult(ReadState(stream, cancellationToken));
+
+    private static FileSessionState? ReadState(FileStream stream, CancellationToken cancellationToken)
     {
         stream.Position = 0;
         var buffer = new byte[stream.Length];
-        await stream.ReadExactlyAsync(buffer, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        stream.ReadExactly(buffer); // synchronous, like ReadIfExists
         try
         {
             return buffer.Length == 0 ? null : JsonSerializer.Deserialize(buffer, VoxonJsonContext.Default.FileSessionState);

@@ -13,6 +13,12 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     private readonly Dictionary<string, SortedDictionary<int, ConversationTurn>> _turns = new(StringComparer.Ordinal);
     private SessionDocument? _head;
 
+    /// <summary>Ignore memory and turn records (a metadata-only load, built with <c>withContent: false</c>).</summary>
+    public bool MetadataOnly { get; init; }
+
+    /// <summary>Memory records past which <see cref="ApplyMemories"/> decodes on several threads.</summary>
+    private const int ParallelDecodeThreshold = 2_000;
+
     /// <summary>The version of the last head applied (0 before any).</summary>
     public long Version => _head?.Version ?? 0;
 
@@ -38,36 +44,101 @@ internal sealed class SessionAssembler(string backend, string sessionId)
 
     /// <summary>Applies a plaintext record.</summary>
     /// <exception cref="SessionCorruptException">The record does not parse.</exception>
-    public void Apply(SessionRecord record)
+    public void Apply(SessionRecord record) => Apply(record.Kind, record.Key, record.Index, record.Payload);
+
+    /// <summary>Applies a record whose key is UTF-8 bytes (made a string only where it is needed).</summary>
+    /// <exception cref="SessionCorruptException">The record does not parse.</exception>
+    public void Apply(RecordKind kind, ReadOnlySpan<byte> key, int index, ReadOnlySpan<byte> payload) =>
+        Apply(kind, kind is RecordKind.MemoryRemoved or RecordKind.Turn ? System.Text.Encoding.UTF8.GetString(key) : null, index, payload);
+
+    /// <summary>Applies a plaintext record given by its parts.</summary>
+    /// <exception cref="SessionCorruptException">The record does not parse.</exception>
+    public void Apply(RecordKind kind, string? key, int index, ReadOnlySpan<byte> payload)
     {
         try
         {
-            switch (record.Kind)
+            switch (kind)
             {
                 case RecordKind.Head:
-                    _head = JsonSerializer.Deserialize(record.Payload, VoxonJsonContext.Default.SessionDocument) ?? throw new JsonException("null head");
+                    _head = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.SessionDocument) ?? throw new JsonException("null head");
                     break;
+                case RecordKind.Memory or RecordKind.MemoryRemoved or RecordKind.Turn when MetadataOnly:
+                    break; // a lazy load: memory and transcripts come later
                 case RecordKind.Memory:
-                    var entry = SessionRecords.DecodeMemory(record.Payload);
+                    var entry = MemoryRecordFormat.Decode(payload);
                     _memory[entry.Id] = entry;
                     break;
                 case RecordKind.MemoryRemoved:
-                    _memory.Remove(record.Key);
+                    _memory.Remove(key!);
                     break;
                 case RecordKind.Conversation:
-                    var header = JsonSerializer.Deserialize(record.Payload, VoxonJsonContext.Default.ConversationDocument) ?? throw new JsonException("null conversation");
-                    _conversations[header.ConversationId] = (record.Index, header);
+                    var header = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.ConversationDocument) ?? throw new JsonException("null conversation");
+                    _conversations[header.ConversationId] = (index, header);
                     break;
                 case RecordKind.Turn:
-                    TurnsOf(record.Key)[record.Index] = JsonSerializer.Deserialize(record.Payload, VoxonJsonContext.Default.ConversationTurn) ?? throw new JsonException("null turn");
+                    TurnsOf(key!)[index] = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.ConversationTurn) ?? throw new JsonException("null turn");
                     break;
                 default:
-                    throw new JsonException($"unknown record kind {(int)record.Kind}");
+                    throw new JsonException($"unknown record kind {(int)kind}");
             }
         }
         catch (JsonException ex)
         {
-            throw new SessionCorruptException(backend, sessionId, $"a {record.Kind} record '{record.Key}' is invalid: {ex.Message}", ex);
+            throw new SessionCorruptException(backend, sessionId, $"a {kind} record{(key is null ? string.Empty : $" '{key}'")} is invalid: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Decodes memory record <paramref name="payload"/>.</summary>
+    /// <exception cref="SessionCorruptException">It does not parse.</exception>
+    public MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            return MemoryRecordFormat.Decode(payload);
+        }
+        catch (JsonException ex)
+        {
+            throw new SessionCorruptException(backend, sessionId, $"a {RecordKind.Memory} record is invalid: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Decodes <paramref name="count"/> memory records with <paramref name="decode"/> (on several threads when
+    /// there are many: decoding is most of a load's work) and applies them in order.</summary>
+    /// <exception cref="SessionCorruptException">A record does not parse.</exception>
+    public void ApplyMemories(int count, Func<int, MemoryEntry> decode)
+    {
+        var entries = new MemoryEntry[count];
+        var threads = Math.Min(Environment.ProcessorCount, 4);
+        if (count < ParallelDecodeThreshold || threads == 1)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                entries[i] = decode(i);
+            }
+        }
+        else
+        {
+            // Small chunks: the calling thread takes whatever chunks a busy thread pool has not started yet.
+            const int chunk = 256;
+            try
+            {
+                Parallel.For(0, (count + chunk - 1) / chunk, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                {
+                    for (var i = t * chunk; i < Math.Min(count, (t + 1) * chunk); i++)
+                    {
+                        entries[i] = decode(i);
+                    }
+                });
+            }
+            catch (AggregateException ex)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+            }
+        }
+
+        foreach (var entry in entries)
+        {
+            _memory[entry.Id] = entry;
         }
     }
 
@@ -105,12 +176,26 @@ internal sealed class SessionAssembler(string backend, string sessionId)
 
         if (withContent)
         {
-            document.Memory.Entries = [.. _memory.Values.OrderBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal)];
+            // Snapshots store entries in this order, so the sort is usually skipped.
+            var entries = _memory.Values.ToList();
+            for (var i = 1; i < entries.Count; i++)
+            {
+                if (Compare(entries[i - 1], entries[i]) > 0)
+                {
+                    entries.Sort(Compare);
+                    break;
+                }
+            }
+
+            document.Memory.Entries = entries;
         }
 
         SessionDocumentSerializer.Validate(document, backend, sessionId, withContent);
         return document;
     }
+
+    private static int Compare(MemoryEntry a, MemoryEntry b) =>
+        a.CreatedAt.CompareTo(b.CreatedAt) is var byTime and not 0 ? byTime : string.CompareOrdinal(a.Id, b.Id);
 
     private SortedDictionary<int, ConversationTurn> TurnsOf(string conversationId)
     {

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Voxon.Memory;
@@ -26,7 +24,7 @@ internal readonly record struct SessionRecord(RecordKind Kind, string Key, int I
 
 /// <summary>
 /// Splits sessions into <see cref="SessionRecord"/>s and back, shared by every incremental backend. Memory records
-/// are <c>int32 n | n float32 (little-endian) | JSON</c>: embeddings are binary, never JSON numbers.
+/// are binary (<see cref="MemoryRecordFormat"/>); heads, conversation headers and turns are JSON.
 /// </summary>
 internal static class SessionRecords
 {
@@ -79,54 +77,7 @@ internal static class SessionRecords
         }
     }
 
-    private static SessionRecord MemoryRecord(MemoryEntry entry)
-    {
-        var vector = entry.Embedding ?? [];
-        var json = JsonSerializer.SerializeToUtf8Bytes(entry with { Embedding = null }, VoxonJsonContext.Default.MemoryEntry);
-        var payload = new byte[4 + (vector.Length * 4) + json.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(payload, vector.Length);
-        WriteFloats(vector, payload.AsSpan(4));
-        json.CopyTo(payload, 4 + (vector.Length * 4));
-        return new SessionRecord(RecordKind.Memory, entry.Id, 0, payload);
-    }
-
-    internal static MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload)
-    {
-        var count = payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(payload) : -1;
-        if (count < 0 || 4 + ((long)count * 4) > payload.Length)
-        {
-            throw new JsonException("the memory record's embedding length is invalid");
-        }
-
-        var vector = ReadFloats(payload.Slice(4, count * 4));
-        var entry = JsonSerializer.Deserialize(payload[(4 + (count * 4))..], VoxonJsonContext.Default.MemoryEntry) ?? throw new JsonException("null memory entry");
-        return entry with { Embedding = count == 0 ? null : vector };
-    }
-
-    private static void WriteFloats(float[] vector, Span<byte> destination)
-    {
-        if (BitConverter.IsLittleEndian)
-        {
-            MemoryMarshal.AsBytes(vector.AsSpan()).CopyTo(destination);
-            return;
-        }
-
-        for (var i = 0; i < vector.Length; i++)
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(destination[(i * 4)..], vector[i]);
-        }
-    }
-
-    private static float[] ReadFloats(ReadOnlySpan<byte> source)
-    {
-        var vector = new float[source.Length / 4];
-        for (var i = 0; i < vector.Length; i++)
-        {
-            vector[i] = BinaryPrimitives.ReadSingleLittleEndian(source[(i * 4)..]);
-        }
-
-        return vector;
-    }
+    private static SessionRecord MemoryRecord(MemoryEntry entry) => new(RecordKind.Memory, entry.Id, 0, MemoryRecordFormat.Encode(entry));
 }
 
 /// <summary>
@@ -183,7 +134,12 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
 
     /// <summary>Fetches from the key ring the data keys that sealed <paramref name="stored"/>.</summary>
     /// <exception cref="SessionCorruptException">A data key cannot be unwrapped (its master key is not configured, or the ring was tampered with).</exception>
-    public async ValueTask PrepareAsync(IEnumerable<byte[]> stored, string recordId, CancellationToken cancellationToken = default)
+    public ValueTask PrepareAsync(IEnumerable<byte[]> stored, string recordId, CancellationToken cancellationToken = default) =>
+        PrepareKeysAsync(stored.Select(s => SessionEncryption.KeyIdOf(s)), recordId, cancellationToken);
+
+    /// <summary>Fetches from the key ring the data keys named by <paramref name="keyIds"/> (the key ids of sealed records).</summary>
+    /// <exception cref="SessionCorruptException">A data key cannot be unwrapped.</exception>
+    public async ValueTask PrepareKeysAsync(IEnumerable<string?> keyIds, string recordId, CancellationToken cancellationToken = default)
     {
         if (KeyRing is null)
         {
@@ -193,7 +149,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         try
         {
             await KeyRing.MasterAsync(cancellationToken);
-            foreach (var id in stored.Select(s => SessionEncryption.KeyIdOf(s)).OfType<string>().Where(KeyRing.IsDataKeyId).Distinct(StringComparer.Ordinal))
+            foreach (var id in keyIds.OfType<string>().Where(KeyRing.IsDataKeyId).Distinct(StringComparer.Ordinal))
             {
                 await KeyRing.DataKeyAsync(id, cancellationToken);
             }
@@ -210,14 +166,26 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     public byte[] Open(byte[] stored, string context, string sessionId, ref bool oldKey) =>
         Open(stored, context, ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex));
 
+    /// <summary>Opens a stored record (its context is only built when it is sealed).</summary>
+    public byte[] Open(SessionRecord record, string sessionId, ref bool oldKey) =>
+        Encryption is null && !SessionEncryption.IsEnvelope(record.Payload) ? record.Payload : Open(record.Payload, record.Context(sessionId), sessionId, ref oldKey);
+
     /// <summary>Opens stored bytes, reporting a problem with the exception <paramref name="corrupt"/> makes.</summary>
-    public byte[] Open(byte[] stored, string context, ref bool oldKey, Func<string, Exception?, SessionCorruptException> corrupt)
+    public byte[] Open(byte[] stored, string context, ref bool oldKey, Func<string, Exception?, SessionCorruptException> corrupt) =>
+        Decrypt(stored, context, ref oldKey, corrupt) ?? stored;
+
+    /// <summary>Opens a slice of stored bytes; plaintext is returned as it is, without a copy.</summary>
+    public ReadOnlyMemory<byte> OpenSlice(ReadOnlyMemory<byte> stored, string context, string sessionId, ref bool oldKey) =>
+        Decrypt(stored.Span, context, ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex)) is { } plaintext ? plaintext : stored;
+
+    /// <summary>The plaintext of sealed bytes; null when encryption is off (the bytes are the plaintext).</summary>
+    private byte[]? Decrypt(ReadOnlySpan<byte> stored, string context, ref bool oldKey, Func<string, Exception?, SessionCorruptException> corrupt)
     {
         if (Encryption is null)
         {
             return SessionEncryption.IsEnvelope(stored)
                 ? throw corrupt($"the record is encrypted with key '{SessionEncryption.KeyIdOf(stored)}' but no session_encryption_key is configured", null)
-                : stored;
+                : null;
         }
 
         try
@@ -264,14 +232,33 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     public async Task<SessionDocument?> AssembleAsync(string sessionId, List<SessionRecord> stored, bool withContent = true, CancellationToken cancellationToken = default)
     {
         await PrepareAsync(stored.Select(r => r.Payload), sessionId, cancellationToken);
-        var assembler = new SessionAssembler(Backend, sessionId);
+        var assembler = new SessionAssembler(Backend, sessionId) { MetadataOnly = !withContent };
         var oldKey = false;
+        var memories = new List<SessionRecord>();
         foreach (var record in stored)
         {
-            assembler.Apply(record with { Payload = Open(record.Payload, record.Context(sessionId), sessionId, ref oldKey) });
+            if (record.Kind == RecordKind.Memory && withContent)
+            {
+                memories.Add(record); // rows of distinct memories: decoded together below
+                continue;
+            }
+
+            assembler.Apply(record.Kind, record.Key, record.Index, Open(record, sessionId, ref oldKey));
         }
 
-        NoteKey(sessionId, oldKey);
+        var memoryOldKey = 0;
+        assembler.ApplyMemories(memories.Count, i =>
+        {
+            var old = false;
+            var entry = assembler.DecodeMemory(Open(memories[i], sessionId, ref old));
+            if (old)
+            {
+                Volatile.Write(ref memoryOldKey, 1);
+            }
+
+            return entry;
+        });
+        NoteKey(sessionId, oldKey || memoryOldKey == 1);
         return assembler.Build(withContent);
     }
 }

@@ -174,6 +174,27 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Store_migrate_rewrites_legacy_json_snapshots_in_place_and_show_prints_them_before_and_after()
+    {
+        await using var voxon = new TestVoxon();
+        var session = await voxon.CreateSessionAsync(new Voxon.Sessions.SessionConfig { SessionId = "s1" });
+        await Alice.IntroduceAsync(session);
+        var path = voxon.PathOf("s1");
+        await File.WriteAllBytesAsync(path, Voxon.Storage.SessionDocumentSerializer.Serialize((await voxon.Storage.LoadAsync("s1"))!)); // as earlier versions stored it
+
+        var before = await CliProcess.RunAsync(voxon.Root, null, "sessions", "show", "s1", "--store", voxon.StorageFolder);
+        var migrate = await CliProcess.RunAsync(voxon.Root, null, "store", "migrate", "--store", voxon.StorageFolder);
+        var after = await CliProcess.RunAsync(voxon.Root, null, "sessions", "show", "s1", "--store", voxon.StorageFolder);
+
+        Assert.True(migrate.ExitCode == 0, migrate.Error);
+        Assert.Contains("Migrated 1 sessions", migrate.Output, StringComparison.Ordinal);
+        Assert.True(Voxon.Storage.FileSnapshot.IsBinary(await File.ReadAllBytesAsync(path)));
+        Assert.True(after.ExitCode == 0, after.Error);
+        Assert.Contains("User's name is Alice", before.Output, StringComparison.Ordinal);
+        Assert.Equal(before.Output.Split('\n').Skip(1), after.Output.Split('\n').Skip(1)); // all but the version line
+    }
+
+    [Fact]
     public async Task Ids_starting_with_a_dash_are_refused_so_the_cli_never_reads_them_as_options()
     {
         Assert.False(Voxon.Storage.SessionIds.IsValid("-rf"));

@@ -37,8 +37,12 @@ internal sealed class MemoryTestHost : IAsyncDisposable
     public async Task<Session> NewSessionAsync(SessionConfig? config = null) =>
         await NewClient().CreateSessionAsync("user_1", config ?? new SessionConfig());
 
-    /// <summary>The raw JSON of a saved session.</summary>
-    public string StoredJson(string sessionId) => File.ReadAllText(Path.Combine(Folder, sessionId + ".json"));
+    /// <summary>A saved session as JSON in the spec's shape, read back through the storage (the snapshot file is binary).</summary>
+    public string StoredJson(string sessionId) =>
+        System.Text.Encoding.UTF8.GetString(SessionDocumentSerializer.Serialize(new FileSessionStorage(Folder).LoadAsync(sessionId).GetAwaiter().GetResult()!));
+
+    /// <summary>The bytes of a saved session's snapshot file as text, to look for what must never be stored.</summary>
+    public string StoredFileText(string sessionId) => File.ReadAllText(Path.Combine(Folder, sessionId + ".json"));
 
     public ValueTask DisposeAsync()
     {

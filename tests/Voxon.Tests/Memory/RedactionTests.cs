@@ -41,7 +41,7 @@ public sealed class RedactionTests
         session.AddMemory("User phone is +1 415 555 0100", "contact", 0.8);
         await session.SaveAsync();
 
-        var stored = host.StoredJson(session.SessionId);
+        var stored = host.StoredFileText(session.SessionId);
         Assert.DoesNotContain("alice@example.com", stored, StringComparison.Ordinal);
         Assert.DoesNotContain("4111 1111 1111 1111", stored, StringComparison.Ordinal);
         Assert.DoesNotContain("555 0100", stored, StringComparison.Ordinal);

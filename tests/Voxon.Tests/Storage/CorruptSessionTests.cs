@@ -6,7 +6,7 @@ using Voxon.Tests.TestSupport;
 
 namespace Voxon.Tests.Storage;
 
-/// <summary>A damaged file gives <see cref="SessionCorruptException"/> naming the session, never another exception type.</summary>
+/// <summary>A damaged legacy (JSON) snapshot gives <see cref="SessionCorruptException"/> naming the session, never another exception type.</summary>
 public class CorruptSessionTests
 {
     private const string Id = "s1";
@@ -44,7 +44,10 @@ public class CorruptSessionTests
         var session = await voxon.CreateSessionAsync(new SessionConfig { SessionId = Id });
         await Alice.IntroduceAsync(session);
         var path = voxon.PathOf(Id);
-        await File.WriteAllBytesAsync(path, corrupt(await File.ReadAllBytesAsync(path)));
+
+        // Damage to a legacy JSON snapshot (binary snapshots have their own damage tests beside the journal's).
+        var legacy = SessionDocumentSerializer.Serialize((await voxon.Storage.LoadAsync(Id))!);
+        await File.WriteAllBytesAsync(path, corrupt(legacy));
 
         var error = await Record.ExceptionAsync(() => voxon.NewClient().LoadSessionAsync(Id));
 

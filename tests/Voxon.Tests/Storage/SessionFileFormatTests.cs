@@ -1,17 +1,19 @@
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Voxon.Sessions;
+using Voxon.Storage;
 using Voxon.Tests.TestSupport;
 
 namespace Voxon.Tests.Storage;
 
-/// <summary>The stored file follows the spec's "Session Data Structure".</summary>
+/// <summary>A stored session reads back in the spec's "Session Data Structure" (the JSON export and <c>voxon sessions
+/// show</c> print), and the snapshot file stores embeddings as binary float32.</summary>
 public class SessionFileFormatTests
 {
     private static readonly DateTimeOffset Start = new(2024, 1, 15, 10, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public async Task Saved_file_has_the_specs_keys_and_the_transcript()
+    public async Task Stored_session_reads_back_with_the_specs_keys_and_the_transcript()
     {
         var time = new FakeTimeProvider(Start);
         await using var voxon = new TestVoxon(time: time);
@@ -23,7 +25,7 @@ public class SessionFileFormatTests
             time.Advance(TimeSpan.FromSeconds(90));
         }
 
-        using var file = JsonDocument.Parse(await File.ReadAllBytesAsync(voxon.PathOf(session.SessionId)));
+        using var file = await voxon.StoredDocumentAsync(session.SessionId);
         var root = file.RootElement;
 
         Assert.Equal(session.SessionId, root.GetProperty("session_id").GetString());
@@ -63,20 +65,91 @@ public class SessionFileFormatTests
     }
 
     [Fact]
-    public async Task Embeddings_are_stored_as_base64_float32_not_number_arrays()
+    public async Task Embeddings_are_stored_as_binary_float32_and_read_back_as_base64_not_number_arrays()
     {
         await using var voxon = new TestVoxon();
         var session = await voxon.CreateSessionAsync();
         var added = await session.AddMemoryAsync("User prefers formal language", "preference", 0.9);
         await session.SaveAsync();
 
-        using var file = JsonDocument.Parse(await File.ReadAllBytesAsync(voxon.PathOf(session.SessionId)));
-        var embedding = Assert.Single(file.RootElement.GetProperty("memory").GetProperty("entries").EnumerateArray()).GetProperty("embedding");
+        var stored = await File.ReadAllBytesAsync(voxon.PathOf(session.SessionId));
+        var vector = System.Runtime.InteropServices.MemoryMarshal.AsBytes(added.Embedding.AsSpan()).ToArray();
+        Assert.True(stored.AsSpan().IndexOf(vector) > 0, "the embedding's float32 bytes are in the snapshot as they are");
 
+        using var file = await voxon.StoredDocumentAsync(session.SessionId);
+        var embedding = Assert.Single(file.RootElement.GetProperty("memory").GetProperty("entries").EnumerateArray()).GetProperty("embedding");
         Assert.Equal(JsonValueKind.String, embedding.ValueKind);
         var bytes = Convert.FromBase64String(embedding.GetString()!);
         Assert.Equal(added.Embedding!.Length * sizeof(float), bytes.Length);
         Assert.Equal(added.Embedding[0], BitConverter.ToSingle(bytes, 0));
         Assert.True(added.Embedding.Length >= 64);
+    }
+
+    [Fact]
+    public void Memory_record_round_trips_every_field()
+    {
+        var entry = new Voxon.Memory.MemoryEntry
+        {
+            Id = "mem_0123456789abcdef",
+            Content = "User's name is Zoë 🚀",
+            Category = "identity",
+            Importance = 0.73,
+            CreatedAt = Start,
+            OccurredAt = Start.AddDays(-1).ToOffset(TimeSpan.FromHours(-5)),
+            Context = "assistant: what's your name?",
+            EmbeddingModel = "arctic-embed-xs",
+            UpdatedAt = Start.AddMinutes(3).ToOffset(TimeSpan.FromHours(5.5)),
+            ExpiresAt = Start.AddDays(30),
+            Sensitive = true,
+            Source = Voxon.Memory.MemorySource.Note,
+            Scope = "branch_1",
+            ConversationId = "conv_1",
+            Slot = "identity.name",
+            SupersededBy = "mem_fedcba9876543210",
+            Author = "dr_9",
+            TokenCount = 9,
+            Embedding = [0.25f, -1.5f, float.Epsilon, 3e30f],
+        };
+
+        // Every stored property is set above: one added to MemoryEntry must be added to MemoryRecordFormat and here.
+        Assert.Equal(
+            ["Author", "Category", "Content", "Context", "ConversationId", "CreatedAt", "Embedding", "EmbeddingModel", "ExpiresAt", "Id", "Importance", "OccurredAt", "Scope", "Sensitive", "Slot", "Source", "SupersededBy", "TokenCount", "Transient", "UpdatedAt"],
+            typeof(Voxon.Memory.MemoryEntry).GetProperties().Select(p => p.Name).Order(StringComparer.Ordinal));
+
+        var decoded = MemoryRecordFormat.Decode(MemoryRecordFormat.Encode(entry));
+
+        Assert.Equal(JsonSerializer.Serialize(entry, VoxonJsonContext.Default.MemoryEntry), JsonSerializer.Serialize(decoded, VoxonJsonContext.Default.MemoryEntry));
+        Assert.Equal(entry.Embedding, decoded.Embedding);
+        Assert.Equal(entry.UpdatedAt.Offset, decoded.UpdatedAt.Offset);
+        Assert.Null(MemoryRecordFormat.Decode(MemoryRecordFormat.Encode(entry with { Embedding = null, ExpiresAt = null, Context = null })).Embedding);
+    }
+
+    [Fact]
+    public async Task Legacy_and_binary_memory_records_assemble_together_and_damage_is_reported()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var voxon = new TestVoxon(time: time);
+        var session = await voxon.CreateSessionAsync(new SessionConfig { SessionId = "mixed", MemoryMode = MemoryMode.Persistent });
+        session.AddMemory("User's name is Alice", "identity", 0.9);
+        time.Advance(TimeSpan.FromSeconds(1));
+        session.AddMemory("User likes tea", "preference", 0.6);
+        await session.SaveAsync();
+        var document = (await voxon.Storage.LoadAsync("mixed"))!;
+
+        // Rows as PostgreSQL and Redis hold them: one memory still in the legacy layout (int32 n | floats | JSON), one binary.
+        var records = SessionRecords.Encode(document);
+        var memories = records.FindIndex(r => r.Kind == RecordKind.Memory);
+        records[memories] = records[memories] with { Payload = MemoryRecordFormat.EncodeLegacy(document.Memory.Entries[0]) };
+        var codec = new SessionRecordCodec("test", null);
+
+        var assembled = (await codec.AssembleAsync("mixed", records))!;
+
+        Assert.Equal(document.Memory.Entries.Select(e => JsonSerializer.Serialize(e, VoxonJsonContext.Default.MemoryEntry)),
+            assembled.Memory.Entries.Select(e => JsonSerializer.Serialize(e, VoxonJsonContext.Default.MemoryEntry)));
+
+        var binary = records.FindLastIndex(r => r.Kind == RecordKind.Memory);
+        records[binary] = records[binary] with { Payload = records[binary].Payload[..^3] };
+        var error = await Assert.ThrowsAsync<SessionCorruptException>(() => codec.AssembleAsync("mixed", records));
+        Assert.Contains("Memory record", error.Message, StringComparison.Ordinal);
     }
 }

@@ -61,6 +61,11 @@ public sealed class TestVoxon : IAsyncDisposable
 
     public string PathOf(string sessionId) => Path.Combine(StorageFolder, sessionId + ".json");
 
+    /// <summary>The stored session as JSON in the spec's shape (what export and <c>voxon sessions show</c> read): the
+    /// snapshot file itself is binary.</summary>
+    public async Task<System.Text.Json.JsonDocument> StoredDocumentAsync(string sessionId) =>
+        System.Text.Json.JsonDocument.Parse(SessionDocumentSerializer.Serialize((await new FileSessionStorage(StorageFolder).LoadAsync(sessionId))!));
+
     public async ValueTask DisposeAsync()
     {
         foreach (var client in _clients)

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Globalization;
+using Voxon.Sessions;
+using Voxon.Storage;
+using Voxon.Storage.Worker;
+
+namespace Voxon.Benchmarks;
+
+/// <summary>
+/// Harness "load-profile": where a file-backend load of 1,000 and 10,000 memories spends its time, phase by phase
+/// (read, checksums, record decoding, validation, assembly, session and search index build), with allocations.
+/// Run: dotnet run -c Release --project bench/Voxon.Benchmarks -- harness load-profile
+/// </summary>
+public static class LoadProfile
+{
+    public static void RegisterHarnesses() => Harness.Register("load-profile", RunAsync);
+
+    private static async Task RunAsync()
+    {
+        foreach (var memories in new[] { 1_000, 10_000 })
+        {
+            var folder = Directory.CreateTempSubdirectory("voxon-profile-").FullName;
+            try
+            {
+                await using var storage = new FileSessionStorage(folder);
+                await using var client = WorkerStorage.Client(storage);
+                var (session, _) = await StorageBenchmarks.CreateSessionAsync(client, memories);
+                await session.DisposeAsync();
+                await ProfileAsync(client, storage, session.SessionId, memories, folder);
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    private static async Task ProfileAsync(VoxonClient client, FileSessionStorage storage, string id, int memories, string folder)
+    {
+        var path = Path.Combine(folder, id + ".json");
+        var phases = new Dictionary<string, List<double>>();
+        var cpu = new Dictionary<string, List<double>>();
+        var allocated = new Dictionary<string, long>();
+        void Add(string phase, double ms, double cpuMs, long bytes)
+        {
+            if (!phases.TryGetValue(phase, out var list))
+            {
+                phases[phase] = list = [];
+                cpu[phase] = [];
+            }
+
+            list.Add(ms);
+            cpu[phase].Add(cpuMs);
+            allocated[phase] = bytes;
+        }
+
+        T Time<T>(string phase, Func<T> run)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var cpuBefore = Environment.CpuUsage.TotalTime;
+            var start = Stopwatch.GetTimestamp();
+            var result = run();
+            Add(phase, Stopwatch.GetElapsedTime(start).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds, GC.GetAllocatedBytesForCurrentThread() - before);
+            return result;
+        }
+
+        for (var i = -2; i < 15; i++)
+        {
+            var bytes = Time("read file bytes", () => File.ReadAllBytes(path));
+            var header = FileSnapshot.ReadHeader(bytes, bytes.Length);
+            var meta = bytes.AsSpan(FileSnapshot.HeaderSize, (int)header.MetaLength).ToArray();
+            var content = bytes.AsSpan(header.ContentOffset, (int)header.ContentLength).ToArray();
+            Time("checksums (XxHash3, both sections)", () =>
+            {
+                FileSnapshot.Verify(meta, header.MetaHash, "meta");
+                FileSnapshot.Verify(content, header.ContentHash, "content");
+                return 0;
+            });
+            Time("  of which memory record decode", () =>
+            {
+                var reader = new RecordReader(content);
+                var count = 0;
+                while (reader.Next(out var kind, out _, out _, out var payload))
+                {
+                    count += kind == RecordKind.Memory ? MemoryRecordFormat.Decode(payload).TokenCount : 0;
+                }
+
+                return count;
+            });
+            Time("  of which head, conversation and turn records", () =>
+            {
+                var assembler = new SessionAssembler("file", id);
+                foreach (var section in new[] { meta, content })
+                {
+                    var reader = new RecordReader(section);
+                    while (reader.Next(out var kind, out var key, out var index, out var payload))
+                    {
+                        if (kind != RecordKind.Memory)
+                        {
+                            assembler.Apply(kind, key, index, payload);
+                        }
+                    }
+                }
+
+                return assembler.Version;
+            });
+            var document = Time("decode + assembly (parallel memory decode, validate)", () =>
+            {
+                var assembler = new SessionAssembler("file", id);
+                var reader = new RecordReader(meta);
+                while (reader.Next(out var kind, out var key, out var index, out var payload))
+                {
+                    assembler.Apply(kind, key, index, payload);
+                }
+
+                var memories = new List<(int Offset, int Length)>();
+                reader = new RecordReader(content);
+                while (reader.Next(out var kind, out var key, out var index, out var payload))
+                {
+                    if (kind == RecordKind.Memory)
+                    {
+                        memories.Add((reader.Position - payload.Length, payload.Length));
+                    }
+                    else
+                    {
+                        assembler.Apply(kind, key, index, payload);
+                    }
+                }
+
+                assembler.ApplyMemories(memories.Count, m => assembler.DecodeMemory(content.AsSpan(memories[m].Offset, memories[m].Length)));
+                return assembler.Build()!;
+            });
+            Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id));
+            var whole = await TimeAsync("storage.LoadAsync (whole)", () => storage.LoadAsync(id));
+            Time("session + search index build", () => Session.FromDocument(RuntimeOf(client), whole!));
+            if (i < 0)
+            {
+                phases.Clear();
+                cpu.Clear();
+            }
+        }
+
+        Console.WriteLine($"-- file, {memories / 1000}k memories/100 conversations, {new FileInfo(path).Length:N0} bytes");
+        foreach (var (phase, samples) in phases)
+        {
+            var stats = Stats.From([.. samples]);
+            var cpuStats = Stats.From([.. cpu[phase]]);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{phase,-52} p50={stats.P50,9:F3} ms  p99={stats.P99,9:F3} ms  cpu p50={cpuStats.P50,9:F3} ms  allocated={allocated[phase] / 1024.0 / 1024.0,8:F1} MiB"));
+        }
+
+        async Task<T> TimeAsync<T>(string phase, Func<Task<T>> run)
+        {
+            var cpuBefore = Environment.CpuUsage.TotalTime;
+            var start = Stopwatch.GetTimestamp();
+            var result = await run();
+            Add(phase, Stopwatch.GetElapsedTime(start).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds, 0);
+            return result;
+        }
+    }
+
+    private static VoxonRuntime RuntimeOf(VoxonClient client) =>
+        (VoxonRuntime)typeof(VoxonClient).GetField("_runtime", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(client)!;
+}

@@ -1,0 +1,240 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using Voxon.Memory;
+using Voxon.Memory.Search;
+
+namespace Voxon.Storage;
+
+/// <summary>
+/// How a memory entry is stored as a record (PostgreSQL rows, Redis fields, file snapshot and journal): binary, so a
+/// load copies fields instead of parsing JSON. Layout, little-endian:
+/// <c>int32 -2 | int32 n | n float32 | Id | Content | Category | float64 importance | created | occurred | updated |
+/// byte flags (1 expiry, 2 sensitive) | [expires] | byte source | Context | EmbeddingModel | Scope | ConversationId |
+/// Slot | SupersededBy | Author | int32 token count</c>; a string is <c>int32 byte length (-1 for null) | UTF-8</c>, a time
+/// <c>int64 UTC ticks | int16 offset minutes</c>.
+/// Records written before it (<c>int32 n &gt;= 0 | n float32 | JSON</c>) are still read; the next save of a memory,
+/// or a rewrite of the store, writes it in this format.
+/// </summary>
+/// <remarks>Every property of <see cref="MemoryEntry"/> except <see cref="MemoryEntry.Transient"/> (never stored) is
+/// written: a property added to the entry must be added here (a test checks that a round trip keeps them all).</remarks>
+internal static class MemoryRecordFormat
+{
+    /// <summary>The first int32 of a binary record; a legacy record starts with its embedding length (never negative).</summary>
+    private const int BinaryMarker = -2;
+
+    private const byte HasExpiry = 1;
+    private const byte IsSensitive = 2;
+
+    public static byte[] Encode(MemoryEntry entry)
+    {
+        var vector = entry.Embedding ?? [];
+        string?[] head = [entry.Id, entry.Content, entry.Category];
+        string?[] tail = [entry.Context, entry.EmbeddingModel, entry.Scope, entry.ConversationId, entry.Slot, entry.SupersededBy, entry.Author];
+        var size = 8 + (vector.Length * 4) + 8 + (3 * 10) + 2 + (entry.ExpiresAt is null ? 0 : 10) + 4
+            + head.Concat(tail).Sum(s => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s)));
+        var buffer = new byte[size];
+        var writer = new Writer(buffer);
+        writer.Int32(BinaryMarker);
+        writer.Int32(vector.Length);
+        writer.Bytes(EmbeddingCodec.ToBytes(vector));
+        foreach (var text in head)
+        {
+            writer.String(text);
+        }
+
+        writer.Double(entry.Importance);
+        writer.Time(entry.CreatedAt);
+        writer.Time(entry.OccurredAt);
+        writer.Time(entry.UpdatedAt);
+        writer.Byte((byte)((entry.ExpiresAt is null ? 0 : HasExpiry) | (entry.Sensitive ? IsSensitive : 0)));
+        if (entry.ExpiresAt is { } expires)
+        {
+            writer.Time(expires);
+        }
+
+        writer.Byte((byte)entry.Source);
+        foreach (var text in tail)
+        {
+            writer.String(text);
+        }
+
+        writer.Int32(entry.TokenCount);
+        return writer.Offset == size ? buffer : throw new InvalidOperationException("memory record size mismatch");
+    }
+
+    /// <summary>Reads a record in either format.</summary>
+    /// <exception cref="JsonException">The record is malformed (the error every record decoder reports).</exception>
+    public static MemoryEntry Decode(ReadOnlySpan<byte> payload)
+    {
+        var first = payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(payload) : int.MinValue;
+        try
+        {
+            return first == BinaryMarker ? DecodeBinary(payload[4..]) : DecodeLegacy(payload, first);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or IndexOutOfRangeException)
+        {
+            throw new JsonException("the memory record is malformed: " + ex.Message, ex);
+        }
+    }
+
+    private static MemoryEntry DecodeBinary(ReadOnlySpan<byte> payload)
+    {
+        var reader = new Reader(payload);
+        var count = reader.Int32();
+        var vector = count is >= 0 and <= (int.MaxValue / 4) ? EmbeddingCodec.FromBytes(reader.Bytes(count * 4)) : throw new FormatException($"embedding length {count}");
+        var id = reader.String() ?? throw new FormatException("no id");
+        var content = reader.String() ?? throw new FormatException("no content");
+        var category = reader.String() ?? throw new FormatException("no category");
+        var importance = reader.Double();
+        var created = reader.Time();
+        var occurred = reader.Time();
+        var updated = reader.Time();
+        var flags = reader.Byte();
+        DateTimeOffset? expires = (flags & HasExpiry) != 0 ? reader.Time() : null;
+        var source = (MemorySource)reader.Byte();
+        if (!Enum.IsDefined(source) || (flags & ~(HasExpiry | IsSensitive)) != 0)
+        {
+            throw new FormatException($"source {(int)source} or flags {flags} are unknown");
+        }
+
+        var entry = new MemoryEntry
+        {
+            Id = id,
+            Content = content,
+            Category = category,
+            Importance = importance,
+            CreatedAt = created,
+            OccurredAt = occurred,
+            UpdatedAt = updated,
+            ExpiresAt = expires,
+            Sensitive = (flags & IsSensitive) != 0,
+            Source = source,
+            Context = reader.String(),
+            EmbeddingModel = reader.String(),
+            Scope = reader.String(),
+            ConversationId = reader.String(),
+            Slot = reader.String(),
+            SupersededBy = reader.String(),
+            Author = reader.String(),
+            TokenCount = reader.Int32(),
+            Embedding = count == 0 ? null : vector,
+        };
+        return reader.AtEnd ? entry : throw new FormatException("bytes after the last field");
+    }
+
+    private static MemoryEntry DecodeLegacy(ReadOnlySpan<byte> payload, int count)
+    {
+        if (count < 0 || 4 + ((long)count * 4) > payload.Length)
+        {
+            throw new JsonException("the memory record's embedding length is invalid");
+        }
+
+        var entry = JsonSerializer.Deserialize(payload[(4 + (count * 4))..], VoxonJsonContext.Default.MemoryEntry) ?? throw new JsonException("null memory entry");
+        return entry with { Embedding = count == 0 ? null : EmbeddingCodec.FromBytes(payload.Slice(4, count * 4)) };
+    }
+
+    /// <summary>The legacy layout, for tests of stores written before the binary one.</summary>
+    internal static byte[] EncodeLegacy(MemoryEntry entry)
+    {
+        var vector = EmbeddingCodec.ToBytes(entry.Embedding ?? []);
+        var json = JsonSerializer.SerializeToUtf8Bytes(entry with { Embedding = null }, VoxonJsonContext.Default.MemoryEntry);
+        var payload = new byte[4 + vector.Length + json.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(payload, vector.Length / 4);
+        vector.CopyTo(payload, 4);
+        json.CopyTo(payload, 4 + vector.Length);
+        return payload;
+    }
+
+    private ref struct Writer(Span<byte> buffer)
+    {
+        private readonly Span<byte> _buffer = buffer;
+
+        public int Offset { get; private set; }
+
+        public void Int32(int value)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(_buffer[Offset..], value);
+            Offset += 4;
+        }
+
+        public void Byte(byte value) => _buffer[Offset++] = value;
+
+        public void Double(double value)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(_buffer[Offset..], value);
+            Offset += 8;
+        }
+
+        public void Time(DateTimeOffset value)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(_buffer[Offset..], value.UtcTicks);
+            BinaryPrimitives.WriteInt16LittleEndian(_buffer[(Offset + 8)..], (short)value.TotalOffsetMinutes);
+            Offset += 10;
+        }
+
+        public void Bytes(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(_buffer[Offset..]);
+            Offset += bytes.Length;
+        }
+
+        public void String(string? value)
+        {
+            if (value is null)
+            {
+                Int32(-1);
+                return;
+            }
+
+            var length = Encoding.UTF8.GetBytes(value, _buffer[(Offset + 4)..]);
+            Int32(length);
+            Offset += length;
+        }
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> buffer)
+    {
+        private readonly ReadOnlySpan<byte> _buffer = buffer;
+        private int _offset;
+
+        public readonly bool AtEnd => _offset == _buffer.Length;
+
+        public int Int32()
+        {
+            var value = BinaryPrimitives.ReadInt32LittleEndian(_buffer[_offset..]);
+            _offset += 4;
+            return value;
+        }
+
+        public byte Byte() => _buffer[_offset++];
+
+        public double Double()
+        {
+            var value = BinaryPrimitives.ReadDoubleLittleEndian(_buffer[_offset..]);
+            _offset += 8;
+            return value;
+        }
+
+        public DateTimeOffset Time()
+        {
+            var ticks = BinaryPrimitives.ReadInt64LittleEndian(_buffer[_offset..]);
+            var offset = TimeSpan.FromMinutes(BinaryPrimitives.ReadInt16LittleEndian(_buffer[(_offset + 8)..]));
+            _offset += 10;
+            return new DateTimeOffset(ticks + offset.Ticks, offset);
+        }
+
+        public ReadOnlySpan<byte> Bytes(int length)
+        {
+            var bytes = _buffer.Slice(_offset, length);
+            _offset += length;
+            return bytes;
+        }
+
+        public string? String()
+        {
+            var length = Int32();
+            return length == -1 ? null : length < 0 ? throw new FormatException($"string length {length}") : Encoding.UTF8.GetString(Bytes(length));
+        }
+    }
+}
