@@ -299,6 +299,11 @@ internal static class SessionImporter
                 problems.Add($"memory '{entry.Id}' has an invalid category");
             }
 
+            if (!Enum.IsDefined(entry.Source))
+            {
+                problems.Add($"memory '{entry.Id}' has an unknown source {(int)entry.Source}");
+            }
+
             foreach (var (what, id) in new[] { ("author", entry.Author), ("scope", entry.Scope), ("conversation_id", entry.ConversationId), ("superseded_by", entry.SupersededBy) })
             {
                 if (id is not null && !SessionIds.IsValid(id))

@@ -28,6 +28,12 @@ internal static class MemoryRecordFormat
 
     public static byte[] Encode(MemoryEntry entry)
     {
+        // The record keeps the source in one byte, and a load refuses an unknown one: refuse it here, before it is stored.
+        if (!Enum.IsDefined(entry.Source))
+        {
+            throw new ArgumentException($"memory '{entry.Id}' has an unknown source {(int)entry.Source}", nameof(entry));
+        }
+
         var vector = entry.Embedding ?? [];
         string?[] head = [entry.Id, entry.Content, entry.Category];
         string?[] tail = [entry.Context, entry.EmbeddingModel, entry.Scope, entry.ConversationId, entry.Slot, entry.SupersededBy, entry.Author];
