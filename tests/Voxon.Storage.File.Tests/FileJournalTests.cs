@@ -118,6 +118,25 @@ public sealed class FileJournalTests : IDisposable
         Assert.True(storage.SessionBytesRead - before >= size, "memory loads the whole snapshot");
     }
 
+    [Fact]
+    public async Task A_damaged_data_key_id_in_a_sealed_snapshot_is_corruption_not_a_key_ring_error()
+    {
+        var storage = new FileSessionStorage(_folder, SessionEncryption.FromKey("key id test key"));
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_keyid");
+        await session.AddMemoryAsync("a sealed fact");
+        await session.SaveAsync();
+        var path = Path.Combine(_folder, session.SessionId + ".json");
+        var bytes = await System.IO.File.ReadAllBytesAsync(path);
+        var keyId = System.Text.RegularExpressions.Regex.Match(System.Text.Encoding.Latin1.GetString(bytes), "u[0-9a-f]{16}");
+        Assert.True(keyId.Success, "the sealed snapshot names the user's data key");
+        bytes[keyId.Index + 5] = (byte)'?'; // a name the key ring could not even hold
+        await System.IO.File.WriteAllBytesAsync(path, bytes);
+
+        var error = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(session.SessionId));
+        Assert.Equal(session.SessionId, error.SessionId);
+    }
+
     [Theory]
     [InlineData("cut inside the content section")]
     [InlineData("a byte of the content section flipped")]

@@ -19,6 +19,7 @@ internal sealed class KeyRing(SessionEncryption master, KeyRingStore store, stri
     public const string StoreEntry = "store";
 
     private const string UserEntryPrefix = "user.";
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     /// <summary>How long an unwrapped data key is used before the ring is read again.</summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
@@ -84,7 +85,9 @@ internal sealed class KeyRing(SessionEncryption master, KeyRingStore store, stri
     }
 
     /// <summary>Whether <paramref name="keyId"/> names a data key (not a master key).</summary>
-    public static bool IsDataKeyId(string keyId) => keyId.Length == 17 && keyId[0] == 'u';
+    /// <remarks>The id is read from an envelope before anything authenticates it: a damaged one must not reach the
+    /// ring's store (which refuses names it could not hold) but fail as a record that does not decrypt.</remarks>
+    public static bool IsDataKeyId(string keyId) => keyId.Length == 17 && keyId[0] == 'u' && !keyId.AsSpan(1).ContainsAnyExcept(LowerHex);
 
     /// <summary><paramref name="userId"/>'s data key, created and stored (wrapped) on first use.</summary>
     public async ValueTask<(string Id, byte[] Key)> UserKeyAsync(string userId, CancellationToken cancellationToken = default)
