@@ -94,19 +94,17 @@ internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
             messages.Add(new ChatMessage(ChatRole.System, context));
         }
 
-        foreach (var turn in history.Skip(Math.Max(0, history.Count - MaxHistoryMessages)))
-        {
-            if (turn.Content.Length == 0)
-            {
-                continue; // a reply interrupted before the user heard any of it
-            }
-
-            messages.Add(new ChatMessage(turn.Role == TurnRole.User ? ChatRole.User : ChatRole.Assistant, turn.Content));
-        }
-
+        messages.AddRange(HistoryMessages(history));
         messages.Add(new ChatMessage(ChatRole.User, userMessage));
         return messages;
     }
+
+    /// <summary>The latest turns of <paramref name="history"/> as the model sees them: replies as heard, and a reply
+    /// interrupted before the user heard any of it left out.</summary>
+    internal static IEnumerable<ChatMessage> HistoryMessages(IReadOnlyList<ConversationTurn> history) =>
+        history.Skip(Math.Max(0, history.Count - MaxHistoryMessages))
+            .Where(turn => turn.Content.Length > 0)
+            .Select(turn => new ChatMessage(turn.Role == TurnRole.User ? ChatRole.User : ChatRole.Assistant, turn.Content));
 
     /// <summary>The session's instructions for the model, with the reply language when one is set.</summary>
     internal static string Instructions(SessionConfig config) => config.Language is null

@@ -57,7 +57,7 @@ internal sealed class RealtimeTurns(TurnPipeline pipeline, Conversation conversa
     }
 
     public IReadOnlyList<ChatMessage> Dialogue() =>
-        [.. pipeline.History(conversation.State).Select(t => new ChatMessage(t.Role == TurnRole.Assistant ? ChatRole.Assistant : ChatRole.User, t.Content))];
+        [.. VoxEngine.HistoryMessages(pipeline.History(conversation.State))];
 
     /// <summary>The live session's instructions: the session's own, then the woven context.</summary>
     public static string Instructions(Sessions.SessionConfig config, string context) =>

@@ -236,6 +236,28 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reconnect_replays_the_dialogue_as_heard_leaving_out_a_reply_heard_not_at_all()
+    {
+        var session = await _voxon.CreateSessionAsync();
+        var text = await session.StartConversationAsync("before_the_call");
+        await text.SendMessageAsync("Hello there");
+        Assert.True(text.Interrupt(string.Empty)); // the user cut the reply off before a word of it
+        await using var voice = await session.StartVoiceConversationAsync(new VoiceConversationOptions { ParentId = "before_the_call", Realtime = ServerOptions(maxReconnectAttempts: 3) });
+        var first = await _server.AcceptAsync();
+        await first.WaitForAsync("session.update");
+
+        first.Drop();
+
+        var second = await _server.AcceptAsync();
+        await second.WaitForAsync("session.update");
+        await second.UserSaysAsync("Are you there?");
+        await second.WaitForAsync("session.update", 2); // sent after the replayed items, on the same socket
+        Assert.Equal(
+            [("user", "Hello there")],
+            second.EventsOf("conversation.item.create").Select(e => ((string)e["item"]!["role"]!, (string)e["item"]!["content"]![0]!["text"]!)));
+    }
+
+    [Fact]
     public async Task Reconnecting_stops_after_the_bounded_attempts_spaced_by_a_doubling_delay_and_raises_a_clear_error()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-03-01T09:00:00Z", CultureInfo.InvariantCulture));
