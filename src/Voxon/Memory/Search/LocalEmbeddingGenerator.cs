@@ -6,8 +6,8 @@ namespace Voxon.Memory.Search;
 
 /// <summary>
 /// An <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> that runs a sentence transformer shipped in a NuGet
-/// package locally through ONNX Runtime, so nothing is downloaded: <see cref="MiniLmEmbeddingGenerator"/>
-/// (all-MiniLM-L6-v2, the default) or <see cref="ArcticXsEmbeddingGenerator"/> (snowflake-arctic-embed-xs).
+/// package locally through ONNX Runtime, so nothing is downloaded: <see cref="ArcticXsEmbeddingGenerator"/>
+/// (snowflake-arctic-embed-xs, the default) or <see cref="MiniLmEmbeddingGenerator"/> (all-MiniLM-L6-v2).
 /// Vectors have <see cref="Dimensions"/> components and unit L2 norm, so the dot product of two of them is their
 /// cosine similarity.
 /// </summary>
@@ -18,8 +18,9 @@ namespace Voxon.Memory.Search;
 /// query instruction (arctic-embed) then prefix it; documents (memories) never get it.
 /// </para>
 /// <para>
-/// Loading a model takes a few hundred milliseconds and some 90 MB, so most callers should use the process-wide
-/// <c>Shared</c> instance of each subclass. The model is loaded on the first call to <see cref="GenerateAsync"/>.
+/// Loading a model takes up to a second or two and some 90 MB (deriving an int8 model adds its quantization), so most
+/// callers should use the process-wide <c>Shared</c> instance of each subclass. A model is loaded on its first use: the
+/// documents' on the first document, the queries' (when it is another one) on the first query.
 /// </para>
 /// <para>
 /// Thread-safety: <see cref="GenerateAsync"/> may be called concurrently from any number of threads.
