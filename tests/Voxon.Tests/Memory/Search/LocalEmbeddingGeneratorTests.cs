@@ -101,7 +101,7 @@ public class LocalEmbeddingGeneratorTests
     [Fact]
     public async Task Arctic_queries_get_the_instruction_and_documents_do_not()
     {
-        var arctic = ArcticXsEmbeddingGenerator.Shared;
+        var arctic = ArcticXsEmbeddingGenerator.SharedFor(EncoderPrecision.Float32, EncoderPrecision.Float32);
         const string Text = "When did Maya start the new job?";
 
         var query = (await arctic.GenerateAsync([Text], LocalEmbeddingGenerator.QueryOptions))[0].Vector.ToArray();

@@ -1,0 +1,193 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Onnx;
+
+namespace Voxon.Memory.Search;
+
+/// <summary>
+/// Derives an int8 dynamically quantized ONNX model from a float32 one, in process, the way onnxruntime's
+/// <c>quantize_dynamic</c> does for MatMul: every MatMul whose right-hand side is a constant 2-D float matrix becomes
+/// <c>DynamicQuantizeLinear</c> (the activations, to uint8 with a per-run scale, once per input tensor) →
+/// <c>MatMulInteger</c> (against the weights quantized to int8) → <c>Cast</c> → <c>Mul</c> (by activation scale ×
+/// weight scale). ONNX Runtime fuses that pattern into <c>DynamicQuantizeMatMul</c> / <c>MatMulIntegerToFloat</c> when it
+/// loads the model. Weights are quantized symmetrically per output column (zero point 0): measured on arctic-embed-xs,
+/// per column keeps a cosine of about 0.998 to the float32 vectors where one scale per matrix gave about 0.99.
+/// </summary>
+/// <remarks>
+/// The embedding tables (Gather) and the attention products of two activations stay float32. With int8 weights a query
+/// reads a quarter of the bytes of the float32 model, and at a few dozen tokens that, not arithmetic, is the cost.
+/// </remarks>
+internal static class OnnxDynamicQuantizer
+{
+    private const float Int8Max = 127f;
+
+    /// <summary>Quantizes <paramref name="float32Model"/> (a serialized ONNX model) and returns the serialized int8 model.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not an ONNX model, or it has no MatMul with constant weights.</exception>
+    public static byte[] Quantize(byte[] float32Model)
+    {
+        ArgumentNullException.ThrowIfNull(float32Model);
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(float32Model);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new InvalidDataException("The embedding model is not a readable ONNX model.", ex);
+        }
+
+        var graph = model.Graph ?? throw new InvalidDataException("The embedding model has no graph.");
+        // A weight that is also a graph input can be overridden at run time, so it is not a constant.
+        var graphInputs = graph.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var weights = graph.Initializer
+            .Where(t => t.DataType == (int)TensorProto.Types.DataType.Float && t.Dims.Count == 2 && !graphInputs.Contains(t.Name))
+            .ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var uses = graph.Node.SelectMany(n => n.Input).GroupBy(name => name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var names = new UniqueNames(graph);
+
+        var nodes = new List<NodeProto>(graph.Node.Count * 2);
+        var quantizedInputs = new Dictionary<string, (string Value, string Scale, string ZeroPoint)>(StringComparer.Ordinal);
+        var quantizedWeights = new Dictionary<string, (string Value, string Scale, string ZeroPoint)>(StringComparer.Ordinal);
+        foreach (var node in graph.Node)
+        {
+            if (node.OpType != "MatMul" || node.Domain is not ("" or "ai.onnx") || node.Input.Count != 2
+                || !weights.TryGetValue(node.Input[1], out var weight))
+            {
+                nodes.Add(node);
+                continue;
+            }
+
+            if (!quantizedWeights.TryGetValue(weight.Name, out var w))
+            {
+                w = QuantizeWeight(weight, names, graph);
+                quantizedWeights.Add(weight.Name, w);
+            }
+
+            uses[weight.Name]--;
+            var input = node.Input[0];
+            if (!quantizedInputs.TryGetValue(input, out var x))
+            {
+                x = (names.Next(input + "_quantized"), names.Next(input + "_scale"), names.Next(input + "_zero_point"));
+                nodes.Add(Node("DynamicQuantizeLinear", names.Next(input + "_QuantizeLinear"), [input], [x.Value, x.Scale, x.ZeroPoint]));
+                quantizedInputs.Add(input, x);
+            }
+
+            var output = node.Output[0];
+            var product = names.Next(output + "_output_quantized");
+            var productAsFloat = names.Next(output + "_output_quantized_cast");
+            var scale = names.Next(output + "_scales_mul");
+            nodes.Add(Node("MatMulInteger", names.Next(node.Name + "_quant"), [x.Value, w.Value, x.ZeroPoint, w.ZeroPoint], [product]));
+            var cast = Node("Cast", names.Next(node.Name + "_cast"), [product], [productAsFloat]);
+            cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
+            nodes.Add(cast);
+            nodes.Add(Node("Mul", names.Next(node.Name + "_scales_mul"), [x.Scale, w.Scale], [scale]));
+            nodes.Add(Node("Mul", names.Next(node.Name + "_output_scale_mul"), [productAsFloat, scale], [output]));
+        }
+
+        if (quantizedWeights.Count == 0)
+        {
+            throw new InvalidDataException("The embedding model has no MatMul with constant weights to quantize.");
+        }
+
+        graph.Node.Clear();
+        graph.Node.AddRange(nodes);
+        var unused = quantizedWeights.Keys.Where(name => uses[name] == 0).ToHashSet(StringComparer.Ordinal);
+        var kept = graph.Initializer.Where(t => !unused.Contains(t.Name)).ToList();
+        graph.Initializer.Clear();
+        graph.Initializer.AddRange(kept);
+        return model.ToByteArray();
+    }
+
+    /// <summary>Adds the int8 weights, their per-column scales and zero points as initializers and returns their names.</summary>
+    private static (string Value, string Scale, string ZeroPoint) QuantizeWeight(TensorProto weight, UniqueNames names, GraphProto graph)
+    {
+        int rows = checked((int)weight.Dims[0]), columns = checked((int)weight.Dims[1]);
+        ReadOnlySpan<float> values = weight.RawData.Length > 0
+            ? MemoryMarshal.Cast<byte, float>(weight.RawData.Span)
+            : (ReadOnlySpan<float>)weight.FloatData.ToArray();
+        if (values.Length != rows * columns)
+        {
+            throw new InvalidDataException($"Weight '{weight.Name}' holds {values.Length} values for a {rows}x{columns} matrix.");
+        }
+
+        var scales = new float[columns];
+        for (var r = 0; r < rows; r++)
+        {
+            var row = values.Slice(r * columns, columns);
+            for (var c = 0; c < columns; c++)
+            {
+                scales[c] = MathF.Max(scales[c], MathF.Abs(row[c]));
+            }
+        }
+
+        for (var c = 0; c < columns; c++)
+        {
+            scales[c] = scales[c] > 0 ? scales[c] / Int8Max : 1f;
+        }
+
+        var quantized = new sbyte[rows * columns];
+        for (var r = 0; r < rows; r++)
+        {
+            var row = values.Slice(r * columns, columns);
+            var target = quantized.AsSpan(r * columns, columns);
+            for (var c = 0; c < columns; c++)
+            {
+                target[c] = (sbyte)Math.Clamp(MathF.Round(row[c] / scales[c], MidpointRounding.ToEven), -Int8Max, Int8Max);
+            }
+        }
+
+        var value = Tensor(names.Next(weight.Name + "_quantized"), TensorProto.Types.DataType.Int8, MemoryMarshal.AsBytes<sbyte>(quantized), rows, columns);
+        var scale = Tensor(names.Next(weight.Name + "_scale"), TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes<float>(scales), columns);
+        var zeroPoint = Tensor(names.Next(weight.Name + "_zero_point"), TensorProto.Types.DataType.Int8, new byte[columns], columns);
+        graph.Initializer.Add(value);
+        graph.Initializer.Add(scale);
+        graph.Initializer.Add(zeroPoint);
+        return (value.Name, scale.Name, zeroPoint.Name);
+    }
+
+    private static TensorProto Tensor(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> data, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(data) };
+        tensor.Dims.AddRange(dims);
+        return tensor;
+    }
+
+    private static NodeProto Node(string opType, string name, string[] inputs, string[] outputs)
+    {
+        var node = new NodeProto { OpType = opType, Name = name };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        return node;
+    }
+
+    /// <summary>Names for new nodes and tensors that no existing node, tensor or value uses.</summary>
+    private sealed class UniqueNames
+    {
+        private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
+
+        public UniqueNames(GraphProto graph)
+        {
+            foreach (var node in graph.Node)
+            {
+                _taken.Add(node.Name);
+                _taken.UnionWith(node.Input);
+                _taken.UnionWith(node.Output);
+            }
+
+            _taken.UnionWith(graph.Initializer.Select(t => t.Name));
+            _taken.UnionWith(graph.Input.Select(v => v.Name));
+            _taken.UnionWith(graph.Output.Select(v => v.Name));
+        }
+
+        public string Next(string wanted)
+        {
+            var name = wanted;
+            for (var i = 1; !_taken.Add(name); i++)
+            {
+                name = wanted + "_" + i;
+            }
+
+            return name;
+        }
+    }
+}
