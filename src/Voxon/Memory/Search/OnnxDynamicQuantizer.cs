@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Google.Protobuf;
 using Onnx;
 
@@ -19,12 +20,22 @@ namespace Voxon.Memory.Search;
 /// </remarks>
 internal static class OnnxDynamicQuantizer
 {
-    private const float Int8Max = 127f;
+    /// <summary>
+    /// Whether weights are kept to 7 bits on this CPU. Without VNNI, ONNX Runtime multiplies uint8 by int8 with
+    /// <c>vpmaddubsw</c>, whose 16-bit pair sums saturate at full range (255 × 127 × 2 &gt; 32,767) and corrupt the
+    /// product; with weights within ±63 they cannot (onnxruntime's <c>reduce_range</c>). VNNI and Arm's dot products
+    /// sum in 32 bits, so there the full range is kept.
+    /// </summary>
+    public static bool ReducesRangeHere { get; } =
+        (X86Base.IsSupported || X86Base.X64.IsSupported) && !AvxVnni.IsSupported && !Avx10v1.IsSupported;
 
     /// <summary>Quantizes <paramref name="float32Model"/> (a serialized ONNX model) and returns the serialized int8 model.</summary>
+    /// <param name="float32Model">The serialized float32 model.</param>
+    /// <param name="reduceRange">Keeps weights within ±63 (see <see cref="ReducesRangeHere"/>, the default).</param>
     /// <exception cref="InvalidDataException">The bytes are not an ONNX model, or it has no MatMul with constant weights.</exception>
-    public static byte[] Quantize(byte[] float32Model)
+    public static byte[] Quantize(byte[] float32Model, bool? reduceRange = null)
     {
+        var weightMax = (reduceRange ?? ReducesRangeHere) ? 63f : 127f;
         ArgumentNullException.ThrowIfNull(float32Model);
         ModelProto model;
         try
@@ -59,7 +70,7 @@ internal static class OnnxDynamicQuantizer
 
             if (!quantizedWeights.TryGetValue(weight.Name, out var w))
             {
-                w = QuantizeWeight(weight, names, graph);
+                w = QuantizeWeight(weight, weightMax, names, graph);
                 quantizedWeights.Add(weight.Name, w);
             }
 
@@ -99,7 +110,7 @@ internal static class OnnxDynamicQuantizer
     }
 
     /// <summary>Adds the int8 weights, their per-column scales and zero points as initializers and returns their names.</summary>
-    private static (string Value, string Scale, string ZeroPoint) QuantizeWeight(TensorProto weight, UniqueNames names, GraphProto graph)
+    private static (string Value, string Scale, string ZeroPoint) QuantizeWeight(TensorProto weight, float weightMax, UniqueNames names, GraphProto graph)
     {
         int rows = checked((int)weight.Dims[0]), columns = checked((int)weight.Dims[1]);
         ReadOnlySpan<float> values = weight.RawData.Length > 0
@@ -122,7 +133,7 @@ internal static class OnnxDynamicQuantizer
 
         for (var c = 0; c < columns; c++)
         {
-            scales[c] = scales[c] > 0 ? scales[c] / Int8Max : 1f;
+            scales[c] = scales[c] > 0 ? scales[c] / weightMax : 1f;
         }
 
         var quantized = new sbyte[rows * columns];
@@ -132,7 +143,7 @@ internal static class OnnxDynamicQuantizer
             var target = quantized.AsSpan(r * columns, columns);
             for (var c = 0; c < columns; c++)
             {
-                target[c] = (sbyte)Math.Clamp(MathF.Round(row[c] / scales[c], MidpointRounding.ToEven), -Int8Max, Int8Max);
+                target[c] = (sbyte)Math.Clamp(MathF.Round(row[c] / scales[c], MidpointRounding.ToEven), -weightMax, weightMax);
             }
         }
 

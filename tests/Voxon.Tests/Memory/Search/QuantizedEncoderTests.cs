@@ -147,19 +147,24 @@ public class QuantizedEncoderTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => owned.GenerateAsync(["hello"], LocalEmbeddingGenerator.QueryOptions));
     }
 
-    [Fact]
-    public void Quantized_matmul_computes_the_float_product_within_the_int8_error()
+    [Theory]
+    [InlineData(false, 127)]
+    [InlineData(true, 63)]
+    public void Quantized_matmul_computes_the_float_product_within_the_int8_error(bool reduceRange, int weightMax)
     {
         // y = x W for a 4x3 W, as a one-node ONNX model, quantized and run.
         float[] weights = [0.5f, -1.25f, 2f, 0.1f, 0.75f, -0.3f, -2.5f, 0.02f, 1f, 1.5f, -0.6f, 0.9f];
         float[] input = [1f, -2f, 0.5f, 3f];
-        var quantized = OnnxDynamicQuantizer.Quantize(OneMatMul(weights));
+        var quantized = OnnxDynamicQuantizer.Quantize(OneMatMul(weights), reduceRange);
 
         var graph = ModelProto.Parser.ParseFrom(quantized).Graph;
         Assert.DoesNotContain(graph.Node, n => n.OpType == "MatMul");
         Assert.Contains(graph.Node, n => n.OpType == "DynamicQuantizeLinear");
         Assert.Contains(graph.Node, n => n.OpType == "MatMulInteger");
         Assert.DoesNotContain(graph.Initializer, t => t.Name == "w");
+        // Each column's largest weight lands on the range's end: ±63 where pair sums could saturate without VNNI.
+        var int8Weights = graph.Initializer.Single(t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 2);
+        Assert.Equal(weightMax, int8Weights.RawData.Select(b => Math.Abs((int)(sbyte)b)).Max());
 
         using var session = new InferenceSession(quantized);
         using var x = OrtValue.CreateTensorValueFromMemory(input, [1, 4]);
