@@ -13,7 +13,10 @@ namespace Voxon.Benchmarks;
 /// 127.0.0.1), the time from the server sending <c>conversation.item.input_audio_transcription.completed</c> to it
 /// receiving the <c>session.update</c> carrying the context re-woven for those words, with 1,000 memories in the
 /// session, both timed at the server. It includes both socket hops and the weave from the words; the embedding of the
-/// words (arctic-embed-xs, the default model) comes after it, for the second update, timed too. Run:
+/// words (arctic-embed-xs, the default model) comes after it, for the second update, timed too. Turns alternate between
+/// a transcription sent whole (the <c>completed</c> event only) and one streamed first as the service does
+/// (<c>conversation.item.input_audio_transcription.delta</c> events, word by word, then <c>completed</c> 5 ms after the
+/// last), both timed from <c>completed</c>, so the two are measured in the same run. Run:
 /// <c>dotnet run -c Release --project bench/Voxon.Benchmarks -- harness realtime</c>.
 /// </summary>
 public static class RealtimeBenchmarks
@@ -92,6 +95,7 @@ public static class RealtimeBenchmarks
             };
 
             var samples = new double[Iterations];
+            var streamed = new bool[Iterations];
             var refined = new List<double>();
             for (var i = -20; i < Iterations; i++)
             {
@@ -101,8 +105,21 @@ public static class RealtimeBenchmarks
                     seen = arrivals.Count;
                 }
 
+                var item = $"item_bench_{i + 20}";
+                var words = StreamingBenchmarks.Questions[(i + 20) % StreamingBenchmarks.Questions.Length];
+                var stream = i % 2 == 0;
+                if (stream)
+                {
+                    foreach (var word in System.Text.RegularExpressions.Regex.Matches(words, @"\S+\s*").Select(m => m.Value))
+                    {
+                        await connection.TranscriptionDeltaAsync(item, word);
+                    }
+
+                    await Task.Delay(5);
+                }
+
                 var started = Stopwatch.GetTimestamp();
-                await connection.TranscribeAsync($"item_bench_{i + 20}", StreamingBenchmarks.Questions[(i + 20) % StreamingBenchmarks.Questions.Length]);
+                await connection.TranscribeAsync(item, words);
 
                 // The turn is recorded after its updates; let it finish, and every update it sent arrive, so that
                 // iterations neither queue nor take one turn's update for the next one's.
@@ -127,6 +144,7 @@ public static class RealtimeBenchmarks
                 if (i >= 0 && mine.Length > 0)
                 {
                     samples[i] = Stopwatch.GetElapsedTime(started, mine[0]).TotalMilliseconds;
+                    streamed[i] = stream;
                     if (mine.Length > 1)
                     {
                         refined.Add(Stopwatch.GetElapsedTime(started, mine[1]).TotalMilliseconds);
@@ -135,6 +153,8 @@ public static class RealtimeBenchmarks
             }
 
             Harness.Print("transcription completed -> session.update with new context (1,000 memories)", samples);
+            Harness.Print("  transcription sent whole (completed only)", [.. samples.Where((_, k) => !streamed[k])]);
+            Harness.Print("  transcription streamed first (deltas, then completed)", [.. samples.Where((_, k) => streamed[k])]);
             Harness.Print("  of which inside the engine (weave from the words + send)", [.. inside.Skip(20)]);
             Harness.Print($"  -> second session.update, woven with the embedding ({refined.Count} turns where it differed)", [.. refined]);
             var embedding = new double[Iterations];

@@ -28,6 +28,8 @@ internal sealed partial class RedisSessionStorage
             }),
             Finish = (user, sessions, _) => RunAsync("erase user", null, async db =>
             {
+                _sessionUsers.ForgetUser(user);
+
                 // Whatever the user still owns under their tag (shares of sessions stored under another user included),
                 // then the single keys that point there, then the user's place in the global set.
                 var shares = (await db.SetMembersAsync(_keys.UserShares(user))).Select(h => (string)h!).ToList();

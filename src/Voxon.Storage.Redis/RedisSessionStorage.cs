@@ -30,6 +30,8 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
 
     private readonly RedisKeys _keys = new(prefix);
 
+    private readonly RedisSessionUsers _sessionUsers = new();
+
     public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -124,6 +126,7 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
             }
 
             await Task.WhenAll(pending);
+            _sessionUsers.Remember(id, user);
             if (previousUser is not null)
             {
                 await DeleteStoredAsync(db, previousUser, id, keepLocator: true);
@@ -185,49 +188,66 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
 
     public override Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default) => ReadAsync(sessionId, withContent: false);
 
-    /// <summary>Reads the session's hashes in one MULTI/EXEC, so a concurrent save is seen whole or not at all.</summary>
+    /// <summary>Reads the session's hashes in one MULTI/EXEC, so a concurrent save is seen whole or not at all. The
+    /// user is the one this store last saw the session under, when it has seen it: the locator is read only when that
+    /// user has no copy.</summary>
     private Task<SessionDocument?> ReadAsync(string sessionId, bool withContent) =>
         RunAsync("load", SessionIds.Validate(sessionId), async db =>
         {
-            if ((string?)await db.StringGetAsync(_keys.SessionUser(sessionId)) is not { } user)
+            var user = _sessionUsers.Find(sessionId);
+            var records = user is null ? null : await ReadStoredAsync(db, user, sessionId, withContent);
+            if (records is null)
             {
-                return null;
+                _sessionUsers.Forget(sessionId);
+                user = (string?)await db.StringGetAsync(_keys.SessionUser(sessionId));
+                records = user is null ? null : await ReadStoredAsync(db, user, sessionId, withContent);
+                if (records is null)
+                {
+                    return null;
+                }
             }
 
-            var keys = _keys.Content(user, sessionId);
-            var transaction = db.CreateTransaction();
-            var head = transaction.HashGetAsync(_keys.Head(user, sessionId), HeadField);
-            var conversations = transaction.HashGetAllAsync(keys[1]);
-            var memories = withContent ? transaction.HashGetAllAsync(keys[0]) : Task.FromResult<HashEntry[]>([]);
-            var turns = withContent ? transaction.HashGetAllAsync(keys[2]) : Task.FromResult<HashEntry[]>([]);
-            await transaction.ExecuteAsync();
-            var headBytes = (byte[]?)await head;
-            if (headBytes is null)
-            {
-                return null;
-            }
-
-            var records = new List<SessionRecord> { new(RecordKind.Head, string.Empty, 0, headBytes) };
-            foreach (var e in await conversations)
-            {
-                var value = (byte[])e.Value!;
-                records.Add(value.Length >= 4
-                    ? new SessionRecord(RecordKind.Conversation, e.Name!, BinaryPrimitives.ReadInt32LittleEndian(value), value[4..])
-                    : throw new SessionCorruptException(BackendName, sessionId, $"conversation field '{e.Name}' is {value.Length} bytes, too short for its header"));
-            }
-
-            records.AddRange((await memories).Select(e => new SessionRecord(RecordKind.Memory, e.Name!, 0, (byte[])e.Value!)));
-            foreach (var e in await turns)
-            {
-                var field = (string)e.Name!;
-                var slash = field.LastIndexOf('/');
-                records.Add(slash > 0 && int.TryParse(field.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var index)
-                    ? new SessionRecord(RecordKind.Turn, field[..slash], index, (byte[])e.Value!)
-                    : throw new SessionCorruptException(BackendName, sessionId, $"turn field '{field}' is not 'conversation/index'"));
-            }
-
+            _sessionUsers.Remember(sessionId, user!);
             return await _codec.AssembleAsync(sessionId, records, withContent);
         });
+
+    /// <summary>The records of <paramref name="user"/>'s copy of a session; null when that user has none.</summary>
+    private async Task<List<SessionRecord>?> ReadStoredAsync(IDatabase db, string user, string sessionId, bool withContent)
+    {
+        var keys = _keys.Content(user, sessionId);
+        var transaction = db.CreateTransaction();
+        var head = transaction.HashGetAsync(_keys.Head(user, sessionId), HeadField);
+        var conversations = transaction.HashGetAllAsync(keys[1]);
+        var memories = withContent ? transaction.HashGetAllAsync(keys[0]) : Task.FromResult<HashEntry[]>([]);
+        var turns = withContent ? transaction.HashGetAllAsync(keys[2]) : Task.FromResult<HashEntry[]>([]);
+        await transaction.ExecuteAsync();
+        var headBytes = (byte[]?)await head;
+        if (headBytes is null)
+        {
+            return null;
+        }
+
+        var records = new List<SessionRecord> { new(RecordKind.Head, string.Empty, 0, headBytes) };
+        foreach (var e in await conversations)
+        {
+            var value = (byte[])e.Value!;
+            records.Add(value.Length >= 4
+                ? new SessionRecord(RecordKind.Conversation, e.Name!, BinaryPrimitives.ReadInt32LittleEndian(value), value[4..])
+                : throw new SessionCorruptException(BackendName, sessionId, $"conversation field '{e.Name}' is {value.Length} bytes, too short for its header"));
+        }
+
+        records.AddRange((await memories).Select(e => new SessionRecord(RecordKind.Memory, e.Name!, 0, (byte[])e.Value!)));
+        foreach (var e in await turns)
+        {
+            var field = (string)e.Name!;
+            var slash = field.LastIndexOf('/');
+            records.Add(slash > 0 && int.TryParse(field.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var index)
+                ? new SessionRecord(RecordKind.Turn, field[..slash], index, (byte[])e.Value!)
+                : throw new SessionCorruptException(BackendName, sessionId, $"turn field '{field}' is not 'conversation/index'"));
+        }
+
+        return records;
+    }
 
     /// <summary>A session's summary from its head fields (user, created, updated, conversations, messages).</summary>
     /// <exception cref="SessionCorruptException">A field is missing or malformed.</exception>
@@ -259,7 +279,10 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
 
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) =>
         RunAsync("delete", SessionIds.Validate(sessionId), async db =>
-            (string?)await db.StringGetAsync(_keys.SessionUser(sessionId)) is { } user && await DeleteStoredAsync(db, user, sessionId, keepLocator: false));
+        {
+            _sessionUsers.Forget(sessionId);
+            return (string?)await db.StringGetAsync(_keys.SessionUser(sessionId)) is { } user && await DeleteStoredAsync(db, user, sessionId, keepLocator: false);
+        });
 
     /// <summary>Deletes <paramref name="user"/>'s copy of a session in one transaction of the user's slot, then the
     /// single keys that point to it (share locators; the session locator unless it now points elsewhere).</summary>

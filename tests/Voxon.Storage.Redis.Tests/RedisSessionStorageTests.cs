@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using Voxon.Sessions;
 using Voxon.Storage.Conformance;
 
 namespace Voxon.Storage.Redis.Tests;
@@ -197,6 +198,45 @@ public abstract class RedisStorageTests<TFixture>(TFixture fixture) : SessionSto
             await storage.SaveAsync((await storage.LoadAsync(session.SessionId))!);
         });
         Assert.Equal(session.SessionId, error.SessionId);
+    }
+
+    [SkippableFact]
+    public async Task A_load_of_a_session_the_store_has_seen_does_not_read_its_locator()
+    {
+        await using var storage = Open();
+        var document = new SessionDocument { SessionId = SessionIds.NewSessionId(), UserId = "user_seen", Config = new SessionConfig(), Version = 1 };
+        await storage.SaveAsync(document);
+        await using var connection = await Fixture.ConnectAsync();
+        Assert.True(await connection.GetDatabase().KeyDeleteAsync(Fixture.Keys.SessionUser(document.SessionId)));
+
+        // Without the locator, only a store that saw the session (saved or loaded it) knows under which user to look.
+        Assert.Equal("user_seen", (await storage.LoadAsync(document.SessionId))?.UserId);
+        Assert.Equal("user_seen", (await storage.LoadMetadataAsync(document.SessionId))?.UserId);
+        await using var fresh = Fixture.Create();
+        Assert.Null(await fresh.LoadAsync(document.SessionId));
+    }
+
+    [SkippableFact]
+    public async Task A_session_moved_deleted_or_erased_by_another_store_is_loaded_as_stored_there()
+    {
+        await using var mine = Open();
+        await using var other = Fixture.Create();
+        var id = SessionIds.NewSessionId();
+        await mine.SaveAsync(new SessionDocument { SessionId = id, UserId = "user_moved_from", Config = new SessionConfig(), Version = 1 });
+        Assert.NotNull(await mine.LoadAsync(id));
+
+        await other.SaveAsync(new SessionDocument { SessionId = id, UserId = "user_moved_to", Config = new SessionConfig(), Version = 2 });
+        Assert.Equal("user_moved_to", (await mine.LoadAsync(id))?.UserId);
+
+        Assert.True(await other.DeleteAsync(id));
+        Assert.Null(await mine.LoadAsync(id));
+
+        await other.SaveAsync(new SessionDocument { SessionId = id, UserId = "user_moved_to", Config = new SessionConfig(), Version = 1 });
+        Assert.NotNull(await mine.LoadAsync(id));
+        await using var client = Worker.WorkerStorage.Client(other);
+        await client.EraseUserAsync("user_moved_to");
+        Assert.Null(await mine.LoadAsync(id));
+        Assert.Null(await mine.LoadMetadataAsync(id));
     }
 
     [SkippableFact]

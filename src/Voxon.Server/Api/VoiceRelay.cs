@@ -11,8 +11,9 @@ namespace Voxon.Server.Api;
 /// records the turns. Binary frames are PCM16 (24 kHz mono, little-endian) both ways; text frames are JSON events. From
 /// the client: <c>{"type":"playback","item_id"?,"played_ms":N}</c> and <c>{"type":"commit"}</c>. To the client:
 /// <c>{"type":"started","conversation_id"}</c> first, <c>{"type":"audio","item_id"}</c> before each reply's audio, <c>{"type":"transcript","role","text","interrupted"?}</c>
-/// for each recorded turn, <c>{"type":"interrupted","item_id"}</c> (stop playing that item) and
-/// <c>{"type":"error","message"}</c>.
+/// for each recorded turn, <c>{"type":"interrupted","item_id"}</c> (stop playing that item),
+/// <c>{"type":"reconnected","attempt"}</c> (the realtime connection dropped and a new one goes on with the conversation)
+/// and <c>{"type":"error","message"}</c>.
 /// </summary>
 internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, JsonSerializerOptions json, ILogger<VoiceRelay> logger)
 {
@@ -34,7 +35,9 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         void Interrupted(object? sender, string item) => _ = SendEventAsync(new VoiceEvent("interrupted", ItemId: item), CancellationToken.None);
+        void Reconnected(object? sender, int attempt) => _ = SendEventAsync(new VoiceEvent("reconnected", Attempt: attempt), CancellationToken.None);
         voice.PlaybackInterrupted += Interrupted;
+        voice.Reconnected += Reconnected;
         await SendEventAsync(new VoiceEvent("started", ConversationId: voice.ConversationId), stop.Token);
 
         // Cancelling a receive aborts the socket, so the receive loop ends only by the client's close (or a lost
@@ -49,12 +52,14 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
         finally
         {
             voice.PlaybackInterrupted -= Interrupted;
+            voice.Reconnected -= Reconnected;
             await stop.CancelAsync();
             await Quietly(outbound);
             await Quietly(transcripts);
         }
 
         string? error = null;
+        var reason = "Realtime connection lost";
         try
         {
             await voice.DisposeAsync();     // records what is pending before the last transcripts go out
@@ -65,6 +70,13 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
             logger.LogWarning("Voice call of session {SessionId} lost its realtime connection: {Message}", voice.Conversation.Session.SessionId, ex.Message);
             error = ex.Message;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The client still learns that the call is over and why, in words that give nothing of the server away.
+            logger.LogError(ex, "Voice call of session {SessionId} failed.", voice.Conversation.Session.SessionId);
+            error = "The voice conversation failed on the server; every turn recorded until then is stored.";
+            reason = "Voice conversation failed";
+        }
 
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
@@ -74,7 +86,7 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
                 await SendEventAsync(new VoiceEvent("error", Message: error), CancellationToken.None);
             }
 
-            await CloseAsync(error is null ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.InternalServerError, error is null ? "Conversation ended" : "Realtime connection lost");
+            await CloseAsync(error is null ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.InternalServerError, error is null ? "Conversation ended" : reason);
         }
 
         await Quietly(inbound.WaitAsync(CloseTimeout, CancellationToken.None));
@@ -254,4 +266,4 @@ internal sealed class VoiceRelay(WebSocket socket, VoiceConversation voice, Json
 
 /// <summary>A JSON event of the voice WebSocket, sent to the client (nulls left out).</summary>
 internal sealed record VoiceEvent(
-    string Type, string? ConversationId = null, string? ItemId = null, TurnRole? Role = null, string? Text = null, bool? Interrupted = null, string? Message = null);
+    string Type, string? ConversationId = null, string? ItemId = null, TurnRole? Role = null, string? Text = null, bool? Interrupted = null, int? Attempt = null, string? Message = null);

@@ -161,6 +161,34 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Reconnected_realtime_socket_is_announced_to_the_client_and_the_call_goes_on()
+    {
+        await using var realtime = LoopbackRealtimeServer.Start();
+        await using var server = await ServerInstance.StartAsync(o => o.ConfigureVoxon = v =>
+        {
+            v.UseEnvironment = false;
+            v.Realtime = new RealtimeOptions { Endpoint = realtime.Endpoint, ApiKey = "test-key", MaxReconnectAttempts = 2, ReconnectDelay = TimeSpan.FromMilliseconds(10) };
+        });
+        var id = await server.CreateSessionAsync(user: "gus");
+        await using var client = await VoiceClient.ConnectAsync(new Uri($"ws://{server.BaseAddress.Authority}/v1/sessions/{id}/voice"), server.KeyA);
+        var first = await realtime.AcceptAsync();
+        await first.WaitForAsync("session.update");
+        await client.NextEventAsync("started");
+        await first.UserSaysAsync("Hello there");
+        await client.NextEventAsync("transcript", "Hello there");
+
+        first.Drop();
+
+        var second = await realtime.AcceptAsync();
+        await second.WaitForAsync("session.update");
+        Assert.Equal(1, (await client.NextEventAsync("reconnected")).GetProperty("attempt").GetInt32());
+        await second.UserSaysAsync("Are you still there?");
+        await client.NextEventAsync("transcript", "Are you still there?");
+        await client.CloseAsync();
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.Socket.CloseStatus);
+    }
+
+    [Fact]
     public async Task Unreachable_realtime_service_is_answered_502_before_the_upgrade_and_the_session_stays_usable()
     {
         var closed = LoopbackRealtimeServer.Start();

@@ -130,6 +130,39 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Transcription_streamed_in_deltas_updates_the_live_session_with_the_context_of_the_final_words()
+    {
+        var session = await _voxon.CreateSessionAsync();
+        session.AddMemory("User's sister Maria lives in Lisbon", category: "fact", importance: 0.5);
+        await using var voice = await session.StartVoiceConversationAsync();
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        // The words so far are woven ahead; the completed transcription says more, and its context is what is sent.
+        var first = await connection.UserSaysAsync("When should I call my sister?", transcribe: false);
+        await connection.TranscriptionDeltaAsync(first, "When should ");
+        await connection.TranscriptionDeltaAsync(first, "I call");
+        await Task.Delay(50);
+        await connection.TranscribeAsync(first, "When should I call my sister?");
+        Assert.Contains("Lisbon", (string)(await connection.WaitForAsync("session.update", 2))["session"]!["instructions"]!, StringComparison.Ordinal);
+        await Eventually(() => voice.Transcript.Count == 1);
+
+        // Deltas that add up to the completed words: the context woven ahead goes out.
+        var before = connection.EventsOf("session.update").Count;
+        var second = await connection.UserSaysAsync("Is my sister still in Lisbon?", transcribe: false);
+        foreach (var delta in (string[])["Is my ", "sister still ", "in Lisbon?"])
+        {
+            await connection.TranscriptionDeltaAsync(second, delta);
+        }
+
+        await Task.Delay(50);
+        await connection.TranscribeAsync(second, "Is my sister still in Lisbon?");
+        Assert.Contains("Lisbon", (string)(await connection.WaitForAsync("session.update", before + 1))["session"]!["instructions"]!, StringComparison.Ordinal);
+        await Eventually(() => voice.Transcript.Count == 2);
+        Assert.Equal(["When should I call my sister?", "Is my sister still in Lisbon?"], voice.Transcript.Select(t => t.Content));
+    }
+
+    [Fact]
     public async Task Speech_during_playback_truncates_to_the_audio_played_and_stores_only_what_was_heard()
     {
         var session = await _voxon.CreateSessionAsync();

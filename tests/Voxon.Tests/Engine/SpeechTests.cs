@@ -103,8 +103,49 @@ public sealed class SpeechTests
         var words = model.Reply.Split(' ').Length;
         Assert.InRange(words / WavAudio.Parse(spoken.Wav).Duration.TotalSeconds, 1.2, 5.0);
         Assert.Equal(["My name is Alice", model.Reply], conversation.Transcript.Select(t => t.Content));   // recorded once
-        Assert.Contains(model.Requests, r => r.Path == "/v1/audio/transcriptions");
+        Assert.Single(model.Requests, r => r.Path == "/v1/audio/transcriptions");               // streamed, not asked twice
         Assert.Contains(session.GetMemory().Entries, m => m.Content.Contains("Alice", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OpenAI_compatible_recognizer_streams_interim_text_before_the_final_text()
+    {
+        await using var model = LoopbackChatServer.Start();
+        model.Transcript = "My name is Alice";
+        var recognizer = VoicePipeline.CreateSpeechToTextClient(model.Endpoint, apiKey: "k");
+
+        var updates = await UpdatesAsync(recognizer);
+
+        Assert.Equal(["My ", "name ", "is ", "Alice"], updates.Where(u => u.Kind == SpeechToTextResponseUpdateKind.TextUpdating).Select(u => u.Text));
+        Assert.Equal(SpeechToTextResponseUpdateKind.TextUpdated, updates[^1].Kind);
+        Assert.Equal("My name is Alice", updates[^1].Text);
+        Assert.Single(updates, u => u.Kind == SpeechToTextResponseUpdateKind.TextUpdated);
+        Assert.Matches("name=\"?stream\"?", Assert.Single(model.Requests).Body);
+    }
+
+    [Fact]
+    public async Task Recognizer_model_that_cannot_stream_answers_with_its_final_text()
+    {
+        await using var model = LoopbackChatServer.Start();
+        model.Transcript = "Hello there";
+        var recognizer = VoicePipeline.CreateSpeechToTextClient(model.Endpoint, model: "whisper-1", apiKey: "k");
+
+        var update = Assert.Single(await UpdatesAsync(recognizer));
+
+        Assert.Equal(SpeechToTextResponseUpdateKind.TextUpdated, update.Kind);
+        Assert.Equal("Hello there", update.Text);
+        Assert.DoesNotMatch("name=\"?stream\"?", Assert.Single(model.Requests).Body);
+    }
+
+    private static async Task<List<SpeechToTextResponseUpdate>> UpdatesAsync(ISpeechToTextClient recognizer)
+    {
+        var updates = new List<SpeechToTextResponseUpdate>();
+        await foreach (var update in recognizer.GetStreamingTextAsync(new MemoryStream(WavAudio.FromPcm16(new byte[32_000], 16_000))))
+        {
+            updates.Add(update);
+        }
+
+        return updates;
     }
 
     private static async Task<byte[]> SpeakAsync(ITextToSpeechClient tts, string text, TextToSpeechOptions? options = null)

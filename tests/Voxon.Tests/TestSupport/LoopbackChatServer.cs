@@ -6,7 +6,8 @@ namespace Voxon.Tests.TestSupport;
 
 /// <summary>A minimal OpenAI Chat Completions server on 127.0.0.1 (only) and a free port. Records each request.
 /// Answers whole or streamed (<c>"stream": true</c>: server-sent events, one word per chunk), and can answer with
-/// queued tool calls first (<see cref="EnqueueToolCall"/>).</summary>
+/// queued tool calls first (<see cref="EnqueueToolCall"/>). Also <c>/v1/audio/transcriptions</c>, whole or streamed
+/// (form field <c>stream=true</c>: <c>transcript.text.delta</c> events, one word each, then <c>transcript.text.done</c>).</summary>
 public sealed class LoopbackChatServer : IAsyncDisposable
 {
     private readonly HttpListener _listener;
@@ -91,7 +92,15 @@ public sealed class LoopbackChatServer : IAsyncDisposable
             var response = context.Response;
             if (context.Request.HttpMethod == "POST" && context.Request.Url.AbsolutePath == "/v1/audio/transcriptions")
             {
-                await WriteAsync(response, "application/json", JsonSerializer.Serialize(new { text = Transcript }));
+                if (StreamRequested.IsMatch(body))
+                {
+                    await StreamTranscriptAsync(response);
+                }
+                else
+                {
+                    await WriteAsync(response, "application/json", JsonSerializer.Serialize(new { text = Transcript }));
+                }
+
                 continue;
             }
 
@@ -166,6 +175,31 @@ public sealed class LoopbackChatServer : IAsyncDisposable
         catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
         {
             // The client stopped reading (a cancelled or interrupted stream).
+            response.Abort();
+        }
+    }
+
+    /// <summary>The multipart form field <c>stream</c> set to <c>true</c>.</summary>
+    private static readonly System.Text.RegularExpressions.Regex StreamRequested = new("name=\"?stream\"?\r\n(?:[^\r\n]+\r\n)*\r\ntrue\r\n");
+
+    /// <summary>A streamed transcription: one <c>transcript.text.delta</c> event per word, then <c>transcript.text.done</c>
+    /// with the whole text.</summary>
+    private async Task StreamTranscriptAsync(HttpListenerResponse response)
+    {
+        response.ContentType = "text/event-stream";
+        response.SendChunked = true;
+        try
+        {
+            foreach (var word in System.Text.RegularExpressions.Regex.Matches(Transcript, @"\S+\s*").Select(m => m.Value))
+            {
+                await SendEventAsync(response, JsonSerializer.Serialize(new { type = "transcript.text.delta", delta = word }));
+            }
+
+            await SendEventAsync(response, JsonSerializer.Serialize(new { type = "transcript.text.done", text = Transcript }));
+            response.Close();
+        }
+        catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
+        {
             response.Abort();
         }
     }

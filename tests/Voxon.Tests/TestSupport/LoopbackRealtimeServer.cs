@@ -288,6 +288,10 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
             return item;
         }
 
+        /// <summary>Part of the transcription of a user item, as the service streams it before the completion.</summary>
+        public Task TranscriptionDeltaAsync(string itemId, string delta) =>
+            SendAsync(new { type = "conversation.item.input_audio_transcription.delta", event_id = NextId("evt"), item_id = itemId, content_index = 0, delta });
+
         /// <summary>The transcription of a user item completes.</summary>
         public Task TranscribeAsync(string itemId, string transcript) =>
             SendAsync(new { type = "conversation.item.input_audio_transcription.completed", event_id = NextId("evt"), item_id = itemId, content_index = 0, transcript });

@@ -36,6 +36,8 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private readonly Dictionary<string, TimeSpan> _speechDuration = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AIFunction> _tools;
     private readonly List<Conversations.ToolCall> _toolCalls = [];
+    private readonly Dictionary<string, StringBuilder> _heardSoFar = new(StringComparer.Ordinal);
+    private AheadTurn? _ahead;
     private RealtimeSessionClient _client;
     private string _instructions;
     private Task _pump = Task.CompletedTask;
@@ -264,6 +266,8 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         _awaitingTranscription.Clear();
         _speechStart.Clear();
         _speechDuration.Clear();
+        _heardSoFar.Clear();
+        _ahead = null;
         _followUpResponse = false;
         _userStoppedAt = null;
         var reconnected = await _connector.ReconnectAsync(() => (_setup with { Instructions = _instructions }).ToSessionOptions(), _sink.Dialogue, _ending.Token);
@@ -309,12 +313,16 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
             case RealtimeServerUpdateInputAudioBufferCommitted committed when committed.ItemId is not null:
                 _awaitingTranscription.Add(committed.ItemId);
                 break;
+            case RealtimeServerUpdateConversationItemInputAudioTranscriptionDelta interim when interim.ItemId is not null && !string.IsNullOrEmpty(interim.Delta):
+                PrepareAhead(interim.ItemId, interim.Delta);
+                break;
             case RealtimeServerUpdateConversationItemInputAudioTranscriptionCompleted heard:
                 await UserSpokeAsync(heard.ItemId, heard.Transcript);
                 break;
             case RealtimeServerUpdateConversationItemInputAudioTranscriptionFailed failed:
                 _logger.LogWarning("The realtime endpoint could not transcribe item {ItemId}: {Error}", failed.ItemId, failed.Error?.Message);
                 _awaitingTranscription.Remove(failed.ItemId ?? string.Empty);
+                _heardSoFar.Remove(failed.ItemId ?? string.Empty);
                 await RecordFinishedAsync(force: false);
                 break;
             case RealtimeServerUpdateResponseOutputItemAdded { Item: RealtimeMessageItem message } when message.Id is not null:
@@ -384,17 +392,46 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         return reply;
     }
 
+    /// <summary>The transcription of the user's words so far: the context for them is woven now, while the user may still
+    /// be speaking, so that when the transcription completes with the same words its <c>session.update</c> goes out at
+    /// once. Only the latest words are woven: a delta with more queued behind it is only added up.</summary>
+    private void PrepareAhead(string itemId, string delta)
+    {
+        if (!_heardSoFar.TryGetValue(itemId, out var heard))
+        {
+            _heardSoFar[itemId] = heard = new StringBuilder();
+        }
+
+        heard.Append(delta);
+        var words = heard.ToString().Trim();
+        if (words.Length > 0 && !_inbox.Reader.TryPeek(out _))
+        {
+            var audio = SpeechDuration(itemId);
+            _ahead = new AheadTurn(itemId, words, audio, _sink.PrepareUserTurn(words, audio));
+        }
+    }
+
+    private TimeSpan? SpeechDuration(string itemId) => _speechDuration.TryGetValue(itemId, out var duration) ? duration : null;
+
     /// <summary>The user's words: the context woven from them goes into the live session at once (the model may already
     /// be answering); then the context woven with their embedding follows when it differs, and the turn is recorded.</summary>
     private async Task UserSpokeAsync(string? itemId, string? transcript)
     {
         var id = itemId ?? string.Empty;
         _awaitingTranscription.Remove(id);
+        _heardSoFar.Remove(id);
+        var ahead = _ahead;
+        _ahead = null;
         if (!string.IsNullOrWhiteSpace(transcript))
         {
-            TimeSpan? audio = _speechDuration.Remove(id, out var duration) ? duration : null;
+            var words = transcript.Trim();
+            var audio = SpeechDuration(id);
+            _speechDuration.Remove(id);
             var started = _time.GetTimestamp();
-            var turn = _sink.PrepareUserTurn(transcript.Trim(), audio);
+
+            // Woven ahead from the same words and speech timing; memory the application changed since then is in the
+            // second update, woven with the embedding from the session as it is now.
+            var turn = ahead is { } a && a.ItemId == id && a.Words == words && a.Audio == audio ? a.Turn : _sink.PrepareUserTurn(words, audio);
             try
             {
                 await UpdateInstructionsAsync(turn.Instructions);
@@ -572,6 +609,9 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
 
         public ITimer? Timer { get; set; }
     }
+
+    /// <summary>A user turn woven from the transcription so far (<see cref="PrepareAhead"/>).</summary>
+    private sealed record AheadTurn(string ItemId, string Words, TimeSpan? Audio, PreparedUserTurn Turn);
 
     private sealed record PlaybackReport(string ItemId, TimeSpan Played);
 

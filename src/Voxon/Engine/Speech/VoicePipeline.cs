@@ -40,7 +40,9 @@ public sealed class VoicePipeline
     public TextToSpeechOptions? SpeechOptions { get; set; }
 
     /// <summary>A speech-to-text client for an OpenAI-compatible <c>/v1/audio/transcriptions</c> endpoint (OpenAI, Azure
-    /// OpenAI v1, a local whisper server).</summary>
+    /// OpenAI v1, a local whisper server). Its streaming API streams (<c>stream=true</c>): interim text arrives while the
+    /// endpoint is still transcribing, so <see cref="RespondAsync(Conversation, Stream, CancellationToken)"/> prepares the
+    /// turn before the final text.</summary>
     /// <param name="endpoint">Base URL (e.g. http://localhost:8000/v1); null means api.openai.com.</param>
     /// <param name="model">The transcription model.</param>
     /// <param name="apiKey">The API key; local servers accept any value.</param>
@@ -53,22 +55,7 @@ public sealed class VoicePipeline
             options.Endpoint = endpoint;
         }
 
-        return new FinalTextOnly(new OpenAI.Audio.AudioClient(model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "unused" : apiKey), options).AsISpeechToTextClient());
-    }
-
-    /// <summary>Streams a recognizer's final text as one update. Microsoft.Extensions.AI.OpenAI 10.11's streaming
-    /// transcription calls an OpenAI SDK method that 2.15 no longer has (MissingMethodException), so the OpenAI-compatible
-    /// client answers with the final text only and the pipeline prepares nothing ahead for it.</summary>
-    private sealed class FinalTextOnly(ISpeechToTextClient inner) : DelegatingSpeechToTextClient(inner)
-    {
-        public override async IAsyncEnumerable<SpeechToTextResponseUpdate> GetStreamingTextAsync(
-            Stream audioSpeechStream, SpeechToTextOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-        {
-            foreach (var update in (await GetTextAsync(audioSpeechStream, options, cancellationToken)).ToSpeechToTextResponseUpdates())
-            {
-                yield return update;
-            }
-        }
+        return new StreamingTranscriptionClient(new OpenAI.Audio.AudioClient(model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "unused" : apiKey), options));
     }
 
     /// <summary>Answers the user's spoken words: transcribes them, then as <see cref="RespondAsync(Conversation, string, CancellationToken)"/>.</summary>
