@@ -90,6 +90,18 @@ public sealed class RetrievalEvaluationTests
     }
 
     [Fact]
+    public async Task Centering_out_of_range_is_a_clear_error()
+    {
+        var error = new StringWriter();
+        var code = await VoxonCommand.RunAsync(
+            ["eval", "retrieval", "--memories", DataFile("memories.jsonl"), "--queries", DataFile("queries.jsonl"), "--centering", "2"],
+            TextReader.Null, new StringWriter(), error);
+
+        Assert.Equal(1, code);
+        Assert.Contains("Centering must be between 0 and 1 (was 2)", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_line_is_reported_with_its_file_and_line_number()
     {
         var path = Path.GetTempFileName();
