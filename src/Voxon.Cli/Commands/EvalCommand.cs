@@ -20,10 +20,11 @@ internal static class EvalCommand
         var semanticWeight = new Option<double>("--semantic-weight") { Description = "Weight of the semantic signal against lexical 1.0", DefaultValueFactory = _ => new HybridSearchOptions().SemanticWeight };
         var diversity = new Option<double>("--diversity") { Description = "Diversity of the top k, 0..1", DefaultValueFactory = _ => new HybridSearchOptions().Diversity };
         var timeBoost = new Option<double>("--time-boost") { Description = "Boost for date evidence in time questions, 0..10", DefaultValueFactory = _ => new HybridSearchOptions().TimeBoost };
+        var centering = new Option<double>("--centering") { Description = "Share of the memories' mean vector taken from the query, 0..1", DefaultValueFactory = _ => new HybridSearchOptions().Centering };
         var noContext = new Option<bool>("--no-context") { Description = "Index each turn alone, without the turn before it" };
         var noDates = new Option<bool>("--no-session-dates") { Description = "Ignore session_date (memories happen when loaded)" };
         var retrieval = new Command("retrieval", "Recall@k and hit@k of memory search per category and overall, and search latency.");
-        foreach (var option in (Option[])[memories, queries, k, json, model, fusion, semanticWeight, diversity, timeBoost, noContext, noDates])
+        foreach (var option in (Option[])[memories, queries, k, json, model, fusion, semanticWeight, diversity, timeBoost, centering, noContext, noDates])
         {
             retrieval.Options.Add(option);
         }
@@ -64,6 +65,7 @@ internal static class EvalCommand
                 SemanticWeight = result.GetValue(semanticWeight),
                 Diversity = result.GetValue(diversity),
                 TimeBoost = result.GetValue(timeBoost),
+                Centering = result.GetValue(centering),
             };
             var options = new RetrievalOptions(result.GetValue(model), search, !result.GetValue(noContext), !result.GetValue(noDates));
             var report = await RetrievalEvaluator.RunAsync(memoryLines, queryLines, ks, options, cancellationToken);

@@ -36,8 +36,9 @@ internal interface ITurnHost
     /// <summary>Extracted facts the session may keep (template categories). Thread-safe.</summary>
     IReadOnlyList<ExtractedFact> AllowedFacts(IReadOnlyList<ExtractedFact> facts);
 
-    /// <summary>Stores a fact extracted from <paramref name="state"/>'s turn. Caller holds <see cref="Gate"/>.</summary>
-    MemoryChange AddExtracted(ExtractedFact fact, ConversationState state, float[] embedding, DateTimeOffset now);
+    /// <summary>Stores a fact extracted from <paramref name="state"/>'s turn, indexed with <paramref name="context"/>
+    /// (<see cref="MemoryEntry.Context"/>; null for none). Caller holds <see cref="Gate"/>.</summary>
+    MemoryChange AddExtracted(ExtractedFact fact, ConversationState state, float[] embedding, string? context, DateTimeOffset now);
 
     /// <summary>Updates analytics and learning after turns were appended to <paramref name="state"/>; either turn may be
     /// null (a cancelled turn has no reply, an externally produced reply may come alone). Caller holds <see cref="Gate"/>.</summary>

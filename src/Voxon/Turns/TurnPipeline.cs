@@ -144,6 +144,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         {
             host.ThrowIfNotOpen(state);
             var now = runtime.Time.GetUtcNow();
+            var context = facts.Count == 0 ? null : ReplyContext(state);
             if (input is not null)
             {
                 userTurn = new ConversationTurn
@@ -174,7 +175,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             state.LastActivityAt = now;
             for (var i = 0; i < facts.Count; i++)
             {
-                changes.Add(host.AddExtracted(facts[i], state, factEmbeddings[i], now));
+                changes.Add(host.AddExtracted(facts[i], state, factEmbeddings[i], context, now));
             }
 
             host.OnTurnRecorded(state, userTurn, assistantTurn, now);
@@ -204,6 +205,34 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         host.RaisePendingInsights();
         return (userTurn, assistantTurn);
     }
+
+    /// <summary>
+    /// The indexed context of memories extracted from the user's next words: the end of the assistant's reply they
+    /// answer, as heard, so that "yes, the red one" is found by the question it answers (dialogue memories loaded through
+    /// AddMemory get their neighbouring turn the same way). Null when the conversation's last turn is not a reply with
+    /// words. Caller holds the gate.
+    /// </summary>
+    private string? ReplyContext(ConversationState state)
+    {
+        if (state.Turns.Count == 0 || state.Turns[^1] is not { Role: TurnRole.Assistant, Content: var heard } || string.IsNullOrWhiteSpace(heard))
+        {
+            return null;
+        }
+
+        // A long reply's last sentences are what the user answers; the whole of it would dilute the memory's own words.
+        var text = heard.Trim();
+        if (text.Length > ReplyContextLength)
+        {
+            var start = text.Length - ReplyContextLength;
+            var space = text.IndexOf(' ', start);
+            text = space > 0 && space < text.Length - 1 ? text[(space + 1)..] : text[start..];
+        }
+
+        return Redact(text);
+    }
+
+    /// <summary>The most characters of a reply that <see cref="ReplyContext"/> keeps.</summary>
+    private const int ReplyContextLength = 300;
 
     /// <summary>A whole text turn: the reply once the model has finished. An interruption while it runs returns what was heard (nothing).</summary>
     public async Task<string> SendAsync(Conversation conversation, string text, TimeSpan? audio, CancellationToken cancellationToken)

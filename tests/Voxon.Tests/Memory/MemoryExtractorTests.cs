@@ -1,4 +1,5 @@
 using Voxon.Memory;
+using Voxon.Sessions;
 using Voxon.Tests.TestSupport;
 
 namespace Voxon.Tests.Memory;
@@ -110,5 +111,42 @@ public class MemoryExtractorTests
 
         Assert.Equal(first.Id, second.Id);
         Assert.Equal(0.9, Assert.Single(session.GetMemory().Entries).Importance);
+    }
+
+    [Fact]
+    public async Task Extracted_memory_is_indexed_with_the_reply_it_answers_and_found_by_it()
+    {
+        var model = new RecordingChatClient { FixedReply = "Nice! Which scooter colour did you go for in the end?" };
+        await using var voxon = new TestVoxon(model);
+        var session = await voxon.CreateSessionAsync();
+        var conversation = await session.StartConversationAsync();
+
+        await conversation.SendMessageAsync("I prefer tea in the morning.");
+        await conversation.SendMessageAsync("I prefer the red one, it was on sale.");
+
+        var first = session.GetMemory().Entries.Single(e => e.Content == "User prefers tea in the morning");
+        var answer = session.GetMemory().Entries.Single(e => e.Content.StartsWith("User prefers the red one", StringComparison.Ordinal));
+        Assert.Null(first.Context);
+        Assert.Equal("Nice! Which scooter colour did you go for in the end?", answer.Context);
+        Assert.Equal(answer.Id, (await session.SearchMemoryAsync("What colour is the user's scooter?", topK: 1))[0].Entry.Id);
+    }
+
+    [Fact]
+    public async Task Reply_context_of_an_extracted_memory_keeps_the_end_of_a_long_reply_and_is_redacted()
+    {
+        var reply = string.Concat(Enumerable.Repeat("Here is a long explanation of many things. ", 20)) + "Write to me at bob@example.com. Which city do you live in now?";
+        var model = new RecordingChatClient { FixedReply = reply };
+        await using var voxon = new TestVoxon(model);
+        var session = await voxon.CreateSessionAsync(config: new SessionConfig { RedactPii = true });
+        var conversation = await session.StartConversationAsync();
+
+        await conversation.SendMessageAsync("Hello there.");
+        await conversation.SendMessageAsync("I live in Lisbon.");
+
+        var context = session.GetMemory().Entries.Single(e => e.Content == "User lives in Lisbon").Context!;
+        Assert.EndsWith("Which city do you live in now?", context, StringComparison.Ordinal);
+        Assert.InRange(context.Length, 200, 300);
+        Assert.Contains(context.Split(' ')[0], reply.Split(' '));
+        Assert.DoesNotContain("bob@example.com", context, StringComparison.Ordinal);
     }
 }

@@ -77,16 +77,18 @@ public sealed class RetrievalEvaluationTests
         Assert.True(root.GetProperty("latency_ms").GetProperty("p50").GetDouble() > 0);
     }
 
-    [Fact]
-    public async Task Unknown_embedding_model_is_a_clear_error()
+    [Theory]
+    [InlineData("--embedding-model", "gpt-embed", "gpt-embed")]
+    [InlineData("--centering", "2", "Centering must be between 0 and 1 (was 2)")]
+    public async Task Bad_switch_value_is_a_clear_error(string option, string value, string expected)
     {
         var error = new StringWriter();
         var code = await VoxonCommand.RunAsync(
-            ["eval", "retrieval", "--memories", DataFile("memories.jsonl"), "--queries", DataFile("queries.jsonl"), "--embedding-model", "gpt-embed"],
+            ["eval", "retrieval", "--memories", DataFile("memories.jsonl"), "--queries", DataFile("queries.jsonl"), option, value],
             TextReader.Null, new StringWriter(), error);
 
         Assert.Equal(1, code);
-        Assert.Contains("gpt-embed", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -52,7 +52,10 @@ internal sealed partial class HybridMemoryIndex
                 $"Query embedding has {queryEmbedding.Length} dimensions; this index holds {Dimensions}-dimensional embeddings.", nameof(queryEmbedding));
         }
 
-        var prepared = semantic ? _vectors.Prepare(queryEmbedding.Span) : null;
+        var plain = semantic ? _vectors.Prepare(queryEmbedding.Span) : null;
+        var prepared = plain is not null && _options.Centering > 0 && _vectorCount > 0
+            ? _vectors.Centred(plain, _vectorSum, _vectorCount, _options.Centering)
+            : plain;
 
         var queryTerms = SearchTokenizer.Tokenize(query);
         if (topK == 0 || Count == 0 || (queryTerms.Count == 0 && !semantic))
@@ -102,7 +105,9 @@ internal sealed partial class HybridMemoryIndex
             for (var i = 0; i < slots.Length; i++)
             {
                 var slot = slots[i];
-                hits[i] = new MemorySearchHit(_documents[slot].Id, fused[slot], bm25[slot], cosine[slot]);
+                // A centred query's similarities ranked the memories; the hit reports the plain cosine.
+                var similarity = plain is null ? 0 : prepared == plain ? cosine[slot] : Exact(plain, slot);
+                hits[i] = new MemorySearchHit(_documents[slot].Id, fused[slot], bm25[slot], similarity);
             }
 
             return hits;
@@ -161,7 +166,7 @@ internal sealed partial class HybridMemoryIndex
 
         // The scale's bottom is the last candidate of a full window; when every memory above the floor is a
         // candidate, the floor itself, so that the weakest of a few candidates still counts.
-        var low = semantic.Length == window ? cosine[semantic[^1]] : _options.SemanticFloor;
+        var low = semantic.Length == window ? cosine[semantic[^1]] : _options.SemanticFloor - (query?.Shift ?? 0);
         var total = lexicalWeight + semanticWeight;
         var fused = new Dictionary<int, double>(lexical.Length + semantic.Length);
         foreach (var slot in lexical)
@@ -328,7 +333,7 @@ internal sealed partial class HybridMemoryIndex
         var depth = window * RescoreDepth;
         var approximate = _vectors.IsApproximate && Count > depth * 4;
         _vectors.Scan(query, Count, similarities, exact: !approximate);
-        var floor = (float)_options.SemanticFloor;
+        var floor = (float)(_options.SemanticFloor - query.Shift);
         var best = new TopScores(window, _documents);
         if (!approximate)
         {

@@ -33,6 +33,10 @@ internal sealed partial class HybridMemoryIndex
     private readonly VectorSlab _vectors;
     private long _totalLength;
 
+    // The sum of the stored (normalized) vectors, for the mean a centred query is measured against.
+    private double[] _vectorSum = [];
+    private int _vectorCount;
+
     /// <summary>Creates an empty index.</summary>
     /// <param name="options">Tuning; validated and copied. Null means the defaults.</param>
     /// <exception cref="ArgumentException">An option is out of range (the message lists all of them).</exception>
@@ -72,6 +76,7 @@ internal sealed partial class HybridMemoryIndex
         if (_slotById.TryGetValue(id, out var slot))
         {
             Unpost(slot);
+            AddToSum(slot, -1);
         }
         else
         {
@@ -94,6 +99,7 @@ internal sealed partial class HybridMemoryIndex
 
         _totalLength += length;
         _documents[slot] = new Document(id, length, postings, _vectors.Store(slot, embedding.Span), time);
+        AddToSum(slot, 1);
     }
 
     /// <summary>Removes a memory.</summary>
@@ -107,6 +113,7 @@ internal sealed partial class HybridMemoryIndex
         }
 
         Unpost(slot);
+        AddToSum(slot, -1);
         var last = Count - 1;
         if (slot != last)
         {
@@ -141,6 +148,8 @@ internal sealed partial class HybridMemoryIndex
         _vectors.Clear();
         _vectors.EnsureCapacity(InitialCapacity);
         _totalLength = 0;
+        _vectorSum = [];
+        _vectorCount = 0;
         Count = 0;
     }
 
@@ -197,6 +206,28 @@ internal sealed partial class HybridMemoryIndex
 
         _totalLength -= document.Length;
         document = document with { Terms = [], Length = 0 };
+    }
+
+    /// <summary>Adds (<paramref name="sign"/> 1) or takes away (-1) the vector in <paramref name="slot"/>, if it has one, to or from the sum.</summary>
+    private void AddToSum(int slot, int sign)
+    {
+        if (!_documents[slot].HasVector)
+        {
+            return;
+        }
+
+        if (_vectorSum.Length != Dimensions)
+        {
+            _vectorSum = new double[Dimensions];
+        }
+
+        var vector = _vectors.Vector(slot);
+        for (var i = 0; i < vector.Length; i++)
+        {
+            _vectorSum[i] += sign * vector[i];
+        }
+
+        _vectorCount += sign;
     }
 
     private void EnsureCapacity(int needed)

@@ -54,6 +54,16 @@ public sealed class HybridSearchOptions
     /// </summary>
     public double Diversity { get; set; } = 0.3;
 
+    /// <summary>
+    /// Centring of the semantic signal, 0 (plain cosine) to 1: the query is compared with each memory less this share of
+    /// the mean of all the index's memory vectors, so that what every memory shares (the speakers' names, the style of
+    /// small talk) counts less, as IDF does for words, and a short generic line no longer sits close to every question.
+    /// The semantic floor applies to the centred similarity plus the share of the mean's squared norm, its average shift.
+    /// Default 0.5: on the development dialogue set in bench/eval-sets it raised recall@10 from 0.721 to 0.743 (0.3:
+    /// 0.746, 0.7: 0.743, 1: 0.738). <see cref="MemorySearchHit.SemanticScore"/> stays the plain cosine.
+    /// </summary>
+    public double Centering { get; set; } = 0.5;
+
     /// <summary>The reciprocal-rank-fusion constant; larger values flatten the advantage of top ranks. Default 60; must be at least 1.</summary>
     public int RrfK { get; set; } = 60;
 
@@ -96,6 +106,7 @@ public sealed class HybridSearchOptions
         Check(Enum.IsDefined(Fusion), nameof(Fusion), "a defined FusionMethod", (double)Fusion);
         Check(TimeBoost is >= 0 and <= 10, nameof(TimeBoost), "between 0 and 10", TimeBoost);
         Check(Diversity is >= 0 and <= 1, nameof(Diversity), "between 0 and 1", Diversity);
+        Check(Centering is >= 0 and <= 1, nameof(Centering), "between 0 and 1", Centering);
         Check(CandidateWindow >= 1, nameof(CandidateWindow), ">= 1", CandidateWindow);
         Check(Enum.IsDefined(Scan), nameof(Scan), "a defined ScanPrecision", (double)Scan);
         if (problems.Count > 0)

@@ -161,15 +161,40 @@ internal sealed class VectorSlab(ScanPrecision precision)
             return null;
         }
 
-        var prepared = new VectorQuery(new float[query.Length]);
-        TensorPrimitives.Divide(query, norm, prepared.Vector);
-        if (precision == ScanPrecision.Int8)
+        var normalized = new float[query.Length];
+        TensorPrimitives.Divide(query, norm, normalized);
+        return Quantized(new VectorQuery(normalized));
+    }
+
+    /// <summary>
+    /// <paramref name="query"/> (from <see cref="Prepare"/>) minus <paramref name="weight"/> times the mean of the stored
+    /// vectors (<paramref name="sum"/> over <paramref name="count"/>): its similarity to a memory is the cosine less the
+    /// weighted similarity of the memory to the mean, so what every memory shares counts less (see
+    /// <see cref="HybridSearchOptions.Centering"/>).
+    /// </summary>
+    public VectorQuery Centred(VectorQuery query, ReadOnlySpan<double> sum, int count, double weight)
+    {
+        var shifted = new float[query.Vector.Length];
+        var squaredNorm = 0.0;
+        for (var i = 0; i < shifted.Length; i++)
         {
-            prepared.Codes = new sbyte[query.Length];
-            prepared.Scale = Int8Quantizer.Quantize(prepared.Vector, prepared.Codes);
+            var mean = sum[i] / count;
+            squaredNorm += mean * mean;
+            shifted[i] = (float)(query.Vector[i] - (weight * mean));
         }
 
-        return prepared;
+        return Quantized(new VectorQuery(shifted) { Shift = (float)(weight * squaredNorm) });
+    }
+
+    private VectorQuery Quantized(VectorQuery query)
+    {
+        if (precision == ScanPrecision.Int8)
+        {
+            query.Codes = new sbyte[query.Vector.Length];
+            query.Scale = Int8Quantizer.Quantize(query.Vector, query.Codes);
+        }
+
+        return query;
     }
 
     /// <summary>The float32 cosine similarity of <paramref name="query"/> and the vector in <paramref name="slot"/>.</summary>

@@ -68,7 +68,8 @@ public class HybridFusionTests
     [Fact]
     public void Weighted_score_is_one_when_best_by_both_signals_and_at_most_half_when_only_one_signal_matches()
     {
-        var index = new HybridMemoryIndex();
+        // Plain cosine, so the expected semantic part is computed from the vectors alone.
+        var index = new HybridMemoryIndex(new HybridSearchOptions { Centering = 0 });
         index.Upsert("both", "guitar lessons", Axis(0));
         index.Upsert("semantic only", "music tuition", Mix(0.9f, 0.436f));
         index.Upsert("lexical only", "guitar strings", Axis(2));
@@ -109,6 +110,52 @@ public class HybridFusionTests
 
         Assert.Equal(["sister", "sister again"], Ids(Index(0).Search("where are the siblings", Axis(0), topK: 2)));
         Assert.Equal(["sister", "brother"], Ids(Index(0.5).Search("where are the siblings", Axis(0), topK: 2)));
+    }
+
+    [Fact]
+    public void Centring_ranks_a_memory_that_says_something_specific_above_one_like_every_other()
+    {
+        HybridMemoryIndex Index(double centering)
+        {
+            // Most memories lean the same way (axis 0), as a speaker's small talk does; "specific" points elsewhere too.
+            var index = new HybridMemoryIndex(new HybridSearchOptions { Centering = centering, Diversity = 0 });
+            index.Upsert("generic", "how was your weekend", Axis(0));
+            index.Upsert("chat 1", "long story", new float[] { 0.95f, 0, 0.312f, 0 });
+            index.Upsert("chat 2", "still raining here", new float[] { 0.95f, 0, -0.312f, 0 });
+            index.Upsert("chat 3", "laundry is piling up", new float[] { 0.95f, 0, 0, 0.312f });
+            index.Upsert("specific", "started a pottery class", Mix(0.6f, 0.8f));
+            return index;
+        }
+
+        float[] query = [0.9f, 0.436f, 0, 0];  // cosine 0.9 with "generic", 0.889 with "specific"
+
+        Assert.Equal(["generic"], Ids(Index(0).Search("new hobby", query, topK: 1)));
+        var hit = Index(0.5).Search("new hobby", query, topK: 1).Single();
+        Assert.Equal("specific", hit.Id);
+        Assert.Equal(0.8888, hit.SemanticScore, 3);  // reported as the plain cosine
+    }
+
+    [Fact]
+    public void Centring_follows_memories_replaced_and_removed()
+    {
+        var options = new HybridSearchOptions { Centering = 1, Diversity = 0, SemanticFloor = -1 };
+        var changed = new HybridMemoryIndex(options);
+        changed.Upsert("a", "alpha", Axis(0));
+        changed.Upsert("b", "beta", Axis(1));
+        changed.Upsert("c", "gamma", Axis(2));
+        changed.Remove("a");
+        changed.Upsert("b", "beta", Mix(0.6f, 0.8f));
+        var fresh = new HybridMemoryIndex(options);
+        fresh.Upsert("c", "gamma", Axis(2));
+        fresh.Upsert("b", "beta", Mix(0.6f, 0.8f));
+
+        float[] query = [0.5f, 0.5f, 0.5f, 0.5f];
+        var expected = fresh.Search("delta", query, topK: 5);
+        var actual = changed.Search("delta", query, topK: 5);
+
+        Assert.Equal(Ids(expected), Ids(actual));
+        Assert.Equal(expected.Select(h => h.Score), actual.Select(h => h.Score), (x, y) => Math.Abs(x - y) < 1e-6);
+        Assert.NotEqual(expected[0].Score, expected[1].Score);
     }
 
     [Fact]
