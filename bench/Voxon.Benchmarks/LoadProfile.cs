@@ -25,7 +25,15 @@ public static class LoadProfile
             {
                 await using var storage = new FileSessionStorage(folder);
                 await using var client = WorkerStorage.Client(storage);
-                var (session, _) = await StorageBenchmarks.CreateSessionAsync(client, memories);
+                var (session, last) = await StorageBenchmarks.CreateSessionAsync(client, memories);
+
+                // A journal as the storage harness leaves it: saves after one turn each.
+                for (var i = 0; i < 50; i++)
+                {
+                    await last.SendMessageAsync($"turn {i}");
+                    await session.SaveAsync();
+                }
+
                 await session.DisposeAsync();
                 await ProfileAsync(client, storage, session.SessionId, memories, folder);
             }
@@ -65,8 +73,25 @@ public static class LoadProfile
             return result;
         }
 
+        var journalPath = Path.Combine(folder, id + ".journal");
         for (var i = -2; i < 15; i++)
         {
+            var journal = Time("read journal bytes", () => File.Exists(journalPath) ? File.ReadAllBytes(journalPath) : []);
+            var frames = Time("journal frames (read, SHA-256 checks)", () => FileJournal.Read(journal).Frames);
+            Time($"journal records ({frames.Count} frames)", () =>
+            {
+                var assembler = new SessionAssembler("file", id);
+                foreach (var frame in frames)
+                {
+                    var reader = new RecordReader(frame.Payload);
+                    while (reader.Next(out var kind, out var key, out var index, out var payload))
+                    {
+                        assembler.Apply(kind, key, index, payload);
+                    }
+                }
+
+                return assembler.Version;
+            });
             var bytes = Time("read file bytes", () => File.ReadAllBytes(path));
             var header = FileSnapshot.ReadHeader(bytes, bytes.Length);
             var meta = bytes.AsSpan(FileSnapshot.HeaderSize, (int)header.MetaLength).ToArray();

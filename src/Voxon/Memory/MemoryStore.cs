@@ -276,6 +276,9 @@ internal sealed class MemoryStore
         return entry.Importance * Math.Pow(0.5, ageDays / RecencyHalfLifeDays);
     }
 
+    /// <summary>Whether every live entry is in the search index (false after a load until the index is first used).</summary>
+    internal bool SearchIndexBuilt => Volatile.Read(ref _unindexed) is null;
+
     /// <summary>The search index, with the entries a load put back added on first use.</summary>
     private HybridMemoryIndex Index
     {

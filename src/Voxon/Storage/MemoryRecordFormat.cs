@@ -70,13 +70,18 @@ internal static class MemoryRecordFormat
     }
 
     /// <summary>Reads a record in either format.</summary>
+    /// <param name="payload">The record.</param>
+    /// <param name="pinned">Allocate the embedding on the pinned object heap, which collections never copy. For large
+    /// loads: their vectors live as long as the session and are most of its bytes, and allocated as usual every gen0
+    /// and gen1 collection during the load copied them (measured at 10,000 memories: 16-40 ms of GC pauses per load,
+    /// 3-5 ms pinned). Small loads fit in gen0, where pinned vectors only brought gen2 collections forward.</param>
     /// <exception cref="JsonException">The record is malformed (the error every record decoder reports).</exception>
-    public static MemoryEntry Decode(ReadOnlySpan<byte> payload)
+    public static MemoryEntry Decode(ReadOnlySpan<byte> payload, bool pinned = false)
     {
         var first = payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(payload) : int.MinValue;
         try
         {
-            return first == BinaryMarker ? DecodeBinary(payload[4..]) : DecodeLegacy(payload, first);
+            return first == BinaryMarker ? DecodeBinary(payload[4..], pinned) : DecodeLegacy(payload, first);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or IndexOutOfRangeException)
         {
@@ -84,11 +89,11 @@ internal static class MemoryRecordFormat
         }
     }
 
-    private static MemoryEntry DecodeBinary(ReadOnlySpan<byte> payload)
+    private static MemoryEntry DecodeBinary(ReadOnlySpan<byte> payload, bool pinned)
     {
         var reader = new FieldReader(payload);
         var count = reader.Int32();
-        var vector = count is >= 0 and <= (int.MaxValue / 4) ? EmbeddingCodec.FromBytes(reader.Bytes(count * 4)) : throw new FormatException($"embedding length {count}");
+        var vector = count is >= 0 and <= (int.MaxValue / 4) ? EmbeddingCodec.FromBytes(reader.Bytes(count * 4), pinned) : throw new FormatException($"embedding length {count}");
         var id = reader.Required("id");
         var content = reader.Required("content");
         var category = reader.Required("category");

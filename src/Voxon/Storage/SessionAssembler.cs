@@ -145,13 +145,13 @@ internal sealed class SessionAssembler(string backend, string sessionId)
         return _head;
     }
 
-    /// <summary>Decodes memory record <paramref name="payload"/>.</summary>
+    /// <summary>Decodes memory record <paramref name="payload"/>, one of <paramref name="count"/> loaded together.</summary>
     /// <exception cref="SessionCorruptException">It does not parse.</exception>
-    public MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload)
+    public MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload, int count = 1)
     {
         try
         {
-            return MemoryRecordFormat.Decode(payload);
+            return MemoryRecordFormat.Decode(payload, pinned: count >= ParallelDecodeThreshold);
         }
         catch (JsonException ex)
         {

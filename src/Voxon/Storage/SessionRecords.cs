@@ -258,7 +258,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         assembler.ApplyMemories(memories.Count, i =>
         {
             var old = false;
-            var entry = assembler.DecodeMemory(Open(memories[i], sessionId, ref old));
+            var entry = assembler.DecodeMemory(Open(memories[i], sessionId, ref old), memories.Count);
             if (old)
             {
                 Volatile.Write(ref memoryOldKey, 1);

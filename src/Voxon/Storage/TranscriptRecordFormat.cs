@@ -42,11 +42,13 @@ internal static class TranscriptRecordFormat
         Interrupted = 128,
     }
 
+    /// <exception cref="ArgumentException">The turn cannot be stored (<see cref="Problem"/>).</exception>
     public static byte[] Encode(ConversationTurn turn)
     {
-        if (!Enum.IsDefined(turn.Role))
+        // Refused here, before it is stored, rather than stored and then refused by every load.
+        if (Problem(turn) is { } problem)
         {
-            throw new ArgumentException($"a turn has an unknown role {(int)turn.Role}", nameof(turn));
+            throw new ArgumentException("a turn " + problem, nameof(turn));
         }
 
         var size = new FieldWriter([]);
@@ -56,6 +58,15 @@ internal static class TranscriptRecordFormat
         Write(ref writer, turn);
         return buffer;
     }
+
+    /// <summary>What keeps <paramref name="turn"/> from being stored (an unknown role, a null text where one is
+    /// required, a null item in a list), or null; import refuses such turns too.</summary>
+    public static string? Problem(ConversationTurn turn) =>
+        !Enum.IsDefined(turn.Role) ? $"has an unknown role {(int)turn.Role}"
+        : turn.Content is null ? "has no content"
+        : turn.InjectedMemoryIds?.Any(id => id is null) == true || turn.Injections?.Any(i => i?.MemoryId is null || i.Reason is null) == true
+            || turn.ToolCalls?.Any(c => c?.Name is null) == true ? "lists a null injected memory, reason or tool call"
+        : null;
 
     /// <summary>The header of <paramref name="conversation"/> (its turns are records of their own).</summary>
     public static byte[] EncodeHeader(ConversationDocument conversation)
