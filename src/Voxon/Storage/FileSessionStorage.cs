@@ -423,7 +423,7 @@ public sealed partial class FileSessionStorage : SessionStorage
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
             var length = stream.Length;
-            var wanted = length;
+            var wanted = length; // a full load, or a legacy snapshot (one JSON document): the whole file
             Span<byte> header = stackalloc byte[FileSnapshot.HeaderSize];
             cancellationToken.ThrowIfCancellationRequested();
             header = header[..(int)Math.Min(length, FileSnapshot.HeaderSize)];
@@ -440,7 +440,6 @@ public sealed partial class FileSessionStorage : SessionStorage
                 }
             }
 
-            // A legacy snapshot is one JSON document, read whole.
             if (wanted > Array.MaxLength)
             {
                 throw new IOException($"the snapshot is {wanted} bytes, more than one buffer holds");
