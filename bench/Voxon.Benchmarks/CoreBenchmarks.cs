@@ -90,6 +90,8 @@ public static class CoreBenchmarks
         var session = await voxon.LoadSessionAsync(document.SessionId);
         await Harness.MeasureAsync("SaveAsync, 100 conversations x 10 turns, 1,000 memories", 30, _ => session.SaveAsync());
         await Harness.MeasureAsync("LoadSessionAsync, same session", 30, _ => voxon.LoadSessionAsync(document.SessionId));
+        await Harness.MeasureAsync("LoadSessionAsync + first search (builds the index)", 30, async _ =>
+            (await voxon.LoadSessionAsync(document.SessionId)).SearchMemory("what do I like"));
         var bytes = new FileInfo(Path.Combine(storage.Folder, document.SessionId + ".json")).Length;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"saved file size: {bytes:N0} bytes ({bytes / 1024.0 / 1024.0:F2} MiB)"));
     }

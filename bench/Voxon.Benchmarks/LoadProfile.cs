@@ -8,7 +8,8 @@ namespace Voxon.Benchmarks;
 
 /// <summary>
 /// Harness "load-profile": where a file-backend load of 1,000 and 10,000 memories spends its time, phase by phase
-/// (read, checksums, record decoding, validation, assembly, session and search index build), with allocations.
+/// (read, checksums, record decoding by kind, validation, assembly, session, and the search index built by the first
+/// search), with allocations.
 /// Run: dotnet run -c Release --project bench/Voxon.Benchmarks -- harness load-profile
 /// </summary>
 public static class LoadProfile
@@ -24,7 +25,15 @@ public static class LoadProfile
             {
                 await using var storage = new FileSessionStorage(folder);
                 await using var client = WorkerStorage.Client(storage);
-                var (session, _) = await StorageBenchmarks.CreateSessionAsync(client, memories);
+                var (session, last) = await StorageBenchmarks.CreateSessionAsync(client, memories);
+
+                // A journal as the storage harness leaves it: saves after one turn each.
+                for (var i = 0; i < 50; i++)
+                {
+                    await last.SendMessageAsync($"turn {i}");
+                    await session.SaveAsync();
+                }
+
                 await session.DisposeAsync();
                 await ProfileAsync(client, storage, session.SessionId, memories, folder);
             }
@@ -64,8 +73,25 @@ public static class LoadProfile
             return result;
         }
 
+        var journalPath = Path.Combine(folder, id + ".journal");
         for (var i = -2; i < 15; i++)
         {
+            var journal = Time("read journal bytes", () => File.Exists(journalPath) ? File.ReadAllBytes(journalPath) : []);
+            var frames = Time("journal frames (read, SHA-256 checks)", () => FileJournal.Read(journal).Frames);
+            Time($"journal records ({frames.Count} frames)", () =>
+            {
+                var assembler = new SessionAssembler("file", id);
+                foreach (var frame in frames)
+                {
+                    var reader = new RecordReader(frame.Payload);
+                    while (reader.Next(out var kind, out var key, out var index, out var payload))
+                    {
+                        assembler.Apply(kind, key, index, payload);
+                    }
+                }
+
+                return assembler.Version;
+            });
             var bytes = Time("read file bytes", () => File.ReadAllBytes(path));
             var header = FileSnapshot.ReadHeader(bytes, bytes.Length);
             var meta = bytes.AsSpan(FileSnapshot.HeaderSize, (int)header.MetaLength).ToArray();
@@ -87,6 +113,29 @@ public static class LoadProfile
 
                 return count;
             });
+            foreach (var only in new[] { RecordKind.Head, RecordKind.Conversation, RecordKind.Turn })
+            {
+                Time($"    {only} records", () =>
+                {
+                    var assembler = new SessionAssembler("file", id);
+                    var count = 0;
+                    foreach (var section in new[] { meta, content })
+                    {
+                        var reader = new RecordReader(section);
+                        while (reader.Next(out var kind, out var key, out var index, out var payload))
+                        {
+                            if (kind == only)
+                            {
+                                assembler.Apply(kind, key, index, payload);
+                                count++;
+                            }
+                        }
+                    }
+
+                    return count;
+                });
+            }
+
             Time("  of which head, conversation and turn records", () =>
             {
                 var assembler = new SessionAssembler("file", id);
@@ -132,7 +181,8 @@ public static class LoadProfile
             });
             Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id));
             var whole = await TimeAsync("storage.LoadAsync (whole)", () => storage.LoadAsync(id));
-            Time("session + search index build", () => Session.FromDocument(RuntimeOf(client), whole!));
+            var loaded = Time("session (search index deferred)", () => Session.FromDocument(RuntimeOf(client), whole!));
+            Time("first search (builds the search index)", () => loaded.SearchMemory("benchmark fact about topic 42"));
             if (i < 0)
             {
                 phases.Clear();
@@ -141,6 +191,17 @@ public static class LoadProfile
         }
 
         Console.WriteLine($"-- file, {memories / 1000}k memories/100 conversations, {new FileInfo(path).Length:N0} bytes");
+        var sizes = new SortedDictionary<RecordKind, (int Count, long Bytes)>();
+        var snapshot = File.ReadAllBytes(path);
+        var sectioned = FileSnapshot.ReadHeader(snapshot, snapshot.Length);
+        var all = new RecordReader(snapshot.AsSpan(FileSnapshot.HeaderSize, (int)(sectioned.MetaLength + sectioned.ContentLength)));
+        while (all.Next(out var recordKind, out _, out _, out var recordPayload))
+        {
+            var (count, total) = sizes.GetValueOrDefault(recordKind);
+            sizes[recordKind] = (count + 1, total + recordPayload.Length);
+        }
+
+        Console.WriteLine("   records: " + string.Join(", ", sizes.Select(s => $"{s.Key} {s.Value.Count:N0} ({s.Value.Bytes:N0} bytes)")));
         foreach (var (phase, samples) in phases)
         {
             var stats = Stats.From([.. samples]);

@@ -44,6 +44,48 @@ public abstract partial class SessionStorageTests<TFixture>
     }
 
     [SkippableFact]
+    public virtual async Task Json_transcript_records_of_older_versions_load_beside_binary_ones_and_the_store_rewrite_migrates_them()
+    {
+        var storage = Open();
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_transcript_" + Guid.NewGuid().ToString("N")[..6]);
+        await session.AddMemoryAsync("User's name is Zoë");
+        var conversation = await session.StartConversationAsync();
+        SessionRecords.WriteLegacyTranscripts.Value = true;
+        try
+        {
+            await conversation.SendMessageAsync("Written as JSON — ça va?");
+            await session.SaveAsync();
+        }
+        finally
+        {
+            SessionRecords.WriteLegacyTranscripts.Value = false;
+        }
+
+        // Mixed: the first turns (and, on file, the snapshot's conversation header) in JSON, the later ones binary.
+        await conversation.SendMessageAsync("Written as binary 你好");
+        await session.SaveAsync();
+        var expected = session.GetTranscript(conversation.ConversationId).Select(t => (t.Role, t.Content, t.Timestamp, t.InjectedMemoryIds?.Count)).ToList();
+        Assert.Equal(4, expected.Count);
+        Assert.Contains("\"role\":\"user\"", Encoding.UTF8.GetString((await Fixture.CopySessionAsync(session.SessionId)).Bytes), StringComparison.Ordinal);
+
+        var fresh = Open();
+        await using (var reader = WorkerStorage.Client(fresh))
+        {
+            var mixed = await reader.LoadSessionAsync(session.SessionId);
+            Assert.Equal(expected, mixed.GetTranscript(conversation.ConversationId).Select(t => (t.Role, t.Content, t.Timestamp, t.InjectedMemoryIds?.Count)));
+            Assert.Equal(session.Conversations.Select(c => (c.ConversationId, c.TurnCount)), mixed.Conversations.Select(c => (c.ConversationId, c.TurnCount)));
+        }
+
+        // `voxon store migrate`: every record in the binary format, the same transcript.
+        Assert.True((await fresh.RewriteAllAsync()).Sessions >= 1);
+        Assert.DoesNotContain("\"role\":", Encoding.UTF8.GetString((await Fixture.CopySessionAsync(session.SessionId)).Bytes), StringComparison.Ordinal);
+        await using var after = WorkerStorage.Client(Open());
+        var migrated = await after.LoadSessionAsync(session.SessionId);
+        Assert.Equal(expected, migrated.GetTranscript(conversation.ConversationId).Select(t => (t.Role, t.Content, t.Timestamp, t.InjectedMemoryIds?.Count)));
+    }
+
+    [SkippableFact]
     public virtual async Task Listings_skip_and_report_an_unreadable_record_instead_of_failing()
     {
         var storage = Open();

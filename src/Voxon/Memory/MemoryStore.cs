@@ -20,6 +20,12 @@ internal sealed class MemoryStore
     private readonly Dictionary<string, MemoryEntry> _entries = new(StringComparer.Ordinal);
     private readonly HybridMemoryIndex _index;
 
+    // Live entries a load put back that are not in the search index yet: indexing (tokenizing, resolving dates,
+    // normalizing vectors) is most of a load's work past storage, so it waits for the index's first use. Guarded by
+    // _indexLock, since searches may run concurrently.
+    private List<MemoryEntry>? _unindexed;
+    private readonly Lock _indexLock = new();
+
     // Profile facts are read on every turn; keeping them apart avoids scanning all entries per turn.
     private readonly HashSet<string> _profile = new(StringComparer.Ordinal);
 
@@ -172,9 +178,10 @@ internal sealed class MemoryStore
             throw new InvalidOperationException("LoadStored only fills an empty store; entries added to a live session must be recorded for the next save (Put or Add).");
         }
 
+        _unindexed = [];
         foreach (var entry in entries)
         {
-            Insert(entry);
+            Insert(entry, deferIndex: true);
             _stored.Add(entry.Id);
         }
 
@@ -232,7 +239,7 @@ internal sealed class MemoryStore
     public IReadOnlyList<MemorySearchResult> Search(string query, ReadOnlyMemory<float> queryEmbedding, int topK, Func<MemoryEntry, bool>? filter, double minScore, DateTimeOffset now)
     {
         Hydrate?.Invoke();
-        var hits = _index.Search(query, queryEmbedding, topK, filter is null ? null : id => filter(_entries[id]), minScore, TimeFocus.Parse(query, now));
+        var hits = Index.Search(query, queryEmbedding, topK, filter is null ? null : id => filter(_entries[id]), minScore, TimeFocus.Parse(query, now));
         return [.. hits.Select(h => new MemorySearchResult(_entries[h.Id], h.Score, h.LexicalScore, h.SemanticScore))];
     }
 
@@ -269,7 +276,41 @@ internal sealed class MemoryStore
         return entry.Importance * Math.Pow(0.5, ageDays / RecencyHalfLifeDays);
     }
 
-    private void Insert(MemoryEntry entry)
+    /// <summary>Whether every live entry is in the search index (false after a load until the index is first used).</summary>
+    internal bool SearchIndexBuilt => Volatile.Read(ref _unindexed) is null;
+
+    /// <summary>The search index, with the entries a load put back added on first use.</summary>
+    private HybridMemoryIndex Index
+    {
+        get
+        {
+            if (Volatile.Read(ref _unindexed) is not null)
+            {
+                lock (_indexLock)
+                {
+                    if (_unindexed is { } pending)
+                    {
+                        foreach (var entry in pending)
+                        {
+                            Upsert(_index, entry);
+                        }
+
+                        Volatile.Write(ref _unindexed, null);
+                    }
+                }
+            }
+
+            return _index;
+        }
+    }
+
+    private static void Upsert(HybridMemoryIndex index, MemoryEntry entry)
+    {
+        var (text, time) = MemoryIndexText.For(entry);
+        index.Upsert(entry.Id, text, entry.Embedding ?? ReadOnlyMemory<float>.Empty, time);
+    }
+
+    private void Insert(MemoryEntry entry, bool deferIndex = false)
     {
         if (_entries.TryGetValue(entry.Id, out var old))
         {
@@ -285,8 +326,15 @@ internal sealed class MemoryStore
 
         if (entry.SupersededBy is null)
         {
-            var (text, time) = MemoryIndexText.For(entry);
-            _index.Upsert(entry.Id, text, entry.Embedding ?? ReadOnlyMemory<float>.Empty, time);
+            if (deferIndex && _unindexed is { } pending)
+            {
+                pending.Add(entry);
+            }
+            else
+            {
+                Upsert(Index, entry);
+            }
+
             _liveTokens += entry.TokenCount;
             if (IsProfile(entry))
             {
@@ -307,7 +355,7 @@ internal sealed class MemoryStore
     {
         if (entry.SupersededBy is null)
         {
-            _index.Remove(entry.Id);
+            Index.Remove(entry.Id);
             _liveTokens -= entry.TokenCount;
             _profile.Remove(entry.Id);
             RemoveKey(_byContent, ContentKey(entry), entry.Id);

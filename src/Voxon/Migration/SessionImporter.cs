@@ -340,6 +340,15 @@ internal static class SessionImporter
                 problems.Add($"conversation '{conversation.ConversationId}' has a negative branch point, duration or injection count");
             }
 
+            foreach (var turn in conversation.Turns)
+            {
+                if (TranscriptRecordFormat.Problem(turn) is { } problem)
+                {
+                    problems.Add($"a turn of conversation '{conversation.ConversationId}' {problem}");
+                    break;
+                }
+            }
+
             // Branch history walks parent links: a cycle would never end.
             var seen = new HashSet<string>(StringComparer.Ordinal);
             for (var id = conversation.ConversationId; id is not null; id = parents.GetValueOrDefault(id))

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace Voxon.Storage;
@@ -326,15 +327,28 @@ public sealed partial class FileSessionStorage : SessionStorage
     /// <param name="metadataOnly">Skip the snapshot's content section and the journal's memory and turn records.</param>
     private async Task<JournalReplay> ReplayAsync(string id, string operation, bool eachVersion, CancellationToken cancellationToken, bool metadataOnly = false)
     {
-        var snapshotBytes = await ReadSnapshotAsync(id, operation, metadataOnly, cancellationToken);
-        var journalBytes = await ReadIfExistsAsync(PathOf(id, JournalExtension), operation, id, cancellationToken) ?? [];
-        if (snapshotBytes is not var (stored, storedLength))
+        var snapshot = await ReadSnapshotAsync(id, operation, metadataOnly, cancellationToken);
+        try
         {
-            return new JournalReplay(null, 0, 0, false, false, null); // not stored, or deleted
+            var journalBytes = await ReadIfExistsAsync(PathOf(id, JournalExtension), operation, id, cancellationToken) ?? [];
+            return snapshot is var (buffer, read, storedLength)
+                ? await ReplayAsync(id, buffer.AsMemory(0, read), storedLength, journalBytes, eachVersion, metadataOnly, cancellationToken)
+                : new JournalReplay(null, 0, 0, false, false, null); // not stored, or deleted
         }
+        finally
+        {
+            if (snapshot is var (buffer, _, _) && buffer.Length > 0)
+            {
+                // Everything decoded from it was copied out: strings, vectors, the last head.
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
 
+    private async Task<JournalReplay> ReplayAsync(string id, ReadOnlyMemory<byte> stored, long storedLength, byte[] journalBytes, bool eachVersion, bool metadataOnly, CancellationToken cancellationToken)
+    {
         var (frames, valid, damage) = FileJournal.Read(journalBytes);
-        await _codec.PrepareKeysAsync([.. SnapshotKeyIds(stored), .. frames.Select(f => SessionEncryption.KeyIdOf(f.Payload))], id, cancellationToken);
+        await _codec.PrepareKeysAsync([.. SnapshotKeyIds(stored.Span), .. frames.Select(f => SessionEncryption.KeyIdOf(f.Payload))], id, cancellationToken);
         var oldKey = false;
         var assembler = new SessionAssembler(BackendName, id) { MetadataOnly = metadataOnly };
         var snapshotVersion = ApplySnapshot(assembler, stored, storedLength, id, metadataOnly, ref oldKey);
@@ -399,38 +413,43 @@ public sealed partial class FileSessionStorage : SessionStorage
     }
 
     /// <summary>The snapshot's bytes (only header and meta section when <paramref name="metadataOnly"/> and the snapshot
-    /// is binary) and the file's length; null when there is no snapshot.</summary>
-    private async Task<(byte[] Bytes, long FileLength)?> ReadSnapshotAsync(string id, string operation, bool metadataOnly, CancellationToken cancellationToken)
+    /// is binary) in the first <c>Read</c> bytes of a buffer rented from <see cref="ArrayPool{T}.Shared"/> (the caller
+    /// returns it: a load then allocates no buffer the size of the file), and the file's length; null when there is no snapshot.</summary>
+    private (byte[] Buffer, int Read, long FileLength)? ReadSnapshot(string id, string operation, bool metadataOnly, CancellationToken cancellationToken)
     {
         var path = PathOf(id, Extension);
+        byte[]? buffer = null;
         try
         {
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
             var length = stream.Length;
-            var bytes = new byte[metadataOnly ? Math.Min(length, FileSnapshot.HeaderSize) : length];
+            var wanted = length; // a full load, or a legacy snapshot (one JSON document): the whole file
+            Span<byte> header = stackalloc byte[FileSnapshot.HeaderSize];
             cancellationToken.ThrowIfCancellationRequested();
-            stream.ReadExactly(bytes); // synchronous, like ReadIfExists
-            if (metadataOnly && FileSnapshot.IsBinary(bytes))
+            header = header[..(int)Math.Min(length, FileSnapshot.HeaderSize)];
+            stream.ReadExactly(header); // synchronous, like ReadIfExists
+            if (metadataOnly && FileSnapshot.IsBinary(header))
             {
                 // Header, then the meta section only; a damaged header reads everything and fails in ApplySnapshot.
-                var wanted = length;
                 try
                 {
-                    wanted = FileSnapshot.HeaderSize + FileSnapshot.ReadHeader(bytes, length).MetaLength;
+                    wanted = FileSnapshot.HeaderSize + FileSnapshot.ReadHeader(header, length).MetaLength;
                 }
                 catch (FormatException)
                 {
                 }
-
-                bytes = ReadOn(stream, bytes, wanted);
             }
-            else
+
+            if (wanted > Array.MaxLength)
             {
-                bytes = ReadOn(stream, bytes, length); // a legacy snapshot: one JSON document, read whole
+                throw new IOException($"the snapshot is {wanted} bytes, more than one buffer holds");
             }
 
-            Interlocked.Add(ref _sessionBytesRead, bytes.Length);
-            return (bytes, length);
+            buffer = ArrayPool<byte>.Shared.Rent((int)wanted);
+            header.CopyTo(buffer);
+            stream.ReadExactly(buffer.AsSpan(header.Length, (int)wanted - header.Length));
+            Interlocked.Add(ref _sessionBytesRead, wanted);
+            return (buffer, (int)wanted, length);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -438,36 +457,31 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
             throw Failure(operation, id, path, ex);
         }
     }
 
-    private static byte[] ReadOn(FileStream stream, byte[] read, long total)
-    {
-        if (read.Length >= total)
-        {
-            return read;
-        }
-
-        var bytes = new byte[total];
-        read.CopyTo(bytes, 0);
-        stream.ReadExactly(bytes.AsSpan(read.Length));
-        return bytes;
-    }
+    private Task<(byte[] Buffer, int Read, long FileLength)?> ReadSnapshotAsync(string id, string operation, bool metadataOnly, CancellationToken cancellationToken) =>
+        Task.FromResult(ReadSnapshot(id, operation, metadataOnly, cancellationToken));
 
     /// <summary>The key ids of a snapshot's sealed parts (to fetch their data keys first).</summary>
-    private static List<string?> SnapshotKeyIds(byte[] stored)
+    private static List<string?> SnapshotKeyIds(ReadOnlySpan<byte> stored)
     {
         if (!FileSnapshot.IsBinary(stored) || stored.Length < FileSnapshot.HeaderSize)
         {
             return [SessionEncryption.KeyIdOf(stored)];
         }
 
-        var ids = new List<string?> { SessionEncryption.KeyIdOf(stored.AsSpan(FileSnapshot.HeaderSize)) };
+        var ids = new List<string?> { SessionEncryption.KeyIdOf(stored[FileSnapshot.HeaderSize..]) };
         try
         {
             var header = FileSnapshot.ReadHeader(stored, stored.Length);
-            ids.Add(SessionEncryption.KeyIdOf(stored.AsSpan(header.ContentOffset)));
+            ids.Add(SessionEncryption.KeyIdOf(stored[header.ContentOffset..]));
         }
         catch (FormatException)
         {
@@ -479,24 +493,24 @@ public sealed partial class FileSessionStorage : SessionStorage
 
     /// <summary>Applies a snapshot to <paramref name="assembler"/>; returns its version.</summary>
     /// <exception cref="SessionCorruptException">The snapshot is damaged.</exception>
-    private long ApplySnapshot(SessionAssembler assembler, byte[] stored, long fileLength, string id, bool metadataOnly, ref bool oldKey)
+    private long ApplySnapshot(SessionAssembler assembler, ReadOnlyMemory<byte> stored, long fileLength, string id, bool metadataOnly, ref bool oldKey)
     {
-        if (!FileSnapshot.IsBinary(stored))
+        if (!FileSnapshot.IsBinary(stored.Span))
         {
-            var legacy = SessionDocumentSerializer.Deserialize(_codec.Open(stored, LegacySnapshotContext(id), id, ref oldKey), BackendName, id);
+            var legacy = SessionDocumentSerializer.Deserialize(_codec.Open(stored.ToArray(), LegacySnapshotContext(id), id, ref oldKey), BackendName, id);
             assembler.Seed(legacy);
             return legacy.Version;
         }
 
         try
         {
-            var header = FileSnapshot.ReadHeader(stored, fileLength);
-            var meta = stored.AsMemory(FileSnapshot.HeaderSize, (int)header.MetaLength);
+            var header = FileSnapshot.ReadHeader(stored.Span, fileLength);
+            var meta = stored.Slice(FileSnapshot.HeaderSize, (int)header.MetaLength);
             FileSnapshot.Verify(meta.Span, header.MetaHash, "meta");
             ApplyRecords(assembler, _codec.OpenSlice(meta, FileSnapshot.Context(id, header.Version, "meta"), id, ref oldKey).Span);
             if (!metadataOnly)
             {
-                var content = stored.AsMemory(header.ContentOffset, (int)header.ContentLength);
+                var content = stored.Slice(header.ContentOffset, (int)header.ContentLength);
                 FileSnapshot.Verify(content.Span, header.ContentHash, "content");
                 ApplyContent(assembler, _codec.OpenSlice(content, FileSnapshot.Context(id, header.Version, "content"), id, ref oldKey));
             }
@@ -528,7 +542,7 @@ public sealed partial class FileSessionStorage : SessionStorage
             }
         }
 
-        assembler.ApplyMemories(memories.Count, i => assembler.DecodeMemory(records.Span.Slice(memories[i].Offset, memories[i].Length)));
+        assembler.ApplyMemories(memories.Count, i => assembler.DecodeMemory(records.Span.Slice(memories[i].Offset, memories[i].Length), memories.Count));
     }
 
     /// <summary>Applies a record list to <paramref name="assembler"/>, or only checks that it is well formed when null.</summary>

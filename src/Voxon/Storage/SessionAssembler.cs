@@ -13,6 +13,11 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     private readonly Dictionary<string, SortedDictionary<int, ConversationTurn>> _turns = new(StringComparer.Ordinal);
     private SessionDocument? _head;
 
+    // The last head applied, kept as JSON: a journal holds one head per save and only the last one counts, so only
+    // that one is deserialized (at Build); the others are only checked to be JSON and read for their version.
+    private byte[]? _pendingHead;
+    private long _pendingVersion;
+
     /// <summary>Ignore memory and turn records (a metadata-only load, built with <c>withContent: false</c>).</summary>
     public bool MetadataOnly { get; init; }
 
@@ -20,11 +25,12 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     private const int ParallelDecodeThreshold = 2_000;
 
     /// <summary>The version of the last head applied (0 before any).</summary>
-    public long Version => _head?.Version ?? 0;
+    public long Version => _pendingHead is null ? _head?.Version ?? 0 : _pendingVersion;
 
     public void Seed(SessionDocument document)
     {
         _head = document.WithoutContent();
+        _pendingHead = null;
         foreach (var entry in document.Memory.Entries)
         {
             _memory[entry.Id] = entry;
@@ -60,7 +66,8 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             switch (kind)
             {
                 case RecordKind.Head:
-                    _head = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.SessionDocument) ?? throw new JsonException("null head");
+                    _pendingVersion = HeadVersion(payload);
+                    _pendingHead = payload.ToArray();
                     break;
                 case RecordKind.Memory or RecordKind.MemoryRemoved or RecordKind.Turn when MetadataOnly:
                     break; // a lazy load: memory and transcripts come later
@@ -72,11 +79,11 @@ internal sealed class SessionAssembler(string backend, string sessionId)
                     _memory.Remove(key!);
                     break;
                 case RecordKind.Conversation:
-                    var header = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.ConversationDocument) ?? throw new JsonException("null conversation");
+                    var header = TranscriptRecordFormat.DecodeHeader(payload);
                     _conversations[header.ConversationId] = (index, header);
                     break;
                 case RecordKind.Turn:
-                    TurnsOf(key!)[index] = JsonSerializer.Deserialize(payload, VoxonJsonContext.Default.ConversationTurn) ?? throw new JsonException("null turn");
+                    TurnsOf(key!)[index] = TranscriptRecordFormat.DecodeTurn(payload);
                     break;
                 default:
                     throw new JsonException($"unknown record kind {(int)kind}");
@@ -88,13 +95,63 @@ internal sealed class SessionAssembler(string backend, string sessionId)
         }
     }
 
-    /// <summary>Decodes memory record <paramref name="payload"/>.</summary>
+    /// <summary>The top-level <c>version</c> of a head, reading (and so checking the syntax of) the whole JSON without
+    /// building the document.</summary>
+    /// <exception cref="JsonException">It is not JSON, or has no version.</exception>
+    private static long HeadVersion(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        long? version = null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("version"u8))
+                {
+                    reader.Read();
+                    version = reader.GetInt64();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        {
+            throw new JsonException("the head's version is not a whole number", ex);
+        }
+
+        return version ?? throw new JsonException("the head has no version");
+    }
+
+    /// <summary>Deserializes the last head applied.</summary>
+    private SessionDocument? Head()
+    {
+        if (_pendingHead is { } json)
+        {
+            try
+            {
+                _head = JsonSerializer.Deserialize(json, VoxonJsonContext.Default.SessionDocument) ?? throw new JsonException("null head");
+                if (_head.Version != _pendingVersion)
+                {
+                    throw new JsonException($"it reads as version {_head.Version} and {_pendingVersion}");
+                }
+            }
+            catch (JsonException ex)
+            {
+                throw new SessionCorruptException(backend, sessionId, $"a {RecordKind.Head} record is invalid: {ex.Message}", ex);
+            }
+
+            _pendingHead = null;
+        }
+
+        return _head;
+    }
+
+    /// <summary>Decodes memory record <paramref name="payload"/>, one of <paramref name="count"/> loaded together.</summary>
     /// <exception cref="SessionCorruptException">It does not parse.</exception>
-    public MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload)
+    public MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload, int count = 1)
     {
         try
         {
-            return MemoryRecordFormat.Decode(payload);
+            return MemoryRecordFormat.Decode(payload, pinned: count >= ParallelDecodeThreshold);
         }
         catch (JsonException ex)
         {
@@ -146,12 +203,12 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     /// <param name="withContent">False for a metadata-only document (no memory entries, no turns).</param>
     public SessionDocument? Build(bool withContent = true)
     {
-        if (_head is null)
+        if (Head() is not { } head)
         {
             return null;
         }
 
-        var document = _head.WithoutContent();
+        var document = head.WithoutContent();
         var conversations = _conversations.Values.OrderBy(c => c.Ordinal).ThenBy(c => c.Header.StartedAt).ToList();
         foreach (var (_, header) in conversations)
         {

@@ -24,7 +24,8 @@ internal readonly record struct SessionRecord(RecordKind Kind, string Key, int I
 
 /// <summary>
 /// Splits sessions into <see cref="SessionRecord"/>s and back, shared by every incremental backend. Memory records
-/// are binary (<see cref="MemoryRecordFormat"/>); heads, conversation headers and turns are JSON.
+/// are binary (<see cref="MemoryRecordFormat"/>), so are conversation headers and turns (<see cref="TranscriptRecordFormat"/>);
+/// heads are JSON.
 /// </summary>
 internal static class SessionRecords
 {
@@ -68,14 +69,21 @@ internal static class SessionRecords
 
     private static void AddConversation(List<SessionRecord> records, ConversationDocument conversation, int ordinal, int firstTurn)
     {
-        records.Add(new SessionRecord(RecordKind.Conversation, conversation.ConversationId, ordinal,
-            JsonSerializer.SerializeToUtf8Bytes(conversation.Turns.Count == 0 ? conversation : conversation.WithoutTurns(), VoxonJsonContext.Default.ConversationDocument)));
+        var legacy = WriteLegacyTranscripts.Value;
+        records.Add(new SessionRecord(RecordKind.Conversation, conversation.ConversationId, ordinal, legacy
+            ? JsonSerializer.SerializeToUtf8Bytes(conversation.WithoutTurns(), VoxonJsonContext.Default.ConversationDocument)
+            : TranscriptRecordFormat.EncodeHeader(conversation)));
         for (var i = 0; i < conversation.Turns.Count; i++)
         {
-            records.Add(new SessionRecord(RecordKind.Turn, conversation.ConversationId, firstTurn + i,
-                JsonSerializer.SerializeToUtf8Bytes(conversation.Turns[i], VoxonJsonContext.Default.ConversationTurn)));
+            records.Add(new SessionRecord(RecordKind.Turn, conversation.ConversationId, firstTurn + i, legacy
+                ? JsonSerializer.SerializeToUtf8Bytes(conversation.Turns[i], VoxonJsonContext.Default.ConversationTurn)
+                : TranscriptRecordFormat.Encode(conversation.Turns[i])));
         }
     }
+
+    /// <summary>Test hook: conversation headers and turns written in this flow are JSON, as before
+    /// <see cref="TranscriptRecordFormat"/>, to test stores written by older versions.</summary>
+    internal static readonly AsyncLocal<bool> WriteLegacyTranscripts = new();
 
     private static SessionRecord MemoryRecord(MemoryEntry entry) => new(RecordKind.Memory, entry.Id, 0, MemoryRecordFormat.Encode(entry));
 }
@@ -250,7 +258,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         assembler.ApplyMemories(memories.Count, i =>
         {
             var old = false;
-            var entry = assembler.DecodeMemory(Open(memories[i], sessionId, ref old));
+            var entry = assembler.DecodeMemory(Open(memories[i], sessionId, ref old), memories.Count);
             if (old)
             {
                 Volatile.Write(ref memoryOldKey, 1);

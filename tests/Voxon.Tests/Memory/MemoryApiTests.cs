@@ -24,6 +24,54 @@ public sealed class MemoryApiTests
     }
 
     [Fact]
+    public void A_loaded_store_builds_its_search_index_on_first_use_and_searches_like_one_built_entry_by_entry()
+    {
+        var now = new DateTimeOffset(2024, 3, 1, 9, 0, 0, TimeSpan.Zero);
+        var random = new Random(7);
+        float[] Vector() => [.. Enumerable.Range(0, 16).Select(_ => (float)random.NextDouble() - 0.5f)];
+        var entries = Enumerable.Range(0, 40).Select(i => new MemoryEntry
+        {
+            Id = $"mem_{i:D2}",
+            Content = $"User talked about {(i % 3 == 0 ? "hiking" : i % 3 == 1 ? "jazz records" : "the trip to Lisbon")} on day {i}",
+            Category = i % 5 == 0 ? "identity" : "general",
+            CreatedAt = now.AddMinutes(i),
+            OccurredAt = now.AddDays(-i),
+            UpdatedAt = now.AddMinutes(i),
+            TokenCount = 8,
+            SupersededBy = i == 4 ? "mem_05" : null,
+            Embedding = Vector(),
+        }).ToList();
+        var query = Vector();
+        var added = entries[0] with { Id = "mem_new", Content = "User started learning jazz piano", Embedding = Vector() };
+
+        var eager = new MemoryStore(100_000);
+        var lazy = new MemoryStore(100_000);
+        lazy.LoadStored(entries);
+        Assert.False(lazy.SearchIndexBuilt);
+        entries.ForEach(eager.Put);
+
+        // Changes made before the first search land on the built index, as they do on an eager one.
+        foreach (var store in new[] { eager, lazy })
+        {
+            store.Remove("mem_07");
+            store.Put(added);
+        }
+
+        Assert.True(lazy.SearchIndexBuilt);
+        foreach (var words in new[] { "jazz", "what did I say about Lisbon last week", "hiking day 12" })
+        {
+            Assert.Equal(
+                eager.Search(words, query, 10, null, 0, now).Select(r => (r.Entry.Id, r.Score)),
+                lazy.Search(words, query, 10, null, 0, now).Select(r => (r.Entry.Id, r.Score)));
+        }
+
+        var untouched = new MemoryStore(100_000);
+        untouched.LoadStored(entries);
+        Assert.NotEmpty(untouched.Search("jazz", query, 5, null, 0, now));
+        Assert.True(untouched.SearchIndexBuilt);
+    }
+
+    [Fact]
     public async Task SetPreference_refuses_long_values_and_malformed_names_with_a_clear_message()
     {
         await using var host = new MemoryTestHost();

@@ -153,4 +153,95 @@ public class SessionFileFormatTests
         var error = await Assert.ThrowsAsync<SessionCorruptException>(() => codec.AssembleAsync("mixed", records));
         Assert.Contains("Memory record", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Turn_and_conversation_header_records_round_trip_every_field()
+    {
+        var turn = new Voxon.Conversations.ConversationTurn
+        {
+            Role = Voxon.Conversations.TurnRole.Assistant,
+            Content = "Bonjour Zoë 🚀",
+            Timestamp = Start.ToOffset(TimeSpan.FromHours(5.5)),
+            ResponseTimeMs = 12.5,
+            InjectedMemoryIds = ["mem_1", "mem_2"],
+            Injections = [new("mem_1", "profile", 0.9), new("mem_2", "relevant", 0.42, "branch_1")],
+            Context = new Voxon.Conversations.ContextUsage(120, 2000),
+            AudioSeconds = 3.25,
+            Interrupted = true,
+            GeneratedContent = "Bonjour Zoë 🚀, how was the trip?",
+            TimeToFirstTokenMs = 80.0,
+            ToolCalls = [new("recall", "{\"q\":\"trip\"}", "[]", false), new("forget", null, "no such memory", true)],
+        };
+        var header = new ConversationDocument
+        {
+            ConversationId = "conv_2",
+            ParentId = "conv_1",
+            BranchPoint = 4,
+            StartedAt = Start,
+            EndedAt = Start.AddMinutes(5).ToOffset(TimeSpan.FromHours(-5)),
+            LastActivityAt = Start.AddMinutes(4),
+            DurationSeconds = 300.5,
+            InjectionCount = 7,
+        };
+
+        // Every stored property is set above: one added to a turn or a conversation must be added to TranscriptRecordFormat and here.
+        Assert.Equal(
+            ["AudioSeconds", "Content", "Context", "GeneratedContent", "InjectedMemoryIds", "Injections", "Interrupted", "ResponseTimeMs", "Role", "TimeToFirstTokenMs", "Timestamp", "ToolCalls"],
+            typeof(Voxon.Conversations.ConversationTurn).GetProperties().Where(p => p.Name != "EqualityContract").Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["BranchPoint", "ConversationId", "DurationSeconds", "EndedAt", "InjectionCount", "LastActivityAt", "ParentId", "StartedAt", "Turns"],
+            typeof(ConversationDocument).GetProperties().Select(p => p.Name).Order(StringComparer.Ordinal));
+
+        foreach (var t in new[] { turn, new Voxon.Conversations.ConversationTurn { Role = Voxon.Conversations.TurnRole.User, Content = "", Timestamp = Start } })
+        {
+            var decoded = TranscriptRecordFormat.DecodeTurn(TranscriptRecordFormat.Encode(t));
+            Assert.Equal(JsonSerializer.Serialize(t, VoxonJsonContext.Default.ConversationTurn), JsonSerializer.Serialize(decoded, VoxonJsonContext.Default.ConversationTurn));
+            Assert.Equal(t.Timestamp.Offset, decoded.Timestamp.Offset);
+        }
+
+        foreach (var h in new[] { header, new ConversationDocument { ConversationId = "conv_3", StartedAt = Start } })
+        {
+            var decoded = TranscriptRecordFormat.DecodeHeader(TranscriptRecordFormat.EncodeHeader(h));
+            Assert.Equal(JsonSerializer.Serialize(h, VoxonJsonContext.Default.ConversationDocument), JsonSerializer.Serialize(decoded, VoxonJsonContext.Default.ConversationDocument));
+        }
+    }
+
+    [Fact]
+    public async Task Json_and_binary_transcript_records_assemble_together_and_damage_is_reported()
+    {
+        await using var voxon = new TestVoxon(time: new FakeTimeProvider(Start));
+        var session = await voxon.CreateSessionAsync(new SessionConfig { SessionId = "transcripts", MemoryMode = MemoryMode.Persistent });
+        await using (var conversation = await session.StartConversationAsync("c1"))
+        {
+            await Alice.SayAllAsync(conversation, Alice.Introduction);
+        }
+
+        await session.SaveAsync();
+        var document = (await voxon.Storage.LoadAsync("transcripts"))!;
+        var json = JsonSerializer.Serialize(document, VoxonJsonContext.Default.SessionDocument);
+
+        // Records as an older version wrote them, with the first turn and the header in JSON and the rest binary.
+        var records = SessionRecords.Encode(document);
+        var header = records.FindIndex(r => r.Kind == RecordKind.Conversation);
+        var firstTurn = records.FindIndex(r => r.Kind == RecordKind.Turn);
+        records[header] = records[header] with { Payload = JsonSerializer.SerializeToUtf8Bytes(document.Conversations[0].WithoutTurns(), VoxonJsonContext.Default.ConversationDocument) };
+        records[firstTurn] = records[firstTurn] with { Payload = JsonSerializer.SerializeToUtf8Bytes(document.Conversations[0].Turns[0], VoxonJsonContext.Default.ConversationTurn) };
+        Assert.NotEqual((byte)'{', records[firstTurn + 1].Payload[0]);
+        var codec = new SessionRecordCodec("test", null);
+
+        Assert.Equal(json, JsonSerializer.Serialize((await codec.AssembleAsync("transcripts", records))!, VoxonJsonContext.Default.SessionDocument));
+
+        var damaged = records.FindLastIndex(r => r.Kind == RecordKind.Turn);
+        var cut = records.ToList();
+        cut[damaged] = cut[damaged] with { Payload = cut[damaged].Payload[..^3] };
+        Assert.Contains("Turn record", (await Assert.ThrowsAsync<SessionCorruptException>(() => codec.AssembleAsync("transcripts", cut))).Message, StringComparison.Ordinal);
+
+        var badHeader = records.ToList();
+        badHeader[header] = badHeader[header] with { Payload = TranscriptRecordFormat.EncodeHeader(document.Conversations[0])[..^2] };
+        Assert.Contains("Conversation record", (await Assert.ThrowsAsync<SessionCorruptException>(() => codec.AssembleAsync("transcripts", badHeader))).Message, StringComparison.Ordinal);
+
+        var badHead = records.ToList();
+        badHead[0] = badHead[0] with { Payload = badHead[0].Payload[..^1] };
+        Assert.Contains("Head record", (await Assert.ThrowsAsync<SessionCorruptException>(() => codec.AssembleAsync("transcripts", badHead))).Message, StringComparison.Ordinal);
+    }
 }

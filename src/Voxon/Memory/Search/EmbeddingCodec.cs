@@ -41,8 +41,11 @@ internal static class EmbeddingCodec
     }
 
     /// <summary>Decodes little-endian float32 bytes.</summary>
+    /// <param name="bytes">The bytes.</param>
+    /// <param name="pinned">Allocate the vector on the pinned object heap, which collections never copy (for vectors
+    /// that live long and come many at once, such as those of a large load).</param>
     /// <exception cref="FormatException">The length of <paramref name="bytes"/> is not a multiple of 4.</exception>
-    public static float[] FromBytes(ReadOnlySpan<byte> bytes)
+    public static float[] FromBytes(ReadOnlySpan<byte> bytes, bool pinned = false)
     {
         if (bytes.Length % sizeof(float) != 0)
         {
@@ -50,7 +53,7 @@ internal static class EmbeddingCodec
                 $"An embedding is a sequence of 4-byte float32 values; {bytes.Length} bytes is not a multiple of 4.");
         }
 
-        var vector = new float[bytes.Length / sizeof(float)];
+        var vector = pinned ? GC.AllocateUninitializedArray<float>(bytes.Length / sizeof(float), pinned: true) : new float[bytes.Length / sizeof(float)];
         if (BitConverter.IsLittleEndian)
         {
             bytes.CopyTo(MemoryMarshal.AsBytes(vector.AsSpan()));
