@@ -42,6 +42,14 @@ internal sealed class VoxonRuntime(
     public string? EmbeddingModelId { get; } =
         embeddings.GetService(typeof(EmbeddingGeneratorMetadata)) is EmbeddingGeneratorMetadata metadata ? metadata.DefaultModelId : null;
 
+    /// <summary>Loads what the first turn would otherwise wait for: a local embedding generator's models and the
+    /// tokenizer. A remote generator is not called.</summary>
+    public void WarmUp()
+    {
+        (embeddings as Memory.Search.LocalEmbeddingGenerator)?.WarmUp();
+        Memory.TokenCounter.Count("warm up");
+    }
+
     /// <summary>The model-based extractor when a model is configured and allowed to extract; null means the offline rules.</summary>
     public ChatMemoryExtractor? Extractor { get; init; }
 

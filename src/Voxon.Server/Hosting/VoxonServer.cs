@@ -77,6 +77,8 @@ public static class VoxonServer
         McpEndpoints.AddServices(services);
 
         var app = builder.Build();
+        // The first call would otherwise wait about a second for the local embedding models.
+        app.Lifetime.ApplicationStarted.Register(() => _ = WarmUpAsync(app));
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseWebSockets();
@@ -98,6 +100,23 @@ public static class VoxonServer
         McpEndpoints.Map(app);
         DashboardEndpoints.Map(app);
         return app;
+    }
+
+    private static async Task WarmUpAsync(WebApplication app)
+    {
+        try
+        {
+            await app.Services.GetRequiredService<VoxonClient>().WarmUpAsync(app.Lifetime.ApplicationStopping);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Not fatal: the first turn loads what is missing.
+            app.Logger.LogWarning(ex, "Warming up the embedding models failed.");
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped before it began.
+        }
     }
 
     /// <summary>The API's JSON: snake_case names and enum values, nulls left out.</summary>

@@ -137,6 +137,22 @@ public abstract class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
         return Task.FromResult(result);
     }
 
+    /// <summary>Whether the models that embed documents and queries are both loaded.</summary>
+    public bool IsLoaded => _documentEncoder.IsValueCreated && _queryEncoder.IsValueCreated;
+
+    /// <summary>
+    /// Loads the models for documents and queries now, and runs each once (ONNX Runtime sizes its buffers on the first
+    /// run), so that the first search does not wait for them: about a second, since the int8 query model is derived at
+    /// load. <see cref="VoxonClient.WarmUpAsync"/> calls it on a background thread.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">This (non-shared) instance was disposed.</exception>
+    public void WarmUp()
+    {
+        string[] text = ["warm up"];
+        Embed(_documentEncoder, text, CancellationToken.None);
+        Embed(_queryEncoder, text, CancellationToken.None);
+    }
+
     private static bool IsQuery(EmbeddingGenerationOptions? options) =>
         options?.AdditionalProperties?.TryGetValue(InputTypeKey, out var kind) == true
         && string.Equals(kind?.ToString(), QueryInputType, StringComparison.OrdinalIgnoreCase);

@@ -178,6 +178,18 @@ public class QuantizedEncoderTests
     }
 
     [Fact]
+    public async Task Warm_up_loads_both_models_of_the_clients_generator_before_the_first_turn()
+    {
+        using var generator = new ArcticXsEmbeddingGenerator();   // its own models, not the shared ones other tests load
+        await using var voxon = new TestVoxon(configure: o => o.EmbeddingGenerator = generator);
+        Assert.False(generator.IsLoaded);
+
+        await voxon.Client.WarmUpAsync();
+
+        Assert.True(generator.IsLoaded);
+    }
+
+    [Fact]
     public void Quantizing_bytes_that_are_no_model_fails_clearly()
     {
         Assert.Throws<InvalidDataException>(() => OnnxDynamicQuantizer.Quantize([0xFF, 0xFF, 0xFF, 0x07]));
