@@ -16,6 +16,18 @@ internal ref struct FieldWriter(Span<byte> buffer)
     /// <summary>Bytes written (or counted) so far.</summary>
     public int Offset { get; private set; }
 
+    /// <summary>The record <paramref name="write"/> makes of <paramref name="value"/>: a counting pass sizes the array,
+    /// a second pass fills it.</summary>
+    public static byte[] Record<T>(T value, WriteFields<T> write)
+    {
+        var size = new FieldWriter([]);
+        write(ref size, value);
+        var buffer = new byte[size.Offset];
+        var writer = new FieldWriter(buffer);
+        write(ref writer, value);
+        return writer.Offset == buffer.Length ? buffer : throw new InvalidOperationException($"a {typeof(T).Name} record wrote {writer.Offset} bytes after counting {buffer.Length}");
+    }
+
     public void Int32(int value)
     {
         if (!_counting)
@@ -80,6 +92,9 @@ internal ref struct FieldWriter(Span<byte> buffer)
         Offset += length;
     }
 }
+
+/// <summary>Writes the fields of <paramref name="value"/>, the same ones whether <paramref name="writer"/> counts or writes.</summary>
+internal delegate void WriteFields<in T>(ref FieldWriter writer, T value);
 
 /// <summary>Reads the fields <see cref="FieldWriter"/> wrote. Running past the end throws
 /// <see cref="ArgumentOutOfRangeException"/> or <see cref="IndexOutOfRangeException"/>; a bad length <see cref="FormatException"/>.</summary>

@@ -327,7 +327,7 @@ public sealed partial class FileSessionStorage : SessionStorage
     /// <param name="metadataOnly">Skip the snapshot's content section and the journal's memory and turn records.</param>
     private async Task<JournalReplay> ReplayAsync(string id, string operation, bool eachVersion, CancellationToken cancellationToken, bool metadataOnly = false)
     {
-        var snapshot = await ReadSnapshotAsync(id, operation, metadataOnly, cancellationToken);
+        var snapshot = ReadSnapshot(id, operation, metadataOnly, cancellationToken); // synchronous, like ReadIfExists
         try
         {
             var journalBytes = await ReadIfExistsAsync(PathOf(id, JournalExtension), operation, id, cancellationToken) ?? [];
@@ -465,9 +465,6 @@ public sealed partial class FileSessionStorage : SessionStorage
             throw Failure(operation, id, path, ex);
         }
     }
-
-    private Task<(byte[] Buffer, int Read, long FileLength)?> ReadSnapshotAsync(string id, string operation, bool metadataOnly, CancellationToken cancellationToken) =>
-        Task.FromResult(ReadSnapshot(id, operation, metadataOnly, cancellationToken));
 
     /// <summary>The key ids of a snapshot's sealed parts (to fetch their data keys first).</summary>
     private static List<string?> SnapshotKeyIds(ReadOnlySpan<byte> stored)

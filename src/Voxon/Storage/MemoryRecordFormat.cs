@@ -33,17 +33,12 @@ internal static class MemoryRecordFormat
             throw new ArgumentException($"memory '{entry.Id}' has an unknown source {(int)entry.Source}", nameof(entry));
         }
 
-        var vector = EmbeddingCodec.ToBytes(entry.Embedding ?? []);
-        var size = new FieldWriter([]);
-        Write(ref size, entry, vector);
-        var buffer = new byte[size.Offset];
-        var writer = new FieldWriter(buffer);
-        Write(ref writer, entry, vector);
-        return writer.Offset == buffer.Length ? buffer : throw new InvalidOperationException("memory record size mismatch");
+        return FieldWriter.Record((entry, EmbeddingCodec.ToBytes(entry.Embedding ?? [])), Write);
     }
 
-    private static void Write(ref FieldWriter writer, MemoryEntry entry, byte[] vector)
+    private static void Write(ref FieldWriter writer, (MemoryEntry Entry, byte[] Vector) record)
     {
+        var (entry, vector) = record;
         writer.Int32(BinaryMarker);
         writer.Int32(vector.Length / sizeof(float));
         writer.Bytes(vector);

@@ -51,12 +51,7 @@ internal static class TranscriptRecordFormat
             throw new ArgumentException("a turn " + problem, nameof(turn));
         }
 
-        var size = new FieldWriter([]);
-        Write(ref size, turn);
-        var buffer = new byte[size.Offset];
-        var writer = new FieldWriter(buffer);
-        Write(ref writer, turn);
-        return buffer;
+        return FieldWriter.Record(turn, Write);
     }
 
     /// <summary>What keeps <paramref name="turn"/> from being stored (an unknown role, a null text where one is
@@ -69,15 +64,7 @@ internal static class TranscriptRecordFormat
         : null;
 
     /// <summary>The header of <paramref name="conversation"/> (its turns are records of their own).</summary>
-    public static byte[] EncodeHeader(ConversationDocument conversation)
-    {
-        var size = new FieldWriter([]);
-        Write(ref size, conversation);
-        var buffer = new byte[size.Offset];
-        var writer = new FieldWriter(buffer);
-        Write(ref writer, conversation);
-        return buffer;
-    }
+    public static byte[] EncodeHeader(ConversationDocument conversation) => FieldWriter.Record(conversation, Write);
 
     /// <summary>Reads a turn record in either format.</summary>
     /// <exception cref="JsonException">The record is malformed.</exception>

@@ -10,9 +10,10 @@ namespace Voxon.Memory.Search;
 /// <para>
 /// Documents and queries may run in different <see cref="EncoderPrecision"/>s. The default (<see cref="Shared"/>)
 /// embeds documents in float32, so stored embeddings keep <see cref="ModelId"/>, and queries in int8, which cuts the
-/// model time of a voice turn's search to about 40%. Measured with <c>voxon eval retrieval</c>, recall@10 float32
-/// throughout → mixed: dialogues-a 0.7206 → 0.7150 (one question), dialogues-b-heldout 0.6913 → 0.6998, the public
-/// long-conversation benchmark (1,536 questions) 0.7359 → 0.7345. Documents embedded in int8 get their own model id
+/// model time of a voice turn's search to a little over half (harness encoder, two cores: 3.5 ms against 6.1 ms at the
+/// median). Recall@10 with <c>voxon eval retrieval</c> and the default search options, float32 throughout → mixed:
+/// dialogues-a 0.743 → 0.743, dialogues-b-heldout 0.751 → 0.751, the public long-conversation benchmark (1,536
+/// questions) 0.744 → 0.743. Documents embedded in int8 get their own model id
 /// (<see cref="Int8ModelId"/>), so sessions re-embed their memories when the document precision changes.
 /// </para>
 /// <para>The int8 model is derived from the packaged float32 model when it loads (<see cref="OnnxDynamicQuantizer"/>): nothing is downloaded.</para>

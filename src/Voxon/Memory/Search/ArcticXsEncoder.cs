@@ -29,7 +29,7 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
         _tokenizer = new ArcticTokenizer();
     }
 
-    /// <summary>Loads the packaged model in <paramref name="precision"/>; an int8 model is derived from the float32 one here (about a second).</summary>
+    /// <summary>Loads the packaged model in <paramref name="precision"/>; an int8 model is derived from the float32 one here (about half a second, most of it quantizing).</summary>
     /// <param name="precision">The arithmetic to run in.</param>
     /// <param name="intraOpThreads">Threads per run, for measuring; null for <see cref="LocalEmbeddingGenerator.CreateSessionOptions"/>'s choice.</param>
     public static ArcticXsEncoder Load(EncoderPrecision precision, int? intraOpThreads = null)
