@@ -72,7 +72,7 @@ public static class SearchBenchmarks
 
         // Real embeddings for the first 10k texts (the 1k index uses the first 1k of them).
         started = Stopwatch.GetTimestamp();
-        var embeddings = generator.Embed(texts[..10_000]);
+        var embeddings = CachedEmbeddings(generator, texts[..10_000]);
         Console.WriteLine($"embedded 10,000 memories in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
 
         // 100k: embedding 100k texts would take ~10 minutes on 2 cores, so texts 10k..100k reuse the 10k
@@ -168,6 +168,28 @@ public static class SearchBenchmarks
             var text = Sentence(random, size + 1_000 + i);
             quantized.Upsert($"new{i}", text, await generator.GenerateVectorAsync(text));
         });
+    }
+
+    /// <summary>
+    /// The embeddings of <paramref name="texts"/>, kept in the temp folder between runs (the texts are seeded, so they are
+    /// the same every run): embedding 10k memories takes minutes on two busy cores, and the timings are of the search.
+    /// Set VOXON_BENCH_NO_CACHE=1 to embed afresh (after a change to the document encoder).
+    /// </summary>
+    internal static float[][] CachedEmbeddings(ArcticXsEmbeddingGenerator generator, string[] texts)
+    {
+        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', texts))))[..16];
+        var path = Path.Combine(Path.GetTempPath(), $"voxon-bench-search-{key}.bin");
+        if (Environment.GetEnvironmentVariable("VOXON_BENCH_NO_CACHE") != "1" && File.Exists(path))
+        {
+            var bytes = File.ReadAllBytes(path);
+            var d = bytes.Length / sizeof(float) / texts.Length;
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes);
+            return [.. Enumerable.Range(0, texts.Length).Select(i => floats.Slice(i * d, d).ToArray())];
+        }
+
+        var embeddings = generator.Embed(texts);
+        File.WriteAllBytes(path, System.Runtime.InteropServices.MemoryMarshal.AsBytes(embeddings.SelectMany(e => e).ToArray().AsSpan()).ToArray());
+        return embeddings;
     }
 
     private static async Task<ReadOnlyMemory<float>> EmbedQueryAsync(IEmbeddingGenerator<string, Embedding<float>> generator, string query) =>

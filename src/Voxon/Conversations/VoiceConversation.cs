@@ -37,7 +37,8 @@ public sealed class VoiceConversation : IAsyncDisposable
     public IReadOnlyList<ConversationTurn> Transcript => Conversation.Transcript;
 
     /// <summary>Completes when the conversation ends; faults with <see cref="RealtimeConnectionException"/> when the
-    /// connection dropped and could not be opened again (every turn heard until then is recorded).</summary>
+    /// connection dropped and could not be opened again, or the engine stopped on an unexpected error (the inner
+    /// exception); every turn heard until then is recorded either way.</summary>
     public Task Completion => _engine.Completion;
 
     /// <summary>The user started speaking over a reply: stop playing the audio of the item named (and drop what is queued of it).</summary>

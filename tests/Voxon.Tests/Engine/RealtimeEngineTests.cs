@@ -169,6 +169,7 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         await using var voice = await session.StartVoiceConversationAsync();
         string? interrupted = null;
         voice.PlaybackInterrupted += (_, item) => interrupted = item;
+        voice.PlaybackInterrupted += (_, _) => throw new InvalidOperationException("a bug in the player");     // logged, not fatal
         var connection = await _server.AcceptAsync();
         await connection.WaitForAsync("session.update");
 
@@ -190,6 +191,7 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         Assert.Equal("Once upon a time a", stored.Content);      // a quarter of the audio: 5 of the 21 words
         Assert.Equal(item, interrupted);
         Assert.Equal(1, voice.Conversation.GetAnalytics().InterruptionCount);
+        Assert.False(voice.Completion.IsCompleted);
     }
 
     [Fact]
@@ -220,6 +222,39 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         var loaded = await _voxon.NewClient().LoadSessionAsync(session.SessionId);
         Assert.Equal(4, loaded.GetTranscript(voice.ConversationId).Count);
         Assert.Contains(loaded.GetMemory().Entries, m => m.Content.Contains("chess", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Unexpected_error_inside_the_engine_faults_completion_with_the_realtime_error_and_keeps_the_turns()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
+        var conversation = await session.StartConversationAsync();
+        var sink = new FailingSink(new RealtimeTurns(session.Turns, conversation), failOnWords: "I like chess");
+        var setup = new RealtimeSetup("You are helpful", "alloy", 1.0, null, 1024, ServerVad: true, "gpt-4o-mini-transcribe", []);
+        var engine = await RealtimeVoiceEngine.StartAsync(
+            ServerOptions(maxReconnectAttempts: 0), setup, sink, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        await connection.UserSaysAsync("My name is Alice");
+        var hello = await connection.ReplyAsync("Hello Alice.", TimeSpan.FromMilliseconds(300));
+        engine.ReportPlayback(hello, TimeSpan.FromMilliseconds(300));
+        await Eventually(() => conversation.Transcript.Count == 2);
+        var chess = await connection.UserSaysAsync("I like chess", transcribe: false);
+        await connection.ReplyAsync("Chess is a game of patience.", TimeSpan.FromSeconds(1), finish: false);
+        await connection.TranscribeAsync(chess, "I like chess");     // the sink fails on these words: a bug, not the network
+
+        var error = await Assert.ThrowsAsync<RealtimeConnectionException>(() => engine.Completion);
+        Assert.IsType<KeyNotFoundException>(error.InnerException);
+        Assert.Contains("unexpected error", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<RealtimeConnectionException>(() => engine.SendAudioAsync(new byte[480], CancellationToken.None));
+        // The reply being generated when the engine stopped is recorded as far as its audio arrived.
+        Assert.Equal(["My name is Alice", "Hello Alice.", "Chess is a game of patience."], conversation.Transcript.Select(t => t.Content));
+        Assert.True(conversation.Transcript[2].Interrupted);
+
+        await engine.DisposeAsync();                                // does not throw again
+        await conversation.EndAsync();
+        Assert.Contains(session.GetMemory().Entries, m => m.Content.Contains("Alice", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -431,5 +466,16 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
             await Task.Delay(10);
         }
+    }
+
+    /// <summary>The session's realtime turns, with a bug planted: preparing the given words throws.</summary>
+    private sealed class FailingSink(IRealtimeTurnSink inner, string failOnWords) : IRealtimeTurnSink
+    {
+        public PreparedUserTurn PrepareUserTurn(string words, TimeSpan? audio) =>
+            words == failOnWords ? throw new KeyNotFoundException("planted bug") : inner.PrepareUserTurn(words, audio);
+
+        public Task RecordReplyAsync(RealtimeReply reply, CancellationToken cancellationToken) => inner.RecordReplyAsync(reply, cancellationToken);
+
+        public IReadOnlyList<ChatMessage> Dialogue() => inner.Dialogue();
     }
 }

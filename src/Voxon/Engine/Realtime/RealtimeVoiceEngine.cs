@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -65,7 +66,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     public event Action<int>? Reconnected;
 
     /// <summary>Completes when the engine stops; faults with <see cref="RealtimeConnectionException"/> when the connection
-    /// dropped and could not be opened again.</summary>
+    /// dropped and could not be opened again, or the engine failed on an unexpected error (the cause is the inner exception).</summary>
     public Task Completion => _loop;
 
     /// <summary>Connects, configures the live session and starts handling its events.</summary>
@@ -147,6 +148,12 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     /// <summary>A send from the caller: on a dropped connection it fails, unless the connection is being opened again.</summary>
     private async Task SendAsync(Func<RealtimeSessionClient, Task> send)
     {
+        if (_loop is { IsFaulted: true, Exception.InnerException: { } stopped })
+        {
+            // The engine stopped on an error; input would go to a session nobody listens to.
+            ExceptionDispatchInfo.Throw(stopped);
+        }
+
         try
         {
             await send(Volatile.Read(ref _client));
@@ -252,6 +259,22 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                 }
             }
         }
+        catch (Exception ex) when (ex is not RealtimeConnectionException)
+        {
+            // A bug, not the network: the caller still gets the engine's documented error, with what was heard recorded.
+            _logger.LogError(ex, "The realtime conversation with {Endpoint} failed.", _connector.Endpoint);
+            try
+            {
+                await FinishAsync();
+            }
+            catch (Exception recording)
+            {
+                _logger.LogError(recording, "Recording the pending realtime turns failed.");
+            }
+
+            throw new RealtimeConnectionException(
+                $"The realtime conversation with {_connector.Endpoint} stopped on an unexpected error: {ex.Message}. Every turn heard until then is recorded; start a new voice conversation to go on.", ex);
+        }
         finally
         {
             _audio.Writer.TryComplete();
@@ -281,7 +304,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         old.Dispose();
         _pump = Task.Run(() => PumpAsync(opened.Client), CancellationToken.None);
         _logger.LogInformation("Reconnected to the realtime endpoint {Endpoint} (attempt {Attempt}).", _connector.Endpoint, opened.Attempt);
-        Reconnected?.Invoke(opened.Attempt);
+        Notify(Reconnected, opened.Attempt);
         return true;
     }
 
@@ -471,7 +494,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
 
         var played = Played(playing);
         playing.CutAt = played;
-        PlaybackInterrupted?.Invoke(playing.ItemId);
+        Notify(PlaybackInterrupted, playing.ItemId);
         await _client.TruncateItemAsync(playing.ItemId, 0, played, _stop.Token);
         await RecordFinishedAsync(force: false);
     }
@@ -522,6 +545,19 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
             {
                 _logger.LogError(ex, "Recording the realtime reply {ItemId} failed.", reply.ItemId);
             }
+        }
+    }
+
+    /// <summary>Raises an event of the caller's: a handler that throws is logged, and the conversation goes on.</summary>
+    private void Notify<T>(Action<T>? handlers, T argument)
+    {
+        try
+        {
+            handlers?.Invoke(argument);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "A handler of a realtime conversation event threw.");
         }
     }
 
