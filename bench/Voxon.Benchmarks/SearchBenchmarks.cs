@@ -183,8 +183,13 @@ public static class SearchBenchmarks
         {
             var bytes = File.ReadAllBytes(path);
             var d = bytes.Length / sizeof(float) / texts.Length;
-            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes);
-            return [.. Enumerable.Range(0, texts.Length).Select(i => floats.Slice(i * d, d).ToArray())];
+            var cached = new float[texts.Length][];
+            for (var i = 0; i < cached.Length; i++)
+            {
+                cached[i] = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan(i * d * sizeof(float), d * sizeof(float))).ToArray();
+            }
+
+            return cached;
         }
 
         var embeddings = generator.Embed(texts);
