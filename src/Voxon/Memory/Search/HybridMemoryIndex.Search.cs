@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 
 namespace Voxon.Memory.Search;
 
 internal sealed partial class HybridMemoryIndex
 {
-    /// <summary>How many times the candidate window the approximate scan shortlists for float32 rescoring.</summary>
+    /// <summary>How many times the candidate window the approximate scan shortlists for float32 rescoring when a filter or
+    /// the floor leaves too few above the window's edge; an index up to four times that is scanned in float32.</summary>
     private const int RescoreDepth = 3;
 
     /// <summary>
@@ -78,13 +80,17 @@ internal sealed partial class HybridMemoryIndex
             Array.Clear(verdicts, 0, Count);
             var admit = new Admission(filter, _documents, verdicts);
             var lexicalRanking = queryTerms.Count == 0 ? [] : RankLexical(queryTerms, bm25, admit, window);
-            var semanticRanking = prepared is null ? [] : RankSemantic(prepared, cosine, admit, window);
-            if (prepared is not null && _vectors.IsApproximate)
+            HashSet<int>? rescored = null;
+            var semanticRanking = prepared is null ? [] : RankSemantic(prepared, cosine, admit, window, out rescored);
+            if (rescored is not null)
             {
                 // The scan left approximate similarities; the semantic candidates are rescored, the lexical ones not yet.
                 foreach (var slot in lexicalRanking)
                 {
-                    cosine[slot] = Exact(prepared, slot);
+                    if (rescored.Add(slot))
+                    {
+                        cosine[slot] = Exact(prepared!, slot);
+                    }
                 }
             }
 
@@ -92,7 +98,7 @@ internal sealed partial class HybridMemoryIndex
             var semanticWeight = semantic ? _options.SemanticWeight : 0;
             var fused = _options.Fusion == FusionMethod.ReciprocalRank
                 ? FuseRanks(lexicalRanking, semanticRanking, lexicalWeight, semanticWeight)
-                : FuseScores(lexicalRanking, semanticRanking, bm25, cosine, lexicalWeight, semanticWeight, window, time?.HasSpan == true ? time : null, admit, prepared);
+                : FuseScores(lexicalRanking, semanticRanking, bm25, cosine, lexicalWeight, semanticWeight, window, time?.HasSpan == true ? time : null, admit, prepared?.Shift ?? 0, rescored is null ? null : prepared);
             if (time is not null)
             {
                 WeighByTime(fused, time);
@@ -156,17 +162,19 @@ internal sealed partial class HybridMemoryIndex
     /// <summary>
     /// Normalized weighted fusion over the union of both candidate lists (and, for a question about a span of days,
     /// the memories in that span): BM25 over the best BM25, cosine min-max scaled over the semantic candidates,
-    /// averaged with the weights of the signals the query used. 0..1.
+    /// averaged with the weights of the signals the query used. 0..1. <paramref name="shift"/> is the query's
+    /// <see cref="VectorQuery.Shift"/>; <paramref name="approximate"/> is the query when <paramref name="cosine"/> holds
+    /// approximate similarities outside the candidates (memories in the span are then rescored).
     /// </summary>
     private Dictionary<int, double> FuseScores(
-        int[] lexical, int[] semantic, double[] bm25, float[] cosine, double lexicalWeight, double semanticWeight, int window, TimeFocus? span, Admission admit, VectorQuery? query)
+        int[] lexical, int[] semantic, double[] bm25, float[] cosine, double lexicalWeight, double semanticWeight, int window, TimeFocus? span, Admission admit, float shift, VectorQuery? approximate)
     {
         var bestBm25 = lexical.Length > 0 ? bm25[lexical[0]] : 0;
         var high = semantic.Length > 0 ? cosine[semantic[0]] : 0;
 
         // The scale's bottom is the last candidate of a full window; when every memory above the floor is a
         // candidate, the floor itself, so that the weakest of a few candidates still counts.
-        var low = semantic.Length == window ? cosine[semantic[^1]] : _options.SemanticFloor - (query?.Shift ?? 0);
+        var low = semantic.Length == window ? cosine[semantic[^1]] : _options.SemanticFloor - shift;
         var total = lexicalWeight + semanticWeight;
         var fused = new Dictionary<int, double>(lexical.Length + semantic.Length);
         foreach (var slot in lexical)
@@ -186,9 +194,9 @@ internal sealed partial class HybridMemoryIndex
                 var time = _documents[slot].Time;
                 if (time.IsKnown && !fused.ContainsKey(slot) && span.InSpan(time.Start, time.End) && admit.Passes(slot))
                 {
-                    if (query is not null && _vectors.IsApproximate)
+                    if (approximate is not null)
                     {
-                        cosine[slot] = Exact(query, slot);
+                        cosine[slot] = Exact(approximate, slot);
                     }
 
                     fused[slot] = Score(slot);
@@ -282,7 +290,9 @@ internal sealed partial class HybridMemoryIndex
         var averageLength = Math.Max(1, _totalLength / n);
         var k1 = _options.K1;
         var b = _options.B;
-        var touched = new List<int>();
+        // Every slot scored, once: pooled, as a common word can touch most of a large index.
+        var touched = ArrayPool<int>.Shared.Rent(Count);
+        var touchedCount = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var term in queryTerms)
         {
@@ -303,7 +313,7 @@ internal sealed partial class HybridMemoryIndex
 
                 if (scores[slot] == 0)
                 {
-                    touched.Add(slot);
+                    touched[touchedCount++] = slot;
                 }
 
                 var norm = k1 * (1 - b + (b * _documents[slot].Length / averageLength));
@@ -312,23 +322,26 @@ internal sealed partial class HybridMemoryIndex
         }
 
         var best = new TopScores(window, _documents);
-        foreach (var slot in touched)
+        foreach (var slot in touched.AsSpan(0, touchedCount))
         {
             best.Offer(slot, scores[slot]);
         }
 
+        ArrayPool<int>.Shared.Return(touched);
         return best.DrainBestFirst();
     }
 
     /// <summary>
     /// Scans every vector into <paramref name="similarities"/> (by slot) and returns the best admitted slots at or above
-    /// the floor, by float32 cosine. A scan of a compact copy is approximate, so it keeps a shortlist
-    /// (<see cref="RescoreDepth"/> times the window, and the index more than four times that) by the approximate score, rescores it in float32 together with
-    /// anything else within <see cref="ApproximationMargin"/> of the window's last exact score, and ranks that: the
-    /// rescored slots then hold exact values, the others approximate ones.
+    /// the floor, by float32 cosine. A scan of a compact copy is approximate: the memories whose approximate score is
+    /// among about the window's best (<see cref="WindowEdge"/>) are rescored in float32, then anything else within
+    /// <see cref="ApproximationMargin"/> of the window's last exact score; when the filter or the floor leaves fewer than
+    /// a window, a shortlist of <see cref="RescoreDepth"/> windows below them is rescored too. The rescored slots
+    /// (<paramref name="rescored"/>, null for an exact scan) then hold exact values, the others approximate ones.
     /// </summary>
-    private int[] RankSemantic(VectorQuery query, float[] similarities, Admission admit, int window)
+    private int[] RankSemantic(VectorQuery query, float[] similarities, Admission admit, int window, out HashSet<int>? rescored)
     {
+        rescored = null;
         // A small index is scanned in float32: tens of microseconds, less than shortlisting and rescoring would cost.
         var depth = window * RescoreDepth;
         var approximate = _vectors.IsApproximate && Count > depth * 4;
@@ -349,48 +362,28 @@ internal sealed partial class HybridMemoryIndex
             return best.DrainBestFirst();
         }
 
-        var shortlist = new PriorityQueue<int, float>(Math.Min(depth, Count) + 1);
+        // The window's candidates by approximate score, found without a heap: a histogram gives the score that about a
+        // window of memories reach, and those are rescored.
         var cut = floor - ApproximationMargin;
+        var edge = WindowEdge(similarities.AsSpan(0, Count), cut, window);
+        var exact = rescored = new HashSet<int>(window * 4);
         for (var slot = 0; slot < Count; slot++)
         {
-            var similarity = similarities[slot];
-            if (similarity < cut || !_documents[slot].HasVector || !admit.Passes(slot))
+            if (similarities[slot] >= edge && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
             {
-                continue;
-            }
-
-            if (shortlist.Count < depth)
-            {
-                shortlist.Enqueue(slot, similarity);
-            }
-            else
-            {
-                shortlist.DequeueEnqueue(slot, similarity);
-            }
-
-            if (shortlist.Count == depth)
-            {
-                // From now on only a better approximate score is worth looking at.
-                shortlist.TryPeek(out _, out cut);
+                Rescore(slot);
             }
         }
 
-        var full = shortlist.Count == depth;
-        var rescored = new HashSet<int>(shortlist.Count);
-        while (shortlist.TryDequeue(out var slot, out _))
-        {
-            rescored.Add(slot);
-            Rescore(slot);
-        }
-
+        var full = best.IsFull || ShortlistBelow(edge);
         if (full)
         {
-            // A memory the scan left off the shortlist may still be within the scan's error of the window's last
-            // exact score: rescore those too, so that the result is the float32 one even among near-duplicates.
+            // A memory not rescored yet may still be within the scan's error of the window's last exact score: rescore
+            // those too, so that the result is the float32 one even among near-duplicates.
             var threshold = (best.TryGetWorst(out var worst) ? (float)worst : floor) - ApproximationMargin;
             for (var slot = 0; slot < Count; slot++)
             {
-                if (similarities[slot] >= threshold && !rescored.Contains(slot) && _documents[slot].HasVector && admit.Passes(slot))
+                if (similarities[slot] >= threshold && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
                 {
                     Rescore(slot);
                 }
@@ -398,6 +391,47 @@ internal sealed partial class HybridMemoryIndex
         }
 
         return best.DrainBestFirst();
+
+        // Fewer than a window above the edge passed the filter, or reached the floor: shortlist the best approximate scores
+        // below it (a bounded heap) and rescore them. True when the shortlist was full, so more may lie below it.
+        bool ShortlistBelow(float edge)
+        {
+            var depth = window * RescoreDepth;
+            var shortlist = new PriorityQueue<int, float>(Math.Min(depth, Count) + 1);
+            var least = cut;
+            for (var slot = 0; slot < Count; slot++)
+            {
+                var similarity = similarities[slot];
+                if (similarity < least || similarity >= edge || !_documents[slot].HasVector || !admit.Passes(slot))
+                {
+                    continue;
+                }
+
+                if (shortlist.Count < depth)
+                {
+                    shortlist.Enqueue(slot, similarity);
+                }
+                else
+                {
+                    shortlist.DequeueEnqueue(slot, similarity);
+                }
+
+                if (shortlist.Count == depth)
+                {
+                    // From now on only a better approximate score is worth looking at.
+                    shortlist.TryPeek(out _, out least);
+                }
+            }
+
+            var full = shortlist.Count == depth;
+            while (shortlist.TryDequeue(out var slot, out _))
+            {
+                exact.Add(slot);
+                Rescore(slot);
+            }
+
+            return full;
+        }
 
         void Rescore(int slot)
         {
@@ -408,6 +442,44 @@ internal sealed partial class HybridMemoryIndex
                 best.Offer(slot, similarity);
             }
         }
+    }
+
+    /// <summary>
+    /// An approximate score that about <paramref name="window"/> of <paramref name="scores"/> reach (at least that many
+    /// when as many reach <paramref name="cut"/>), from a histogram of the scores at or above the cut: one pass, no heap.
+    /// </summary>
+    private static float WindowEdge(ReadOnlySpan<float> scores, float cut, int window)
+    {
+        const int Bins = 1024;
+        var max = scores.IsEmpty ? cut : TensorPrimitives.Max(scores);
+        if (!(max > cut))
+        {
+            return cut;
+        }
+
+        var scale = (Bins - 1) / (max - cut);
+        Span<int> counts = stackalloc int[Bins];
+        counts.Clear();
+        foreach (var score in scores)
+        {
+            if (score >= cut)
+            {
+                counts[(int)((score - cut) * scale)]++;
+            }
+        }
+
+        var reached = 0;
+        for (var bin = Bins - 1; bin > 0; bin--)
+        {
+            reached += counts[bin];
+            if (reached >= window)
+            {
+                // One bin lower: the bin a score falls in is rounded, so its lower edge may be a hair above the score.
+                return cut + ((bin - 1) / scale);
+            }
+        }
+
+        return cut;
     }
 
     private enum Verdict : byte
@@ -444,6 +516,7 @@ internal sealed partial class HybridMemoryIndex
         private readonly int _capacity;
         private readonly Document[] _documents;
         private readonly PriorityQueue<int, (double Score, string Id)> _worstFirst;
+        private double _floor = double.NegativeInfinity;
 
         public TopScores(int capacity, Document[] documents)
         {
@@ -454,16 +527,30 @@ internal sealed partial class HybridMemoryIndex
 
         public void Offer(int slot, double score)
         {
-            var entry = (score, _documents[slot].Id);
             if (_worstFirst.Count < _capacity)
             {
-                _worstFirst.Enqueue(slot, entry);
+                _worstFirst.Enqueue(slot, (score, _documents[slot].Id));
+                if (_worstFirst.Count == _capacity)
+                {
+                    _worstFirst.TryPeek(out _, out var least);
+                    _floor = least.Score;
+                }
             }
-            else if (_capacity > 0 && _worstFirst.TryPeek(out _, out var worst) && Compare(entry, worst) > 0)
+            else if (_capacity > 0 && score >= _floor)
             {
-                _worstFirst.DequeueEnqueue(slot, entry);
+                // Most offers to a full set score below its worst: they are turned away without touching the heap.
+                var entry = (score, _documents[slot].Id);
+                if (_worstFirst.TryPeek(out _, out var worst) && Compare(entry, worst) > 0)
+                {
+                    _worstFirst.DequeueEnqueue(slot, entry);
+                    _worstFirst.TryPeek(out _, out var least);
+                    _floor = least.Score;
+                }
             }
         }
+
+        /// <summary>Whether the capacity is reached.</summary>
+        public bool IsFull => _worstFirst.Count >= _capacity;
 
         /// <summary>The lowest score kept, once the capacity is reached.</summary>
         public bool TryGetWorst(out double score)

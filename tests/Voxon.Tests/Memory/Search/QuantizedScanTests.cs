@@ -228,6 +228,14 @@ public class QuantizedScanTests
             var text = q % 4 < 2 ? "" : RandomText(random);
             AssertSameHits(exact.Search(text, query, topK: 10), quantized.Search(text, query, topK: 10));
             AssertSameHits(exact.Search(text, query, topK: 50), quantized.Search(text, query, topK: 50));
+
+            // A filter that turns away most of the best candidates leaves fewer than a window above the scan's edge:
+            // the rescored shortlist then reaches below it, and the result is still the float32 one.
+            var cluster = vectors[random.Next(vectors.Length)];
+            bool Rare(string id) => int.Parse(id.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) % 7 == 0;
+            var filtered = quantized.Search(text, cluster, topK: 10, filter: Rare);
+            AssertSameHits(exact.Search(text, cluster, topK: 10, filter: Rare), filtered);
+            Assert.All(filtered, hit => Assert.True(Rare(hit.Id)));
         }
     }
 
