@@ -77,7 +77,15 @@ public static class CoreBenchmarks
         }
         else
         {
-            await Harness.MeasureAsync(label, 200, Turn, warmup: 10);
+            var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            const int Turns = 200, Warmup = 10;
+            await Harness.MeasureAsync(label, Turns, Turn, warmup: Warmup);
+            // Every thread's allocations (the encoder's intra-op threads and the thread pool included), per turn.
+            var perTurn = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (Turns + Warmup);
+            const double PerThousand = 1000.0 / (Turns + Warmup);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  allocated {perTurn:N0} B per turn; collections per 1k turns: gen0 {(GC.CollectionCount(0) - gen0) * PerThousand:F0}, gen1 {(GC.CollectionCount(1) - gen1) * PerThousand:F0}, gen2 {(GC.CollectionCount(2) - gen2) * PerThousand:F0}"));
         }
 
         await session.CloseAsync();

@@ -96,6 +96,8 @@ public static class RealtimeBenchmarks
 
             var samples = new double[Iterations];
             var streamed = new bool[Iterations];
+            var collected = new bool[Iterations];
+            var paused = new double[Iterations];
             var refined = new List<double>();
             for (var i = -20; i < Iterations; i++)
             {
@@ -118,6 +120,8 @@ public static class RealtimeBenchmarks
                     await Task.Delay(5);
                 }
 
+                var collections = GC.CollectionCount(0);
+                var pauses = GC.GetTotalPauseDuration();
                 var started = Stopwatch.GetTimestamp();
                 await connection.TranscribeAsync(item, words);
 
@@ -145,6 +149,9 @@ public static class RealtimeBenchmarks
                 {
                     samples[i] = Stopwatch.GetElapsedTime(started, mine[0]).TotalMilliseconds;
                     streamed[i] = stream;
+                    // Whether a collection ran during the turn (it may have come after the update; the pause says how long).
+                    collected[i] = GC.CollectionCount(0) > collections;
+                    paused[i] = (GC.GetTotalPauseDuration() - pauses).TotalMilliseconds;
                     if (mine.Length > 1)
                     {
                         refined.Add(Stopwatch.GetElapsedTime(started, mine[1]).TotalMilliseconds);
@@ -156,6 +163,10 @@ public static class RealtimeBenchmarks
             Harness.Print("  transcription sent whole (completed only)", [.. samples.Where((_, k) => !streamed[k])]);
             Harness.Print("  transcription streamed first (deltas, then completed)", [.. samples.Where((_, k) => streamed[k])]);
             Harness.Print("  of which inside the engine (weave from the words + send)", [.. inside.Skip(20)]);
+            // What the tail is made of: turns during which the GC ran, against the others.
+            Harness.Print($"  turns with a GC during them ({collected.Count(c => c)})", [.. samples.Where((_, k) => collected[k])]);
+            Harness.Print($"  turns without ({collected.Count(c => !c)})", [.. samples.Where((_, k) => !collected[k])]);
+            Harness.Print("  GC pause during a turn with a GC", [.. paused.Where((_, k) => collected[k]).DefaultIfEmpty()]);
             Harness.Print($"  -> second session.update, woven with the embedding ({refined.Count} turns where it differed)", [.. refined]);
             var embedding = new double[Iterations];
             for (var i = 0; i < Iterations; i++)
