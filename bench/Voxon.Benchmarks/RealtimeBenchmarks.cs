@@ -98,6 +98,7 @@ public static class RealtimeBenchmarks
             var streamed = new bool[Iterations];
             var collected = new bool[Iterations];
             var paused = new double[Iterations];
+            int gen1 = 0, gen2 = 0;
             var refined = new List<double>();
             for (var i = -20; i < Iterations; i++)
             {
@@ -120,7 +121,7 @@ public static class RealtimeBenchmarks
                     await Task.Delay(5);
                 }
 
-                var collections = GC.CollectionCount(0);
+                var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
                 var pauses = GC.GetTotalPauseDuration();
                 var started = Stopwatch.GetTimestamp();
                 await connection.TranscribeAsync(item, words);
@@ -150,7 +151,9 @@ public static class RealtimeBenchmarks
                     samples[i] = Stopwatch.GetElapsedTime(started, mine[0]).TotalMilliseconds;
                     streamed[i] = stream;
                     // Whether a collection ran during the turn (it may have come after the update; the pause says how long).
-                    collected[i] = GC.CollectionCount(0) > collections;
+                    collected[i] = GC.CollectionCount(0) > collections.Item1;
+                    gen2 += GC.CollectionCount(2) - collections.Item3;
+                    gen1 += GC.CollectionCount(1) - collections.Item2;
                     paused[i] = (GC.GetTotalPauseDuration() - pauses).TotalMilliseconds;
                     if (mine.Length > 1)
                     {
@@ -164,7 +167,7 @@ public static class RealtimeBenchmarks
             Harness.Print("  transcription streamed first (deltas, then completed)", [.. samples.Where((_, k) => streamed[k])]);
             Harness.Print("  of which inside the engine (weave from the words + send)", [.. inside.Skip(20)]);
             // What the tail is made of: turns during which the GC ran, against the others.
-            Harness.Print($"  turns with a GC during them ({collected.Count(c => c)})", [.. samples.Where((_, k) => collected[k])]);
+            Harness.Print($"  turns with a GC during them ({collected.Count(c => c)}; of the collections {gen1} gen1, {gen2} gen2)", [.. samples.Where((_, k) => collected[k])]);
             Harness.Print($"  turns without ({collected.Count(c => !c)})", [.. samples.Where((_, k) => !collected[k])]);
             Harness.Print("  GC pause during a turn with a GC", [.. paused.Where((_, k) => collected[k]).DefaultIfEmpty()]);
             Harness.Print($"  -> second session.update, woven with the embedding ({refined.Count} turns where it differed)", [.. refined]);
