@@ -32,6 +32,10 @@ public static class CoreBenchmarks
             await MeasureTurnsAsync(voxon, extraMemories: 0, "turn (offline engine), 2 memories");
             await MeasureTurnsAsync(voxon, extraMemories: 1_000, "turn (offline engine), 1,000 memories");
             await MeasureTurnsAsync(voxon, extraMemories: 1_000, "turn (offline engine), 1,000 memories, new words", NewWords);
+            // The same split by kind: a new question embeds the words (the query encoder); a new statement also embeds the
+            // fact it states (the document encoder) before the turn is recorded.
+            await MeasureTurnsAsync(voxon, extraMemories: 1_000, "  of which new questions only", i => NewWords(4 * i));
+            await MeasureTurnsAsync(voxon, extraMemories: 1_000, "  of which new statements (a fact each) only", i => NewWords((4 * i) + 1));
             await MeasureSaveLoadAsync(voxon, storage);
         }
         finally
