@@ -83,7 +83,7 @@ public static class LoadProfile
                 var assembler = new SessionAssembler("file", id);
                 foreach (var frame in frames)
                 {
-                    var reader = new RecordReader(frame.Payload);
+                    var reader = new RecordReader(frame.Payload.Span);
                     while (reader.Next(out var kind, out var key, out var index, out var payload))
                     {
                         assembler.Apply(kind, key, index, payload);

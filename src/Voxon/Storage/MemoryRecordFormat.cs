@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Voxon.Memory;
 using Voxon.Memory.Search;
@@ -84,6 +85,9 @@ internal static class MemoryRecordFormat
         }
     }
 
+    // Optimized from the first call: a process's first loads (a call waiting to start) would otherwise decode thousands
+    // of records with unoptimized code until tiered compilation catches up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static MemoryEntry DecodeBinary(ReadOnlySpan<byte> payload, bool pinned)
     {
         var reader = new FieldReader(payload);
