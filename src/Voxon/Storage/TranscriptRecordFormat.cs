@@ -190,7 +190,7 @@ internal static class TranscriptRecordFormat
             ids = new string[reader.Count(4)];
             for (var i = 0; i < ids.Length; i++)
             {
-                ids[i] = reader.Required("injected memory id");
+                ids[i] = reader.Required("injected memory id", recurring: true);
             }
         }
 
@@ -200,7 +200,7 @@ internal static class TranscriptRecordFormat
             injections = new InjectedMemory[reader.Count(20)];
             for (var i = 0; i < injections.Length; i++)
             {
-                injections[i] = new InjectedMemory(reader.Required("memory id"), reader.Required("reason"), reader.Double(), reader.String());
+                injections[i] = new InjectedMemory(reader.Required("memory id", recurring: true), reader.Required("reason", recurring: true), reader.Double(), reader.Recurring());
             }
         }
 
@@ -210,7 +210,7 @@ internal static class TranscriptRecordFormat
             calls = new ToolCall[reader.Count(13)];
             for (var i = 0; i < calls.Length; i++)
             {
-                calls[i] = new ToolCall(reader.Required("tool name"), reader.String(), reader.String(), reader.Byte() switch
+                calls[i] = new ToolCall(reader.Required("tool name", recurring: true), reader.String(), reader.String(), reader.Byte() switch
                 {
                     0 => false,
                     1 => true,
