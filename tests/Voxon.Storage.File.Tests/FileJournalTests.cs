@@ -150,13 +150,18 @@ public sealed class FileJournalTests : IDisposable
         var storage = new FileSessionStorage(_folder);
         await using var client = WorkerStorage.Client(storage);
         var session = await client.CreateSessionAsync("user_damage");
-        await session.AddMemoryAsync("a fact worth keeping");
+        for (var i = 0; i < 200; i++)
+        {
+            await session.AddMemoryAsync($"fact {i} worth keeping");
+        }
+
         await (await session.StartConversationAsync()).SendMessageAsync("hello");
         await session.SaveAsync();
         var path = Path.Combine(_folder, session.SessionId + ".json");
         var bytes = await System.IO.File.ReadAllBytesAsync(path);
         Assert.True(FileSnapshot.IsBinary(bytes));
         var header = FileSnapshot.ReadHeader(bytes, bytes.Length);
+        Assert.True(header.ContentLength >= FileSessionStorage.ConcurrentHashThreshold, "the content section is hashed while it is decoded");
         bytes = damage switch
         {
             "cut inside the content section" => bytes[..^10],

@@ -547,12 +547,23 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
     }
 
+    /// <summary>Content sections from this size up are hashed on another thread while they are decoded.</summary>
+    internal const int ConcurrentHashThreshold = 256 * 1024;
+
     /// <summary>Checks a plaintext <paramref name="section"/> against its checksum on another thread while <paramref name="apply"/>
     /// decodes it (hashing was an eighth of a 1,000-memory load); a failed checksum is reported ahead of whatever decoding
     /// the damaged bytes threw. Decoders are safe on damaged bytes: every length is checked against the section.</summary>
     /// <exception cref="FormatException">The section fails its checksum, or does not decode.</exception>
     private static void VerifyWhileApplying(ReadOnlyMemory<byte> section, ulong expected, Action apply)
     {
+        if (section.Length < ConcurrentHashThreshold)
+        {
+            // Hashed in microseconds: less than handing it to another thread costs.
+            FileSnapshot.Verify(section.Span, expected, "content");
+            apply();
+            return;
+        }
+
         var check = Task.Run(() => FileSnapshot.Verify(section.Span, expected, "content"));
         try
         {
