@@ -9,7 +9,8 @@ namespace Voxon.Benchmarks;
 /// <summary>
 /// Harness "load-profile": where a file-backend load of 1,000 and 10,000 memories spends its time, phase by phase
 /// (read, checksums, record decoding by kind, validation, assembly, session, and the search index built by the first
-/// search), with allocations.
+/// search), with allocations; then whole loads in steady state next to raw reads of the same files (wall and CPU time,
+/// GC pauses inside loads, allocations per load).
 /// Run: dotnet run -c Release --project bench/Voxon.Benchmarks -- harness load-profile
 /// </summary>
 public static class LoadProfile
@@ -36,6 +37,7 @@ public static class LoadProfile
 
                 await session.DisposeAsync();
                 await ProfileAsync(client, storage, session.SessionId, memories, folder);
+                await SteadyStateAsync(storage, session.SessionId, memories, folder);
             }
             finally
             {
@@ -83,7 +85,7 @@ public static class LoadProfile
                 var assembler = new SessionAssembler("file", id);
                 foreach (var frame in frames)
                 {
-                    var reader = new RecordReader(frame.Payload);
+                    var reader = new RecordReader(frame.Payload.Span);
                     while (reader.Next(out var kind, out var key, out var index, out var payload))
                     {
                         assembler.Apply(kind, key, index, payload);
@@ -218,6 +220,47 @@ public static class LoadProfile
             Add(phase, Stopwatch.GetElapsedTime(start).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds, 0);
             return result;
         }
+    }
+
+    /// <summary>Whole loads next to raw reads of the same files, after warm-up: wall and process CPU time each, the
+    /// garbage collection pauses that fell inside loads, and what a load allocates. CPU time and allocations vary
+    /// little with other work on the machine, wall time a lot.</summary>
+    private static async Task SteadyStateAsync(FileSessionStorage storage, string id, int memories, string folder)
+    {
+        var files = new[] { ".json", ".journal" }.Select(e => Path.Combine(folder, id + e)).Where(File.Exists).ToArray();
+        for (var i = 0; i < 40; i++)
+        {
+            await storage.LoadAsync(id);
+        }
+
+        await Task.Delay(250); // the background compiler replaces what warm-up made hot
+        var rounds = memories >= 10_000 ? 40 : 200;
+        var (wall, cpu, pause, rawWall, rawCpu) = (new double[rounds], new double[rounds], new double[rounds], new double[rounds], new double[rounds]);
+        var allocated = 0L;
+        var collections = Enumerable.Range(0, 3).Select(GC.CollectionCount).ToArray();
+        for (var i = 0; i < rounds; i++)
+        {
+            var (cpuBefore, pauseBefore, allocatedBefore, start) = (Environment.CpuUsage.TotalTime, GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(), Stopwatch.GetTimestamp());
+            await storage.LoadAsync(id);
+            (wall[i], cpu[i]) = (Stopwatch.GetElapsedTime(start).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds);
+            (pause[i], allocated) = ((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds, allocated + GC.GetTotalAllocatedBytes() - allocatedBefore);
+            (cpuBefore, start) = (Environment.CpuUsage.TotalTime, Stopwatch.GetTimestamp());
+            foreach (var file in files)
+            {
+                await File.ReadAllBytesAsync(file);
+            }
+
+            (rawWall[i], rawCpu[i]) = (Stopwatch.GetElapsedTime(start).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds);
+        }
+
+        Console.WriteLine($"-- steady state, {rounds} loads each followed by a raw read of the same files");
+        Harness.Print("storage.LoadAsync wall", wall);
+        Harness.Print("raw read wall", rawWall);
+        Harness.Print("storage.LoadAsync process CPU", cpu);
+        Harness.Print("raw read process CPU", rawCpu);
+        Harness.Print("GC pause inside a load", pause);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"allocated per load {allocated / rounds / 1024.0:F0} KiB; collections per round gen0 {(GC.CollectionCount(0) - collections[0]) / (double)rounds:F2}, gen1 {(GC.CollectionCount(1) - collections[1]) / (double)rounds:F2}, gen2 {(GC.CollectionCount(2) - collections[2]) / (double)rounds:F2}"));
     }
 
     private static VoxonRuntime RuntimeOf(VoxonClient client) =>

@@ -140,6 +140,7 @@ public sealed class FileJournalTests : IDisposable
     [Theory]
     [InlineData("cut inside the content section")]
     [InlineData("a byte of the content section flipped")]
+    [InlineData("a record length in the content section changed")]
     [InlineData("a byte of the meta section flipped")]
     [InlineData("the header's version changed")]
     [InlineData("a section length changed")]
@@ -149,17 +150,23 @@ public sealed class FileJournalTests : IDisposable
         var storage = new FileSessionStorage(_folder);
         await using var client = WorkerStorage.Client(storage);
         var session = await client.CreateSessionAsync("user_damage");
-        await session.AddMemoryAsync("a fact worth keeping");
+        for (var i = 0; i < 200; i++)
+        {
+            await session.AddMemoryAsync($"fact {i} worth keeping");
+        }
+
         await (await session.StartConversationAsync()).SendMessageAsync("hello");
         await session.SaveAsync();
         var path = Path.Combine(_folder, session.SessionId + ".json");
         var bytes = await System.IO.File.ReadAllBytesAsync(path);
         Assert.True(FileSnapshot.IsBinary(bytes));
         var header = FileSnapshot.ReadHeader(bytes, bytes.Length);
+        Assert.True(header.ContentLength >= FileSessionStorage.ConcurrentHashThreshold, "the content section is hashed while it is decoded");
         bytes = damage switch
         {
             "cut inside the content section" => bytes[..^10],
             "a byte of the content section flipped" => Flip(bytes, header.ContentOffset + 20),
+            "a record length in the content section changed" => Flip(bytes, header.ContentOffset + 1),
             "a byte of the meta section flipped" => Flip(bytes, FileSnapshot.HeaderSize + 20),
             "the header's version changed" => Flip(bytes, 8),
             "a section length changed" => Flip(bytes, 16),
@@ -170,7 +177,13 @@ public sealed class FileJournalTests : IDisposable
         var full = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(session.SessionId));
         Assert.Equal(session.SessionId, full.SessionId);
         Assert.Contains("snapshot", full.Message, StringComparison.Ordinal);
-        if (damage is not ("cut inside the content section" or "a byte of the content section flipped"))
+        if (damage.Contains("in the content section", StringComparison.Ordinal) || damage.Contains("of the content section", StringComparison.Ordinal))
+        {
+            // The section is hashed while it is decoded: the checksum is reported, not whatever the damaged bytes decode to.
+            Assert.Contains("content section fails its checksum", full.Message, StringComparison.Ordinal);
+        }
+
+        if (damage is not ("cut inside the content section" or "a byte of the content section flipped" or "a record length in the content section changed"))
         {
             // The content section is not read by a lazy load: its damage shows when memory is used.
             await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadMetadataAsync(session.SessionId));

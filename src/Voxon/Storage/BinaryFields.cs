@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 
 namespace Voxon.Storage;
@@ -144,13 +145,48 @@ internal ref struct FieldReader(ReadOnlySpan<byte> buffer)
         return bytes;
     }
 
-    public string? String()
+    public string? String() => StringBytes(out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+
+    /// <summary>A string that recurs from record to record (a category, an embedding model, a reason, a memory id a turn
+    /// lists twice): the instance last read from the same bytes on this thread when there is one, so a load of thousands
+    /// of records does not allocate and transcode the same few strings thousands of times.</summary>
+    public string? Recurring()
     {
-        var length = Int32();
-        return length == -1 ? null : length < 0 ? throw new FormatException($"string length {length}") : Encoding.UTF8.GetString(Bytes(length));
+        if (!StringBytes(out var bytes))
+        {
+            return null;
+        }
+
+        if (bytes.Length > RecurringMaxBytes)
+        {
+            return Encoding.UTF8.GetString(bytes);
+        }
+
+        var recent = t_recent ??= new string?[RecurringSlots];
+        var slot = (int)(XxHash3.HashToUInt64(bytes) & (RecurringSlots - 1));
+        return recent[slot] is { } known && Ascii.Equals(bytes, known) ? known : recent[slot] = Encoding.UTF8.GetString(bytes);
     }
 
     /// <summary>A string that must be present.</summary>
     /// <exception cref="FormatException">It is null.</exception>
-    public string Required(string name) => String() ?? throw new FormatException("no " + name);
+    public string Required(string name, bool recurring = false) => (recurring ? Recurring() : String()) ?? throw new FormatException("no " + name);
+
+    private bool StringBytes(out ReadOnlySpan<byte> bytes)
+    {
+        var length = Int32();
+        bytes = length switch
+        {
+            -1 => default,
+            < 0 => throw new FormatException($"string length {length}"),
+            _ => Bytes(length),
+        };
+        return length != -1;
+    }
+
+    private const int RecurringSlots = 256;
+    private const int RecurringMaxBytes = 64;
+
+    // Per thread: decoding runs on several threads at once, and strings are immutable, so sharing instances is safe.
+    [ThreadStatic]
+    private static string?[]? t_recent;
 }

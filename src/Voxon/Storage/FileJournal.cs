@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -26,36 +27,39 @@ internal static class FileJournal
     }
 
     /// <summary>The intact frames of <paramref name="journal"/> (with their offsets), the length they cover, and the
-    /// damage found after them: null when the rest is empty or a torn tail, else the offset and what is wrong.</summary>
-    public static (List<JournalFrame> Frames, long ValidLength, (long Offset, string Problem)? Damage) Read(byte[] journal)
+    /// damage found after them: null when the rest is empty or a torn tail, else the offset and what is wrong. Frame
+    /// payloads are slices of <paramref name="journal"/>, not copies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (List<JournalFrame> Frames, long ValidLength, (long Offset, string Problem)? Damage) Read(ReadOnlyMemory<byte> journal)
     {
         var frames = new List<JournalFrame>();
+        var bytes = journal.Span;
         var offset = 0;
         Span<byte> hash = stackalloc byte[32];
-        while (offset < journal.Length)
+        while (offset < bytes.Length)
         {
-            var remaining = journal.Length - offset;
-            if (remaining < HeaderSize || IsZero(journal.AsSpan(offset)))
+            var remaining = bytes.Length - offset;
+            if (remaining < HeaderSize || IsZero(bytes[offset..]))
             {
                 break; // a header cut short, or space the file system allocated but the crash never filled
             }
 
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(journal.AsSpan(offset));
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes[offset..]);
             if (length > remaining - HeaderSize)
             {
                 break; // runs past the end: the last append was cut short
             }
 
-            var payload = journal.AsSpan(offset + HeaderSize, (int)length);
+            var payload = bytes.Slice(offset + HeaderSize, (int)length);
             SHA256.HashData(payload, hash);
-            if (!hash[..4].SequenceEqual(journal.AsSpan(offset + 4, 4)))
+            if (!hash[..4].SequenceEqual(bytes.Slice(offset + 4, 4)))
             {
-                return offset + HeaderSize + length == journal.Length
+                return offset + HeaderSize + length == bytes.Length
                     ? (frames, offset, null) // the file's last frame, half written
                     : (frames, offset, (offset, $"the journal frame at byte {offset} fails its checksum and is followed by {remaining - HeaderSize - length} more bytes"));
             }
 
-            frames.Add(new JournalFrame(BinaryPrimitives.ReadInt64LittleEndian(journal.AsSpan(offset + 8)), offset, payload.ToArray()));
+            frames.Add(new JournalFrame(BinaryPrimitives.ReadInt64LittleEndian(bytes[(offset + 8)..]), offset, journal.Slice(offset + HeaderSize, (int)length)));
             offset += HeaderSize + (int)length;
         }
 
@@ -113,6 +117,7 @@ internal ref struct RecordReader(ReadOnlySpan<byte> buffer)
 
     /// <summary>The next record; false at the end.</summary>
     /// <exception cref="FormatException">The bytes are not a record list.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Next(out RecordKind kind, out ReadOnlySpan<byte> key, out int index, out ReadOnlySpan<byte> payload)
     {
         if (_offset >= _buffer.Length)
@@ -142,4 +147,4 @@ internal ref struct RecordReader(ReadOnlySpan<byte> buffer)
 }
 
 /// <summary>One intact journal frame: the version it saved, where it starts in the journal, and its payload.</summary>
-internal readonly record struct JournalFrame(long Version, long Offset, byte[] Payload);
+internal readonly record struct JournalFrame(long Version, long Offset, ReadOnlyMemory<byte> Payload);

@@ -170,9 +170,7 @@ public sealed partial class FileSessionStorage
         {
             // Synchronous: a local file read from the page cache takes less than the thread-pool hop an async read costs.
             cancellationToken.ThrowIfCancellationRequested();
-            var bytes = File.ReadAllBytes(path);
-            Interlocked.Add(ref _sessionBytesRead, bytes.Length);
-            return bytes;
+            return File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace Voxon.Storage;
@@ -328,27 +329,33 @@ public sealed partial class FileSessionStorage : SessionStorage
     private async Task<JournalReplay> ReplayAsync(string id, string operation, bool eachVersion, CancellationToken cancellationToken, bool metadataOnly = false)
     {
         var snapshot = ReadSnapshot(id, operation, metadataOnly, cancellationToken); // synchronous, like ReadIfExists
+        (byte[] Buffer, int Read) journal = ([], 0);
         try
         {
-            var journalBytes = await ReadIfExistsAsync(PathOf(id, JournalExtension), operation, id, cancellationToken) ?? [];
+            journal = ReadJournal(id, operation, cancellationToken);
             return snapshot is var (buffer, read, storedLength)
-                ? await ReplayAsync(id, buffer.AsMemory(0, read), storedLength, journalBytes, eachVersion, metadataOnly, cancellationToken)
+                ? await ReplayAsync(id, buffer.AsMemory(0, read), storedLength, journal.Buffer.AsMemory(0, journal.Read), eachVersion, metadataOnly, cancellationToken)
                 : new JournalReplay(null, 0, 0, false, false, null); // not stored, or deleted
         }
         finally
         {
+            // Everything decoded from them was copied out: strings, vectors, the last head.
             if (snapshot is var (buffer, _, _) && buffer.Length > 0)
             {
-                // Everything decoded from it was copied out: strings, vectors, the last head.
                 ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            if (journal.Buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(journal.Buffer);
             }
         }
     }
 
-    private async Task<JournalReplay> ReplayAsync(string id, ReadOnlyMemory<byte> stored, long storedLength, byte[] journalBytes, bool eachVersion, bool metadataOnly, CancellationToken cancellationToken)
+    private async Task<JournalReplay> ReplayAsync(string id, ReadOnlyMemory<byte> stored, long storedLength, ReadOnlyMemory<byte> journalBytes, bool eachVersion, bool metadataOnly, CancellationToken cancellationToken)
     {
         var (frames, valid, damage) = FileJournal.Read(journalBytes);
-        await _codec.PrepareKeysAsync([.. SnapshotKeyIds(stored.Span), .. frames.Select(f => SessionEncryption.KeyIdOf(f.Payload))], id, cancellationToken);
+        await _codec.PrepareKeysAsync([.. SnapshotKeyIds(stored.Span), .. frames.Select(f => SessionEncryption.KeyIdOf(f.Payload.Span))], id, cancellationToken);
         var oldKey = false;
         var assembler = new SessionAssembler(BackendName, id) { MetadataOnly = metadataOnly };
         var snapshotVersion = ApplySnapshot(assembler, stored, storedLength, id, metadataOnly, ref oldKey);
@@ -369,8 +376,8 @@ public sealed partial class FileSessionStorage : SessionStorage
 
             try
             {
-                var records = _codec.Open(frame.Payload, JournalContext(id, frame.Version), id, ref oldKey);
-                ApplyRecords(covered ? null : assembler, records);
+                var records = _codec.OpenSlice(frame.Payload, JournalContext(id, frame.Version), id, ref oldKey);
+                ApplyRecords(covered ? null : assembler, records.Span);
                 if (!covered)
                 {
                     if (assembler.Version != frame.Version)
@@ -413,43 +420,54 @@ public sealed partial class FileSessionStorage : SessionStorage
     }
 
     /// <summary>The snapshot's bytes (only header and meta section when <paramref name="metadataOnly"/> and the snapshot
-    /// is binary) in the first <c>Read</c> bytes of a buffer rented from <see cref="ArrayPool{T}.Shared"/> (the caller
-    /// returns it: a load then allocates no buffer the size of the file), and the file's length; null when there is no snapshot.</summary>
-    private (byte[] Buffer, int Read, long FileLength)? ReadSnapshot(string id, string operation, bool metadataOnly, CancellationToken cancellationToken)
+    /// is binary), and the file's length; null when there is no snapshot.</summary>
+    private (byte[] Buffer, int Read, long FileLength)? ReadSnapshot(string id, string operation, bool metadataOnly, CancellationToken cancellationToken) =>
+        ReadPooled(PathOf(id, Extension), operation, id, cancellationToken, metadataOnly ? MetaSectionEnd : null);
+
+    /// <summary>Where the meta section of a binary snapshot ends (all a metadata load reads), else the file's length:
+    /// a legacy snapshot is one JSON document, and a damaged header is read whole to fail in ApplySnapshot.</summary>
+    private static long MetaSectionEnd(ReadOnlySpan<byte> header, long fileLength)
     {
-        var path = PathOf(id, Extension);
+        try
+        {
+            return FileSnapshot.IsBinary(header) ? FileSnapshot.HeaderSize + FileSnapshot.ReadHeader(header, fileLength).MetaLength : fileLength;
+        }
+        catch (FormatException)
+        {
+            return fileLength;
+        }
+    }
+
+    /// <summary>The journal's bytes; an empty buffer when there is none.</summary>
+    private (byte[] Buffer, int Read) ReadJournal(string id, string operation, CancellationToken cancellationToken) =>
+        ReadPooled(PathOf(id, JournalExtension), operation, id, cancellationToken) is var (buffer, read, _) ? (buffer, read) : ([], 0);
+
+    /// <summary>A session file's bytes, up to where <paramref name="wanted"/> says from its first bytes and its length
+    /// (the whole file when null), in the first <c>Read</c> bytes of a buffer rented from <see cref="ArrayPool{T}.Shared"/>:
+    /// the caller returns it, so a load allocates no buffer the size of its files. Null when the file does not exist.</summary>
+    private (byte[] Buffer, int Read, long FileLength)? ReadPooled(string path, string operation, string id, CancellationToken cancellationToken, Func<ReadOnlySpan<byte>, long, long>? wanted = null)
+    {
         byte[]? buffer = null;
         try
         {
+            // Synchronous: a local file read from the page cache takes less than the thread-pool hop an async read costs.
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
             var length = stream.Length;
-            var wanted = length; // a full load, or a legacy snapshot (one JSON document): the whole file
             Span<byte> header = stackalloc byte[FileSnapshot.HeaderSize];
             cancellationToken.ThrowIfCancellationRequested();
             header = header[..(int)Math.Min(length, FileSnapshot.HeaderSize)];
-            stream.ReadExactly(header); // synchronous, like ReadIfExists
-            if (metadataOnly && FileSnapshot.IsBinary(header))
+            stream.ReadExactly(header);
+            var size = Math.Max(wanted?.Invoke(header, length) ?? length, header.Length);
+            if (size > Array.MaxLength)
             {
-                // Header, then the meta section only; a damaged header reads everything and fails in ApplySnapshot.
-                try
-                {
-                    wanted = FileSnapshot.HeaderSize + FileSnapshot.ReadHeader(header, length).MetaLength;
-                }
-                catch (FormatException)
-                {
-                }
+                throw new IOException($"the file is {size} bytes, more than one buffer holds");
             }
 
-            if (wanted > Array.MaxLength)
-            {
-                throw new IOException($"the snapshot is {wanted} bytes, more than one buffer holds");
-            }
-
-            buffer = ArrayPool<byte>.Shared.Rent((int)wanted);
+            buffer = ArrayPool<byte>.Shared.Rent((int)size);
             header.CopyTo(buffer);
-            stream.ReadExactly(buffer.AsSpan(header.Length, (int)wanted - header.Length));
-            Interlocked.Add(ref _sessionBytesRead, wanted);
-            return (buffer, (int)wanted, length);
+            stream.ReadExactly(buffer.AsSpan(header.Length, (int)size - header.Length));
+            Interlocked.Add(ref _sessionBytesRead, size);
+            return (buffer, (int)size, length);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -508,8 +526,15 @@ public sealed partial class FileSessionStorage : SessionStorage
             if (!metadataOnly)
             {
                 var content = stored.Slice(header.ContentOffset, (int)header.ContentLength);
-                FileSnapshot.Verify(content.Span, header.ContentHash, "content");
-                ApplyContent(assembler, _codec.OpenSlice(content, FileSnapshot.Context(id, header.Version, "content"), id, ref oldKey));
+                var context = FileSnapshot.Context(id, header.Version, "content");
+                if (SessionEncryption.IsEnvelope(content.Span))
+                {
+                    ApplyContent(assembler, _codec.OpenSlice(content, context, id, ref oldKey)); // authenticated as it is opened
+                }
+                else
+                {
+                    VerifyWhileApplying(content, header.ContentHash, () => ApplyContent(assembler, content));
+                }
             }
 
             return assembler.Version == header.Version
@@ -522,7 +547,52 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
     }
 
+    /// <summary>Content sections from this size up are hashed on another thread while they are decoded.</summary>
+    internal const int ConcurrentHashThreshold = 256 * 1024;
+
+    /// <summary>Checks a plaintext <paramref name="section"/> against its checksum on another thread while <paramref name="apply"/>
+    /// decodes it (hashing was an eighth of a 1,000-memory load); a failed checksum is reported ahead of whatever decoding
+    /// the damaged bytes threw. Decoders are safe on damaged bytes: every length is checked against the section.</summary>
+    /// <exception cref="FormatException">The section fails its checksum, or does not decode.</exception>
+    private static void VerifyWhileApplying(ReadOnlyMemory<byte> section, ulong expected, Action apply)
+    {
+        if (section.Length < ConcurrentHashThreshold)
+        {
+            // Hashed in microseconds: less than handing it to another thread costs.
+            FileSnapshot.Verify(section.Span, expected, "content");
+            apply();
+            return;
+        }
+
+        var check = Task.Run(() => FileSnapshot.Verify(section.Span, expected, "content"));
+        try
+        {
+            apply();
+        }
+        catch (Exception ex)
+        {
+            // The section is a pooled buffer, returned once the load ends: the hash must be done with it by then.
+            try
+            {
+                check.Wait();
+            }
+            catch (AggregateException failed) when (failed.InnerException is FormatException damaged && ex is FormatException or SessionCorruptException)
+            {
+                throw damaged;
+            }
+            catch (AggregateException)
+            {
+                // The decoding error stands.
+            }
+
+            throw;
+        }
+
+        check.GetAwaiter().GetResult();
+    }
+
     /// <summary>Applies a snapshot's content section: turns in order, memory records decoded together (in parallel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once a load: unoptimized code until tiering replaced it
     private static void ApplyContent(SessionAssembler assembler, ReadOnlyMemory<byte> records)
     {
         var memories = new List<(int Offset, int Length)>();

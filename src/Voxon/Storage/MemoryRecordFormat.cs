@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Voxon.Memory;
 using Voxon.Memory.Search;
@@ -84,6 +85,9 @@ internal static class MemoryRecordFormat
         }
     }
 
+    // Optimized from the first call: a process's first loads (a call waiting to start) would otherwise decode thousands
+    // of records with unoptimized code until tiered compilation catches up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static MemoryEntry DecodeBinary(ReadOnlySpan<byte> payload, bool pinned)
     {
         var reader = new FieldReader(payload);
@@ -91,7 +95,7 @@ internal static class MemoryRecordFormat
         var vector = count is >= 0 and <= (int.MaxValue / 4) ? EmbeddingCodec.FromBytes(reader.Bytes(count * 4), pinned) : throw new FormatException($"embedding length {count}");
         var id = reader.Required("id");
         var content = reader.Required("content");
-        var category = reader.Required("category");
+        var category = reader.Required("category", recurring: true);
         var importance = reader.Double();
         var created = reader.Time();
         var occurred = reader.Time();
@@ -117,12 +121,12 @@ internal static class MemoryRecordFormat
             Sensitive = (flags & IsSensitive) != 0,
             Source = source,
             Context = reader.String(),
-            EmbeddingModel = reader.String(),
-            Scope = reader.String(),
-            ConversationId = reader.String(),
-            Slot = reader.String(),
+            EmbeddingModel = reader.Recurring(),
+            Scope = reader.Recurring(),
+            ConversationId = reader.Recurring(),
+            Slot = reader.Recurring(),
             SupersededBy = reader.String(),
-            Author = reader.String(),
+            Author = reader.Recurring(),
             TokenCount = reader.Int32(),
             Embedding = count == 0 ? null : vector,
         };

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Voxon.Conversations;
 using Voxon.Memory;
@@ -67,7 +68,12 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             {
                 case RecordKind.Head:
                     _pendingVersion = HeadVersion(payload);
-                    _pendingHead = payload.ToArray();
+                    if (_pendingHead is null || _pendingHead.Length != payload.Length)
+                    {
+                        _pendingHead = new byte[payload.Length]; // heads of one session are mostly the same length
+                    }
+
+                    payload.CopyTo(_pendingHead);
                     break;
                 case RecordKind.Memory or RecordKind.MemoryRemoved or RecordKind.Turn when MetadataOnly:
                     break; // a lazy load: memory and transcripts come later
@@ -98,6 +104,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     /// <summary>The top-level <c>version</c> of a head, reading (and so checking the syntax of) the whole JSON without
     /// building the document.</summary>
     /// <exception cref="JsonException">It is not JSON, or has no version.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long HeadVersion(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json);
@@ -193,6 +200,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             }
         }
 
+        _memory.EnsureCapacity(_memory.Count + count);
         foreach (var entry in entries)
         {
             _memory[entry.Id] = entry;

@@ -86,7 +86,7 @@ public static class SessionDocumentSerializer
             problems.Add("config: " + string.Join(", ", ex.Errors));
         }
 
-        var memoryIds = new HashSet<string>(StringComparer.Ordinal);
+        var memoryIds = new HashSet<string>(document.Memory.Entries.Count, StringComparer.Ordinal);
         foreach (var entry in document.Memory.Entries)
         {
             if (!memoryIds.Add(entry.Id))
@@ -100,7 +100,7 @@ public static class SessionDocumentSerializer
             }
         }
 
-        var conversationIds = new HashSet<string>(StringComparer.Ordinal);
+        var conversationIds = new HashSet<string>(document.Conversations.Count, StringComparer.Ordinal);
         foreach (var conversation in document.Conversations)
         {
             if (!SessionIds.IsValid(conversation.ConversationId) || !conversationIds.Add(conversation.ConversationId))

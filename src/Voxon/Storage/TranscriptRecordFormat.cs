@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Voxon.Context;
 using Voxon.Conversations;
@@ -165,6 +166,8 @@ internal static class TranscriptRecordFormat
         }
     }
 
+    // Bit tests rather than Enum.HasFlag, which boxes both values until tiered compilation optimizes the method.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ConversationTurn ReadTurn(ref FieldReader reader)
     {
         var role = (TurnRole)reader.Byte();
@@ -176,38 +179,38 @@ internal static class TranscriptRecordFormat
             throw new FormatException($"role {(int)role} is unknown");
         }
 
-        double? responseTime = fields.HasFlag(TurnFields.ResponseTime) ? reader.Double() : null;
-        double? audioSeconds = fields.HasFlag(TurnFields.AudioSeconds) ? reader.Double() : null;
-        double? timeToFirstToken = fields.HasFlag(TurnFields.TimeToFirstToken) ? reader.Double() : null;
-        var context = fields.HasFlag(TurnFields.Context) ? new ContextUsage(reader.Int32(), reader.Int32()) : null;
+        double? responseTime = (fields & TurnFields.ResponseTime) != 0 ? reader.Double() : null;
+        double? audioSeconds = (fields & TurnFields.AudioSeconds) != 0 ? reader.Double() : null;
+        double? timeToFirstToken = (fields & TurnFields.TimeToFirstToken) != 0 ? reader.Double() : null;
+        var context = (fields & TurnFields.Context) != 0 ? new ContextUsage(reader.Int32(), reader.Int32()) : null;
         var generated = reader.String();
         string[]? ids = null;
-        if (fields.HasFlag(TurnFields.InjectedIds))
+        if ((fields & TurnFields.InjectedIds) != 0)
         {
             ids = new string[reader.Count(4)];
             for (var i = 0; i < ids.Length; i++)
             {
-                ids[i] = reader.Required("injected memory id");
+                ids[i] = reader.Required("injected memory id", recurring: true);
             }
         }
 
         InjectedMemory[]? injections = null;
-        if (fields.HasFlag(TurnFields.Injections))
+        if ((fields & TurnFields.Injections) != 0)
         {
             injections = new InjectedMemory[reader.Count(20)];
             for (var i = 0; i < injections.Length; i++)
             {
-                injections[i] = new InjectedMemory(reader.Required("memory id"), reader.Required("reason"), reader.Double(), reader.String());
+                injections[i] = new InjectedMemory(reader.Required("memory id", recurring: true), reader.Required("reason", recurring: true), reader.Double(), reader.Recurring());
             }
         }
 
         ToolCall[]? calls = null;
-        if (fields.HasFlag(TurnFields.ToolCalls))
+        if ((fields & TurnFields.ToolCalls) != 0)
         {
             calls = new ToolCall[reader.Count(13)];
             for (var i = 0; i < calls.Length; i++)
             {
-                calls[i] = new ToolCall(reader.Required("tool name"), reader.String(), reader.String(), reader.Byte() switch
+                calls[i] = new ToolCall(reader.Required("tool name", recurring: true), reader.String(), reader.String(), reader.Byte() switch
                 {
                     0 => false,
                     1 => true,
@@ -229,7 +232,7 @@ internal static class TranscriptRecordFormat
             InjectedMemoryIds = ids,
             Injections = injections,
             ToolCalls = calls,
-            Interrupted = fields.HasFlag(TurnFields.Interrupted),
+            Interrupted = (fields & TurnFields.Interrupted) != 0,
         };
     }
 
@@ -251,6 +254,7 @@ internal static class TranscriptRecordFormat
         writer.Int32(conversation.InjectionCount);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ConversationDocument ReadConversation(ref FieldReader reader)
     {
         var id = reader.Required("conversation id");

@@ -126,6 +126,24 @@ public class SessionFileFormatTests
     }
 
     [Fact]
+    public void Recurring_fields_decode_to_shared_strings_and_never_to_another_value()
+    {
+        var entry = new Voxon.Memory.MemoryEntry { Id = "mem_0", Content = "first", Category = "general", CreatedAt = Start, UpdatedAt = Start, EmbeddingModel = "arctic-embed-xs" };
+        var decoded = new[] { entry, entry with { Id = "mem_1" }, entry with { Id = "mem_2", Category = "généralité" }, entry with { Id = "mem_3", Category = "work" }, entry with { Id = "mem_4" } }
+            .Select(e => MemoryRecordFormat.Decode(MemoryRecordFormat.Encode(e)))
+            .ToList();
+
+        // The same text comes back as one instance (a load does not allocate it per record) ...
+        Assert.Same(decoded[0].Category, decoded[1].Category);
+        Assert.Same(decoded[0].Category, decoded[4].Category);
+        Assert.Same(decoded[0].EmbeddingModel, decoded[4].EmbeddingModel);
+
+        // ... and a different text, ASCII or not, is never mistaken for one seen before.
+        Assert.Equal(["general", "general", "généralité", "work", "general"], decoded.Select(e => e.Category));
+        Assert.Equal(["mem_0", "mem_1", "mem_2", "mem_3", "mem_4"], decoded.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task Legacy_and_binary_memory_records_assemble_together_and_damage_is_reported()
     {
         var time = new FakeTimeProvider(Start);
