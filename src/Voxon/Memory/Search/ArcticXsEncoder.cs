@@ -32,20 +32,21 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
 
     /// <summary>
     /// Loads the packaged model in <paramref name="precision"/>; an int8 model is derived from the float32 one here (about
-    /// half a second, most of it quantizing), with each layer's attention fused into one operator (<see cref="OnnxAttentionFuser"/>).
+    /// half a second, most of it quantizing), with each layer's attention fused into one operator (<see cref="OnnxAttentionFuser"/>)
+    /// and the last layer computing the first token only (<see cref="OnnxFirstTokenPruner"/>).
     /// </summary>
     /// <param name="precision">The arithmetic to run in.</param>
     /// <param name="intraOpThreads">Threads per run, for measuring; null for <see cref="LocalEmbeddingGenerator.CreateSessionOptions"/>'s choice.</param>
-    /// <param name="fuseAttention">Whether an int8 model fuses attention; false keeps the export's graph, for comparing.</param>
+    /// <param name="fuseAttention">Whether an int8 model is fused and pruned; false keeps the export's graph, for comparing.</param>
     public static ArcticXsEncoder Load(EncoderPrecision precision, int? intraOpThreads = null, bool fuseAttention = true)
     {
         var model = ResourceLoader.GetResource(typeof(SentenceEncoder).Assembly, "model.onnx");
         if (precision == EncoderPrecision.Int8)
         {
             var graph = OnnxGraph.Parse(model);
-            if (fuseAttention)
+            if (fuseAttention && OnnxAttentionFuser.Fuse(graph) > 0)
             {
-                OnnxAttentionFuser.Fuse(graph);
+                OnnxFirstTokenPruner.Prune(graph);
             }
 
             OnnxDynamicQuantizer.Quantize(graph);
@@ -92,7 +93,13 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
 
         var hidden = outputs[0].GetTensorDataAsSpan<float>();
         var dimensions = LocalEmbeddingGenerator.Dimensions;
-        if (hidden.Length != count * length * dimensions)
+        // Every token's state, or only the first token's when the model was pruned to it (OnnxFirstTokenPruner).
+        var rows = length;
+        if (hidden.Length == count * dimensions)
+        {
+            rows = 1;
+        }
+        else if (hidden.Length != count * length * dimensions)
         {
             throw new InvalidDataException($"The embedding model returned {hidden.Length} values for {count}x{length} tokens of {dimensions} dimensions.");
         }
@@ -100,7 +107,7 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
         var vectors = new float[count][];
         for (var i = 0; i < count; i++)
         {
-            var cls = hidden.Slice(i * length * dimensions, dimensions);
+            var cls = hidden.Slice(i * rows * dimensions, dimensions);
             var vector = new float[dimensions];
             TensorPrimitives.Divide(cls, MathF.Max(TensorPrimitives.Norm(cls), 1e-12f), vector);
             vectors[i] = vector;

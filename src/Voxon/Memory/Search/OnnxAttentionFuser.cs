@@ -14,7 +14,9 @@ namespace Voxon.Memory.Search;
 /// <remarks>
 /// The rewrite only replaces what it recognizes: a block that differs in any checked detail (head layout, a scale
 /// other than 1/√head size, a mask not derived from one graph input) is left as it is, so the model computes the
-/// same function either way. Nodes left without a consumer are then removed.
+/// same function either way. Nodes left without a consumer are then removed. The residual Add + layer normalization
+/// that follows is not rewritten into <c>SkipLayerNormalization</c> (which ONNX Runtime fuses only at a fixed sequence
+/// length): tried, its vectors fell to a cosine of 0.9989 to the exported graph's, with no gain in speed.
 /// </remarks>
 internal static class OnnxAttentionFuser
 {

