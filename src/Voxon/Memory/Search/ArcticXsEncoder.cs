@@ -31,34 +31,52 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
     }
 
     /// <summary>
-    /// Loads the packaged model in <paramref name="precision"/>; an int8 model is derived from the float32 one here (about
-    /// half a second, most of it quantizing), with each layer's attention fused into one operator (<see cref="OnnxAttentionFuser"/>)
-    /// and the last layer computing the first token only (<see cref="OnnxFirstTokenPruner"/>).
+    /// Loads the packaged model in <paramref name="precision"/> (see <see cref="LoadModel"/>): about half a second for int8,
+    /// most of it quantizing.
     /// </summary>
     /// <param name="precision">The arithmetic to run in.</param>
     /// <param name="intraOpThreads">Threads per run, for measuring; null for <see cref="LocalEmbeddingGenerator.CreateSessionOptions"/>'s choice.</param>
     /// <param name="fuseAttention">Whether an int8 model is fused and pruned; false keeps the export's graph, for comparing.</param>
     public static ArcticXsEncoder Load(EncoderPrecision precision, int? intraOpThreads = null, bool fuseAttention = true)
     {
-        var model = ResourceLoader.GetResource(typeof(SentenceEncoder).Assembly, "model.onnx");
-        if (precision == EncoderPrecision.Int8)
-        {
-            var graph = OnnxGraph.Parse(model);
-            if (fuseAttention && OnnxAttentionFuser.Fuse(graph) > 0)
-            {
-                OnnxFirstTokenPruner.Prune(graph);
-            }
-
-            OnnxDynamicQuantizer.Quantize(graph);
-            model = graph.ToByteArray();
-        }
-
+        var model = LoadModel(precision, fuseAttention);
         return (ArcticXsEncoder)LocalEmbeddingGenerator.WithSessionOptions(options =>
         {
             options.IntraOpNumThreads = intraOpThreads ?? options.IntraOpNumThreads;
             return new ArcticXsEncoder(model, options);
         });
     }
+
+    /// <summary>
+    /// The serialized model in <paramref name="precision"/>: the packaged float32 one, or an int8 one derived from it with
+    /// each layer's attention fused into one operator (<see cref="OnnxAttentionFuser"/>) and the last layer computing
+    /// the first token only (<see cref="OnnxFirstTokenPruner"/>), then quantized (<see cref="OnnxDynamicQuantizer"/>).
+    /// </summary>
+    /// <param name="precision">The arithmetic to run in.</param>
+    /// <param name="fuseAttention">Whether an int8 model is fused and pruned; false keeps the export's graph, for comparing.</param>
+    internal static byte[] LoadModel(EncoderPrecision precision, bool fuseAttention = true)
+    {
+        var model = ResourceLoader.GetResource(typeof(SentenceEncoder).Assembly, "model.onnx");
+        if (precision != EncoderPrecision.Int8)
+        {
+            return model;
+        }
+
+        var graph = OnnxGraph.Parse(model);
+        if (fuseAttention && OnnxAttentionFuser.Fuse(graph) > 0)
+        {
+            OnnxFirstTokenPruner.Prune(graph);
+        }
+
+        OnnxDynamicQuantizer.Quantize(graph);
+        return graph.ToByteArray();
+    }
+
+    /// <summary>An encoder over a serialized <paramref name="model"/> that owns <paramref name="options"/>, for profiling it.</summary>
+    internal static ArcticXsEncoder Create(byte[] model, SessionOptions options) => new(model, options);
+
+    /// <summary>Ends the profiling that <see cref="SessionOptions.EnableProfiling"/> started and returns the trace file's path.</summary>
+    internal string EndProfiling() => _session.EndProfiling();
 
     /// <inheritdoc />
     public float[][] Encode(string[] sentences, CancellationToken cancellationToken = default)
