@@ -52,7 +52,7 @@ internal static class OnnxFirstTokenPruner
             }
         }
 
-        if (!after.Contains(graph.Output[0].Name) || !region.All(n => IsRowWise(n, constants)))
+        if (region.Count == 0 || !after.Contains(graph.Output[0].Name) || !region.All(n => IsRowWise(n, constants)))
         {
             return false;
         }
