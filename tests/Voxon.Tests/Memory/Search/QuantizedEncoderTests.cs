@@ -225,6 +225,34 @@ public class QuantizedEncoderTests
         Assert.Equal(before, model);
     }
 
+    [Theory]
+    [InlineData("MatMul", true)]
+    [InlineData("Transpose", false)]
+    public void First_token_pruning_cuts_rows_only_where_every_node_after_the_last_attention_works_row_by_row(string after, bool pruned)
+    {
+        // x -> Attention -> a -> MatMul by a constant (row-wise) or Transpose (mixes rows) -> y, shaped (1, 4, 3).
+        var model = new ModelProto { IrVersion = 7, Graph = new GraphProto { Name = "tail" } };
+        model.Graph.Input.Add(Value("x", 1, 4, 3));
+        model.Graph.Output.Add(Value("y", 1, 4, 3));
+        model.Graph.Initializer.Add(OnnxGraph.FloatTensor("w", new float[9], 3, 3));
+        model.Graph.Node.Add(OnnxGraph.Node("Attention", "attention", ["x", "qkv", "bias"], ["a"], OnnxGraph.MicrosoftDomain));
+        model.Graph.Node.Add(OnnxGraph.Node(after, "tail", after == "MatMul" ? ["a", "w"] : ["a"], ["y"]));
+        var before = model.Clone();
+
+        Assert.Equal(pruned, OnnxFirstTokenPruner.Prune(model));
+
+        if (!pruned)
+        {
+            Assert.Equal(before, model);
+            return;
+        }
+
+        var gather = Assert.Single(model.Graph.Node, n => n.OpType == "Gather");
+        Assert.Equal("a", gather.Input[0]);
+        Assert.Equal(gather.Output[0], model.Graph.Node.Single(n => n.Name == "tail").Input[0]);
+        Assert.Equal(1, model.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue);
+    }
+
     [Fact]
     public async Task Warm_up_loads_both_models_of_the_clients_generator_before_the_first_turn()
     {
