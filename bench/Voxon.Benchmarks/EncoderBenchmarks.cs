@@ -100,8 +100,8 @@ public static class EncoderBenchmarks
                 var options = LocalEmbeddingGenerator.CreateSessionOptions();
                 options.IntraOpNumThreads = 1;   // as ArcticXsEncoder.Load runs int8
                 options.OptimizedModelFilePath = Path.Combine(folder.FullName, $"optimized-{profiled.Count}.onnx");
+                options.ProfileOutputPathPrefix = Path.Combine(folder.FullName, $"profile-{profiled.Count}");   // before enabling, which takes it
                 options.EnableProfiling = true;
-                options.ProfileOutputPathPrefix = Path.Combine(folder.FullName, $"profile-{profiled.Count}");
                 profiled.Add((label, ArcticXsEncoder.Create(ArcticXsEncoder.LoadModel(EncoderPrecision.Int8, fuse), options), options.OptimizedModelFilePath));
             }
 
