@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using Google.Protobuf;
 using Onnx;
+using static Voxon.Memory.Search.OnnxGraph;
 
 namespace Voxon.Memory.Search;
 
@@ -11,7 +12,8 @@ namespace Voxon.Memory.Search;
 /// <c>DynamicQuantizeLinear</c> (the activations, to uint8 with a per-run scale, once per input tensor) →
 /// <c>MatMulInteger</c> (against the weights quantized to int8) → <c>Cast</c> → <c>Mul</c> (by activation scale ×
 /// weight scale). ONNX Runtime fuses that pattern into <c>DynamicQuantizeMatMul</c> / <c>MatMulIntegerToFloat</c> when it
-/// loads the model. Weights are quantized symmetrically per output column (zero point 0): measured on arctic-embed-xs,
+/// loads the model. An <c>Attention</c> operator (<see cref="OnnxAttentionFuser"/>) becomes <c>DynamicQuantizeLinear</c>
+/// → <c>QAttention</c> over its packed int8 projection, as <c>quantize_dynamic</c> does. Weights are quantized symmetrically per output column (zero point 0): measured on arctic-embed-xs,
 /// per column keeps a cosine of about 0.998 to the float32 vectors where one scale per matrix gave about 0.99.
 /// </summary>
 /// <remarks>
@@ -32,28 +34,28 @@ internal static class OnnxDynamicQuantizer
     /// <summary>Quantizes <paramref name="float32Model"/> (a serialized ONNX model) and returns the serialized int8 model.</summary>
     /// <param name="float32Model">The serialized float32 model.</param>
     /// <param name="reduceRange">Keeps weights within ±63 (see <see cref="ReducesRangeHere"/>, the default).</param>
-    /// <exception cref="InvalidDataException">The bytes are not an ONNX model, or it has no MatMul with constant weights.</exception>
+    /// <exception cref="InvalidDataException">The bytes are not an ONNX model, or it has no MatMul or Attention with constant weights.</exception>
     public static byte[] Quantize(byte[] float32Model, bool? reduceRange = null)
     {
-        var weightMax = (reduceRange ?? ReducesRangeHere) ? 63f : 127f;
-        ArgumentNullException.ThrowIfNull(float32Model);
-        ModelProto model;
-        try
-        {
-            model = ModelProto.Parser.ParseFrom(float32Model);
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            throw new InvalidDataException("The embedding model is not a readable ONNX model.", ex);
-        }
+        var model = Parse(float32Model);
+        Quantize(model, reduceRange);
+        return model.ToByteArray();
+    }
 
+    /// <summary>Quantizes <paramref name="model"/> in place; see <see cref="Quantize(byte[], bool?)"/>.</summary>
+    /// <param name="model">The float32 model, possibly with attention fused by <see cref="OnnxAttentionFuser"/>.</param>
+    /// <param name="reduceRange">Keeps weights within ±63 (see <see cref="ReducesRangeHere"/>, the default).</param>
+    /// <exception cref="InvalidDataException">The model has no graph, or no MatMul or Attention with constant weights.</exception>
+    public static void Quantize(ModelProto model, bool? reduceRange = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var weightMax = (reduceRange ?? ReducesRangeHere) ? 63f : 127f;
         var graph = model.Graph ?? throw new InvalidDataException("The embedding model has no graph.");
         // A weight that is also a graph input can be overridden at run time, so it is not a constant.
         var graphInputs = graph.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var weights = graph.Initializer
             .Where(t => t.DataType == (int)TensorProto.Types.DataType.Float && t.Dims.Count == 2 && !graphInputs.Contains(t.Name))
             .ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var uses = graph.Node.SelectMany(n => n.Input).GroupBy(name => name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var names = new UniqueNames(graph);
 
         var nodes = new List<NodeProto>(graph.Node.Count * 2);
@@ -61,8 +63,9 @@ internal static class OnnxDynamicQuantizer
         var quantizedWeights = new Dictionary<string, (string Value, string Scale, string ZeroPoint)>(StringComparer.Ordinal);
         foreach (var node in graph.Node)
         {
-            if (node.OpType != "MatMul" || node.Domain is not ("" or "ai.onnx") || node.Input.Count != 2
-                || !weights.TryGetValue(node.Input[1], out var weight))
+            var isMatMul = node.OpType == "MatMul" && node.Domain is ("" or "ai.onnx") && node.Input.Count == 2;
+            var isAttention = node.OpType == "Attention" && node.Domain == MicrosoftDomain && node.Input.Count >= 3;
+            if (!(isMatMul || isAttention) || !weights.TryGetValue(node.Input[1], out var weight))
             {
                 nodes.Add(node);
                 continue;
@@ -74,13 +77,23 @@ internal static class OnnxDynamicQuantizer
                 quantizedWeights.Add(weight.Name, w);
             }
 
-            uses[weight.Name]--;
             var input = node.Input[0];
             if (!quantizedInputs.TryGetValue(input, out var x))
             {
                 x = (names.Next(input + "_quantized"), names.Next(input + "_scale"), names.Next(input + "_zero_point"));
                 nodes.Add(Node("DynamicQuantizeLinear", names.Next(input + "_QuantizeLinear"), [input], [x.Value, x.Scale, x.ZeroPoint]));
                 quantizedInputs.Add(input, x);
+            }
+
+            if (isAttention)
+            {
+                // QAttention: the packed projection in int8 (per-column scales, zero points 0, so left out), then
+                // the same attention in float32. Inputs: x, W, bias, x scale, W scale, mask, x zero point.
+                var mask = node.Input.Count > 3 ? node.Input[3] : "";
+                var attention = Node("QAttention", names.Next(node.Name + "_quant"), [x.Value, w.Value, node.Input[2], x.Scale, w.Scale, mask, x.ZeroPoint], [.. node.Output], MicrosoftDomain);
+                attention.Attribute.AddRange(node.Attribute);
+                nodes.Add(attention);
+                continue;
             }
 
             var output = node.Output[0];
@@ -97,25 +110,24 @@ internal static class OnnxDynamicQuantizer
 
         if (quantizedWeights.Count == 0)
         {
-            throw new InvalidDataException("The embedding model has no MatMul with constant weights to quantize.");
+            throw new InvalidDataException("The embedding model has no MatMul or Attention with constant weights to quantize.");
         }
 
         graph.Node.Clear();
         graph.Node.AddRange(nodes);
-        var unused = quantizedWeights.Keys.Where(name => uses[name] == 0).ToHashSet(StringComparer.Ordinal);
+        // The float weights and zero points that no node reads any more.
+        var read = graph.Node.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        var unused = quantizedWeights.SelectMany(w => new[] { w.Key, w.Value.ZeroPoint }).Where(name => !read.Contains(name)).ToHashSet(StringComparer.Ordinal);
         var kept = graph.Initializer.Where(t => !unused.Contains(t.Name)).ToList();
         graph.Initializer.Clear();
         graph.Initializer.AddRange(kept);
-        return model.ToByteArray();
     }
 
     /// <summary>Adds the int8 weights, their per-column scales and zero points as initializers and returns their names.</summary>
     private static (string Value, string Scale, string ZeroPoint) QuantizeWeight(TensorProto weight, float weightMax, UniqueNames names, GraphProto graph)
     {
         int rows = checked((int)weight.Dims[0]), columns = checked((int)weight.Dims[1]);
-        ReadOnlySpan<float> values = weight.RawData.Length > 0
-            ? MemoryMarshal.Cast<byte, float>(weight.RawData.Span)
-            : (ReadOnlySpan<float>)weight.FloatData.ToArray();
+        var values = Floats(weight);
         if (values.Length != rows * columns)
         {
             throw new InvalidDataException($"Weight '{weight.Name}' holds {values.Length} values for a {rows}x{columns} matrix.");
@@ -154,51 +166,5 @@ internal static class OnnxDynamicQuantizer
         graph.Initializer.Add(scale);
         graph.Initializer.Add(zeroPoint);
         return (value.Name, scale.Name, zeroPoint.Name);
-    }
-
-    private static TensorProto Tensor(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> data, params long[] dims)
-    {
-        var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(data) };
-        tensor.Dims.AddRange(dims);
-        return tensor;
-    }
-
-    private static NodeProto Node(string opType, string name, string[] inputs, string[] outputs)
-    {
-        var node = new NodeProto { OpType = opType, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        return node;
-    }
-
-    /// <summary>Names for new nodes and tensors that no existing node, tensor or value uses.</summary>
-    private sealed class UniqueNames
-    {
-        private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
-
-        public UniqueNames(GraphProto graph)
-        {
-            foreach (var node in graph.Node)
-            {
-                _taken.Add(node.Name);
-                _taken.UnionWith(node.Input);
-                _taken.UnionWith(node.Output);
-            }
-
-            _taken.UnionWith(graph.Initializer.Select(t => t.Name));
-            _taken.UnionWith(graph.Input.Select(v => v.Name));
-            _taken.UnionWith(graph.Output.Select(v => v.Name));
-        }
-
-        public string Next(string wanted)
-        {
-            var name = wanted;
-            for (var i = 1; !_taken.Add(name); i++)
-            {
-                name = wanted + "_" + i;
-            }
-
-            return name;
-        }
     }
 }

