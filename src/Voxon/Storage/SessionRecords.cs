@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Voxon.Memory;
 
@@ -20,6 +23,11 @@ internal readonly record struct SessionRecord(RecordKind Kind, string Key, int I
 {
     /// <summary>The record's identity, authenticated by encryption so records cannot be swapped.</summary>
     public string Context(string sessionId) => $"{sessionId}/{(int)Kind}/{Key}/{Index}";
+
+    /// <summary>Writes <see cref="Context"/> of a record given by its parts as UTF-8, without making the string;
+    /// false when <paramref name="destination"/> is too small.</summary>
+    public static bool TryWriteContext(Span<byte> destination, string sessionId, RecordKind kind, string key, int index, out int written) =>
+        System.Text.Unicode.Utf8.TryWrite(destination, CultureInfo.InvariantCulture, $"{sessionId}/{(int)kind}/{key}/{index}", out written);
 }
 
 /// <summary>
@@ -157,7 +165,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         try
         {
             await KeyRing.MasterAsync(cancellationToken);
-            foreach (var id in keyIds.OfType<string>().Where(KeyRing.IsDataKeyId).Distinct(StringComparer.Ordinal))
+            foreach (var id in keyIds.OfType<string>().Where(id => KeyRing.IsDataKeyId(id)).Distinct(StringComparer.Ordinal))
             {
                 await KeyRing.DataKeyAsync(id, cancellationToken);
             }
@@ -200,9 +208,19 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         {
             if (KeyRing is not null && SessionEncryption.KeyIdOf(stored) is { } id && KeyRing.IsDataKeyId(id))
             {
-                var key = KeyRing.FetchedDataKey(id)
-                    ?? throw new CryptographicException($"the record was sealed with data key '{id}', which is no longer in the key ring: its user's data was erased");
-                return SessionEncryption.Open(stored, id, key, context);
+                var ciphers = DataKey(id);
+                var opened = new byte[SessionEncryption.PlaintextLength(stored, id.Length)];
+                var aes = ciphers.Rent();
+                try
+                {
+                    SessionEncryption.Open(stored, id, aes, Encoding.UTF8.GetBytes(context), opened);
+                }
+                finally
+                {
+                    ciphers.Return(aes);
+                }
+
+                return opened;
             }
 
             var plaintext = (KeyRing?.BoundMaster ?? Encryption).Unprotect(stored, context, out var old);
@@ -214,6 +232,72 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
             throw corrupt("decryption failed: " + ex.Message, ex);
         }
     }
+
+    /// <summary>Opens stored record bytes and hands the plaintext to <paramref name="decode"/>, which must copy what it
+    /// keeps: bytes sealed with a user's data key are decrypted into a pooled buffer (cleared afterwards) with a reused
+    /// cipher, plaintext is handed over as it is; nothing else is allocated. Master-key envelopes (written before the key
+    /// ring) take the general path.</summary>
+    /// <exception cref="SessionCorruptException">Tampered, the wrong key, a destroyed data key, or encrypted with no key configured.</exception>
+    public T Open<T>(RecordKind kind, string key, int index, ReadOnlySpan<byte> stored, string sessionId, ref bool oldKey, Func<ReadOnlySpan<byte>, T> decode)
+    {
+        var keyIdBytes = SessionEncryption.KeyIdBytes(stored);
+        Span<char> keyId = stackalloc char[keyIdBytes.Length];
+        Encoding.ASCII.GetChars(keyIdBytes, keyId);
+        if (KeyRing is null || !KeyRing.IsDataKeyId(keyId))
+        {
+            return Decrypt(stored, new SessionRecord(kind, key, index, []).Context(sessionId), ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex)) is { } plaintext
+                ? decode(plaintext)
+                : decode(stored);
+        }
+
+        Span<byte> context = stackalloc byte[512];
+        if (!SessionRecord.TryWriteContext(context, sessionId, kind, key, index, out var written))
+        {
+            context = Encoding.UTF8.GetBytes(new SessionRecord(kind, key, index, []).Context(sessionId));
+            written = context.Length;
+        }
+
+        byte[]? buffer = null;
+        var length = 0;
+        GcmCiphers? ciphers = null;
+        AesGcm? aes = null;
+        try
+        {
+            ciphers = DataKey(keyId);
+            length = SessionEncryption.PlaintextLength(stored, keyId.Length);
+            buffer = ArrayPool<byte>.Shared.Rent(length);
+            aes = ciphers.Rent();
+            SessionEncryption.Open(stored, keyId, aes, context[..written], buffer.AsSpan(0, length));
+        }
+        catch (CryptographicException ex)
+        {
+            throw new SessionCorruptException(Backend, sessionId, "decryption failed: " + ex.Message, ex);
+        }
+        finally
+        {
+            if (aes is not null)
+            {
+                ciphers!.Return(aes);
+            }
+        }
+
+        try
+        {
+            return decode(buffer.AsSpan(0, length));
+        }
+        finally
+        {
+            // Plaintext of sealed records does not stay behind in a shared pool.
+            buffer.AsSpan(0, length).Clear();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The data key <paramref name="keyId"/> as <see cref="PrepareKeysAsync"/> fetched it.</summary>
+    /// <exception cref="CryptographicException">It is not in the key ring any more (its user was erased).</exception>
+    private GcmCiphers DataKey(ReadOnlySpan<char> keyId) =>
+        KeyRing!.FetchedDataKey(keyId)
+        ?? throw new CryptographicException($"the record was sealed with data key '{keyId}', which is no longer in the key ring: its user's data was erased");
 
     /// <summary>Remembers that <paramref name="sessionId"/> was read with an old key when <paramref name="oldKey"/>.</summary>
     public void NoteKey(string sessionId, bool oldKey)
@@ -240,8 +324,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     public async Task<SessionDocument?> AssembleAsync(string sessionId, List<SessionRecord> stored, bool withContent = true, CancellationToken cancellationToken = default)
     {
         await PrepareAsync(stored.Select(r => r.Payload), sessionId, cancellationToken);
-        var assembler = new SessionAssembler(Backend, sessionId) { MetadataOnly = !withContent };
-        var oldKey = false;
+        var load = new RecordLoad(this, sessionId, withContent);
         var memories = new List<SessionRecord>();
         foreach (var record in stored)
         {
@@ -251,23 +334,103 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
                 continue;
             }
 
-            assembler.Apply(record.Kind, record.Key, record.Index, Open(record, sessionId, ref oldKey));
+            load.Add(record.Kind, record.Key, record.Index, record.Payload);
         }
 
-        var memoryOldKey = 0;
-        assembler.ApplyMemories(memories.Count, i =>
+        load.AddMemories(memories);
+        return load.Build();
+    }
+}
+
+/// <summary>
+/// One load of a session's records through a <see cref="SessionRecordCodec"/>, taking records as the backend reads
+/// them: each is opened and decoded from the bytes it is given (the driver's buffer, a row, a hash field), so a backend
+/// that reads rows one by one decodes each row as it arrives and keeps no copy of it.
+/// </summary>
+/// <remarks>Not thread-safe, but for <see cref="AddMemories"/>, which decodes on several threads itself.</remarks>
+internal sealed class RecordLoad
+{
+    private readonly SessionRecordCodec _codec;
+    private readonly string _sessionId;
+    private readonly bool _withContent;
+    private readonly SessionAssembler _assembler;
+    private readonly Func<ReadOnlySpan<byte>, MemoryEntry> _decodeMemory;
+    private byte[] _preparedKeyId = [];
+    private int _memories;
+    private int _oldKey;
+
+    public RecordLoad(SessionRecordCodec codec, string sessionId, bool withContent)
+    {
+        (_codec, _sessionId, _withContent) = (codec, sessionId, withContent);
+        _assembler = new SessionAssembler(codec.Backend, sessionId) { MetadataOnly = !withContent };
+        _decodeMemory = payload => _assembler.DecodeMemory(payload, _memories);
+    }
+
+    /// <summary>The key id of <paramref name="stored"/> when its key must be fetched (<see cref="FetchKeyAsync"/>) before
+    /// <see cref="Add"/>; null when it is plaintext or its key was fetched by this load.</summary>
+    public string? KeyToFetch(ReadOnlySpan<byte> stored)
+    {
+        var id = SessionEncryption.KeyIdBytes(stored);
+        return id.IsEmpty || id.SequenceEqual(_preparedKeyId) ? null : Encoding.ASCII.GetString(id);
+    }
+
+    /// <summary>Fetches the key <paramref name="keyId"/> (from <see cref="KeyToFetch"/>) from the key ring.</summary>
+    /// <exception cref="SessionCorruptException">It cannot be unwrapped.</exception>
+    public async ValueTask FetchKeyAsync(string keyId, CancellationToken cancellationToken)
+    {
+        await _codec.PrepareKeysAsync([keyId], _sessionId, cancellationToken);
+        _preparedKeyId = Encoding.ASCII.GetBytes(keyId);
+    }
+
+    /// <summary>Opens and applies one stored record (its key fetched: <see cref="KeyToFetch"/>).</summary>
+    /// <exception cref="SessionCorruptException">It does not open or parse.</exception>
+    public void Add(RecordKind kind, string key, int index, ReadOnlySpan<byte> stored)
+    {
+        var oldKey = false;
+        if (kind == RecordKind.Memory && _withContent)
+        {
+            // Counted first: a large load's vectors go to the pinned heap from the threshold on (SessionAssembler.DecodeMemory).
+            _memories++;
+            _assembler.Apply(_codec.Open(kind, key, index, stored, _sessionId, ref oldKey, _decodeMemory));
+        }
+        else if (kind != RecordKind.Memory)
+        {
+            _codec.Open(kind, key, index, stored, _sessionId, ref oldKey, payload =>
+            {
+                _assembler.Apply(kind, key, index, payload);
+                return true;
+            });
+        }
+
+        _oldKey |= oldKey ? 1 : 0;
+    }
+
+    /// <summary>Opens and applies memory records of distinct memories, decoding them on several threads when there are
+    /// many (their keys fetched).</summary>
+    /// <exception cref="SessionCorruptException">One does not open or parse.</exception>
+    public void AddMemories(List<SessionRecord> memories)
+    {
+        _memories += memories.Count;
+        _assembler.ApplyMemories(memories.Count, i =>
         {
             var old = false;
-            var entry = assembler.DecodeMemory(Open(memories[i], sessionId, ref old), memories.Count);
+            var (kind, key, index, payload) = memories[i];
+            var entry = _codec.Open(kind, key, index, payload, _sessionId, ref old, _decodeMemory);
             if (old)
             {
-                Volatile.Write(ref memoryOldKey, 1);
+                Volatile.Write(ref _oldKey, 1);
             }
 
             return entry;
         });
-        NoteKey(sessionId, oldKey || memoryOldKey == 1);
-        return assembler.Build(withContent);
+    }
+
+    /// <summary>The session, validated (null when no head was read); notes for the next save whether an old key was read.</summary>
+    /// <exception cref="SessionCorruptException">It is not valid, or records are missing.</exception>
+    public SessionDocument? Build()
+    {
+        _codec.NoteKey(_sessionId, _oldKey == 1);
+        return _assembler.Build(_withContent);
     }
 }
 
