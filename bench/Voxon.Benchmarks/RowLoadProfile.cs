@@ -50,23 +50,25 @@ public static class RowLoadProfile
     {
         var codec = (SessionRecordCodec)typeof(PostgresSessionStorage).GetField("_codec", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(storage)!;
         await using var dataSource = NpgsqlDataSource.Create(PostgresStorage.ParseUrl(url).ConnectionString);
-        var phases = new Dictionary<string, (List<double> Wall, List<double> Cpu, long Allocated)>();
+        var phases = new Dictionary<string, (List<double> Wall, List<double> Cpu, List<double> Pause, long Allocated)>();
         var (rows, bytes) = (0, 0L);
 
         async Task<T> TimeAsync<T>(string phase, Func<Task<T>> run)
         {
             var allocated = GC.GetTotalAllocatedBytes(precise: false);
             var cpu = Environment.CpuUsage.TotalTime;
+            var pause = GC.GetTotalPauseDuration();
             var start = Stopwatch.GetTimestamp();
             var result = await run();
             var wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             if (!phases.TryGetValue(phase, out var entry))
             {
-                phases[phase] = entry = ([], [], 0);
+                phases[phase] = entry = ([], [], [], 0);
             }
 
             entry.Wall.Add(wall);
             entry.Cpu.Add((Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds);
+            entry.Pause.Add((GC.GetTotalPauseDuration() - pause).TotalMilliseconds);
             phases[phase] = entry with { Allocated = GC.GetTotalAllocatedBytes(precise: false) - allocated };
             return result;
         }
@@ -92,16 +94,65 @@ public static class RowLoadProfile
 
                 return (count, total);
             });
-            var records = await TimeAsync("rows as records (kind, key, index, byte[] payload)", async () =>
+            var of = $"user_id = (SELECT user_id FROM {space}.voxon_sessions WHERE session_id = $1) AND session_id = $1";
+            var sql = $"SELECT {(int)RecordKind.Head}, '', 0, head FROM {space}.voxon_sessions WHERE session_id = $1 "
+                + $"UNION ALL SELECT {(int)RecordKind.Conversation}, conversation_id, ordinal, header FROM {space}.voxon_conversations WHERE {of} "
+                + $"UNION ALL SELECT {(int)RecordKind.Memory}, memory_id, 0, data FROM {space}.voxon_memories WHERE {of} "
+                + $"UNION ALL SELECT {(int)RecordKind.Turn}, conversation_id, turn_index, data FROM {space}.voxon_turns WHERE {of}";
+            await TimeAsync("rows copied into one buffer (the load's read loop, no decode)", async () =>
             {
                 await using var connection = await dataSource.OpenConnectionAsync();
-                var of = $"user_id = (SELECT user_id FROM {space}.voxon_sessions WHERE session_id = $1) AND session_id = $1";
-                await using var command = new NpgsqlCommand(
-                    $"SELECT {(int)RecordKind.Head}, '', 0, head FROM {space}.voxon_sessions WHERE session_id = $1 "
-                    + $"UNION ALL SELECT {(int)RecordKind.Conversation}, conversation_id, ordinal, header FROM {space}.voxon_conversations WHERE {of} "
-                    + $"UNION ALL SELECT {(int)RecordKind.Memory}, memory_id, 0, data FROM {space}.voxon_memories WHERE {of} "
-                    + $"UNION ALL SELECT {(int)RecordKind.Turn}, conversation_id, turn_index, data FROM {space}.voxon_turns WHERE {of}",
-                    connection) { Parameters = { new() { Value = id } } };
+                await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = id } } };
+                var buffer = new byte[64 * 1024];
+                var total = 0L;
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    total += reader.GetInt32(0) + reader.GetString(1).Length + reader.GetInt32(2) + reader.GetBytes(3, 0, buffer, 0, (int)reader.GetBytes(3, 0, null, 0, 0));
+                }
+
+                return total;
+            });
+            // The load's own read loop, with memory records decoded on the read thread as they arrive, then in batches on
+            // the thread pool while the read goes on (as storage.LoadAsync does), interleaved.
+            foreach (var pipelined in i % 2 == 0 ? new[] { false, true } : [true, false])
+            {
+                await TimeAsync(pipelined ? "load, memory batches decoded on the pool during the read" : "load, each record decoded on the read thread", async () =>
+                {
+                    await using var connection = await dataSource.OpenConnectionAsync();
+                    await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = id } } };
+                    await using var load = new RecordLoad(codec, id, withContent: true);
+                    await using (var reader = await command.ExecuteReaderAsync())
+                    {
+                        while (await reader.ReadAsync())
+                        {
+                            var kind = (RecordKind)reader.GetInt32(0);
+                            var stored = load.Reserve(pipelined ? kind : RecordKind.Head, (int)reader.GetBytes(3, 0, null, 0, 0));
+                            reader.GetBytes(3, 0, stored.Array, stored.Offset, stored.Count);
+                            if (load.KeyToFetch(stored) is { } keyId)
+                            {
+                                await load.FetchKeyAsync(keyId, default);
+                            }
+
+                            if (pipelined)
+                            {
+                                load.Add(kind, reader.GetString(1), reader.GetInt32(2), stored);
+                            }
+                            else
+                            {
+                                load.Add(kind, reader.GetString(1), reader.GetInt32(2), stored.AsSpan());
+                            }
+                        }
+                    }
+
+                    return await load.BuildAsync();
+                });
+            }
+
+            var records = await TimeAsync("rows as records (byte[] per row, for the phases below)", async () =>
+            {
+                await using var connection = await dataSource.OpenConnectionAsync();
+                await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = id } } };
                 var list = new List<SessionRecord>();
                 await using var reader = await command.ExecuteReaderAsync();
                 while (await reader.ReadAsync())
@@ -116,13 +167,19 @@ public static class RowLoadProfile
                 await codec.PrepareAsync(records.Select(r => r.Payload), id);
                 return 0;
             });
-            var opened = Time("open records (decrypt when sealed)", () =>
+            Time("open records as a load does (reused ciphers, pooled buffer)", () =>
+            {
+                var old = false;
+                return records.Sum(r => codec.Open(r.Kind, r.Key, r.Index, r.Payload, id, ref old, p => p.Length));
+            });
+            var opened = Time("open records into arrays (for the phases below)", () =>
             {
                 var old = false;
                 return records.Select(r => r with { Payload = codec.Open(r, id, ref old) }).ToList();
             });
             var memories = opened.Where(r => r.Kind == RecordKind.Memory).ToList();
-            Time("memory decode, one thread", () => memories.Sum(r => MemoryRecordFormat.Decode(r.Payload).TokenCount));
+            Time("memory decode, one thread, entries kept", () => memories.Select(r => MemoryRecordFormat.Decode(r.Payload)).ToList());
+            Time("  the same, vectors pinned", () => memories.Select(r => MemoryRecordFormat.Decode(r.Payload, pinned: true)).ToList());
             Time("memory decode, parallel (as a load does)", () =>
             {
                 var assembler = new SessionAssembler("postgresql", id);
@@ -159,11 +216,11 @@ public static class RowLoadProfile
         }
 
         Console.WriteLine($"-- {label}: {rows:N0} rows, {bytes:N0} bytes of record data");
-        foreach (var (phase, (wall, cpu, allocated)) in phases)
+        foreach (var (phase, (wall, cpu, pause, allocated)) in phases)
         {
             var stats = Stats.From([.. wall]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{phase,-56} p50={stats.P50,9:F3} ms  p99={stats.P99,9:F3} ms  cpu p50={Stats.From([.. cpu]).P50,9:F3} ms  allocated={allocated / 1024.0 / 1024.0,7:F1} MiB"));
+                $"{phase,-56} p50={stats.P50,9:F3} ms  p99={stats.P99,9:F3} ms  cpu p50={Stats.From([.. cpu]).P50,9:F3} ms  GC pause mean={pause.Average(),8:F3} ms  allocated={allocated / 1024.0 / 1024.0,7:F1} MiB"));
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Npgsql;
 
 namespace Voxon.Storage.Postgres;
@@ -213,46 +212,34 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
     public override Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default) => ReadAsync(sessionId, withContent: false, cancellationToken);
 
     /// <summary>Reads the session's rows with one statement (so in one snapshot, without a transaction) in one round
-    /// trip, opening and decoding each row as it arrives: a row's bytes are copied from the driver's buffer into one
-    /// reused buffer, never into an array of their own.</summary>
+    /// trip. Each row's bytes are copied once, from the driver's buffer to where the load decodes them (a batch of memory
+    /// records decoded on the thread pool while the next rows arrive), never into an array of their own.</summary>
     private Task<SessionDocument?> ReadAsync(string sessionId, bool withContent, CancellationToken cancellationToken)
     {
         var id = SessionIds.Validate(sessionId);
         return RunAsync("load", id, async connection =>
         {
             await using var command = new NpgsqlCommand(withContent ? _loadSql : _loadMetadataSql, connection) { Parameters = { new() { Value = id } } };
-            var load = new RecordLoad(_codec, id, withContent);
+            await using var load = new RecordLoad(_codec, id, withContent);
             var hasHead = false;
-            var buffer = ArrayPool<byte>.Shared.Rent(4096);
-            try
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     var kind = (RecordKind)reader.GetInt32(0);
-                    var length = (int)reader.GetBytes(3, 0, null, 0, 0);
-                    if (length > buffer.Length)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
-                        buffer = ArrayPool<byte>.Shared.Rent(length);
-                    }
-
-                    reader.GetBytes(3, 0, buffer, 0, length);
-                    if (load.KeyToFetch(buffer.AsSpan(0, length)) is { } keyId)
+                    var stored = load.Reserve(kind, (int)reader.GetBytes(3, 0, null, 0, 0));
+                    reader.GetBytes(3, 0, stored.Array, stored.Offset, stored.Count);
+                    if (load.KeyToFetch(stored) is { } keyId)
                     {
                         await load.FetchKeyAsync(keyId, cancellationToken);
                     }
 
-                    load.Add(kind, reader.GetString(1), reader.GetInt32(2), buffer.AsSpan(0, length));
+                    load.Add(kind, reader.GetString(1), reader.GetInt32(2), stored);
                     hasHead |= kind == RecordKind.Head;
                 }
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
-            }
 
-            return hasHead ? load.Build() : null;
+            return hasHead ? await load.BuildAsync() : null;
         });
     }
 

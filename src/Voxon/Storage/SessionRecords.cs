@@ -324,7 +324,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     public async Task<SessionDocument?> AssembleAsync(string sessionId, List<SessionRecord> stored, bool withContent = true, CancellationToken cancellationToken = default)
     {
         await PrepareAsync(stored.Select(r => r.Payload), sessionId, cancellationToken);
-        var load = new RecordLoad(this, sessionId, withContent);
+        await using var load = new RecordLoad(this, sessionId, withContent);
         var memories = new List<SessionRecord>();
         foreach (var record in stored)
         {
@@ -338,99 +338,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         }
 
         load.AddMemories(memories);
-        return load.Build();
-    }
-}
-
-/// <summary>
-/// One load of a session's records through a <see cref="SessionRecordCodec"/>, taking records as the backend reads
-/// them: each is opened and decoded from the bytes it is given (the driver's buffer, a row, a hash field), so a backend
-/// that reads rows one by one decodes each row as it arrives and keeps no copy of it.
-/// </summary>
-/// <remarks>Not thread-safe, but for <see cref="AddMemories"/>, which decodes on several threads itself.</remarks>
-internal sealed class RecordLoad
-{
-    private readonly SessionRecordCodec _codec;
-    private readonly string _sessionId;
-    private readonly bool _withContent;
-    private readonly SessionAssembler _assembler;
-    private readonly Func<ReadOnlySpan<byte>, MemoryEntry> _decodeMemory;
-    private byte[] _preparedKeyId = [];
-    private int _memories;
-    private int _oldKey;
-
-    public RecordLoad(SessionRecordCodec codec, string sessionId, bool withContent)
-    {
-        (_codec, _sessionId, _withContent) = (codec, sessionId, withContent);
-        _assembler = new SessionAssembler(codec.Backend, sessionId) { MetadataOnly = !withContent };
-        _decodeMemory = payload => _assembler.DecodeMemory(payload, _memories);
-    }
-
-    /// <summary>The key id of <paramref name="stored"/> when its key must be fetched (<see cref="FetchKeyAsync"/>) before
-    /// <see cref="Add"/>; null when it is plaintext or its key was fetched by this load.</summary>
-    public string? KeyToFetch(ReadOnlySpan<byte> stored)
-    {
-        var id = SessionEncryption.KeyIdBytes(stored);
-        return id.IsEmpty || id.SequenceEqual(_preparedKeyId) ? null : Encoding.ASCII.GetString(id);
-    }
-
-    /// <summary>Fetches the key <paramref name="keyId"/> (from <see cref="KeyToFetch"/>) from the key ring.</summary>
-    /// <exception cref="SessionCorruptException">It cannot be unwrapped.</exception>
-    public async ValueTask FetchKeyAsync(string keyId, CancellationToken cancellationToken)
-    {
-        await _codec.PrepareKeysAsync([keyId], _sessionId, cancellationToken);
-        _preparedKeyId = Encoding.ASCII.GetBytes(keyId);
-    }
-
-    /// <summary>Opens and applies one stored record (its key fetched: <see cref="KeyToFetch"/>).</summary>
-    /// <exception cref="SessionCorruptException">It does not open or parse.</exception>
-    public void Add(RecordKind kind, string key, int index, ReadOnlySpan<byte> stored)
-    {
-        var oldKey = false;
-        if (kind == RecordKind.Memory && _withContent)
-        {
-            // Counted first: a large load's vectors go to the pinned heap from the threshold on (SessionAssembler.DecodeMemory).
-            _memories++;
-            _assembler.Apply(_codec.Open(kind, key, index, stored, _sessionId, ref oldKey, _decodeMemory));
-        }
-        else if (kind != RecordKind.Memory)
-        {
-            _codec.Open(kind, key, index, stored, _sessionId, ref oldKey, payload =>
-            {
-                _assembler.Apply(kind, key, index, payload);
-                return true;
-            });
-        }
-
-        _oldKey |= oldKey ? 1 : 0;
-    }
-
-    /// <summary>Opens and applies memory records of distinct memories, decoding them on several threads when there are
-    /// many (their keys fetched).</summary>
-    /// <exception cref="SessionCorruptException">One does not open or parse.</exception>
-    public void AddMemories(List<SessionRecord> memories)
-    {
-        _memories += memories.Count;
-        _assembler.ApplyMemories(memories.Count, i =>
-        {
-            var old = false;
-            var (kind, key, index, payload) = memories[i];
-            var entry = _codec.Open(kind, key, index, payload, _sessionId, ref old, _decodeMemory);
-            if (old)
-            {
-                Volatile.Write(ref _oldKey, 1);
-            }
-
-            return entry;
-        });
-    }
-
-    /// <summary>The session, validated (null when no head was read); notes for the next save whether an old key was read.</summary>
-    /// <exception cref="SessionCorruptException">It is not valid, or records are missing.</exception>
-    public SessionDocument? Build()
-    {
-        _codec.NoteKey(_sessionId, _oldKey == 1);
-        return _assembler.Build(_withContent);
+        return await load.BuildAsync();
     }
 }
 
