@@ -244,7 +244,7 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
     }
 
     /// <summary>The statement of a load: every record as (kind, key, index, bytes), the session's user found once.</summary>
-    private static string LoadSql(string schema, bool withContent)
+    internal static string LoadSql(string schema, bool withContent)
     {
         const string of = "user_id = (SELECT user_id FROM s) AND session_id = $1";
         var sql = $"WITH s AS (SELECT user_id, head FROM {schema}.voxon_sessions WHERE session_id = $1) SELECT {(int)RecordKind.Head}, '', 0, head FROM s"
