@@ -234,7 +234,9 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
                         await load.FetchKeyAsync(keyId, cancellationToken);
                     }
 
-                    load.Add(kind, reader.GetString(1), reader.GetInt32(2), stored);
+                    // A plaintext memory record names its memory itself: the row's key is only read to authenticate a sealed one.
+                    var key = kind == RecordKind.Memory && !SessionEncryption.IsEnvelope(stored) ? string.Empty : reader.GetString(1);
+                    load.Add(kind, key, reader.GetInt32(2), stored);
                     hasHead |= kind == RecordKind.Head;
                 }
             }
