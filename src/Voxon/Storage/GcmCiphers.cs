@@ -17,19 +17,38 @@ internal sealed class GcmCiphers(byte[] key) : IDisposable
     private const int MaxIdle = 8;
 
     private readonly ConcurrentBag<AesGcm> _idle = [];
+
+    // Counted apart: ConcurrentBag.Count locks every thread's list, and a cipher is returned once per record.
+    private int _idleCount;
     private volatile bool _disposed;
 
     /// <summary>The key.</summary>
     public byte[] Key => key;
 
     /// <summary>A cipher for this key, to give back with <see cref="Return"/>.</summary>
-    public AesGcm Rent() => _idle.TryTake(out var aes) ? aes : new AesGcm(key, SessionEncryption.TagSize);
+    public AesGcm Rent()
+    {
+        if (_idle.TryTake(out var aes))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return aes;
+        }
+
+        return new AesGcm(key, SessionEncryption.TagSize);
+    }
 
     /// <summary>Gives back a cipher from <see cref="Rent"/>.</summary>
     public void Return(AesGcm aes)
     {
-        if (_disposed || _idle.Count >= MaxIdle)
+        if (_disposed)
         {
+            aes.Dispose();
+            return;
+        }
+
+        if (Interlocked.Increment(ref _idleCount) > MaxIdle)
+        {
+            Interlocked.Decrement(ref _idleCount);
             aes.Dispose();
             return;
         }
