@@ -27,6 +27,8 @@ public static class StorageBenchmarks
     {
         var saves = int.TryParse(Environment.GetEnvironmentVariable("VOXON_BENCH_SAVES"), CultureInfo.InvariantCulture, out var n) ? n : 200;
         var folder = Directory.CreateTempSubdirectory("voxon-bench-").FullName;
+        // VOXON_BENCH_BACKENDS (e.g. "postgresql,redis") runs only those backends.
+        var only = Environment.GetEnvironmentVariable("VOXON_BENCH_BACKENDS") is { Length: > 0 } list ? list.Split(',', StringSplitOptions.TrimEntries) : null;
         var targets = new List<(string Backend, string Target)> { ("file", folder) };
         foreach (var (backend, variable) in new[] { ("postgresql", "VOXON_TEST_POSTGRES"), ("redis", "VOXON_TEST_REDIS") })
         {
@@ -42,7 +44,7 @@ public static class StorageBenchmarks
 
         try
         {
-            foreach (var (backend, target) in targets)
+            foreach (var (backend, target) in targets.Where(t => only is null || only.Contains(t.Backend)))
             {
                 foreach (var encrypted in new[] { false, true })
                 {

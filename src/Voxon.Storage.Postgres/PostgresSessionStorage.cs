@@ -1,4 +1,3 @@
-using System.Data;
 using Npgsql;
 
 namespace Voxon.Storage.Postgres;
@@ -23,12 +22,16 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
     private readonly SessionRecordCodec _codec;
     private readonly SemaphoreSlim _migrateGate = new(1, 1);
     private volatile bool _migrated;
+    private readonly string _loadSql;
+    private readonly string _loadMetadataSql;
 
     public PostgresSessionStorage(string connectionString, string schema, SessionEncryption? encryption)
     {
         _dataSource = NpgsqlDataSource.Create(connectionString);
         _schema = schema;
         _codec = new SessionRecordCodec("postgresql", encryption, new PostgresKeyRingStore(this));
+        _loadSql = LoadSql(S, withContent: true);
+        _loadMetadataSql = LoadSql(S, withContent: false);
     }
 
     public override string BackendName => "postgresql";
@@ -208,43 +211,50 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
 
     public override Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default) => ReadAsync(sessionId, withContent: false, cancellationToken);
 
-    /// <summary>Reads the session's rows in one snapshot (repeatable read) and one round trip.</summary>
+    /// <summary>Reads the session's rows with one statement (so in one snapshot, without a transaction) in one round
+    /// trip. Each row's bytes are copied once, from the driver's buffer to where the load decodes them (a batch of memory
+    /// records decoded on the thread pool while the next rows arrive), never into an array of their own.</summary>
     private Task<SessionDocument?> ReadAsync(string sessionId, bool withContent, CancellationToken cancellationToken)
     {
         var id = SessionIds.Validate(sessionId);
         return RunAsync("load", id, async connection =>
         {
-            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-            await using var batch = new NpgsqlBatch(connection, transaction)
+            await using var command = new NpgsqlCommand(withContent ? _loadSql : _loadMetadataSql, connection) { Parameters = { new() { Value = id } } };
+            await using var load = new RecordLoad(_codec, id, withContent);
+            var hasHead = false;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                BatchCommands =
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    Command($"SELECT {(int)RecordKind.Head}, '', 0, head FROM {S}.voxon_sessions WHERE session_id = $1", id),
-                    Command($"SELECT {(int)RecordKind.Conversation}, conversation_id, ordinal, header FROM {S}.voxon_conversations WHERE {OfSession}", id),
-                },
-            };
-            if (withContent)
-            {
-                batch.BatchCommands.Add(Command($"SELECT {(int)RecordKind.Memory}, memory_id, 0, data FROM {S}.voxon_memories WHERE {OfSession}", id));
-                batch.BatchCommands.Add(Command($"SELECT {(int)RecordKind.Turn}, conversation_id, turn_index, data FROM {S}.voxon_turns WHERE {OfSession}", id));
-            }
-
-            var records = new List<SessionRecord>();
-            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-            {
-                do
-                {
-                    while (await reader.ReadAsync(cancellationToken))
+                    var kind = (RecordKind)reader.GetInt32(0);
+                    var stored = load.Reserve(kind, (int)reader.GetBytes(3, 0, null, 0, 0));
+                    reader.GetBytes(3, 0, stored.Array, stored.Offset, stored.Count);
+                    if (load.KeyToFetch(stored) is { } keyId)
                     {
-                        records.Add(new SessionRecord((RecordKind)reader.GetInt32(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<byte[]>(3)));
+                        await load.FetchKeyAsync(keyId, cancellationToken);
                     }
+
+                    // A plaintext memory record names its memory itself: the row's key is only read to authenticate a sealed one.
+                    var key = kind == RecordKind.Memory && !SessionEncryption.IsEnvelope(stored) ? string.Empty : reader.GetString(1);
+                    load.Add(kind, key, reader.GetInt32(2), stored);
+                    hasHead |= kind == RecordKind.Head;
                 }
-                while (await reader.NextResultAsync(cancellationToken));
             }
 
-            await transaction.CommitAsync(cancellationToken);
-            return records.Count == 0 || records[0].Kind != RecordKind.Head ? null : await _codec.AssembleAsync(id, records, withContent, cancellationToken);
+            return hasHead ? await load.BuildAsync() : null;
         });
+    }
+
+    /// <summary>The statement of a load: every record as (kind, key, index, bytes), the session's user found once.</summary>
+    internal static string LoadSql(string schema, bool withContent)
+    {
+        const string of = "user_id = (SELECT user_id FROM s) AND session_id = $1";
+        var sql = $"WITH s AS (SELECT user_id, head FROM {schema}.voxon_sessions WHERE session_id = $1) SELECT {(int)RecordKind.Head}, '', 0, head FROM s"
+            + $" UNION ALL SELECT {(int)RecordKind.Conversation}, conversation_id, ordinal, header FROM {schema}.voxon_conversations WHERE {of}";
+        return withContent
+            ? sql + $" UNION ALL SELECT {(int)RecordKind.Memory}, memory_id, 0, data FROM {schema}.voxon_memories WHERE {of}"
+                + $" UNION ALL SELECT {(int)RecordKind.Turn}, conversation_id, turn_index, data FROM {schema}.voxon_turns WHERE {of}"
+            : sql;
     }
 
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)

@@ -260,9 +260,9 @@ public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : Sessi
         await using var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString);
         await connection.OpenAsync();
 
-        // The plan of a load's memory read, run: one partition scanned, the others removed at run time.
+        // The plan of a load's statement, run: of each table one partition scanned, the others removed at run time.
         await using var command = new NpgsqlCommand(
-            $"EXPLAIN (ANALYZE, COSTS OFF, FORMAT TEXT) SELECT data FROM {Fixture.Space}.voxon_memories WHERE user_id = (SELECT user_id FROM {Fixture.Space}.voxon_sessions WHERE session_id = $1) AND session_id = $1",
+            "EXPLAIN (ANALYZE, COSTS OFF, FORMAT TEXT) " + PostgresSessionStorage.LoadSql(Fixture.Space, withContent: true),
             connection) { Parameters = { new() { Value = session.SessionId } } };
         var plan = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync())
@@ -273,8 +273,51 @@ public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : Sessi
             }
         }
 
-        var scanned = plan.Count(l => l.Contains(" on voxon_memories_p", StringComparison.Ordinal) && !l.Contains("never executed", StringComparison.Ordinal));
-        Assert.True(scanned == 1, string.Join('\n', plan));
+        foreach (var table in new[] { "voxon_memories", "voxon_conversations", "voxon_turns" })
+        {
+            var scanned = plan.Count(l => l.Contains($" on {table}_p", StringComparison.Ordinal) && !l.Contains("never executed", StringComparison.Ordinal));
+            Assert.True(scanned == 1, table + ":\n" + string.Join('\n', plan));
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Load_of_many_memories_decoded_in_batches_keeps_them_all_and_reports_a_damaged_one(bool encrypted)
+    {
+        Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
+        var storage = Open(encrypted ? SessionEncryption.FromKey(Key1) : null);
+        await using var client = Worker.WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_batches");
+        for (var i = 0; i < 700; i++)
+        {
+            await session.AddMemoryAsync($"batched fact {i} about topic {i % 31}");
+        }
+
+        await session.SaveAsync();
+
+        // 700 records of about 1.6 KB: several batches, decoded on the thread pool while rows arrive.
+        var saved = session.GetMemory().Entries.ToDictionary(e => e.Id);
+        var loaded = (await storage.LoadAsync(session.SessionId))!;
+        Assert.Equal(700, loaded.Memory.Entries.Count);
+        foreach (var entry in loaded.Memory.Entries)
+        {
+            Assert.Equal(saved[entry.Id].Content, entry.Content);
+            Assert.Equal(saved[entry.Id].Embedding, entry.Embedding);
+        }
+
+        // One record in the middle damaged: the load fails as corrupt, whichever thread decoded it.
+        var victim = loaded.Memory.Entries[350].Id;
+        await using (var connection = new NpgsqlConnection(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var damage = new NpgsqlCommand($"UPDATE {Fixture.Space}.voxon_memories SET data = substring(data from 1 for length(data) - 5) WHERE memory_id = $1", connection) { Parameters = { new() { Value = victim } } };
+            Assert.Equal(1, await damage.ExecuteNonQueryAsync());
+        }
+
+        var error = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(session.SessionId));
+        Assert.Contains(encrypted ? "decryption failed" : "Memory record", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(await storage.LoadMetadataAsync(session.SessionId));
     }
 }
 

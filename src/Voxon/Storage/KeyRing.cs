@@ -12,8 +12,9 @@ namespace Voxon.Storage;
 /// rewraps the data keys and leaves the data as it is.
 /// </summary>
 /// <remarks>Thread-safe. Unwrapped data keys are cached for <see cref="CacheLifetime"/>: an erasure made by another
-/// process stops this one reading the erased user's records within that time (at once in the erasing process).</remarks>
-internal sealed class KeyRing(SessionEncryption master, KeyRingStore store, string backend)
+/// process stops this one reading the erased user's records within that time (at once in the erasing process). The
+/// ciphers made for a data key (<see cref="GcmCiphers"/>) are cached with it and disposed when it leaves the cache.</remarks>
+internal sealed class KeyRing(SessionEncryption master, KeyRingStore store, string backend, TimeProvider? time = null)
 {
     /// <summary>Name of the entry holding the store's KDF parameters.</summary>
     public const string StoreEntry = "store";
@@ -24,7 +25,8 @@ internal sealed class KeyRing(SessionEncryption master, KeyRingStore store, stri
     /// <summary>How long an unwrapped data key is used before the ring is read again.</summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
 
-    private readonly ConcurrentDictionary<string, (byte[] Key, long FetchedAt)> _dataKeys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (GcmCiphers Key, long FetchedAt)> _dataKeys = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private volatile SessionEncryption? _bound;
     private byte[] _idKey = [];
@@ -87,7 +89,7 @@ internal sealed class KeyRing(SessionEncryption master, KeyRingStore store, stri
     /// <summary>Whether <paramref name="keyId"/> names a data key (not a master key).</summary>
     /// <remarks>The id is read from an envelope before anything authenticates it: a damaged one must not reach the
     /// ring's store (which refuses names it could not hold) but fail as a record that does not decrypt.</remarks>
-    public static bool IsDataKeyId(string keyId) => keyId.Length == 17 && keyId[0] == 'u' && !keyId.AsSpan(1).ContainsAnyExcept(LowerHex);
+    public static bool IsDataKeyId(ReadOnlySpan<char> keyId) => keyId.Length == 17 && keyId[0] == 'u' && !keyId[1..].ContainsAnyExcept(LowerHex);
 
     /// <summary><paramref name="userId"/>'s data key, created and stored (wrapped) on first use.</summary>
     public async ValueTask<(string Id, byte[] Key)> UserKeyAsync(string userId, CancellationToken cancellationToken = default)
@@ -115,6 +117,7 @@ internal sealed class KeyRing(SessionEncryption master, KeyRingStore store, stri
         var master = await MasterAsync(cancellationToken);
         if (await store.GetAsync(UserEntryPrefix + keyId, cancellationToken) is not { } wrapped)
         {
+            Forget(keyId); // destroyed by another process: the copy fetched before must not open records any more
             return null;
         }
 
@@ -127,17 +130,18 @@ internal sealed class KeyRing(SessionEncryption master, KeyRingStore store, stri
         return Cache(keyId, key);
     }
 
-    /// <summary>The data key <paramref name="keyId"/> as last fetched by <see cref="DataKeyAsync"/> (call that first), or null.</summary>
-    public byte[]? FetchedDataKey(string keyId) => _dataKeys.TryGetValue(keyId, out var entry) ? entry.Key : null;
+    /// <summary>The data key <paramref name="keyId"/> with its ciphers, as last fetched by <see cref="DataKeyAsync"/>
+    /// (call that first), or null when it was not fetched or was found destroyed.</summary>
+    public GcmCiphers? FetchedDataKey(ReadOnlySpan<char> keyId) => _dataKeys.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(keyId, out var entry) ? entry.Key : null;
 
     private byte[]? CachedDataKey(string keyId) =>
-        _dataKeys.TryGetValue(keyId, out var entry) && Environment.TickCount64 - entry.FetchedAt < CacheLifetime.TotalMilliseconds ? entry.Key : null;
+        _dataKeys.TryGetValue(keyId, out var entry) && _time.GetElapsedTime(entry.FetchedAt) < CacheLifetime ? entry.Key.Key : null;
 
     /// <summary>Destroys <paramref name="userId"/>'s wrapped data key; false when there was none.</summary>
     public async Task<bool> DestroyUserKeyAsync(string userId, CancellationToken cancellationToken = default)
     {
         var id = await UserKeyIdAsync(userId, cancellationToken);
-        _dataKeys.TryRemove(id, out _);
+        Forget(id);
         return await store.DeleteAsync(UserEntryPrefix + id, cancellationToken);
     }
 
@@ -180,8 +184,22 @@ internal sealed class KeyRing(SessionEncryption master, KeyRingStore store, stri
 
     private byte[] Cache(string keyId, byte[] key)
     {
-        _dataKeys[keyId] = (key, Environment.TickCount64);
+        var replaced = default((GcmCiphers Key, long FetchedAt));
+        _dataKeys.AddOrUpdate(keyId, (new GcmCiphers(key), _time.GetTimestamp()), (_, old) =>
+        {
+            replaced = old;
+            return (new GcmCiphers(key), _time.GetTimestamp());
+        });
+        replaced.Key?.Dispose();
         return key;
+    }
+
+    private void Forget(string keyId)
+    {
+        if (_dataKeys.TryRemove(keyId, out var entry))
+        {
+            entry.Key.Dispose();
+        }
     }
 
     private static string Context(string keyId) => "keyring/" + keyId;

@@ -152,7 +152,11 @@ internal sealed class SessionAssembler(string backend, string sessionId)
         return _head;
     }
 
-    /// <summary>Decodes memory record <paramref name="payload"/>, one of <paramref name="count"/> loaded together.</summary>
+    /// <summary>Applies a memory entry decoded with <see cref="DecodeMemory"/>.</summary>
+    public void Apply(MemoryEntry entry) => _memory[entry.Id] = entry;
+
+    /// <summary>Decodes memory record <paramref name="payload"/>, one of <paramref name="count"/> loaded together (or the
+    /// <paramref name="count"/>-th of a load that decodes them as they arrive).</summary>
     /// <exception cref="SessionCorruptException">It does not parse.</exception>
     public MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload, int count = 1)
     {

@@ -30,7 +30,9 @@ public sealed class SessionEncryption
     public const int DefaultIterations = 600_000;
 
     private const int NonceSize = 12;
-    private const int TagSize = 16;
+
+    /// <summary>Bytes of the GCM tag.</summary>
+    internal const int TagSize = 16;
     private static ReadOnlySpan<byte> Magic => "VXE1"u8;
 
     private readonly string _currentSource;
@@ -117,8 +119,15 @@ public sealed class SessionEncryption
     /// <summary>Id of the key that sealed <paramref name="stored"/>, or null when it is not an envelope.</summary>
     internal static string? KeyIdOf(ReadOnlySpan<byte> stored) =>
         IsEnvelope(stored) && stored.Length > Magic.Length && stored.Length >= Magic.Length + 1 + stored[Magic.Length]
-            ? Encoding.ASCII.GetString(stored.Slice(Magic.Length + 1, stored[Magic.Length]))
+            ? Encoding.ASCII.GetString(KeyIdBytes(stored))
             : null;
+
+    /// <summary>The key id of an envelope as the ASCII bytes it is stored as (no string made); empty when
+    /// <paramref name="stored"/> is not an envelope.</summary>
+    internal static ReadOnlySpan<byte> KeyIdBytes(ReadOnlySpan<byte> stored) =>
+        IsEnvelope(stored) && stored.Length > Magic.Length && stored.Length >= Magic.Length + 1 + stored[Magic.Length]
+            ? stored.Slice(Magic.Length + 1, stored[Magic.Length])
+            : [];
 
     /// <summary>Whether <paramref name="keyId"/> names one of these (master) keys.</summary>
     internal bool HasKey(string keyId) => _keys.ContainsKey(keyId);
@@ -161,24 +170,36 @@ public sealed class SessionEncryption
     /// <exception cref="CryptographicException">Truncated, tampered, moved, or the wrong key.</exception>
     internal static byte[] Open(ReadOnlySpan<byte> stored, string id, byte[] key, string context)
     {
+        var plaintext = new byte[PlaintextLength(stored, id.Length)];
+        using var aes = new AesGcm(key, TagSize);
+        Open(stored, id, aes, Encoding.UTF8.GetBytes(context), plaintext);
+        return plaintext;
+    }
+
+    /// <summary>The length of the plaintext in an envelope whose key id has <paramref name="idLength"/> characters.</summary>
+    /// <exception cref="CryptographicException">The envelope is truncated.</exception>
+    internal static int PlaintextLength(ReadOnlySpan<byte> stored, int idLength) =>
+        stored.Length - Magic.Length - 1 - idLength - NonceSize - TagSize is var length and >= 0 ? length : throw new CryptographicException("the encrypted record is truncated");
+
+    /// <summary>Opens an envelope whose key id is <paramref name="id"/> into <paramref name="plaintext"/>
+    /// (<see cref="PlaintextLength"/> bytes) with a cipher of that key; <paramref name="context"/> is UTF-8.</summary>
+    /// <exception cref="CryptographicException">Truncated, tampered, moved, or the wrong key.</exception>
+    internal static void Open(ReadOnlySpan<byte> stored, ReadOnlySpan<char> id, AesGcm aes, ReadOnlySpan<byte> context, Span<byte> plaintext)
+    {
         var offset = Magic.Length + 1 + id.Length;
-        if (stored.Length < offset + NonceSize + TagSize)
+        if (plaintext.Length != PlaintextLength(stored, id.Length))
         {
-            throw new CryptographicException("the encrypted record is truncated");
+            throw new ArgumentException("The plaintext buffer does not fit the envelope.", nameof(plaintext));
         }
 
-        var plaintext = new byte[stored.Length - offset - NonceSize - TagSize];
-        using var aes = new AesGcm(key, TagSize);
         try
         {
-            aes.Decrypt(stored.Slice(offset, NonceSize), stored[(offset + NonceSize + TagSize)..], stored.Slice(offset + NonceSize, TagSize), plaintext, Encoding.UTF8.GetBytes(context));
+            aes.Decrypt(stored.Slice(offset, NonceSize), stored[(offset + NonceSize + TagSize)..], stored.Slice(offset + NonceSize, TagSize), plaintext, context);
         }
         catch (AuthenticationTagMismatchException ex)
         {
             throw new CryptographicException($"authentication failed with key '{id}': the record was tampered with, moved, or the key is wrong", ex);
         }
-
-        return plaintext;
     }
 
     /// <summary>The key a 64-hex-digit or 32-byte base64 string stands for, or null for a passphrase.</summary>

@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Voxon.Memory;
 
@@ -20,6 +23,11 @@ internal readonly record struct SessionRecord(RecordKind Kind, string Key, int I
 {
     /// <summary>The record's identity, authenticated by encryption so records cannot be swapped.</summary>
     public string Context(string sessionId) => $"{sessionId}/{(int)Kind}/{Key}/{Index}";
+
+    /// <summary>Writes <see cref="Context"/> of a record given by its parts as UTF-8, without making the string;
+    /// false when <paramref name="destination"/> is too small.</summary>
+    public static bool TryWriteContext(Span<byte> destination, string sessionId, RecordKind kind, string key, int index, out int written) =>
+        System.Text.Unicode.Utf8.TryWrite(destination, CultureInfo.InvariantCulture, $"{sessionId}/{(int)kind}/{key}/{index}", out written);
 }
 
 /// <summary>
@@ -157,7 +165,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         try
         {
             await KeyRing.MasterAsync(cancellationToken);
-            foreach (var id in keyIds.OfType<string>().Where(KeyRing.IsDataKeyId).Distinct(StringComparer.Ordinal))
+            foreach (var id in keyIds.OfType<string>().Where(id => KeyRing.IsDataKeyId(id)).Distinct(StringComparer.Ordinal))
             {
                 await KeyRing.DataKeyAsync(id, cancellationToken);
             }
@@ -200,9 +208,19 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         {
             if (KeyRing is not null && SessionEncryption.KeyIdOf(stored) is { } id && KeyRing.IsDataKeyId(id))
             {
-                var key = KeyRing.FetchedDataKey(id)
-                    ?? throw new CryptographicException($"the record was sealed with data key '{id}', which is no longer in the key ring: its user's data was erased");
-                return SessionEncryption.Open(stored, id, key, context);
+                var ciphers = DataKey(id);
+                var opened = new byte[SessionEncryption.PlaintextLength(stored, id.Length)];
+                var aes = ciphers.Rent();
+                try
+                {
+                    SessionEncryption.Open(stored, id, aes, Encoding.UTF8.GetBytes(context), opened);
+                }
+                finally
+                {
+                    ciphers.Return(aes);
+                }
+
+                return opened;
             }
 
             var plaintext = (KeyRing?.BoundMaster ?? Encryption).Unprotect(stored, context, out var old);
@@ -214,6 +232,72 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
             throw corrupt("decryption failed: " + ex.Message, ex);
         }
     }
+
+    /// <summary>Opens stored record bytes and hands the plaintext to <paramref name="decode"/>, which must copy what it
+    /// keeps: bytes sealed with a user's data key are decrypted into a pooled buffer (cleared afterwards) with a reused
+    /// cipher, plaintext is handed over as it is; nothing else is allocated. Master-key envelopes (written before the key
+    /// ring) take the general path.</summary>
+    /// <exception cref="SessionCorruptException">Tampered, the wrong key, a destroyed data key, or encrypted with no key configured.</exception>
+    public T Open<T>(RecordKind kind, string key, int index, ReadOnlySpan<byte> stored, string sessionId, ref bool oldKey, Func<ReadOnlySpan<byte>, T> decode)
+    {
+        var keyIdBytes = SessionEncryption.KeyIdBytes(stored);
+        Span<char> keyId = stackalloc char[keyIdBytes.Length];
+        Encoding.ASCII.GetChars(keyIdBytes, keyId);
+        if (KeyRing is null || !KeyRing.IsDataKeyId(keyId))
+        {
+            return Decrypt(stored, new SessionRecord(kind, key, index, []).Context(sessionId), ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex)) is { } plaintext
+                ? decode(plaintext)
+                : decode(stored);
+        }
+
+        Span<byte> context = stackalloc byte[512];
+        if (!SessionRecord.TryWriteContext(context, sessionId, kind, key, index, out var written))
+        {
+            context = Encoding.UTF8.GetBytes(new SessionRecord(kind, key, index, []).Context(sessionId));
+            written = context.Length;
+        }
+
+        byte[]? buffer = null;
+        var length = 0;
+        GcmCiphers? ciphers = null;
+        AesGcm? aes = null;
+        try
+        {
+            ciphers = DataKey(keyId);
+            length = SessionEncryption.PlaintextLength(stored, keyId.Length);
+            buffer = ArrayPool<byte>.Shared.Rent(length);
+            aes = ciphers.Rent();
+            SessionEncryption.Open(stored, keyId, aes, context[..written], buffer.AsSpan(0, length));
+        }
+        catch (CryptographicException ex)
+        {
+            throw new SessionCorruptException(Backend, sessionId, "decryption failed: " + ex.Message, ex);
+        }
+        finally
+        {
+            if (aes is not null)
+            {
+                ciphers!.Return(aes);
+            }
+        }
+
+        try
+        {
+            return decode(buffer.AsSpan(0, length));
+        }
+        finally
+        {
+            // Plaintext of sealed records does not stay behind in a shared pool.
+            buffer.AsSpan(0, length).Clear();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The data key <paramref name="keyId"/> as <see cref="PrepareKeysAsync"/> fetched it.</summary>
+    /// <exception cref="CryptographicException">It is not in the key ring any more (its user was erased).</exception>
+    private GcmCiphers DataKey(ReadOnlySpan<char> keyId) =>
+        KeyRing!.FetchedDataKey(keyId)
+        ?? throw new CryptographicException($"the record was sealed with data key '{keyId}', which is no longer in the key ring: its user's data was erased");
 
     /// <summary>Remembers that <paramref name="sessionId"/> was read with an old key when <paramref name="oldKey"/>.</summary>
     public void NoteKey(string sessionId, bool oldKey)
@@ -240,8 +324,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     public async Task<SessionDocument?> AssembleAsync(string sessionId, List<SessionRecord> stored, bool withContent = true, CancellationToken cancellationToken = default)
     {
         await PrepareAsync(stored.Select(r => r.Payload), sessionId, cancellationToken);
-        var assembler = new SessionAssembler(Backend, sessionId) { MetadataOnly = !withContent };
-        var oldKey = false;
+        await using var load = new RecordLoad(this, sessionId, withContent);
         var memories = new List<SessionRecord>();
         foreach (var record in stored)
         {
@@ -251,23 +334,11 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
                 continue;
             }
 
-            assembler.Apply(record.Kind, record.Key, record.Index, Open(record, sessionId, ref oldKey));
+            load.Add(record.Kind, record.Key, record.Index, record.Payload);
         }
 
-        var memoryOldKey = 0;
-        assembler.ApplyMemories(memories.Count, i =>
-        {
-            var old = false;
-            var entry = assembler.DecodeMemory(Open(memories[i], sessionId, ref old), memories.Count);
-            if (old)
-            {
-                Volatile.Write(ref memoryOldKey, 1);
-            }
-
-            return entry;
-        });
-        NoteKey(sessionId, oldKey || memoryOldKey == 1);
-        return assembler.Build(withContent);
+        load.AddMemories(memories);
+        return await load.BuildAsync();
     }
 }
 

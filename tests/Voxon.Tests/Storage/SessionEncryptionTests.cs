@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Voxon.Storage;
+using Voxon.Tests.TestSupport;
 
 namespace Voxon.Tests.Storage;
 
@@ -20,6 +22,52 @@ public sealed class SessionEncryptionTests
         Assert.Throws<CryptographicException>(() => encryption.Unprotect(sealedBytes, "sess_2/2/mem_1/0", out _));
         sealedBytes[^1] ^= 1;
         Assert.Throws<CryptographicException>(() => encryption.Unprotect(sealedBytes, "sess_1/2/mem_1/0", out _));
+    }
+
+    [Fact]
+    public async Task Data_key_destroyed_by_another_process_stops_opening_records_once_the_cache_expires()
+    {
+        using var folder = new TempFolder();
+        var master = SessionEncryption.FromKey(new string('b', 64));
+        var time = new FakeTimeProvider();
+        var reading = new KeyRing(master, new FileKeyRingStore(folder.Path), "file", time);
+        var erasing = new KeyRing(master, new FileKeyRingStore(folder.Path), "file", time);
+        var (id, key) = await reading.UserKeyAsync("user_a");
+        var sealedBytes = SessionEncryption.Seal(id, key, "secret"u8, "c");
+        Assert.True(await erasing.DestroyUserKeyAsync("user_a"));
+
+        // Within the cache lifetime the reading process still holds the key; past it, the ring is read again and the
+        // key it fetched before must not open anything any more.
+        Assert.NotNull(reading.FetchedDataKey(id));
+        time.Advance(KeyRing.CacheLifetime + TimeSpan.FromSeconds(1));
+        Assert.Null(await reading.DataKeyAsync(id));
+        Assert.Null(reading.FetchedDataKey(id));
+        Assert.Equal("secret", Encoding.UTF8.GetString(SessionEncryption.Open(sealedBytes, id, key, "c")));
+    }
+
+    [Fact]
+    public async Task Data_key_ciphers_open_records_again_and_refuse_a_moved_one()
+    {
+        using var folder = new TempFolder();
+        var ring = new KeyRing(SessionEncryption.FromKey(new string('c', 64)), new FileKeyRingStore(folder.Path), "file");
+        var (id, key) = await ring.UserKeyAsync("user_b");
+        var ciphers = ring.FetchedDataKey(id)!;
+        var sealedBytes = SessionEncryption.Seal(id, key, "memory record"u8, "s/2/m/0");
+        for (var i = 0; i < 3; i++)
+        {
+            // The same cipher is rented again after use; it must give the same plaintext each time.
+            var plaintext = new byte[SessionEncryption.PlaintextLength(sealedBytes, id.Length)];
+            var aes = ciphers.Rent();
+            SessionEncryption.Open(sealedBytes, id, aes, "s/2/m/0"u8, plaintext);
+            Assert.Equal("memory record", Encoding.UTF8.GetString(plaintext));
+            Assert.Throws<CryptographicException>(() => SessionEncryption.Open(sealedBytes, id, aes, "s/2/m/1"u8, plaintext));
+            ciphers.Return(aes);
+        }
+
+        // The context written without a string is the one records are sealed with.
+        var context = new byte[64];
+        Assert.True(SessionRecord.TryWriteContext(context, "sess_1", RecordKind.Memory, "mem_1", 3, out var written));
+        Assert.Equal(new SessionRecord(RecordKind.Memory, "mem_1", 3, []).Context("sess_1"), Encoding.UTF8.GetString(context, 0, written));
     }
 
     [Fact]

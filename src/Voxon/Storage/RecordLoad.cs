@@ -1,0 +1,243 @@
+using System.Buffers;
+using System.Text;
+using Voxon.Memory;
+
+namespace Voxon.Storage;
+
+/// <summary>
+/// One load of a session's records through a <see cref="SessionRecordCodec"/>, taking records as the backend reads
+/// them. Memory records a backend reads one by one (<see cref="Reserve"/>) are copied once, from the driver into a
+/// batch, and each full batch is opened and decoded on the thread pool while the next rows arrive: decryption and
+/// decoding overlap the read instead of following it. Other records are applied at once.
+/// </summary>
+/// <remarks>Used by one thread (the backend's read), but for the batches it hands to the thread pool itself. Dispose
+/// it (after <see cref="BuildAsync"/> or after a failed read): it waits for batches still decoding before their
+/// buffers go back to the pool.</remarks>
+internal sealed class RecordLoad : IAsyncDisposable
+{
+    /// <summary>Bytes of memory records per batch (about 150 records with embeddings of 384 dimensions).</summary>
+    private const int BatchBytes = 256 * 1024;
+
+    private readonly SessionRecordCodec _codec;
+    private readonly string _sessionId;
+    private readonly bool _withContent;
+    private readonly SessionAssembler _assembler;
+    private readonly List<Batch> _batches = [];
+    private readonly List<Task> _decoding = [];
+    private byte[] _scratch = [];
+    private byte[] _preparedKeyId = [];
+    private int _memories;
+    private int _oldKey;
+
+    public RecordLoad(SessionRecordCodec codec, string sessionId, bool withContent)
+    {
+        (_codec, _sessionId, _withContent) = (codec, sessionId, withContent);
+        _assembler = new SessionAssembler(codec.Backend, sessionId) { MetadataOnly = !withContent };
+    }
+
+    /// <summary>Where to copy a stored record of <paramref name="length"/> bytes before <see cref="Add(RecordKind, string, int, ArraySegment{byte})"/>:
+    /// the open batch for a memory record, else a scratch buffer that the next record reuses.</summary>
+    public ArraySegment<byte> Reserve(RecordKind kind, int length)
+    {
+        if (kind != RecordKind.Memory || !_withContent)
+        {
+            if (_scratch.Length < length)
+            {
+                Return(_scratch);
+                _scratch = ArrayPool<byte>.Shared.Rent(length);
+            }
+
+            return new ArraySegment<byte>(_scratch, 0, length);
+        }
+
+        if (_batches.Count == 0 || _batches[^1].Used + length > _batches[^1].Bytes.Length)
+        {
+            Dispatch();
+            _batches.Add(new Batch(ArrayPool<byte>.Shared.Rent(Math.Max(BatchBytes, length))));
+        }
+
+        return new ArraySegment<byte>(_batches[^1].Bytes, _batches[^1].Used, length);
+    }
+
+    /// <summary>The key id of <paramref name="stored"/> when its key must be fetched (<see cref="FetchKeyAsync"/>) before
+    /// it is added; null when it is plaintext or its key was fetched by this load.</summary>
+    public string? KeyToFetch(ReadOnlySpan<byte> stored)
+    {
+        var id = SessionEncryption.KeyIdBytes(stored);
+        return id.IsEmpty || id.SequenceEqual(_preparedKeyId) ? null : Encoding.ASCII.GetString(id);
+    }
+
+    /// <summary>Fetches the key <paramref name="keyId"/> (from <see cref="KeyToFetch"/>) from the key ring.</summary>
+    /// <exception cref="SessionCorruptException">It cannot be unwrapped.</exception>
+    public async ValueTask FetchKeyAsync(string keyId, CancellationToken cancellationToken)
+    {
+        await _codec.PrepareKeysAsync([keyId], _sessionId, cancellationToken);
+        _preparedKeyId = Encoding.ASCII.GetBytes(keyId);
+    }
+
+    /// <summary>Adds a record copied where <see cref="Reserve"/> said (its key fetched: <see cref="KeyToFetch"/>): a
+    /// memory record joins its batch, another is opened and applied at once.</summary>
+    /// <exception cref="SessionCorruptException">It does not open or parse.</exception>
+    public void Add(RecordKind kind, string key, int index, ArraySegment<byte> reserved)
+    {
+        if (kind == RecordKind.Memory && _withContent)
+        {
+            var batch = _batches[^1];
+            batch.Records.Add((key, index, reserved.Offset, reserved.Count, ++_memories));
+            batch.Used += reserved.Count;
+            return;
+        }
+
+        Add(kind, key, index, reserved.AsSpan());
+    }
+
+    /// <summary>Opens and applies one stored record at once (its key fetched: <see cref="KeyToFetch"/>).</summary>
+    /// <exception cref="SessionCorruptException">It does not open or parse.</exception>
+    public void Add(RecordKind kind, string key, int index, ReadOnlySpan<byte> stored)
+    {
+        var oldKey = false;
+        if (kind == RecordKind.Memory && _withContent)
+        {
+            _assembler.Apply(Open(kind, key, index, stored, ++_memories, ref oldKey));
+        }
+        else if (kind != RecordKind.Memory)
+        {
+            _codec.Open(kind, key, index, stored, _sessionId, ref oldKey, payload =>
+            {
+                _assembler.Apply(kind, key, index, payload);
+                return true;
+            });
+        }
+
+        _oldKey |= oldKey ? 1 : 0;
+    }
+
+    /// <summary>Opens and applies memory records of distinct memories read all at once, decoding them on several
+    /// threads when there are many (their keys fetched).</summary>
+    /// <exception cref="SessionCorruptException">One does not open or parse.</exception>
+    public void AddMemories(List<SessionRecord> memories)
+    {
+        var first = _memories;
+        _memories += memories.Count;
+        _assembler.ApplyMemories(memories.Count, i =>
+        {
+            var old = false;
+            var (kind, key, index, payload) = memories[i];
+            var entry = Open(kind, key, index, payload, Math.Max(first + i + 1, memories.Count), ref old);
+            if (old)
+            {
+                Volatile.Write(ref _oldKey, 1);
+            }
+
+            return entry;
+        });
+    }
+
+    /// <summary>The session, validated (null when no head was read), once every batch is decoded; notes for the next
+    /// save whether an old key was read.</summary>
+    /// <exception cref="SessionCorruptException">A record does not open or parse, the session is not valid, or records are missing.</exception>
+    public async Task<SessionDocument?> BuildAsync()
+    {
+        // Batches the thread pool has not started yet are decoded here rather than waited for.
+        Dispatch();
+        foreach (var batch in _batches)
+        {
+            Decode(batch);
+        }
+
+        await Task.WhenAll(_decoding);
+        foreach (var batch in _batches)
+        {
+            foreach (var entry in batch.Entries!)
+            {
+                _assembler.Apply(entry);
+            }
+        }
+
+        _codec.NoteKey(_sessionId, _oldKey == 1);
+        return _assembler.Build(_withContent);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_decoding);
+        }
+        catch (SessionCorruptException)
+        {
+            // Reported by BuildAsync; here the batches only have to be finished with.
+        }
+
+        foreach (var batch in _batches)
+        {
+            Return(batch.Bytes);
+        }
+
+        Return(_scratch);
+        _batches.Clear();
+        _scratch = [];
+    }
+
+    /// <summary>Hands the last batch to the thread pool, unless it is empty.</summary>
+    private void Dispatch()
+    {
+        if (_batches.Count > 0 && _batches[^1] is { Records.Count: > 0 } batch)
+        {
+            _decoding.Add(Task.Run(() => Decode(batch)));
+        }
+    }
+
+    /// <summary>Decodes <paramref name="batch"/> unless another thread has taken it.</summary>
+    private void Decode(Batch batch)
+    {
+        if (Interlocked.Exchange(ref batch.Taken, 1) == 1)
+        {
+            return;
+        }
+
+        var old = false;
+        var entries = new MemoryEntry[batch.Records.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var (key, index, offset, length, sequence) = batch.Records[i];
+            entries[i] = Open(RecordKind.Memory, key, index, batch.Bytes.AsSpan(offset, length), sequence, ref old);
+        }
+
+        if (old)
+        {
+            Volatile.Write(ref _oldKey, 1);
+        }
+
+        batch.Entries = entries;
+    }
+
+    /// <summary>Opens and decodes the <paramref name="sequence"/>-th memory record of the load (vectors of large loads
+    /// go to the pinned heap: <see cref="SessionAssembler.DecodeMemory"/>).</summary>
+    private MemoryEntry Open(RecordKind kind, string key, int index, ReadOnlySpan<byte> stored, int sequence, ref bool oldKey) =>
+        _codec.Open(kind, key, index, stored, _sessionId, ref oldKey, payload => _assembler.DecodeMemory(payload, sequence));
+
+    private static void Return(byte[] buffer)
+    {
+        if (buffer.Length > 0)
+        {
+            // Sealed or not, these were a session's records: they do not stay behind in a shared pool.
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    /// <summary>Memory records copied into one pooled buffer, decoded together.</summary>
+    private sealed class Batch(byte[] bytes)
+    {
+        public byte[] Bytes { get; } = bytes;
+
+        public int Used { get; set; }
+
+        public List<(string Key, int Index, int Offset, int Length, int Sequence)> Records { get; } = [];
+
+        public MemoryEntry[]? Entries { get; set; }
+
+        /// <summary>1 once a thread decodes it.</summary>
+        public int Taken;
+    }
+}
