@@ -37,6 +37,22 @@ internal sealed class GcmCiphers(byte[] key) : IDisposable
         return new AesGcm(key, SessionEncryption.TagSize);
     }
 
+    /// <summary>Opens an envelope sealed with this key (key id <paramref name="keyId"/>) into <paramref name="plaintext"/>
+    /// (<see cref="SessionEncryption.PlaintextLength"/> bytes) with a cipher rented for the call.</summary>
+    /// <exception cref="CryptographicException">Truncated, tampered, moved, or the wrong key.</exception>
+    public void Open(ReadOnlySpan<byte> stored, ReadOnlySpan<char> keyId, ReadOnlySpan<byte> context, Span<byte> plaintext)
+    {
+        var aes = Rent();
+        try
+        {
+            SessionEncryption.Open(stored, keyId, aes, context, plaintext);
+        }
+        finally
+        {
+            Return(aes);
+        }
+    }
+
     /// <summary>Gives back a cipher from <see cref="Rent"/>.</summary>
     public void Return(AesGcm aes)
     {

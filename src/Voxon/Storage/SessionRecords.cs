@@ -208,18 +208,8 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         {
             if (KeyRing is not null && SessionEncryption.KeyIdOf(stored) is { } id && KeyRing.IsDataKeyId(id))
             {
-                var ciphers = DataKey(id);
                 var opened = new byte[SessionEncryption.PlaintextLength(stored, id.Length)];
-                var aes = ciphers.Rent();
-                try
-                {
-                    SessionEncryption.Open(stored, id, aes, Encoding.UTF8.GetBytes(context), opened);
-                }
-                finally
-                {
-                    ciphers.Return(aes);
-                }
-
+                DataKey(id).Open(stored, id, Encoding.UTF8.GetBytes(context), opened);
                 return opened;
             }
 
@@ -257,28 +247,18 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
             written = context.Length;
         }
 
-        byte[]? buffer = null;
-        var length = 0;
-        GcmCiphers? ciphers = null;
-        AesGcm? aes = null;
+        byte[] buffer;
+        int length;
         try
         {
-            ciphers = DataKey(keyId);
+            var ciphers = DataKey(keyId);
             length = SessionEncryption.PlaintextLength(stored, keyId.Length);
             buffer = ArrayPool<byte>.Shared.Rent(length);
-            aes = ciphers.Rent();
-            SessionEncryption.Open(stored, keyId, aes, context[..written], buffer.AsSpan(0, length));
+            ciphers.Open(stored, keyId, context[..written], buffer.AsSpan(0, length));
         }
         catch (CryptographicException ex)
         {
             throw new SessionCorruptException(Backend, sessionId, "decryption failed: " + ex.Message, ex);
-        }
-        finally
-        {
-            if (aes is not null)
-            {
-                ciphers!.Return(aes);
-            }
         }
 
         try

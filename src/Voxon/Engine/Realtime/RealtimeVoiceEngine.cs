@@ -557,7 +557,9 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "A handler of a realtime conversation event threw.");
+            // Counted with the session's event handlers that threw: one metric for a subscriber's bug.
+            VoxonTelemetry.HandlerErrors.Add(1);
+            _logger.LogWarning(ex, "A handler of a realtime conversation event threw; the conversation goes on.");
         }
     }
 

@@ -10,8 +10,8 @@ namespace Voxon.Memory.Search;
 /// <para>
 /// Documents and queries may run in different <see cref="EncoderPrecision"/>s. The default (<see cref="Shared"/>)
 /// embeds documents in float32, so stored embeddings keep <see cref="ModelId"/>, and queries in int8 with each layer's
-/// attention fused into one operator, which cuts the model time of a voice turn's search to under a third (harness
-/// encoder, two busy cores: 2.5 ms against 8.5 ms at the median). Recall@10 with <c>voxon eval retrieval</c> and the default search options, float32 throughout → mixed:
+/// attention fused into one operator, which cuts the model time of a voice turn's search to about half (harness
+/// encoder, two idle cores, five runs: 2.5–3.8 ms against 6.2–6.4 ms at the median; the unfused int8 model took 3.4–4.1 ms). Recall@10 with <c>voxon eval retrieval</c> and the default search options, float32 throughout → mixed:
 /// dialogues-a 0.743 → 0.743, dialogues-b-heldout 0.751 → 0.751, the public long-conversation benchmark (1,536
 /// questions) 0.744 → 0.743; the fused query model keeps 0.743 and 0.751 on the two sets. Documents embedded in int8 get their own model id
 /// (<see cref="Int8ModelId"/>), so sessions re-embed their memories when the document precision changes.

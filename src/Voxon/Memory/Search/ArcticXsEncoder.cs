@@ -44,9 +44,10 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
         return (ArcticXsEncoder)LocalEmbeddingGenerator.WithSessionOptions(options =>
         {
             // The fused int8 model runs some seventy small operators per query: a second thread barely speeds its
-            // products up (about 6% in the encoder-profile harness on two busy cores) while waking it for every
-            // normalization and activation doubled their time, so the query runs on the calling thread alone
-            // (2.5 against 2.8 ms at the median, 7.9 against 8.5 at p99). Batches of documents run in parallel anyway.
+            // products up (about 6% in the encoder-profile harness) while waking it for every normalization and
+            // activation doubles their time. On two idle cores one and two threads are even (five runs of harness
+            // encoder: 3.16 against 3.03 ms mean median, p99 4.2–4.7 ms both); on busy ones one thread was ahead
+            // (2.5 against 2.8 ms, 7.9 against 8.5 at p99), and a server is busy. Batches of documents run in parallel anyway.
             options.IntraOpNumThreads = intraOpThreads ?? (precision == EncoderPrecision.Int8 ? 1 : options.IntraOpNumThreads);
             return new ArcticXsEncoder(model, options);
         });

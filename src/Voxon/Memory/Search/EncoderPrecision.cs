@@ -8,7 +8,7 @@ public enum EncoderPrecision
 
     /// <summary>
     /// Weights quantized to int8 per output column when the model loads, activations quantized per run (dynamic
-    /// quantization), attention fused and the last layer computed for the first token only: under a third of the float32
+    /// quantization), attention fused and the last layer computed for the first token only: about half the float32
     /// time for a short query, vectors with a cosine of about 0.998 to the float32 ones.
     /// </summary>
     Int8,

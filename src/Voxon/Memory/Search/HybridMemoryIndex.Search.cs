@@ -396,7 +396,6 @@ internal sealed partial class HybridMemoryIndex
         // below it (a bounded heap) and rescore them. True when the shortlist was full, so more may lie below it.
         bool ShortlistBelow(float edge)
         {
-            var depth = window * RescoreDepth;
             var shortlist = new PriorityQueue<int, float>(Math.Min(depth, Count) + 1);
             var least = cut;
             for (var slot = 0; slot < Count; slot++)
