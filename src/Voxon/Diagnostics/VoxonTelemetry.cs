@@ -23,5 +23,6 @@ public static class VoxonTelemetry
     internal static readonly Counter<long> Errors = Meter.CreateCounter<long>("voxon.errors", description: "Operations that failed");
     internal static readonly Counter<long> HandlerErrors = Meter.CreateCounter<long>("voxon.event_handler_errors", description: "Event handlers that threw");
     internal static readonly Counter<long> SkippedRecords = Meter.CreateCounter<long>("voxon.storage.skipped_records", description: "Stored records a listing skipped because they are unreadable");
+    internal static readonly Counter<long> EmbeddingFailures = Meter.CreateCounter<long>("voxon.memory.embedding_failures", "{memory}", "New memories whose embedding failed (found by their words until a save or load embeds them)");
     internal static readonly Histogram<long> MemoryTokens = Meter.CreateHistogram<long>("voxon.memory_tokens", "{token}", "Memory size after a change");
 }

@@ -126,7 +126,7 @@ internal sealed class MemoryStore
 
     private static bool IsProfile(MemoryEntry entry) => entry.Category == "identity" || entry.Slot is not null;
 
-    /// <summary>Adds an entry with its embedding already computed.</summary>
+    /// <summary>Adds an entry (with its embedding, or without one that <see cref="SetEmbedding"/> gives it later).</summary>
     public MemoryChange Add(MemoryEntry entry, DateTimeOffset now)
     {
         Hydrate?.Invoke();
@@ -193,6 +193,19 @@ internal sealed class MemoryStore
     {
         Hydrate?.Invoke();
         Insert(entry);
+    }
+
+    /// <summary>Gives an entry recorded without a vector the one computed since (recorded for the next save); false when
+    /// the entry is gone, has a vector, or says something else now (the vector would be stale).</summary>
+    public bool SetEmbedding(string id, string content, float[] embedding, string? model)
+    {
+        if (!_entries.TryGetValue(id, out var entry) || entry.Embedding is { Length: > 0 } || entry.Content != content)
+        {
+            return false;
+        }
+
+        Insert(entry with { Embedding = embedding, EmbeddingModel = model });
+        return true;
     }
 
     public bool Remove(string id)

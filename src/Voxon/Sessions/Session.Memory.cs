@@ -78,6 +78,11 @@ public sealed partial class Session
         return change.Entry;
     }
 
+    /// <summary>Completes when every memory recorded so far is also found by meaning: facts a turn extracts are stored
+    /// (and found by their words) at once, and embedded in the background while the reply plays.</summary>
+    /// <param name="cancellationToken">Stops the wait (not the embedding).</param>
+    public Task WhenMemoryIndexedAsync(CancellationToken cancellationToken = default) => _pendingEmbeddings.CompleteAsync(cancellationToken);
+
     /// <summary>The live memory: entries, token count, budget.</summary>
     public SessionMemory GetMemory()
     {
@@ -213,8 +218,8 @@ public sealed partial class Session
         ConversationId = conversation?.Id,
         Scope = conversation?.ParentId is null ? null : conversation.Id,
         TokenCount = TokenCounter.Count(fact.Content),
-        Embedding = embedding,
-        EmbeddingModel = _runtime.EmbeddingModelId,
+        Embedding = embedding.Length == 0 ? null : embedding,
+        EmbeddingModel = embedding.Length == 0 ? null : _runtime.EmbeddingModelId,
         Transient = Config.MemoryMode switch
         {
             MemoryMode.Ephemeral => true,

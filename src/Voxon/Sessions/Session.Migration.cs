@@ -13,6 +13,7 @@ public sealed partial class Session
     /// <exception cref="Storage.VoxonStorageException">Listing the shares failed.</exception>
     public async Task<SessionExport> ExportFullAsync(CancellationToken cancellationToken = default)
     {
+        await _pendingEmbeddings.CompleteAsync(cancellationToken);
         Storage.SessionDocument document;
         DateTimeOffset now;
         lock (_gate)

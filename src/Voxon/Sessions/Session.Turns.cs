@@ -64,8 +64,10 @@ public sealed partial class Session : ITurnHost
 
     IReadOnlyList<ExtractedFact> ITurnHost.AllowedFacts(IReadOnlyList<ExtractedFact> facts) => AllowedFacts(facts);
 
-    MemoryChange ITurnHost.AddExtracted(ExtractedFact fact, ConversationState state, float[] embedding, string? context, DateTimeOffset now) =>
-        _memory.Add(NewEntry(fact, MemorySource.Extracted, now, state, embedding) with { Context = context }, now);
+    MemoryChange ITurnHost.AddExtracted(ExtractedFact fact, ConversationState state, string? context, DateTimeOffset now) =>
+        _memory.Add(NewEntry(fact, MemorySource.Extracted, now, state, []) with { Context = context }, now);
+
+    PendingEmbeddings ITurnHost.PendingEmbeddings => _pendingEmbeddings;
 
     void ITurnHost.OnTurnRecorded(ConversationState state, ConversationTurn? user, ConversationTurn? assistant, DateTimeOffset now)
     {

@@ -22,6 +22,7 @@ public sealed partial class Session : IAsyncDisposable
     private readonly VoxonRuntime _runtime;
     private readonly ILogger _logger;
     private readonly MemoryStore _memory;
+    private readonly PendingEmbeddings _pendingEmbeddings;
     private readonly Dictionary<string, ConversationState> _conversations = new(StringComparer.Ordinal);
     private readonly List<ConversationState> _conversationOrder = [];
     private readonly Dictionary<string, Conversation> _open = new(StringComparer.Ordinal);
@@ -43,6 +44,7 @@ public sealed partial class Session : IAsyncDisposable
         CreatedAt = createdAt;
         UpdatedAt = createdAt;
         _memory = new MemoryStore(config.MaxMemorySize, runtime.SearchOptions, runtime.MemoryTtl);
+        _pendingEmbeddings = new PendingEmbeddings(runtime, _embeddings, _gate, _memory, _logger);
         _idle = runtime.SessionTimeout is { } timeout ? new Retention.IdleTimeout(this, timeout, runtime.Time, _logger) : null;
         Events = new SessionEvents(_logger);
         Events.Observed += OnEventObserved;
@@ -232,6 +234,9 @@ public sealed partial class Session : IAsyncDisposable
             return;
         }
 
+        // Facts the last turns extracted are stored with their vectors, so a load need not embed them.
+        await _pendingEmbeddings.CompleteAsync(cancellationToken);
+
         // Handlers of the events raised here run after the save gate is released (a handler may save again).
         using var deferred = Events.Defer();
         await _saveGate.WaitAsync(cancellationToken);
@@ -296,11 +301,12 @@ public sealed partial class Session : IAsyncDisposable
 
     /// <summary>Ends open conversations and closes the session; later calls fail with <see cref="SessionStateException"/>.
     /// Does not save: call <see cref="SaveAsync"/> first, or use <c>await using</c>, which does both.</summary>
-    public Task CloseAsync(CancellationToken cancellationToken = default)
+    public async Task CloseAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         Close(null);
-        return Task.CompletedTask;
+        // Nothing embeds into the session once this returns: its client may dispose the model next.
+        await _pendingEmbeddings.CompleteAsync(CancellationToken.None);
     }
 
     /// <summary>Closes the session; with <paramref name="idle"/> (the idle timeout), only when it holds and no turn or batch

@@ -37,8 +37,12 @@ internal interface ITurnHost
     IReadOnlyList<ExtractedFact> AllowedFacts(IReadOnlyList<ExtractedFact> facts);
 
     /// <summary>Stores a fact extracted from <paramref name="state"/>'s turn, indexed with <paramref name="context"/>
-    /// (<see cref="MemoryEntry.Context"/>; null for none). Caller holds <see cref="Gate"/>.</summary>
-    MemoryChange AddExtracted(ExtractedFact fact, ConversationState state, float[] embedding, string? context, DateTimeOffset now);
+    /// (<see cref="MemoryEntry.Context"/>; null for none), without its embedding (<see cref="PendingEmbeddings"/> adds it).
+    /// Caller holds <see cref="Gate"/>.</summary>
+    MemoryChange AddExtracted(ExtractedFact fact, ConversationState state, string? context, DateTimeOffset now);
+
+    /// <summary>Embeds the facts turns recorded, in the background. Thread-safe.</summary>
+    PendingEmbeddings PendingEmbeddings { get; }
 
     /// <summary>Updates analytics and learning after turns were appended to <paramref name="state"/>; either turn may be
     /// null (a cancelled turn has no reply, an externally produced reply may come alone). Caller holds <see cref="Gate"/>.</summary>

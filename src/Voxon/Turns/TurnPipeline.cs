@@ -136,7 +136,6 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         CancellationToken cancellationToken)
     {
         var facts = input is null ? [] : host.AllowedFacts(await FactsAsync(extraction, input.Words));
-        var factEmbeddings = await runtime.EmbedAsync([.. facts.Select(f => f.Content)], host.Embeddings, cancellationToken);
         var state = conversation.State;
         ConversationTurn? userTurn = null, assistantTurn = null;
         var changes = new List<MemoryChange>();
@@ -175,8 +174,11 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             state.LastActivityAt = now;
             for (var i = 0; i < facts.Count; i++)
             {
-                changes.Add(host.AddExtracted(facts[i], state, factEmbeddings[i], context, now));
+                changes.Add(host.AddExtracted(facts[i], state, context, now));
             }
+
+            // New facts are embedded after the turn (see PendingEmbeddings): their words find them meanwhile.
+            host.PendingEmbeddings.Start([.. changes.Where(c => !c.Duplicate).Select(c => c.Entry)]);
 
             host.OnTurnRecorded(state, userTurn, assistantTurn, now);
         }
