@@ -41,8 +41,9 @@ public static class Harness
         return 0;
     }
 
-    /// <summary>Times <paramref name="operation"/> <paramref name="iterations"/> times after a warm-up and prints median, p90, p99.</summary>
-    public static async Task<Stats> MeasureAsync(string label, int iterations, Func<int, Task> operation, int warmup = 5)
+    /// <summary>Times <paramref name="operation"/> <paramref name="iterations"/> times after a warm-up and prints median, p90, p99;
+    /// <paramref name="between"/>, when given, runs untimed before each operation.</summary>
+    public static async Task<Stats> MeasureAsync(string label, int iterations, Func<int, Task> operation, int warmup = 5, Func<Task>? between = null)
     {
         for (var i = 0; i < warmup; i++)
         {
@@ -52,6 +53,11 @@ public static class Harness
         var samples = new double[iterations];
         for (var i = 0; i < iterations; i++)
         {
+            if (between is not null)
+            {
+                await between();
+            }
+
             var start = Stopwatch.GetTimestamp();
             await operation(i);
             samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
