@@ -15,14 +15,21 @@ internal sealed partial class HybridMemoryIndex
     /// </summary>
     private const float ApproximationMargin = 0.02f;
 
+    /// <summary>The share of a large index (one in this many memories) that the sign-code prefilter keeps for the compact scan.</summary>
+    private const int PrefilterShare = 16;
+
+    /// <summary>The fewest memories the prefilter keeps, in candidate windows.</summary>
+    private const int PrefilterFloor = 4;
+
     /// <summary>Finds the memories most relevant to <paramref name="query"/>, best first.</summary>
     /// <param name="query">The query text, matched lexically.</param>
     /// <param name="queryEmbedding">The query's embedding from the same model as the memories', or empty for a lexical-only search.</param>
     /// <param name="topK">The most hits to return; 0 returns none.</param>
     /// <param name="filter">
     /// Called with a memory id; memories it rejects are left out before ranking, so they take no rank from the others.
-    /// Called at most once per memory and search, and only for candidates (lexical matches, and memories whose scanned
-    /// similarity is at or near the semantic floor and high enough to be shortlisted).
+    /// Called at most once per memory and search, and only for candidates (lexical matches, memories whose scanned
+    /// similarity is at or near the semantic floor and high enough to be shortlisted, and in a large index the memories
+    /// whose sign codes are nearest the query's).
     /// </param>
     /// <param name="minScore">Hits with a fused <see cref="MemorySearchHit.Score"/> below this (0..1) are dropped; see <see cref="HybridSearchOptions"/> for what the score means.</param>
     /// <param name="time">What the query asks about time (<see cref="TimeFocus.Parse"/>), or null.</param>
@@ -72,11 +79,7 @@ internal sealed partial class HybridMemoryIndex
         try
         {
             Array.Clear(bm25, 0, Count);
-            if (prepared is null)
-            {
-                // Otherwise the scan writes every slot.
-                Array.Clear(cosine, 0, Count);
-            }
+            Array.Clear(cosine, 0, Count);
             Array.Clear(verdicts, 0, Count);
             var admit = new Admission(filter, _documents, verdicts);
             var lexicalRanking = queryTerms.Count == 0 ? [] : RankLexical(queryTerms, bm25, admit, window);
@@ -332,12 +335,15 @@ internal sealed partial class HybridMemoryIndex
     }
 
     /// <summary>
-    /// Scans every vector into <paramref name="similarities"/> (by slot) and returns the best admitted slots at or above
-    /// the floor, by float32 cosine. A scan of a compact copy is approximate: the memories whose approximate score is
-    /// among about the window's best (<see cref="WindowEdge"/>) are rescored in float32, then anything else within
-    /// <see cref="ApproximationMargin"/> of the window's last exact score; when the filter or the floor leaves fewer than
-    /// a window, a shortlist of <see cref="RescoreDepth"/> windows below them is rescored too. The rescored slots
-    /// (<paramref name="rescored"/>, null for an exact scan) then hold exact values, the others approximate ones.
+    /// Scans the vectors and returns the best admitted slots at or above the floor, by float32 cosine, with their
+    /// similarities in <paramref name="similarities"/> (by slot). A small index, or a float32 slab, is scanned exactly.
+    /// A scan of a compact copy is approximate: the memories whose approximate score is among about the window's best
+    /// (<see cref="WindowEdge"/>) are rescored in float32, then anything else within <see cref="ApproximationMargin"/> of
+    /// the window's last exact score; when the filter or the floor leaves fewer than a window, a shortlist of
+    /// <see cref="RescoreDepth"/> windows below them is rescored too. The rescored slots (<paramref name="rescored"/>,
+    /// null for an exact scan) then hold exact values; the others are not to be read. From
+    /// <see cref="HybridSearchOptions.SignPrefilterFrom"/> memories the compact scan reads only the slots
+    /// <see cref="Prefilter"/> keeps.
     /// </summary>
     private int[] RankSemantic(VectorQuery query, float[] similarities, Admission admit, int window, out HashSet<int>? rescored)
     {
@@ -345,11 +351,11 @@ internal sealed partial class HybridMemoryIndex
         // A small index is scanned in float32: tens of microseconds, less than shortlisting and rescoring would cost.
         var depth = window * RescoreDepth;
         var approximate = _vectors.IsApproximate && Count > depth * 4;
-        _vectors.Scan(query, Count, similarities, exact: !approximate);
         var floor = (float)(_options.SemanticFloor - query.Shift);
         var best = new TopScores(window, _documents);
         if (!approximate)
         {
+            _vectors.Scan(query, Count, similarities, exact: true);
             for (var slot = 0; slot < Count; slot++)
             {
                 var similarity = similarities[slot];
@@ -362,57 +368,118 @@ internal sealed partial class HybridMemoryIndex
             return best.DrainBestFirst();
         }
 
+        // The approximate scores: by slot for a scan of every vector, or by position in the prefilter's candidates.
+        int[]? candidates = null;
+        float[]? candidateScores = null;
+        var scanned = Count;
+        try
+        {
+            if (Count >= _options.SignPrefilterFrom)
+            {
+                candidates = ArrayPool<int>.Shared.Rent(Count);
+                scanned = Prefilter(query, admit, Math.Max(Count / PrefilterShare, window * PrefilterFloor), candidates);
+                if (scanned < 0)
+                {
+                    ArrayPool<int>.Shared.Return(candidates);
+                    candidates = null;
+                    scanned = Count;
+                }
+            }
+
+            Span<float> scores;
+            if (candidates is null)
+            {
+                _vectors.Scan(query, Count, similarities);
+                scores = similarities.AsSpan(0, Count);
+            }
+            else
+            {
+                candidateScores = ArrayPool<float>.Shared.Rent(scanned);
+                scores = candidateScores.AsSpan(0, scanned);
+                _vectors.ScanSlots(query, candidates.AsSpan(0, scanned), scores);
+            }
+
+            rescored = RescoreApproximate(query, similarities, scores, candidates, admit, floor, best, depth);
+            return best.DrainBestFirst();
+        }
+        finally
+        {
+            if (candidates is not null)
+            {
+                ArrayPool<int>.Shared.Return(candidates);
+            }
+
+            if (candidateScores is not null)
+            {
+                ArrayPool<float>.Shared.Return(candidateScores);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Offers <paramref name="best"/> the float32 scores of the memories worth rescoring among approximate
+    /// <paramref name="scores"/> (score <c>i</c> is of slot <c>candidates[i]</c>, or of slot <c>i</c> without candidates),
+    /// writing them into <paramref name="similarities"/> by slot; returns the slots rescored.
+    /// </summary>
+    private HashSet<int> RescoreApproximate(
+        VectorQuery query, float[] similarities, ReadOnlySpan<float> scores, int[]? candidates, Admission admit, float floor, TopScores best, int depth)
+    {
         // The window's candidates by approximate score, found without a heap: a histogram gives the score that about a
         // window of memories reach, and those are rescored.
+        var window = best.Capacity;
         var cut = floor - ApproximationMargin;
-        var edge = WindowEdge(similarities.AsSpan(0, Count), cut, window);
-        var exact = rescored = new HashSet<int>(window * 4);
-        for (var slot = 0; slot < Count; slot++)
+        var edge = WindowEdge(scores, cut, window);
+        var exact = new HashSet<int>(window * 4);
+        for (var i = 0; i < scores.Length; i++)
         {
-            if (similarities[slot] >= edge && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
+            var slot = candidates is null ? i : candidates[i];
+            if (scores[i] >= edge && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
             {
                 Rescore(slot);
             }
         }
 
-        var full = best.IsFull || ShortlistBelow(edge);
+        var full = best.IsFull || ShortlistBelow(scores, edge);
         if (full)
         {
             // A memory not rescored yet may still be within the scan's error of the window's last exact score: rescore
             // those too, so that the result is the float32 one even among near-duplicates.
             var threshold = (best.TryGetWorst(out var worst) ? (float)worst : floor) - ApproximationMargin;
-            for (var slot = 0; slot < Count; slot++)
+            for (var i = 0; i < scores.Length; i++)
             {
-                if (similarities[slot] >= threshold && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
+                var slot = candidates is null ? i : candidates[i];
+                if (scores[i] >= threshold && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
                 {
                     Rescore(slot);
                 }
             }
         }
 
-        return best.DrainBestFirst();
+        return exact;
 
         // Fewer than a window above the edge passed the filter, or reached the floor: shortlist the best approximate scores
         // below it (a bounded heap) and rescore them. True when the shortlist was full, so more may lie below it.
-        bool ShortlistBelow(float edge)
+        bool ShortlistBelow(ReadOnlySpan<float> scores, float edge)
         {
-            var shortlist = new PriorityQueue<int, float>(Math.Min(depth, Count) + 1);
+            var shortlist = new PriorityQueue<int, float>(Math.Min(depth, scores.Length) + 1);
             var least = cut;
-            for (var slot = 0; slot < Count; slot++)
+            for (var i = 0; i < scores.Length; i++)
             {
-                var similarity = similarities[slot];
-                if (similarity < least || similarity >= edge || !_documents[slot].HasVector || !admit.Passes(slot))
+                // A slot rescored above may hold its exact score by now (scores are similarities without candidates).
+                var slot = candidates is null ? i : candidates[i];
+                var score = scores[i];
+                if (score < least || score >= edge || !_documents[slot].HasVector || exact.Contains(slot) || !admit.Passes(slot))
                 {
                     continue;
                 }
 
                 if (shortlist.Count < depth)
                 {
-                    shortlist.Enqueue(slot, similarity);
+                    shortlist.Enqueue(slot, score);
                 }
                 else
                 {
-                    shortlist.DequeueEnqueue(slot, similarity);
+                    shortlist.DequeueEnqueue(slot, score);
                 }
 
                 if (shortlist.Count == depth)
@@ -440,6 +507,64 @@ internal sealed partial class HybridMemoryIndex
             {
                 best.Offer(slot, similarity);
             }
+        }
+    }
+
+    /// <summary>
+    /// Ranks every vector by the Hamming distance of its sign code to the query's and writes into
+    /// <paramref name="candidates"/> the admitted slots with a vector at the nearest distances: at least
+    /// <paramref name="keep"/> of them, and every one at the farthest distance taken. Returns how many, or -1 when the
+    /// filter turns away so many that reaching <paramref name="keep"/> would take more than half the index, where a scan
+    /// of every vector costs less.
+    /// </summary>
+    private int Prefilter(VectorQuery query, Admission admit, int keep, int[] candidates)
+    {
+        var farthest = query.Signs.Length * 64;
+        var distances = ArrayPool<ushort>.Shared.Rent(Count);
+        var histogram = ArrayPool<int>.Shared.Rent(farthest + 1);
+        try
+        {
+            _vectors.SignDistances(query, distances.AsSpan(0, Count));
+            Array.Clear(histogram, 0, farthest + 1);
+            foreach (var distance in distances.AsSpan(0, Count))
+            {
+                histogram[distance]++;
+            }
+
+            // Widen the distance taken until enough candidates pass the filter, going by the share admitted so far.
+            var (kept, reached, covered) = (0, 0L, -1);
+            while (kept < keep && covered < farthest)
+            {
+                var wanted = kept == 0 ? Math.Max(keep, reached * 4) : reached + ((keep - kept) * reached / kept) + 1;
+                if (wanted > Count / 2)
+                {
+                    return -1;
+                }
+
+                var limit = covered;
+                while (reached < wanted && limit < farthest)
+                {
+                    reached += histogram[++limit];
+                }
+
+                for (var slot = 0; slot < Count; slot++)
+                {
+                    var distance = distances[slot];
+                    if (distance > covered && distance <= limit && _documents[slot].HasVector && admit.Passes(slot))
+                    {
+                        candidates[kept++] = slot;
+                    }
+                }
+
+                covered = limit;
+            }
+
+            return kept;
+        }
+        finally
+        {
+            ArrayPool<ushort>.Shared.Return(distances);
+            ArrayPool<int>.Shared.Return(histogram);
         }
     }
 
@@ -550,6 +675,9 @@ internal sealed partial class HybridMemoryIndex
 
         /// <summary>Whether the capacity is reached.</summary>
         public bool IsFull => _worstFirst.Count >= _capacity;
+
+        /// <summary>How many slots are kept at most.</summary>
+        public int Capacity => _capacity;
 
         /// <summary>The lowest score kept, once the capacity is reached.</summary>
         public bool TryGetWorst(out double score)

@@ -4,8 +4,8 @@ namespace Voxon.Memory.Search;
 
 /// <summary>
 /// The embeddings of an index's memories by slot, normalized, in contiguous arrays: float32 for exact scores, and
-/// the compact copy (<see cref="ScanPrecision"/>) that the semantic scan reads. Both copies of a slot are written,
-/// moved and cleared together.
+/// the compact copy (<see cref="ScanPrecision"/>) that the semantic scan reads, and for a compact copy the slot's
+/// <see cref="SignCodes"/> that narrow a large scan down. Every copy of a slot is written, moved and cleared together.
 /// </summary>
 /// <remarks>
 /// A scan over 100k 384-dimensional vectors reads 150 MB in float32, which costs more than the arithmetic; int8
@@ -21,6 +21,7 @@ internal sealed class VectorSlab(ScanPrecision precision)
     private sbyte[] _codes = [];
     private float[] _scales = [];
     private Half[] _halves = [];
+    private ulong[] _signs = [];
     private int _capacity;
 
     /// <summary>The copy the scan reads.</summary>
@@ -75,6 +76,11 @@ internal sealed class VectorSlab(ScanPrecision precision)
 
         var vector = _vectors.AsSpan(slot * Dimensions, Dimensions);
         TensorPrimitives.Divide(embedding, norm, vector);
+        if (IsApproximate)
+        {
+            SignCodes.Encode(vector, SignCode(slot));
+        }
+
         switch (precision)
         {
             case ScanPrecision.Int8:
@@ -98,6 +104,11 @@ internal sealed class VectorSlab(ScanPrecision precision)
         }
 
         _vectors.AsSpan(from * d, d).CopyTo(_vectors.AsSpan(to * d, d));
+        if (IsApproximate)
+        {
+            SignCode(from).CopyTo(SignCode(to));
+        }
+
         switch (precision)
         {
             case ScanPrecision.Int8:
@@ -118,7 +129,31 @@ internal sealed class VectorSlab(ScanPrecision precision)
         _codes = [];
         _scales = [];
         _halves = [];
+        _signs = [];
         Dimensions = 0;
+    }
+
+    /// <summary>The sign code of <paramref name="slot"/> (kept only when <see cref="IsApproximate"/>).</summary>
+    public ReadOnlySpan<ulong> SignCodeOf(int slot) => SignCode(slot);
+
+    private Span<ulong> SignCode(int slot)
+    {
+        var words = SignCodes.Words(Dimensions);
+        return _signs.AsSpan(slot * words, words);
+    }
+
+    /// <summary>
+    /// The Hamming distance of <paramref name="query"/>'s sign code to that of each of slots 0..<c>distances.Length</c>-1
+    /// (a slot with no vector has no bit set). Only for a slab that <see cref="IsApproximate"/>.
+    /// </summary>
+    public void SignDistances(VectorQuery query, Span<ushort> distances)
+    {
+        if (!IsApproximate)
+        {
+            throw new InvalidOperationException("A float32 slab keeps no sign codes.");
+        }
+
+        SignCodes.Distances(_signs, query.Signs, distances);
     }
 
     /// <summary>The normalized float32 vector in <paramref name="slot"/>.</summary>
@@ -188,6 +223,12 @@ internal sealed class VectorSlab(ScanPrecision precision)
 
     private VectorQuery Quantized(VectorQuery query)
     {
+        if (IsApproximate)
+        {
+            query.Signs = new ulong[SignCodes.Words(query.Vector.Length)];
+            SignCodes.Encode(query.Vector, query.Signs);
+        }
+
         if (precision == ScanPrecision.Int8)
         {
             query.Codes = new sbyte[query.Vector.Length];
@@ -224,31 +265,51 @@ internal sealed class VectorSlab(ScanPrecision precision)
         Parallel.For(0, parts, part => ScanRange(query, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts), scores, exact));
     }
 
-    private void ScanRange(VectorQuery query, int from, int to, float[] scores, bool exact)
+    /// <summary>
+    /// Writes the scan's approximate similarity of <paramref name="query"/> with the vector in <c>slots[i]</c> into
+    /// <c>scores[i]</c>, for a shortlist of slots (in any order). Only for a slab that <see cref="IsApproximate"/>.
+    /// </summary>
+    public void ScanSlots(VectorQuery query, ReadOnlySpan<int> slots, Span<float> scores)
+    {
+        if (!IsApproximate)
+        {
+            throw new InvalidOperationException("A float32 slab scans every slot exactly.");
+        }
+
+        ScanVectors(query, 0, slots, scores, exact: false);
+    }
+
+    private void ScanRange(VectorQuery query, int from, int to, float[] scores, bool exact) =>
+        ScanVectors(query, from, [], scores.AsSpan(from, to - from), exact);
+
+    // Scores the vectors first.., or slots[i] when slots are given, into output.
+    private void ScanVectors(VectorQuery query, int first, ReadOnlySpan<int> slots, Span<float> output, bool exact)
     {
         var d = Dimensions;
-        var count = to - from;
-        var output = scores.AsSpan(from, count);
+        var count = output.Length;
+        var gathered = !slots.IsEmpty;
         switch (exact ? ScanPrecision.Float32 : precision)
         {
+            case ScanPrecision.Int8 when gathered:
+                Int8Quantizer.Scan(_codes, _scales, query.Codes, query.Scale, output, slots);
+                break;
             case ScanPrecision.Int8:
-                Int8Quantizer.Scan(_codes.AsSpan(from * d, count * d), _scales.AsSpan(from, count), query.Codes, query.Scale, output);
+                Int8Quantizer.Scan(_codes.AsSpan(first * d, count * d), _scales.AsSpan(first, count), query.Codes, query.Scale, output);
                 break;
             case ScanPrecision.Float16:
-                var halves = _halves.AsSpan(from * d, count * d);
                 Span<float> widened = d <= 1024 ? stackalloc float[d] : new float[d];
                 for (var i = 0; i < count; i++)
                 {
-                    TensorPrimitives.ConvertToSingle(halves.Slice(i * d, d), widened);
+                    var slot = gathered ? slots[i] : first + i;
+                    TensorPrimitives.ConvertToSingle(_halves.AsSpan(slot * d, d), widened);
                     output[i] = TensorPrimitives.Dot(widened, query.Vector);
                 }
 
                 break;
             default:
-                var vectors = _vectors.AsSpan(from * d, count * d);
                 for (var i = 0; i < count; i++)
                 {
-                    output[i] = TensorPrimitives.Dot(vectors.Slice(i * d, d), query.Vector);
+                    output[i] = TensorPrimitives.Dot(Vector(gathered ? slots[i] : first + i), query.Vector);
                 }
 
                 break;
@@ -264,6 +325,11 @@ internal sealed class VectorSlab(ScanPrecision precision)
         }
 
         _vectors.AsSpan(slot * d, d).Clear();
+        if (IsApproximate)
+        {
+            SignCode(slot).Clear();
+        }
+
         switch (precision)
         {
             case ScanPrecision.Int8:
@@ -280,6 +346,11 @@ internal sealed class VectorSlab(ScanPrecision precision)
     {
         var length = _capacity * Dimensions;
         Array.Resize(ref _vectors, length);
+        if (IsApproximate)
+        {
+            Array.Resize(ref _signs, _capacity * SignCodes.Words(Dimensions));
+        }
+
         switch (precision)
         {
             case ScanPrecision.Int8:
