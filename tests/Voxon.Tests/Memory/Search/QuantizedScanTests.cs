@@ -13,7 +13,7 @@ public class QuantizedScanTests
 
     private static readonly string[] Words = ["red", "green", "blue", "coffee", "garden", "train", "violin", "river", "paper", "lamp"];
 
-    private static float[] RandomVector(Random random, int dimensions = Dimensions, float spread = 1f)
+    internal static float[] RandomVector(Random random, int dimensions = Dimensions, float spread = 1f)
     {
         var vector = new float[dimensions];
         for (var i = 0; i < dimensions; i++)
@@ -25,7 +25,7 @@ public class QuantizedScanTests
     }
 
     // Clusters of near-duplicates, so that many memories score within int8's error of each other.
-    private static float[][] ClusteredVectors(Random random, int count, int clusters)
+    internal static float[][] ClusteredVectors(Random random, int count, int clusters)
     {
         var centres = Enumerable.Range(0, clusters).Select(_ => RandomVector(random)).ToArray();
         return [.. Enumerable.Range(0, count).Select(i =>
@@ -36,14 +36,14 @@ public class QuantizedScanTests
         })];
     }
 
-    private static string RandomText(Random random) =>
+    internal static string RandomText(Random random) =>
         string.Join(' ', Enumerable.Range(0, 3).Select(_ => Words[random.Next(Words.Length)]));
 
     // A small candidate window, so that the rescored shortlist (3 windows) is a small part of the index.
     private static HybridSearchOptions Options(ScanPrecision scan, double floor = 0.15) =>
         new() { Scan = scan, CandidateWindow = 10, SemanticFloor = floor };
 
-    private static HybridMemoryIndex IndexOf(HybridSearchOptions options, IEnumerable<(string Id, string Text, float[] Vector)> memories)
+    internal static HybridMemoryIndex IndexOf(HybridSearchOptions options, IEnumerable<(string Id, string Text, float[] Vector)> memories)
     {
         var index = new HybridMemoryIndex(options);
         foreach (var (id, text, vector) in memories)
@@ -54,7 +54,7 @@ public class QuantizedScanTests
         return index;
     }
 
-    private static void AssertSameHits(IReadOnlyList<MemorySearchHit> expected, IReadOnlyList<MemorySearchHit> actual)
+    internal static void AssertSameHits(IReadOnlyList<MemorySearchHit> expected, IReadOnlyList<MemorySearchHit> actual)
     {
         Assert.Equal(expected.Select(h => h.Id), actual.Select(h => h.Id));
         for (var i = 0; i < expected.Count; i++)

@@ -1,0 +1,212 @@
+using System.Globalization;
+using Voxon.Memory.Search;
+using static Voxon.Tests.Memory.Search.QuantizedScanTests;
+
+namespace Voxon.Tests.Memory.Search;
+
+/// <summary>
+/// The sign-code prefilter of large indexes (<see cref="HybridSearchOptions.SignPrefilterFrom"/>, lowered here so that a
+/// few thousand memories trigger it): the codes and their distances, the gathered int8 scan, searches that return the
+/// float32 results, and codes kept right through adds, removes and updates.
+/// </summary>
+public class SignPrefilterTests
+{
+    private const int Memories = 6_000;
+
+    // Prefilter from 1,000 memories: 6,000 keep 375 candidates (a sixteenth), 10 windows of 10 below that.
+    private static HybridSearchOptions Options(ScanPrecision scan, double floor = 0.15, int prefilterFrom = 1_000) =>
+        new() { Scan = scan, CandidateWindow = 10, SemanticFloor = floor, SignPrefilterFrom = prefilterFrom };
+
+    private static int Number(string id) => int.Parse(id.AsSpan(1), CultureInfo.InvariantCulture);
+
+    private static float[] Near(Random random, float[] vector, float noise) =>
+        [.. vector.Select(x => x + ((float)(random.NextDouble() - 0.5) * noise))];
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(384)]
+    public void Sign_code_distance_counts_the_dimensions_that_differ_in_sign(int dimensions)
+    {
+        var random = new Random(dimensions);
+        var words = SignCodes.Words(dimensions);
+        var vectors = Enumerable.Range(0, 9).Select(_ => RandomVector(random, dimensions)).ToArray();
+        var codes = new ulong[vectors.Length * words];
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            SignCodes.Encode(vectors[i], codes.AsSpan(i * words, words));
+        }
+
+        var query = RandomVector(random, dimensions);
+        var queryCode = new ulong[words];
+        SignCodes.Encode(query, queryCode);
+        var distances = new ushort[vectors.Length];
+        SignCodes.Distances(codes, queryCode, distances);
+
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            Assert.Equal(vectors[i].Zip(query, (x, q) => (x < 0) != (q < 0) ? 1 : 0).Sum(), distances[i]);
+        }
+
+        Assert.Throws<ArgumentException>(() => SignCodes.Encode(query, new ulong[words + 1]));
+        Assert.Throws<ArgumentException>(() => SignCodes.Distances(codes, queryCode, new ushort[vectors.Length + 1]));
+    }
+
+    [Theory]
+    [InlineData(128)]
+    [InlineData(100)]
+    public void Int8_scan_of_a_shortlist_scores_each_slot_like_the_single_dot_product(int dimensions)
+    {
+        var random = new Random(dimensions);
+        const int Count = 50;
+        var codes = new sbyte[Count * dimensions];
+        for (var i = 0; i < codes.Length; i++)
+        {
+            codes[i] = (sbyte)random.Next(-127, 128);
+        }
+
+        var query = codes.AsSpan(0, dimensions).ToArray();
+        var scales = Enumerable.Range(0, Count).Select(_ => (float)random.NextDouble()).ToArray();
+        int[] slots = [49, 3, 17, 3, 0];
+        var scores = new float[slots.Length];
+        Int8Quantizer.Scan(codes, scales, query, 0.25f, scores, slots);
+
+        for (var i = 0; i < slots.Length; i++)
+        {
+            Assert.Equal(Int8Quantizer.Dot(codes.AsSpan(slots[i] * dimensions, dimensions), query) * scales[slots[i]] * 0.25f, scores[i]);
+        }
+
+        Assert.Throws<ArgumentException>(() => Int8Quantizer.Scan(codes, scales, query, 1, scores, [1, 50, 2, 3, 4]));
+        Assert.Throws<ArgumentException>(() => Int8Quantizer.Scan(codes, scales, query, 1, scores, [1, 2]));
+    }
+
+    [Theory]
+    [InlineData(nameof(ScanPrecision.Int8))]
+    [InlineData(nameof(ScanPrecision.Float16))]
+    public void Prefiltered_scan_returns_the_float32_top_10_and_50_on_a_seeded_set(string precision)
+    {
+        var scan = Enum.Parse<ScanPrecision>(precision);
+        var random = new Random(2025);
+        var vectors = ClusteredVectors(random, Memories, clusters: 60);
+        var memories = vectors.Select((v, i) => ($"m{i:D4}", RandomText(random), v)).ToArray();
+        var exact = IndexOf(Options(ScanPrecision.Float32), memories);
+        var prefiltered = IndexOf(Options(scan), memories);
+
+        for (var q = 0; q < 30; q++)
+        {
+            var query = Near(random, vectors[random.Next(vectors.Length)], noise: 0.2f);
+            var text = q % 2 == 0 ? "" : RandomText(random);
+            AssertSameHits(exact.Search(text, query, topK: 10), prefiltered.Search(text, query, topK: 10));
+            AssertSameHits(exact.Search(text, query, topK: 50), prefiltered.Search(text, query, topK: 50));
+
+            // Every memory passes: the filter is asked about the prefilter's candidates (a sixteenth of the index, not
+            // all of it), which shows that the scan was narrowed down.
+            var asked = 0;
+            var all = prefiltered.Search("", query, topK: 10, filter: _ => ++asked > 0);
+            Assert.InRange(asked, Memories / 16, Memories / 4);
+            AssertSameHits(exact.Search("", query, topK: 10), all);
+        }
+    }
+
+    [Theory]
+    [InlineData(7)]
+    [InlineData(50)]
+    public void A_filter_that_turns_most_memories_away_widens_the_prefilter_or_scans_everything(int oneIn)
+    {
+        var random = new Random(oneIn);
+        var vectors = ClusteredVectors(random, Memories, clusters: 60);
+        var memories = vectors.Select((v, i) => ($"m{i:D4}", RandomText(random), v)).ToArray();
+        // No floor, so that a window of admitted memories always reaches the ranking.
+        var exact = IndexOf(Options(ScanPrecision.Float32, floor: -1), memories);
+        var prefiltered = IndexOf(Options(ScanPrecision.Int8, floor: -1), memories);
+        bool Rare(string id) => Number(id) % oneIn == 0;
+
+        for (var q = 0; q < 20; q++)
+        {
+            var query = Near(random, vectors[random.Next(vectors.Length)], noise: 0.2f);
+            var asked = 0;
+            var hits = prefiltered.Search("", query, topK: 10, filter: id => { asked++; return Rare(id); });
+            AssertSameHits(exact.Search("", query, topK: 10, filter: Rare), hits);
+            Assert.NotEmpty(hits);
+            Assert.All(hits, hit => Assert.True(Rare(hit.Id)));
+            if (oneIn == 7)
+            {
+                // Widened until a sixteenth of the index passed: about seven times that many asked, not every memory.
+                Assert.InRange(asked, Memories / 16 * 7 * 9 / 10, Memories * 2 / 3);
+            }
+        }
+    }
+
+    [Fact]
+    public void Adds_removes_and_updates_keep_the_sign_codes_right()
+    {
+        var random = new Random(77);
+        // Near-duplicates, so that a query near one memory has a clear top 10 for the prefilter to keep.
+        var centres = ClusteredVectors(random, 30, clusters: 30);
+        var index = new HybridMemoryIndex(Options(ScanPrecision.Int8, floor: -1, prefilterFrom: 100));
+        var mirror = new Dictionary<string, (string Text, float[] Vector)>();
+        for (var step = 0; step < 6_000; step++)
+        {
+            var id = $"m{random.Next(1_500):D4}";
+            switch (random.Next(10))
+            {
+                case < 3:
+                    // Removing moves the last slot's codes into the freed slot.
+                    index.Remove(id);
+                    mirror.Remove(id);
+                    break;
+                case 3:
+                    var text = RandomText(random);
+                    index.Upsert(id, text, ReadOnlyMemory<float>.Empty);
+                    mirror[id] = (text, []);
+                    break;
+                default:
+                    var (words, vector) = (RandomText(random), Near(random, centres[random.Next(centres.Length)], noise: 0.1f));
+                    index.Upsert(id, words, vector);
+                    mirror[id] = (words, vector);
+                    break;
+            }
+        }
+
+        var reference = IndexOf(Options(ScanPrecision.Float32, floor: -1), mirror.Select(m => (m.Key, m.Value.Text, m.Value.Vector)));
+        Assert.True(index.Count > 16 * 4 * 10, "large enough for the prefilter to keep a sixteenth of the index");
+        var withVectors = mirror.Values.Where(m => m.Vector.Length > 0).ToArray();
+        for (var q = 0; q < 40; q++)
+        {
+            // Near one stored vector: a slot whose code is stale or another slot's falls out of the candidates.
+            var query = Near(random, withVectors[random.Next(withVectors.Length)].Vector, noise: 0.2f);
+            var text = q % 2 == 0 ? "" : RandomText(random);
+            AssertSameHits(reference.Search(text, query, topK: 10), index.Search(text, query, topK: 10));
+        }
+    }
+
+    [Fact]
+    public void Slab_keeps_each_slots_sign_code_through_store_move_zero_and_growth()
+    {
+        var random = new Random(8);
+        var slab = new VectorSlab(ScanPrecision.Int8);
+        slab.EnsureCapacity(3);
+        var (first, second) = (RandomVector(random, 70), RandomVector(random, 70));
+        slab.Store(0, first);
+        slab.Store(1, second);
+        AssertCode(slab, 0, first);
+
+        slab.Move(1, 0);
+        AssertCode(slab, 0, second);
+        slab.Store(1, ReadOnlySpan<float>.Empty);
+        Assert.All(slab.SignCodeOf(1).ToArray(), word => Assert.Equal(0UL, word));
+        slab.EnsureCapacity(100);
+        AssertCode(slab, 0, second);
+        slab.Store(0, first);
+        AssertCode(slab, 0, first);
+
+        static void AssertCode(VectorSlab slab, int slot, float[] vector)
+        {
+            var expected = new ulong[SignCodes.Words(vector.Length)];
+            SignCodes.Encode(vector, expected);
+            Assert.Equal(expected, slab.SignCodeOf(slot).ToArray());
+        }
+    }
+}
