@@ -54,6 +54,41 @@ public class QuantizedScanTests
         return index;
     }
 
+    /// <summary>
+    /// Random adds, removes, updates and updates to lexical-only (no vector) on <paramref name="index"/>; returns what
+    /// it should hold by id.
+    /// </summary>
+    internal static Dictionary<string, (string Text, float[] Vector)> Churn(
+        HybridMemoryIndex index, Random random, int steps, int ids, Func<Random, float[]> newVector)
+    {
+        var mirror = new Dictionary<string, (string Text, float[] Vector)>();
+        for (var step = 0; step < steps; step++)
+        {
+            var id = $"m{random.Next(ids):D4}";
+            switch (random.Next(10))
+            {
+                case < 2:
+                    // Removing moves the last slot (its vector and codes) into the freed one.
+                    index.Remove(id);
+                    mirror.Remove(id);
+                    break;
+                case 2:
+                    // An update to lexical-only: the slot's vectors must stop scoring.
+                    var text = RandomText(random);
+                    index.Upsert(id, text, ReadOnlyMemory<float>.Empty);
+                    mirror[id] = (text, []);
+                    break;
+                default:
+                    var (words, vector) = (RandomText(random), newVector(random));
+                    index.Upsert(id, words, vector);
+                    mirror[id] = (words, vector);
+                    break;
+            }
+        }
+
+        return mirror;
+    }
+
     internal static void AssertSameHits(IReadOnlyList<MemorySearchHit> expected, IReadOnlyList<MemorySearchHit> actual)
     {
         Assert.Equal(expected.Select(h => h.Id), actual.Select(h => h.Id));
@@ -245,29 +280,7 @@ public class QuantizedScanTests
         var random = new Random(99);
         // No floor: every memory with a vector is a semantic candidate.
         var index = new HybridMemoryIndex(Options(ScanPrecision.Int8, floor: -1));
-        var mirror = new Dictionary<string, (string Text, float[] Vector)>();
-        for (var step = 0; step < 3_000; step++)
-        {
-            var id = $"m{random.Next(400):D3}";
-            switch (random.Next(10))
-            {
-                case < 2:
-                    index.Remove(id);
-                    mirror.Remove(id);
-                    break;
-                case 2:
-                    // An update to lexical-only: the slot's vectors must stop scoring.
-                    var text = RandomText(random);
-                    index.Upsert(id, text, ReadOnlyMemory<float>.Empty);
-                    mirror[id] = (text, []);
-                    break;
-                default:
-                    var (words, vector) = (RandomText(random), RandomVector(random));
-                    index.Upsert(id, words, vector);
-                    mirror[id] = (words, vector);
-                    break;
-            }
-        }
+        var mirror = Churn(index, random, steps: 3_000, ids: 400, r => RandomVector(r));
 
         var reference = IndexOf(Options(ScanPrecision.Float32, floor: -1), mirror.Select(m => (m.Key, m.Value.Text, m.Value.Vector)));
         Assert.Equal(reference.Count, index.Count);

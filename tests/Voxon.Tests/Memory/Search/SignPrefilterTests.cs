@@ -146,29 +146,7 @@ public class SignPrefilterTests
         // Near-duplicates, so that a query near one memory has a clear top 10 for the prefilter to keep.
         var centres = ClusteredVectors(random, 30, clusters: 30);
         var index = new HybridMemoryIndex(Options(ScanPrecision.Int8, floor: -1, prefilterFrom: 100));
-        var mirror = new Dictionary<string, (string Text, float[] Vector)>();
-        for (var step = 0; step < 6_000; step++)
-        {
-            var id = $"m{random.Next(1_500):D4}";
-            switch (random.Next(10))
-            {
-                case < 3:
-                    // Removing moves the last slot's codes into the freed slot.
-                    index.Remove(id);
-                    mirror.Remove(id);
-                    break;
-                case 3:
-                    var text = RandomText(random);
-                    index.Upsert(id, text, ReadOnlyMemory<float>.Empty);
-                    mirror[id] = (text, []);
-                    break;
-                default:
-                    var (words, vector) = (RandomText(random), Near(random, centres[random.Next(centres.Length)], noise: 0.1f));
-                    index.Upsert(id, words, vector);
-                    mirror[id] = (words, vector);
-                    break;
-            }
-        }
+        var mirror = Churn(index, random, steps: 6_000, ids: 1_500, r => Near(r, centres[r.Next(centres.Length)], noise: 0.1f));
 
         var reference = IndexOf(Options(ScanPrecision.Float32, floor: -1), mirror.Select(m => (m.Key, m.Value.Text, m.Value.Vector)));
         Assert.True(index.Count > 16 * 4 * 10, "large enough for the prefilter to keep a sixteenth of the index");
