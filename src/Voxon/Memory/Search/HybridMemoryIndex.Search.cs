@@ -27,9 +27,8 @@ internal sealed partial class HybridMemoryIndex
     /// <param name="topK">The most hits to return; 0 returns none.</param>
     /// <param name="filter">
     /// Called with a memory id; memories it rejects are left out before ranking, so they take no rank from the others.
-    /// Called at most once per memory and search, and only for candidates (lexical matches, memories whose scanned
-    /// similarity is at or near the semantic floor and high enough to be shortlisted, and in a large index the memories
-    /// whose sign codes are nearest the query's).
+    /// Called at most once per memory and search, and only for candidates (lexical matches, and memories whose scanned
+    /// similarity is at or near the semantic floor and high enough to be shortlisted).
     /// </param>
     /// <param name="minScore">Hits with a fused <see cref="MemorySearchHit.Score"/> below this (0..1) are dropped; see <see cref="HybridSearchOptions"/> for what the score means.</param>
     /// <param name="time">What the query asks about time (<see cref="TimeFocus.Parse"/>), or null.</param>
@@ -343,7 +342,7 @@ internal sealed partial class HybridMemoryIndex
     /// <see cref="RescoreDepth"/> windows below them is rescored too. The rescored slots (<paramref name="rescored"/>,
     /// null for an exact scan) then hold exact values; the others are not to be read. From
     /// <see cref="HybridSearchOptions.SignPrefilterFrom"/> memories the compact scan reads only the slots
-    /// <see cref="Prefilter"/> keeps.
+    /// <see cref="Prefilter"/> keeps, unless fewer than a window of those pass the filter and the floor.
     /// </summary>
     private int[] RankSemantic(VectorQuery query, float[] similarities, Admission admit, int window, out HashSet<int>? rescored)
     {
@@ -368,52 +367,35 @@ internal sealed partial class HybridMemoryIndex
             return best.DrainBestFirst();
         }
 
-        // The approximate scores: by slot for a scan of every vector, or by position in the prefilter's candidates.
-        int[]? candidates = null;
-        float[]? candidateScores = null;
-        var scanned = Count;
-        try
+        if (Count >= _options.SignPrefilterFrom)
         {
-            if (Count >= _options.SignPrefilterFrom)
+            var candidates = ArrayPool<int>.Shared.Rent(Count);
+            var candidateScores = ArrayPool<float>.Shared.Rent(Count);
+            try
             {
-                candidates = ArrayPool<int>.Shared.Rent(Count);
-                scanned = Prefilter(query, admit, Math.Max(Count / PrefilterShare, window * PrefilterFloor), candidates);
-                if (scanned < 0)
+                var kept = Prefilter(query, Math.Max(Count / PrefilterShare, window * PrefilterFloor), candidates);
+                var scores = candidateScores.AsSpan(0, kept);
+                _vectors.ScanSlots(query, candidates.AsSpan(0, kept), scores);
+                rescored = RescoreApproximate(query, similarities, scores, candidates, admit, floor, best, depth);
+                if (best.IsFull)
                 {
-                    ArrayPool<int>.Shared.Return(candidates);
-                    candidates = null;
-                    scanned = Count;
+                    return best.DrainBestFirst();
                 }
-            }
 
-            Span<float> scores;
-            if (candidates is null)
-            {
-                _vectors.Scan(query, Count, similarities);
-                scores = similarities.AsSpan(0, Count);
+                // Fewer than a window of the candidates passed the filter and reached the floor: memories the prefilter
+                // left out may, so every vector is scanned.
+                best = new TopScores(window, _documents);
             }
-            else
-            {
-                candidateScores = ArrayPool<float>.Shared.Rent(scanned);
-                scores = candidateScores.AsSpan(0, scanned);
-                _vectors.ScanSlots(query, candidates.AsSpan(0, scanned), scores);
-            }
-
-            rescored = RescoreApproximate(query, similarities, scores, candidates, admit, floor, best, depth);
-            return best.DrainBestFirst();
-        }
-        finally
-        {
-            if (candidates is not null)
+            finally
             {
                 ArrayPool<int>.Shared.Return(candidates);
-            }
-
-            if (candidateScores is not null)
-            {
                 ArrayPool<float>.Shared.Return(candidateScores);
             }
         }
+
+        _vectors.Scan(query, Count, similarities);
+        rescored = RescoreApproximate(query, similarities, similarities.AsSpan(0, Count), null, admit, floor, best, depth);
+        return best.DrainBestFirst();
     }
 
     /// <summary>
@@ -511,52 +493,39 @@ internal sealed partial class HybridMemoryIndex
     }
 
     /// <summary>
-    /// Ranks every vector by the Hamming distance of its sign code to the query's and writes into
-    /// <paramref name="candidates"/> the admitted slots with a vector at the nearest distances: at least
-    /// <paramref name="keep"/> of them, and every one at the farthest distance taken. Returns how many, or -1 when the
-    /// filter turns away so many that reaching <paramref name="keep"/> would take more than half the index, where a scan
-    /// of every vector costs less.
+    /// Ranks every slot by the Hamming distance of its sign code to the query's and writes the nearest into
+    /// <paramref name="candidates"/>, in slot order: at least <paramref name="keep"/>, and every slot at the farthest
+    /// distance taken. Returns how many. The filter is left to the rescoring, as in a scan of every vector: asking it
+    /// about thousands of candidates would cost more than the scan saves.
     /// </summary>
-    private int Prefilter(VectorQuery query, Admission admit, int keep, int[] candidates)
+    private int Prefilter(VectorQuery query, int keep, int[] candidates)
     {
         var farthest = query.Signs.Length * 64;
         var distances = ArrayPool<ushort>.Shared.Rent(Count);
         var histogram = ArrayPool<int>.Shared.Rent(farthest + 1);
         try
         {
-            _vectors.SignDistances(query, distances.AsSpan(0, Count));
+            var nearest = distances.AsSpan(0, Count);
+            _vectors.SignDistances(query, nearest);
             Array.Clear(histogram, 0, farthest + 1);
-            foreach (var distance in distances.AsSpan(0, Count))
+            foreach (var distance in nearest)
             {
                 histogram[distance]++;
             }
 
-            // Widen the distance taken until enough candidates pass the filter, going by the share admitted so far.
-            var (kept, reached, covered) = (0, 0L, -1);
-            while (kept < keep && covered < farthest)
+            var (limit, reached) = (0, histogram[0]);
+            while (reached < keep && limit < farthest)
             {
-                var wanted = kept == 0 ? Math.Max(keep, reached * 4) : reached + ((keep - kept) * reached / kept) + 1;
-                if (wanted > Count / 2)
-                {
-                    return -1;
-                }
+                reached += histogram[++limit];
+            }
 
-                var limit = covered;
-                while (reached < wanted && limit < farthest)
+            var kept = 0;
+            for (var slot = 0; slot < nearest.Length; slot++)
+            {
+                if (nearest[slot] <= limit)
                 {
-                    reached += histogram[++limit];
+                    candidates[kept++] = slot;
                 }
-
-                for (var slot = 0; slot < Count; slot++)
-                {
-                    var distance = distances[slot];
-                    if (distance > covered && distance <= limit && _documents[slot].HasVector && admit.Passes(slot))
-                    {
-                        candidates[kept++] = slot;
-                    }
-                }
-
-                covered = limit;
             }
 
             return kept;
