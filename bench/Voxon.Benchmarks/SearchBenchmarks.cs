@@ -160,17 +160,20 @@ public static class SearchBenchmarks
                 index.Search(query, await EmbedQueryAsync(generator, query), 10, time: TimeFocus.Parse(query, now));
             })))]);
 
-        for (var p = 1; p < measured.Count; p++)
+        foreach (var topK in new[] { 10, 50 })
         {
-            var same = 0;
-            for (var q = 0; q < Queries.Length; q++)
+            for (var p = 1; p < measured.Count; p++)
             {
-                var query = Queries[q];
-                var reference = indexes[0].Search(query, queryVectors[q], 10, time: TimeFocus.Parse(query, now)).Select(h => h.Id);
-                same += reference.SequenceEqual(measured[p].Search(query, queryVectors[q], 10, time: TimeFocus.Parse(query, now)).Select(h => h.Id)) ? 1 : 0;
-            }
+                var same = 0;
+                for (var q = 0; q < Queries.Length; q++)
+                {
+                    var query = Queries[q];
+                    var reference = indexes[0].Search(query, queryVectors[q], topK, time: TimeFocus.Parse(query, now)).Select(h => h.Id);
+                    same += reference.SequenceEqual(measured[p].Search(query, queryVectors[q], topK, time: TimeFocus.Parse(query, now)).Select(h => h.Id)) ? 1 : 0;
+                }
 
-            Console.WriteLine($"[{label}] {labels[p]} scan returns the float32 top 10, in order, for {same} of {Queries.Length} queries");
+                Console.WriteLine($"[{label}] {labels[p]} scan returns the float32 top {topK}, in order, for {same} of {Queries.Length} queries");
+            }
         }
 
         await Measure($"[{label}] add one memory (embedding + upsert), {precisions[^1]}", 200, async i =>
