@@ -374,9 +374,8 @@ internal sealed partial class HybridMemoryIndex
             try
             {
                 var kept = Prefilter(query, Math.Max(Count / PrefilterShare, window * PrefilterFloor), candidates);
-                var scores = candidateScores.AsSpan(0, kept);
-                _vectors.ScanSlots(query, candidates.AsSpan(0, kept), scores);
-                rescored = RescoreApproximate(query, similarities, scores, candidates, admit, floor, best, depth);
+                _vectors.ScanSlots(query, candidates, kept, candidateScores);
+                rescored = RescoreApproximate(query, similarities, candidateScores.AsSpan(0, kept), candidates, admit, floor, best, depth);
                 if (best.IsFull)
                 {
                     return best.DrainBestFirst();
@@ -505,8 +504,8 @@ internal sealed partial class HybridMemoryIndex
         var histogram = ArrayPool<int>.Shared.Rent(farthest + 1);
         try
         {
+            _vectors.SignDistances(query, distances, Count);
             var nearest = distances.AsSpan(0, Count);
-            _vectors.SignDistances(query, nearest);
             Array.Clear(histogram, 0, farthest + 1);
             foreach (var distance in nearest)
             {

@@ -17,6 +17,12 @@ internal sealed class VectorSlab(ScanPrecision precision)
     /// <summary>The number of vectors from which <see cref="Scan"/> splits the work across cores.</summary>
     public const int ParallelScanThreshold = 32_768;
 
+    /// <summary>
+    /// The number of shortlisted slots from which <see cref="ScanSlots"/> splits the work across cores: each slot of a
+    /// shortlist is a fresh miss in memory, about fifteen times the cost of a slot of a contiguous scan.
+    /// </summary>
+    public const int ParallelShortlistThreshold = 2_048;
+
     private float[] _vectors = [];
     private sbyte[] _codes = [];
     private float[] _scales = [];
@@ -143,17 +149,19 @@ internal sealed class VectorSlab(ScanPrecision precision)
     }
 
     /// <summary>
-    /// The Hamming distance of <paramref name="query"/>'s sign code to that of each of slots 0..<c>distances.Length</c>-1
-    /// (a slot with no vector has no bit set). Only for a slab that <see cref="IsApproximate"/>.
+    /// The Hamming distance of <paramref name="query"/>'s sign code to that of each of slots 0..<paramref name="count"/>-1, into
+    /// <paramref name="distances"/> (a slot with no vector has no bit set). Only for a slab that <see cref="IsApproximate"/>.
     /// </summary>
-    public void SignDistances(VectorQuery query, Span<ushort> distances)
+    public void SignDistances(VectorQuery query, ushort[] distances, int count)
     {
         if (!IsApproximate)
         {
             throw new InvalidOperationException("A float32 slab keeps no sign codes.");
         }
 
-        SignCodes.Distances(_signs, query.Signs, distances);
+        var words = query.Signs.Length;
+        Split(count, ParallelScanThreshold, (from, to) =>
+            SignCodes.Distances(_signs.AsSpan(from * words), query.Signs, distances.AsSpan(from, to - from)));
     }
 
     /// <summary>The normalized float32 vector in <paramref name="slot"/>.</summary>
@@ -253,34 +261,41 @@ internal sealed class VectorSlab(ScanPrecision precision)
     public void Scan(VectorQuery query, int count, float[] scores, bool exact = false)
     {
         // One core streams about 40 MB of int8 codes (100k vectors) in a few milliseconds, held back by memory more than
-        // arithmetic; a second core's loads cut that (fastest scan 4.9 ms -> 2.7 ms on two busy cores). Below the
-        // threshold a split costs more than it saves.
-        var parts = count >= ParallelScanThreshold ? Math.Min(Environment.ProcessorCount, count / (ParallelScanThreshold / 2)) : 1;
+        // arithmetic; a second core's loads cut that (fastest scan 4.9 ms -> 2.7 ms on two busy cores).
+        Split(count, ParallelScanThreshold, (from, to) => ScanVectors(query, from, [], scores.AsSpan(from, to - from), exact));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="range"/> over 0..<paramref name="count"/>-1 in one piece, or from <paramref name="threshold"/>
+    /// items in ranges of at least half that across cores: below it a split costs more than it saves.
+    /// </summary>
+    private static void Split(int count, int threshold, Action<int, int> range)
+    {
+        var parts = count >= threshold ? Math.Min(Environment.ProcessorCount, count / (threshold / 2)) : 1;
         if (parts <= 1)
         {
-            ScanRange(query, 0, count, scores, exact);
+            range(0, count);
             return;
         }
 
-        Parallel.For(0, parts, part => ScanRange(query, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts), scores, exact));
+        Parallel.For(0, parts, part => range((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts)));
     }
 
     /// <summary>
     /// Writes the scan's approximate similarity of <paramref name="query"/> with the vector in <c>slots[i]</c> into
-    /// <c>scores[i]</c>, for a shortlist of slots (in any order). Only for a slab that <see cref="IsApproximate"/>.
+    /// <c>scores[i]</c>, for the first <paramref name="count"/> of a shortlist of slots (in any order). Only for a slab
+    /// that <see cref="IsApproximate"/>.
     /// </summary>
-    public void ScanSlots(VectorQuery query, ReadOnlySpan<int> slots, Span<float> scores)
+    public void ScanSlots(VectorQuery query, int[] slots, int count, float[] scores)
     {
         if (!IsApproximate)
         {
             throw new InvalidOperationException("A float32 slab scans every slot exactly.");
         }
 
-        ScanVectors(query, 0, slots, scores, exact: false);
+        Split(count, ParallelShortlistThreshold, (from, to) =>
+            ScanVectors(query, 0, slots.AsSpan(from, to - from), scores.AsSpan(from, to - from), exact: false));
     }
-
-    private void ScanRange(VectorQuery query, int from, int to, float[] scores, bool exact) =>
-        ScanVectors(query, from, [], scores.AsSpan(from, to - from), exact);
 
     // Scores the vectors first.., or slots[i] when slots are given, into output.
     private void ScanVectors(VectorQuery query, int first, ReadOnlySpan<int> slots, Span<float> output, bool exact)

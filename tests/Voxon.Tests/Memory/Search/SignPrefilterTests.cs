@@ -172,6 +172,43 @@ public class SignPrefilterTests
         }
     }
 
+    [Theory]
+    [InlineData(nameof(ScanPrecision.Int8))]
+    [InlineData(nameof(ScanPrecision.Float16))]
+    public void Distances_and_shortlist_scans_split_across_cores_match_each_slot_alone(string precision)
+    {
+        var random = new Random(4);
+        const int Dimensions128 = 128;
+        var count = VectorSlab.ParallelScanThreshold + 999;
+        var slab = new VectorSlab(Enum.Parse<ScanPrecision>(precision));
+        slab.EnsureCapacity(count);
+        for (var slot = 0; slot < count; slot++)
+        {
+            slab.Store(slot, RandomVector(random, Dimensions128));
+        }
+
+        var query = slab.Prepare(RandomVector(random, Dimensions128))!;
+        var distances = new ushort[count];
+        slab.SignDistances(query, distances, count);
+        var one = new ushort[1];
+        for (var slot = 0; slot < count; slot++)
+        {
+            SignCodes.Distances(slab.SignCodeOf(slot), query.Signs, one);
+            Assert.Equal(one[0], distances[slot]);
+        }
+
+        // A shortlist in no particular order, long enough to be split.
+        var slots = Enumerable.Range(0, VectorSlab.ParallelShortlistThreshold * 3).Select(_ => random.Next(count)).ToArray();
+        var scores = new float[slots.Length];
+        slab.ScanSlots(query, slots, slots.Length, scores);
+        var decoded = new float[Dimensions128];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            slab.DecodeScanCopy(slots[i], decoded);
+            Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Dot(decoded, query.Vector), scores[i], 3);
+        }
+    }
+
     [Fact]
     public void Slab_keeps_each_slots_sign_code_through_store_move_zero_and_growth()
     {
