@@ -201,11 +201,12 @@ public class SignPrefilterTests
         var slots = Enumerable.Range(0, VectorSlab.ParallelShortlistThreshold * 3).Select(_ => random.Next(count)).ToArray();
         var scores = new float[slots.Length];
         slab.ScanSlots(query, slots, slots.Length, scores);
-        var decoded = new float[Dimensions128];
+        var alone = new float[1];
         for (var i = 0; i < slots.Length; i++)
         {
-            slab.DecodeScanCopy(slots[i], decoded);
-            Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Dot(decoded, query.Vector), scores[i], 3);
+            slab.ScanSlots(query, [slots[i]], 1, alone);
+            Assert.Equal(alone[0], scores[i]);
+            Assert.True(Math.Abs(scores[i] - slab.Exact(query, slots[i])) < 0.01, $"slot {slots[i]}: scanned {scores[i]}, exact {slab.Exact(query, slots[i])}");
         }
     }
 
