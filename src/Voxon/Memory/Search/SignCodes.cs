@@ -5,7 +5,8 @@ using System.Runtime.InteropServices;
 namespace Voxon.Memory.Search;
 
 /// <summary>
-/// One bit per dimension: bit <c>i</c> of a vector's code is set when component <c>i</c> is negative. The Hamming
+/// One bit per dimension: bit <c>i</c> of a vector's code is set when component <c>i</c> is below the centre's (zero,
+/// or the mean of the stored vectors, so that the bits tell memories apart instead of repeating what they share). The Hamming
 /// distance of two codes counts the dimensions where the vectors disagree in sign, which grows with the angle between
 /// them, so it ranks a large index coarsely for a few machine words per vector (48 bytes for 384 dimensions, against
 /// 384 for int8).
@@ -15,19 +16,27 @@ internal static class SignCodes
     /// <summary>The number of 64-bit words in the code of a <paramref name="dimensions"/>-dimensional vector.</summary>
     public static int Words(int dimensions) => (dimensions + 63) / 64;
 
-    /// <summary>Writes the sign code of <paramref name="vector"/> into <paramref name="code"/> (<see cref="Words"/> words).</summary>
-    /// <exception cref="ArgumentException"><paramref name="code"/> is not <see cref="Words"/> long.</exception>
-    public static void Encode(ReadOnlySpan<float> vector, Span<ulong> code)
+    /// <summary>
+    /// Writes the sign code of <paramref name="vector"/> about <paramref name="centre"/> (empty for zero) into
+    /// <paramref name="code"/> (<see cref="Words"/> words).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="code"/> is not <see cref="Words"/> long, or the centre is not empty and differs in length from the vector.</exception>
+    public static void Encode(ReadOnlySpan<float> vector, ReadOnlySpan<float> centre, Span<ulong> code)
     {
         if (code.Length != Words(vector.Length))
         {
             throw new ArgumentException($"Need {Words(vector.Length)} words, got {code.Length}.", nameof(code));
         }
 
+        if (!centre.IsEmpty && centre.Length != vector.Length)
+        {
+            throw new ArgumentException($"The centre has {centre.Length} dimensions, the vector {vector.Length}.", nameof(centre));
+        }
+
         code.Clear();
         for (var i = 0; i < vector.Length; i++)
         {
-            if (vector[i] < 0)
+            if (vector[i] < (centre.IsEmpty ? 0 : centre[i]))
             {
                 code[i >> 6] |= 1UL << (i & 63);
             }

@@ -28,6 +28,7 @@ internal sealed class VectorSlab(ScanPrecision precision)
     private float[] _scales = [];
     private Half[] _halves = [];
     private ulong[] _signs = [];
+    private float[] _signCentre = [];
     private int _capacity;
 
     /// <summary>The copy the scan reads.</summary>
@@ -84,7 +85,7 @@ internal sealed class VectorSlab(ScanPrecision precision)
         TensorPrimitives.Divide(embedding, norm, vector);
         if (IsApproximate)
         {
-            SignCodes.Encode(vector, SignCode(slot));
+            SignCodes.Encode(vector, _signCentre, SignCode(slot));
         }
 
         switch (precision)
@@ -136,7 +137,31 @@ internal sealed class VectorSlab(ScanPrecision precision)
         _scales = [];
         _halves = [];
         _signs = [];
+        _signCentre = [];
         Dimensions = 0;
+    }
+
+    /// <summary>
+    /// Re-encodes the sign codes of slots 0..<paramref name="count"/>-1 about <paramref name="centre"/> (the mean of the
+    /// stored vectors), as later stores will be: embeddings share a large common direction, and bits taken about zero
+    /// mostly repeat it. A slot with no vector keeps a code with no bit set.
+    /// </summary>
+    public void CentreSignCodes(ReadOnlySpan<float> centre, int count)
+    {
+        if (!IsApproximate || Dimensions == 0)
+        {
+            return;
+        }
+
+        _signCentre = centre.ToArray();
+        for (var slot = 0; slot < count; slot++)
+        {
+            var vector = Vector(slot);
+            if (TensorPrimitives.MaxMagnitude(vector) != 0)
+            {
+                SignCodes.Encode(vector, _signCentre, SignCode(slot));
+            }
+        }
     }
 
     /// <summary>The sign code of <paramref name="slot"/> (kept only when <see cref="IsApproximate"/>).</summary>
@@ -233,8 +258,9 @@ internal sealed class VectorSlab(ScanPrecision precision)
     {
         if (IsApproximate)
         {
+            // A query's signs about zero: its similarity to x - centre ranks the memories as its similarity to x does.
             query.Signs = new ulong[SignCodes.Words(query.Vector.Length)];
-            SignCodes.Encode(query.Vector, query.Signs);
+            SignCodes.Encode(query.Vector, [], query.Signs);
         }
 
         if (precision == ScanPrecision.Int8)

@@ -36,12 +36,12 @@ public class SignPrefilterTests
         var codes = new ulong[vectors.Length * words];
         for (var i = 0; i < vectors.Length; i++)
         {
-            SignCodes.Encode(vectors[i], codes.AsSpan(i * words, words));
+            SignCodes.Encode(vectors[i], [], codes.AsSpan(i * words, words));
         }
 
         var query = RandomVector(random, dimensions);
         var queryCode = new ulong[words];
-        SignCodes.Encode(query, queryCode);
+        SignCodes.Encode(query, [], queryCode);
         var distances = new ushort[vectors.Length];
         SignCodes.Distances(codes, queryCode, distances);
 
@@ -50,7 +50,14 @@ public class SignPrefilterTests
             Assert.Equal(vectors[i].Zip(query, (x, q) => (x < 0) != (q < 0) ? 1 : 0).Sum(), distances[i]);
         }
 
-        Assert.Throws<ArgumentException>(() => SignCodes.Encode(query, new ulong[words + 1]));
+        Assert.Throws<ArgumentException>(() => SignCodes.Encode(query, [], new ulong[words + 1]));
+        Assert.Throws<ArgumentException>(() => SignCodes.Encode(query, new float[dimensions + 1], queryCode));
+
+        // About a centre, a bit is set where the component is below the centre's.
+        var centre = RandomVector(random, dimensions);
+        SignCodes.Encode(vectors[0], centre, queryCode);
+        SignCodes.Encode(vectors[0].Zip(centre, (x, c) => x - c).ToArray(), [], codes.AsSpan(0, words));
+        Assert.Equal(codes.AsSpan(0, words).ToArray(), queryCode);
         Assert.Throws<ArgumentException>(() => SignCodes.Distances(codes, queryCode, new ushort[vectors.Length + 1]));
     }
 
@@ -134,11 +141,12 @@ public class SignPrefilterTests
     {
         var random = new Random(12);
         var memories = ClusteredVectors(random, Memories, clusters: 60).Select((v, i) => ($"m{i:D4}", "", v)).ToList();
-        // The query points along the first axis; "odd" does too, so its cosine is about 1, but every other component of
-        // it is a hair the other side of zero from the query's: its sign code is the farthest there is.
+        // The query points along the first axis; "odd" does too, so its cosine is about 0.7 where no other memory reaches
+        // 0.1, but every other component of it is on the other side of zero (and of the memories' mean) from the
+        // query's: its sign code is about the farthest there is.
         var query = RandomVector(random, spread: 0.01f);
         query[0] = 10;
-        var odd = query.Select(x => x > 0 ? -0.001f : 0.001f).ToArray();
+        var odd = query.Select(x => x > 0 ? -0.5f : 0.5f).ToArray();
         odd[0] = 10;
         memories.Add(("odd", "", odd));
         var prefiltered = IndexOf(Options(ScanPrecision.Int8, floor: -1), memories);
@@ -162,6 +170,7 @@ public class SignPrefilterTests
 
         var reference = IndexOf(Options(ScanPrecision.Float32, floor: -1), mirror.Select(m => (m.Key, m.Value.Text, m.Value.Vector)));
         Assert.True(index.Count > 16 * 4 * 10, "large enough for the prefilter to keep a sixteenth of the index");
+        Assert.True(index.Count > HybridMemoryIndex.SignCodesFirstCentredAt, "large enough for the codes to have been centred on the mean");
         var withVectors = mirror.Values.Where(m => m.Vector.Length > 0).ToArray();
         for (var q = 0; q < 40; q++)
         {
@@ -219,21 +228,32 @@ public class SignPrefilterTests
         var (first, second) = (RandomVector(random, 70), RandomVector(random, 70));
         slab.Store(0, first);
         slab.Store(1, second);
-        AssertCode(slab, 0, first);
+        AssertCode(slab, 0, first, []);
 
         slab.Move(1, 0);
-        AssertCode(slab, 0, second);
+        AssertCode(slab, 0, second, []);
         slab.Store(1, ReadOnlySpan<float>.Empty);
         Assert.All(slab.SignCodeOf(1).ToArray(), word => Assert.Equal(0UL, word));
         slab.EnsureCapacity(100);
-        AssertCode(slab, 0, second);
+        AssertCode(slab, 0, second, []);
         slab.Store(0, first);
-        AssertCode(slab, 0, first);
+        AssertCode(slab, 0, first, []);
 
-        static void AssertCode(VectorSlab slab, int slot, float[] vector)
+        // Centred on a mean: every stored code is re-encoded about it, and so is every later one; empty slots stay empty.
+        var centre = RandomVector(random, 70, spread: 0.05f);
+        slab.CentreSignCodes(centre, 3);
+        AssertCode(slab, 0, first, centre);
+        Assert.All(slab.SignCodeOf(1).ToArray(), word => Assert.Equal(0UL, word));
+        slab.Store(2, second);
+        AssertCode(slab, 2, second, centre);
+        slab.Move(2, 1);
+        AssertCode(slab, 1, second, centre);
+
+        static void AssertCode(VectorSlab slab, int slot, float[] vector, float[] centre)
         {
+            var normalized = vector.Select(x => x / System.Numerics.Tensors.TensorPrimitives.Norm(vector)).ToArray();
             var expected = new ulong[SignCodes.Words(vector.Length)];
-            SignCodes.Encode(vector, expected);
+            SignCodes.Encode(normalized, centre, expected);
             Assert.Equal(expected, slab.SignCodeOf(slot).ToArray());
         }
     }
