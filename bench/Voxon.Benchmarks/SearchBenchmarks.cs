@@ -164,15 +164,18 @@ public static class SearchBenchmarks
         {
             for (var p = 1; p < measured.Count; p++)
             {
-                var same = 0;
+                var (same, shared) = (0, 0);
                 for (var q = 0; q < Queries.Length; q++)
                 {
                     var query = Queries[q];
-                    var reference = indexes[0].Search(query, queryVectors[q], topK, time: TimeFocus.Parse(query, now)).Select(h => h.Id);
-                    same += reference.SequenceEqual(measured[p].Search(query, queryVectors[q], topK, time: TimeFocus.Parse(query, now)).Select(h => h.Id)) ? 1 : 0;
+                    var reference = indexes[0].Search(query, queryVectors[q], topK, time: TimeFocus.Parse(query, now)).Select(h => h.Id).ToList();
+                    var found = measured[p].Search(query, queryVectors[q], topK, time: TimeFocus.Parse(query, now)).Select(h => h.Id).ToList();
+                    same += reference.SequenceEqual(found) ? 1 : 0;
+                    shared += reference.Intersect(found).Count();
                 }
 
-                Console.WriteLine($"[{label}] {labels[p]} scan returns the float32 top {topK}, in order, for {same} of {Queries.Length} queries");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[{label}] {labels[p]} scan returns the float32 top {topK}, in order, for {same} of {Queries.Length} queries; {(double)shared / Queries.Length:F1} of its {topK} ids on average"));
             }
         }
 
