@@ -89,6 +89,20 @@ public class QuantizedScanTests
         return mirror;
     }
 
+    /// <summary>A slab of <paramref name="count"/> random 128-dimensional vectors, and a random query prepared for it.</summary>
+    internal static (VectorSlab Slab, VectorQuery Query) RandomSlab(ScanPrecision precision, Random random, int count)
+    {
+        const int Dimensions128 = 128;
+        var slab = new VectorSlab(precision);
+        slab.EnsureCapacity(count);
+        for (var slot = 0; slot < count; slot++)
+        {
+            slab.Store(slot, RandomVector(random, Dimensions128));
+        }
+
+        return (slab, slab.Prepare(RandomVector(random, Dimensions128))!);
+    }
+
     internal static void AssertSameHits(IReadOnlyList<MemorySearchHit> expected, IReadOnlyList<MemorySearchHit> actual)
     {
         Assert.Equal(expected.Select(h => h.Id), actual.Select(h => h.Id));
@@ -203,17 +217,8 @@ public class QuantizedScanTests
     [InlineData(nameof(ScanPrecision.Float32))]
     public void Scan_split_across_cores_scores_every_slot_like_the_float32_cosine(string precision)
     {
-        var random = new Random(3);
-        const int Dimensions128 = 128;
         var count = VectorSlab.ParallelScanThreshold + 1_001;
-        var slab = new VectorSlab(Enum.Parse<ScanPrecision>(precision));
-        slab.EnsureCapacity(count);
-        for (var slot = 0; slot < count; slot++)
-        {
-            slab.Store(slot, RandomVector(random, Dimensions128));
-        }
-
-        var query = slab.Prepare(RandomVector(random, Dimensions128))!;
+        var (slab, query) = RandomSlab(Enum.Parse<ScanPrecision>(precision), new Random(3), count);
         var scores = new float[count];
         slab.Scan(query, count, scores);
 

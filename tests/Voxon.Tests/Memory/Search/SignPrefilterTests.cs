@@ -187,16 +187,8 @@ public class SignPrefilterTests
     public void Distances_and_shortlist_scans_split_across_cores_match_each_slot_alone(string precision)
     {
         var random = new Random(4);
-        const int Dimensions128 = 128;
         var count = VectorSlab.ParallelScanThreshold + 999;
-        var slab = new VectorSlab(Enum.Parse<ScanPrecision>(precision));
-        slab.EnsureCapacity(count);
-        for (var slot = 0; slot < count; slot++)
-        {
-            slab.Store(slot, RandomVector(random, Dimensions128));
-        }
-
-        var query = slab.Prepare(RandomVector(random, Dimensions128))!;
+        var (slab, query) = RandomSlab(Enum.Parse<ScanPrecision>(precision), random, count);
         var distances = new ushort[count];
         slab.SignDistances(query, distances, count);
         var one = new ushort[1];
