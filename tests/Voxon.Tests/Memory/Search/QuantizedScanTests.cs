@@ -185,7 +185,7 @@ public class QuantizedScanTests
     [InlineData(128)]
     [InlineData(384)]
     [InlineData(100)]
-    public void Int8_batch_scan_scores_each_vector_like_the_single_dot_product(int dimensions)
+    public void Int8_batch_scan_scores_each_vector_or_shortlisted_slot_like_the_single_dot_product(int dimensions)
     {
         var random = new Random(dimensions);
         const int Count = 37;
@@ -209,6 +209,14 @@ public class QuantizedScanTests
         {
             Assert.Equal(Int8Quantizer.Dot(codes.AsSpan(i * dimensions, dimensions), query) * scales[i] * 0.5f, scores[i]);
         }
+
+        // A shortlist of slots, in any order and with repeats, as the sign prefilter passes it.
+        int[] slots = [Count - 1, 3, 17, 3, 0];
+        var shortlist = new float[slots.Length];
+        Int8Quantizer.Scan(codes, scales, query, 0.5f, shortlist, slots);
+        Assert.Equal(slots.Select(slot => scores[slot]), shortlist);
+        Assert.Throws<ArgumentException>(() => Int8Quantizer.Scan(codes, scales, query, 1, shortlist, [1, Count, 2, 3, 4]));
+        Assert.Throws<ArgumentException>(() => Int8Quantizer.Scan(codes, scales, query, 1, shortlist, [1, 2]));
     }
 
     [Theory]

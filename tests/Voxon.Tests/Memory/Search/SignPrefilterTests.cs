@@ -62,34 +62,6 @@ public class SignPrefilterTests
     }
 
     [Theory]
-    [InlineData(128)]
-    [InlineData(100)]
-    public void Int8_scan_of_a_shortlist_scores_each_slot_like_the_single_dot_product(int dimensions)
-    {
-        var random = new Random(dimensions);
-        const int Count = 50;
-        var codes = new sbyte[Count * dimensions];
-        for (var i = 0; i < codes.Length; i++)
-        {
-            codes[i] = (sbyte)random.Next(-127, 128);
-        }
-
-        var query = codes.AsSpan(0, dimensions).ToArray();
-        var scales = Enumerable.Range(0, Count).Select(_ => (float)random.NextDouble()).ToArray();
-        int[] slots = [49, 3, 17, 3, 0];
-        var scores = new float[slots.Length];
-        Int8Quantizer.Scan(codes, scales, query, 0.25f, scores, slots);
-
-        for (var i = 0; i < slots.Length; i++)
-        {
-            Assert.Equal(Int8Quantizer.Dot(codes.AsSpan(slots[i] * dimensions, dimensions), query) * scales[slots[i]] * 0.25f, scores[i]);
-        }
-
-        Assert.Throws<ArgumentException>(() => Int8Quantizer.Scan(codes, scales, query, 1, scores, [1, 50, 2, 3, 4]));
-        Assert.Throws<ArgumentException>(() => Int8Quantizer.Scan(codes, scales, query, 1, scores, [1, 2]));
-    }
-
-    [Theory]
     [InlineData(nameof(ScanPrecision.Int8))]
     [InlineData(nameof(ScanPrecision.Float16))]
     public void Prefiltered_scan_returns_the_float32_top_10_and_50_on_a_seeded_set(string precision)
