@@ -133,34 +133,50 @@ public static class SearchBenchmarks
         var quantized = indexes[^1];
         Harness.Measure($"[{label}] lexical-only search, top 10", iterations,
             i => quantized.Search(Query(i), ReadOnlyMemory<float>.Empty, 10, time: TimeFocus.Parse(Query(i), now)));
-        // The default int8 index also against one whose query is not centred, for the cost of centring.
+        // The default int8 index also against one whose query is not centred, for the cost of centring, and from the size
+        // where the sign-code prefilter starts, against one that scans every int8 code.
+        var labels = precisions.Select(p => p.ToString()).ToList();
+        var measured = indexes.ToList();
+        var whole = size >= new HybridSearchOptions().SignPrefilterFrom ? Build(new HybridSearchOptions { SignPrefilterFrom = int.MaxValue }) : null;
+        if (whole is not null)
+        {
+            labels.Add("Int8 whole scan, no sign prefilter");
+            measured.Add(whole);
+        }
+
         var plain = Build(new HybridSearchOptions { Centering = 0 });
-        await Harness.MeasureInterleavedAsync(iterations, [.. indexes.Append(plain).Select((index, p) => (
-            $"[{label}] hybrid, precomputed query embedding, " + (p < precisions.Length ? precisions[p].ToString() : "Int8 plain cosine"),
+        await Harness.MeasureInterleavedAsync(iterations, [.. measured.Append(plain).Select((index, p) => (
+            $"[{label}] hybrid, precomputed query embedding, " + (p < labels.Count ? labels[p] : "Int8 plain cosine"),
             (Func<int, Task>)(i =>
             {
                 index.Search(Query(i), queryVectors[Mod(i)], 10, time: TimeFocus.Parse(Query(i), now));
                 return Task.CompletedTask;
             })))]);
-        await Harness.MeasureInterleavedAsync(200, [.. indexes.Select((index, p) => (
-            $"[{label}] hybrid incl. query embedding, {precisions[p]}",
+        await Harness.MeasureInterleavedAsync(200, [.. measured.Select((index, p) => (
+            $"[{label}] hybrid incl. query embedding, {labels[p]}",
             (Func<int, Task>)(async i =>
             {
                 var query = Query(i);
                 index.Search(query, await EmbedQueryAsync(generator, query), 10, time: TimeFocus.Parse(query, now));
             })))]);
 
-        for (var p = 1; p < precisions.Length; p++)
+        foreach (var topK in new[] { 10, 50 })
         {
-            var same = 0;
-            for (var q = 0; q < Queries.Length; q++)
+            for (var p = 1; p < measured.Count; p++)
             {
-                var query = Queries[q];
-                var reference = indexes[0].Search(query, queryVectors[q], 10, time: TimeFocus.Parse(query, now)).Select(h => h.Id);
-                same += reference.SequenceEqual(indexes[p].Search(query, queryVectors[q], 10, time: TimeFocus.Parse(query, now)).Select(h => h.Id)) ? 1 : 0;
-            }
+                var (same, shared) = (0, 0);
+                for (var q = 0; q < Queries.Length; q++)
+                {
+                    var query = Queries[q];
+                    var reference = indexes[0].Search(query, queryVectors[q], topK, time: TimeFocus.Parse(query, now)).Select(h => h.Id).ToList();
+                    var found = measured[p].Search(query, queryVectors[q], topK, time: TimeFocus.Parse(query, now)).Select(h => h.Id).ToList();
+                    same += reference.SequenceEqual(found) ? 1 : 0;
+                    shared += reference.Intersect(found).Count();
+                }
 
-            Console.WriteLine($"[{label}] {precisions[p]} scan returns the float32 top 10, in order, for {same} of {Queries.Length} queries");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[{label}] {labels[p]} scan returns the float32 top {topK}, in order, for {same} of {Queries.Length} queries; {(double)shared / Queries.Length:F1} of its {topK} ids on average"));
+            }
         }
 
         await Measure($"[{label}] add one memory (embedding + upsert), {precisions[^1]}", 200, async i =>

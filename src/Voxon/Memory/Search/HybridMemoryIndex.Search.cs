@@ -15,6 +15,12 @@ internal sealed partial class HybridMemoryIndex
     /// </summary>
     private const float ApproximationMargin = 0.02f;
 
+    /// <summary>The share of a large index (one in this many memories) that the sign-code prefilter keeps for the compact scan.</summary>
+    private const int PrefilterShare = 16;
+
+    /// <summary>The fewest memories the prefilter keeps, in candidate windows.</summary>
+    private const int PrefilterFloor = 4;
+
     /// <summary>Finds the memories most relevant to <paramref name="query"/>, best first.</summary>
     /// <param name="query">The query text, matched lexically.</param>
     /// <param name="queryEmbedding">The query's embedding from the same model as the memories', or empty for a lexical-only search.</param>
@@ -72,11 +78,7 @@ internal sealed partial class HybridMemoryIndex
         try
         {
             Array.Clear(bm25, 0, Count);
-            if (prepared is null)
-            {
-                // Otherwise the scan writes every slot.
-                Array.Clear(cosine, 0, Count);
-            }
+            Array.Clear(cosine, 0, Count);
             Array.Clear(verdicts, 0, Count);
             var admit = new Admission(filter, _documents, verdicts);
             var lexicalRanking = queryTerms.Count == 0 ? [] : RankLexical(queryTerms, bm25, admit, window);
@@ -332,12 +334,15 @@ internal sealed partial class HybridMemoryIndex
     }
 
     /// <summary>
-    /// Scans every vector into <paramref name="similarities"/> (by slot) and returns the best admitted slots at or above
-    /// the floor, by float32 cosine. A scan of a compact copy is approximate: the memories whose approximate score is
-    /// among about the window's best (<see cref="WindowEdge"/>) are rescored in float32, then anything else within
-    /// <see cref="ApproximationMargin"/> of the window's last exact score; when the filter or the floor leaves fewer than
-    /// a window, a shortlist of <see cref="RescoreDepth"/> windows below them is rescored too. The rescored slots
-    /// (<paramref name="rescored"/>, null for an exact scan) then hold exact values, the others approximate ones.
+    /// Scans the vectors and returns the best admitted slots at or above the floor, by float32 cosine, with their
+    /// similarities in <paramref name="similarities"/> (by slot). A small index, or a float32 slab, is scanned exactly.
+    /// A scan of a compact copy is approximate: the memories whose approximate score is among about the window's best
+    /// (<see cref="WindowEdge"/>) are rescored in float32, then anything else within <see cref="ApproximationMargin"/> of
+    /// the window's last exact score; when the filter or the floor leaves fewer than a window, a shortlist of
+    /// <see cref="RescoreDepth"/> windows below them is rescored too. The rescored slots (<paramref name="rescored"/>,
+    /// null for an exact scan) then hold exact values; the others are not to be read. From
+    /// <see cref="HybridSearchOptions.SignPrefilterFrom"/> memories the compact scan reads only the slots
+    /// <see cref="Prefilter"/> keeps, unless fewer than a window of those pass the filter and the floor.
     /// </summary>
     private int[] RankSemantic(VectorQuery query, float[] similarities, Admission admit, int window, out HashSet<int>? rescored)
     {
@@ -345,11 +350,11 @@ internal sealed partial class HybridMemoryIndex
         // A small index is scanned in float32: tens of microseconds, less than shortlisting and rescoring would cost.
         var depth = window * RescoreDepth;
         var approximate = _vectors.IsApproximate && Count > depth * 4;
-        _vectors.Scan(query, Count, similarities, exact: !approximate);
         var floor = (float)(_options.SemanticFloor - query.Shift);
         var best = new TopScores(window, _documents);
         if (!approximate)
         {
+            _vectors.Scan(query, Count, similarities, exact: true);
             for (var slot = 0; slot < Count; slot++)
             {
                 var similarity = similarities[slot];
@@ -362,57 +367,100 @@ internal sealed partial class HybridMemoryIndex
             return best.DrainBestFirst();
         }
 
+        if (Count >= _options.SignPrefilterFrom)
+        {
+            var candidates = ArrayPool<int>.Shared.Rent(Count);
+            var candidateScores = ArrayPool<float>.Shared.Rent(Count);
+            try
+            {
+                var kept = Prefilter(query, Math.Max(Count / PrefilterShare, window * PrefilterFloor), candidates);
+                _vectors.ScanSlots(query, candidates, kept, candidateScores);
+                rescored = RescoreApproximate(query, similarities, candidateScores.AsSpan(0, kept), candidates, admit, floor, best, depth);
+                if (best.IsFull)
+                {
+                    return best.DrainBestFirst();
+                }
+
+                // Fewer than a window of the candidates passed the filter and reached the floor: memories the prefilter
+                // left out may, so every vector is scanned.
+                best = new TopScores(window, _documents);
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(candidates);
+                ArrayPool<float>.Shared.Return(candidateScores);
+            }
+        }
+
+        _vectors.Scan(query, Count, similarities);
+        rescored = RescoreApproximate(query, similarities, similarities.AsSpan(0, Count), null, admit, floor, best, depth);
+        return best.DrainBestFirst();
+    }
+
+    /// <summary>
+    /// Offers <paramref name="best"/> the float32 scores of the memories worth rescoring among approximate
+    /// <paramref name="scores"/> (score <c>i</c> is of slot <c>candidates[i]</c>, or of slot <c>i</c> without candidates),
+    /// writing them into <paramref name="similarities"/> by slot; returns the slots rescored.
+    /// </summary>
+    private HashSet<int> RescoreApproximate(
+        VectorQuery query, float[] similarities, ReadOnlySpan<float> scores, int[]? candidates, Admission admit, float floor, TopScores best, int depth)
+    {
         // The window's candidates by approximate score, found without a heap: a histogram gives the score that about a
         // window of memories reach, and those are rescored.
+        var window = best.Capacity;
         var cut = floor - ApproximationMargin;
-        var edge = WindowEdge(similarities.AsSpan(0, Count), cut, window);
-        var exact = rescored = new HashSet<int>(window * 4);
-        for (var slot = 0; slot < Count; slot++)
+        var edge = WindowEdge(scores, cut, window);
+        var exact = new HashSet<int>(window * 4);
+        for (var i = 0; i < scores.Length; i++)
         {
-            if (similarities[slot] >= edge && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
+            var slot = candidates is null ? i : candidates[i];
+            if (scores[i] >= edge && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
             {
                 Rescore(slot);
             }
         }
 
-        var full = best.IsFull || ShortlistBelow(edge);
+        var full = best.IsFull || ShortlistBelow(scores, edge);
         if (full)
         {
             // A memory not rescored yet may still be within the scan's error of the window's last exact score: rescore
             // those too, so that the result is the float32 one even among near-duplicates.
             var threshold = (best.TryGetWorst(out var worst) ? (float)worst : floor) - ApproximationMargin;
-            for (var slot = 0; slot < Count; slot++)
+            for (var i = 0; i < scores.Length; i++)
             {
-                if (similarities[slot] >= threshold && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
+                var slot = candidates is null ? i : candidates[i];
+                if (scores[i] >= threshold && _documents[slot].HasVector && admit.Passes(slot) && exact.Add(slot))
                 {
                     Rescore(slot);
                 }
             }
         }
 
-        return best.DrainBestFirst();
+        return exact;
 
         // Fewer than a window above the edge passed the filter, or reached the floor: shortlist the best approximate scores
         // below it (a bounded heap) and rescore them. True when the shortlist was full, so more may lie below it.
-        bool ShortlistBelow(float edge)
+        bool ShortlistBelow(ReadOnlySpan<float> scores, float edge)
         {
-            var shortlist = new PriorityQueue<int, float>(Math.Min(depth, Count) + 1);
+            var shortlist = new PriorityQueue<int, float>(Math.Min(depth, scores.Length) + 1);
             var least = cut;
-            for (var slot = 0; slot < Count; slot++)
+            for (var i = 0; i < scores.Length; i++)
             {
-                var similarity = similarities[slot];
-                if (similarity < least || similarity >= edge || !_documents[slot].HasVector || !admit.Passes(slot))
+                // A slot rescored above may hold its exact score by now (scores are similarities without candidates).
+                var slot = candidates is null ? i : candidates[i];
+                var score = scores[i];
+                if (score < least || score >= edge || !_documents[slot].HasVector || exact.Contains(slot) || !admit.Passes(slot))
                 {
                     continue;
                 }
 
                 if (shortlist.Count < depth)
                 {
-                    shortlist.Enqueue(slot, similarity);
+                    shortlist.Enqueue(slot, score);
                 }
                 else
                 {
-                    shortlist.DequeueEnqueue(slot, similarity);
+                    shortlist.DequeueEnqueue(slot, score);
                 }
 
                 if (shortlist.Count == depth)
@@ -440,6 +488,51 @@ internal sealed partial class HybridMemoryIndex
             {
                 best.Offer(slot, similarity);
             }
+        }
+    }
+
+    /// <summary>
+    /// Ranks every slot by the Hamming distance of its sign code to the query's and writes the nearest into
+    /// <paramref name="candidates"/>, in slot order: at least <paramref name="keep"/>, and every slot at the farthest
+    /// distance taken. Returns how many. The filter is left to the rescoring, as in a scan of every vector: asking it
+    /// about thousands of candidates would cost more than the scan saves.
+    /// </summary>
+    private int Prefilter(VectorQuery query, int keep, int[] candidates)
+    {
+        var farthest = query.Signs.Length * 64;
+        var distances = ArrayPool<ushort>.Shared.Rent(Count);
+        var histogram = ArrayPool<int>.Shared.Rent(farthest + 1);
+        try
+        {
+            _vectors.SignDistances(query, distances, Count);
+            var nearest = distances.AsSpan(0, Count);
+            Array.Clear(histogram, 0, farthest + 1);
+            foreach (var distance in nearest)
+            {
+                histogram[distance]++;
+            }
+
+            var (limit, reached) = (0, histogram[0]);
+            while (reached < keep && limit < farthest)
+            {
+                reached += histogram[++limit];
+            }
+
+            var kept = 0;
+            for (var slot = 0; slot < nearest.Length; slot++)
+            {
+                if (nearest[slot] <= limit)
+                {
+                    candidates[kept++] = slot;
+                }
+            }
+
+            return kept;
+        }
+        finally
+        {
+            ArrayPool<ushort>.Shared.Return(distances);
+            ArrayPool<int>.Shared.Return(histogram);
         }
     }
 
@@ -550,6 +643,9 @@ internal sealed partial class HybridMemoryIndex
 
         /// <summary>Whether the capacity is reached.</summary>
         public bool IsFull => _worstFirst.Count >= _capacity;
+
+        /// <summary>How many slots are kept at most.</summary>
+        public int Capacity => _capacity;
 
         /// <summary>The lowest score kept, once the capacity is reached.</summary>
         public bool TryGetWorst(out double score)

@@ -23,6 +23,9 @@ internal sealed partial class HybridMemoryIndex
 {
     private const int InitialCapacity = 16;
 
+    /// <summary>The number of vectors at which the sign codes are first centred on their mean (then at each doubling).</summary>
+    internal const int SignCodesFirstCentredAt = 1_024;
+
     private readonly HybridSearchOptions _options;
     private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _termIds = new(StringComparer.Ordinal);
@@ -36,6 +39,9 @@ internal sealed partial class HybridMemoryIndex
     // The sum of the stored (normalized) vectors, for the mean a centred query is measured against.
     private double[] _vectorSum = [];
     private int _vectorCount;
+
+    // The number of vectors when the sign codes were last centred on the mean; they are again at twice as many.
+    private int _signCodesCentredAt = SignCodesFirstCentredAt / 2;
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="options">Tuning; validated and copied. Null means the defaults.</param>
@@ -100,6 +106,18 @@ internal sealed partial class HybridMemoryIndex
         _totalLength += length;
         _documents[slot] = new Document(id, length, postings, _vectors.Store(slot, embedding.Span), time);
         AddToSum(slot, 1);
+        if (_vectorCount >= 2 * _signCodesCentredAt)
+        {
+            // Re-encoding every code costs O(memories), once per doubling: a constant share of each insert.
+            var mean = new float[Dimensions];
+            for (var i = 0; i < mean.Length; i++)
+            {
+                mean[i] = (float)(_vectorSum[i] / _vectorCount);
+            }
+
+            _vectors.CentreSignCodes(mean, Count);
+            _signCodesCentredAt = _vectorCount;
+        }
     }
 
     /// <summary>Removes a memory.</summary>
@@ -150,6 +168,7 @@ internal sealed partial class HybridMemoryIndex
         _totalLength = 0;
         _vectorSum = [];
         _vectorCount = 0;
+        _signCodesCentredAt = SignCodesFirstCentredAt / 2;
         Count = 0;
     }
 

@@ -92,6 +92,13 @@ public sealed class HybridSearchOptions
     /// </summary>
     internal ScanPrecision Scan { get; set; } = ScanPrecision.Int8;
 
+    /// <summary>
+    /// The number of memories from which a compact <see cref="Scan"/> first ranks the whole index by <see cref="SignCodes"/>
+    /// (one bit per dimension) and scans only the nearest sixteenth of it. Default 20,000: below that the full int8
+    /// scan takes well under a millisecond; at 100k the prefilter reads 4.8 MB instead of 38 MB. At least 1.
+    /// </summary>
+    internal int SignPrefilterFrom { get; set; } = 20_000;
+
     /// <summary>Throws one <see cref="ArgumentException"/> naming every invalid setting.</summary>
     internal void Validate()
     {
@@ -109,6 +116,7 @@ public sealed class HybridSearchOptions
         Check(Centering is >= 0 and <= 1, nameof(Centering), "between 0 and 1", Centering);
         Check(CandidateWindow >= 1, nameof(CandidateWindow), ">= 1", CandidateWindow);
         Check(Enum.IsDefined(Scan), nameof(Scan), "a defined ScanPrecision", (double)Scan);
+        Check(SignPrefilterFrom >= 1, nameof(SignPrefilterFrom), ">= 1", SignPrefilterFrom);
         if (problems.Count > 0)
         {
             throw new ArgumentException($"Invalid {nameof(HybridSearchOptions)}: {string.Join("; ", problems)}.");

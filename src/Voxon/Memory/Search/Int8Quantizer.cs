@@ -54,20 +54,25 @@ internal static class Int8Quantizer
     }
 
     /// <summary>
-    /// Scores each vector of a contiguous code array against one query:
-    /// <c>scores[i] = Dot(codes of vector i, query) * scales[i] * queryScale</c>, for <c>scores.Length</c> vectors.
+    /// Scores vectors of a contiguous code array against one query:
+    /// <c>scores[i] = Dot(codes of vector v, query) * scales[v] * queryScale</c>, for <c>scores.Length</c> vectors, where
+    /// <c>v</c> is <c>i</c>, or <c>slots[i]</c> when <paramref name="slots"/> is given (a shortlist, in any order).
     /// </summary>
     /// <remarks>
     /// The query is split once into |q| (unsigned) and its signs, so each 32 bytes of a vector cost a load, a sign
     /// copy and one multiply-add (vpdpbusd with AVX-VNNI, else vpmaddubsw + vpmaddwd), in four independent sums.
     /// </remarks>
-    public static void Scan(ReadOnlySpan<sbyte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> query, float queryScale, Span<float> scores)
+    /// <exception cref="ArgumentException">The codes or scales are too few for the vectors scored, or <paramref name="slots"/> is shorter than <paramref name="scores"/>.</exception>
+    public static void Scan(
+        ReadOnlySpan<sbyte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> query, float queryScale, Span<float> scores, ReadOnlySpan<int> slots = default)
     {
         var d = query.Length;
         var count = scores.Length;
-        if (codes.Length < count * d || scales.Length < count)
+        var gathered = !slots.IsEmpty;
+        var vectors = gathered ? MaxSlot(slots, count) + 1 : count;
+        if (codes.Length < (long)vectors * d || scales.Length < vectors)
         {
-            throw new ArgumentException($"{count} vectors of {d} codes need {count * d} codes and {count} scales.", nameof(codes));
+            throw new ArgumentException($"{vectors} vectors of {d} codes need {(long)vectors * d} codes and {vectors} scales.", nameof(codes));
         }
 
         const int Block = 4 * 32;
@@ -75,7 +80,8 @@ internal static class Int8Quantizer
         {
             for (var i = 0; i < count; i++)
             {
-                scores[i] = Dot(codes.Slice(i * d, d), query) * scales[i] * queryScale;
+                var v = gathered ? slots[i] : i;
+                scores[i] = Dot(codes.Slice(v * d, d), query) * scales[v] * queryScale;
             }
 
             return;
@@ -94,7 +100,8 @@ internal static class Int8Quantizer
         ref var code = ref MemoryMarshal.GetReference(codes);
         for (var i = 0; i < count; i++)
         {
-            ref var vector = ref Unsafe.Add(ref code, i * d);
+            var v = gathered ? slots[i] : i;
+            ref var vector = ref Unsafe.Add(ref code, v * d);
             var (s0, s1, s2, s3) = (Vector256<int>.Zero, Vector256<int>.Zero, Vector256<int>.Zero, Vector256<int>.Zero);
             for (var c = 0; c < chunks; c += 4)
             {
@@ -104,8 +111,26 @@ internal static class Int8Quantizer
                 s3 = MultiplyAdd(s3, magnitudes[c + 3], Avx2.Sign(Vector256.LoadUnsafe(ref vector, (nuint)((c + 3) * 32)), signs[c + 3]));
             }
 
-            scores[i] = Vector256.Sum((s0 + s1) + (s2 + s3)) * scales[i] * queryScale;
+            scores[i] = Vector256.Sum((s0 + s1) + (s2 + s3)) * scales[v] * queryScale;
         }
+    }
+
+    // The largest of the first count slots; throws for a negative one or too few.
+    private static int MaxSlot(ReadOnlySpan<int> slots, int count)
+    {
+        if (slots.Length < count)
+        {
+            throw new ArgumentException($"{count} scores need {count} slots, got {slots.Length}.", nameof(slots));
+        }
+
+        var max = -1;
+        foreach (var slot in slots[..count])
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(slot, nameof(slots));
+            max = Math.Max(max, slot);
+        }
+
+        return max;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -13,6 +13,9 @@ internal sealed class VectorQuery(float[] vector)
     /// </summary>
     public float Shift { get; init; }
 
+    /// <summary>Its <see cref="SignCodes"/>, when the slab's scan is approximate.</summary>
+    public ulong[] Signs { get; set; } = [];
+
     /// <summary>Its int8 codes, when the slab scans int8.</summary>
     public sbyte[] Codes { get; set; } = [];
 

@@ -4,8 +4,8 @@ namespace Voxon.Memory.Search;
 
 /// <summary>
 /// The embeddings of an index's memories by slot, normalized, in contiguous arrays: float32 for exact scores, and
-/// the compact copy (<see cref="ScanPrecision"/>) that the semantic scan reads. Both copies of a slot are written,
-/// moved and cleared together.
+/// the compact copy (<see cref="ScanPrecision"/>) that the semantic scan reads, and for a compact copy the slot's
+/// <see cref="SignCodes"/> that narrow a large scan down. Every copy of a slot is written, moved and cleared together.
 /// </summary>
 /// <remarks>
 /// A scan over 100k 384-dimensional vectors reads 150 MB in float32, which costs more than the arithmetic; int8
@@ -17,10 +17,18 @@ internal sealed class VectorSlab(ScanPrecision precision)
     /// <summary>The number of vectors from which <see cref="Scan"/> splits the work across cores.</summary>
     public const int ParallelScanThreshold = 32_768;
 
+    /// <summary>
+    /// The number of shortlisted slots from which <see cref="ScanSlots"/> splits the work across cores: each slot of a
+    /// shortlist is a fresh miss in memory, about fifteen times the cost of a slot of a contiguous scan.
+    /// </summary>
+    public const int ParallelShortlistThreshold = 2_048;
+
     private float[] _vectors = [];
     private sbyte[] _codes = [];
     private float[] _scales = [];
     private Half[] _halves = [];
+    private ulong[] _signs = [];
+    private float[] _signCentre = [];
     private int _capacity;
 
     /// <summary>The copy the scan reads.</summary>
@@ -75,6 +83,11 @@ internal sealed class VectorSlab(ScanPrecision precision)
 
         var vector = _vectors.AsSpan(slot * Dimensions, Dimensions);
         TensorPrimitives.Divide(embedding, norm, vector);
+        if (IsApproximate)
+        {
+            SignCodes.Encode(vector, _signCentre, SignCode(slot));
+        }
+
         switch (precision)
         {
             case ScanPrecision.Int8:
@@ -98,6 +111,11 @@ internal sealed class VectorSlab(ScanPrecision precision)
         }
 
         _vectors.AsSpan(from * d, d).CopyTo(_vectors.AsSpan(to * d, d));
+        if (IsApproximate)
+        {
+            SignCode(from).CopyTo(SignCode(to));
+        }
+
         switch (precision)
         {
             case ScanPrecision.Int8:
@@ -118,7 +136,57 @@ internal sealed class VectorSlab(ScanPrecision precision)
         _codes = [];
         _scales = [];
         _halves = [];
+        _signs = [];
+        _signCentre = [];
         Dimensions = 0;
+    }
+
+    /// <summary>
+    /// Re-encodes the sign codes of slots 0..<paramref name="count"/>-1 about <paramref name="centre"/> (the mean of the
+    /// stored vectors), as later stores will be: embeddings share a large common direction, and bits taken about zero
+    /// mostly repeat it. A slot with no vector keeps a code with no bit set.
+    /// </summary>
+    public void CentreSignCodes(ReadOnlySpan<float> centre, int count)
+    {
+        if (!IsApproximate || Dimensions == 0)
+        {
+            return;
+        }
+
+        _signCentre = centre.ToArray();
+        for (var slot = 0; slot < count; slot++)
+        {
+            var vector = Vector(slot);
+            if (TensorPrimitives.MaxMagnitude(vector) != 0)
+            {
+                SignCodes.Encode(vector, _signCentre, SignCode(slot));
+            }
+        }
+    }
+
+    /// <summary>The sign code of <paramref name="slot"/> (kept only when <see cref="IsApproximate"/>).</summary>
+    public ReadOnlySpan<ulong> SignCodeOf(int slot) => SignCode(slot);
+
+    private Span<ulong> SignCode(int slot)
+    {
+        var words = SignCodes.Words(Dimensions);
+        return _signs.AsSpan(slot * words, words);
+    }
+
+    /// <summary>
+    /// The Hamming distance of <paramref name="query"/>'s sign code to that of each of slots 0..<paramref name="count"/>-1, into
+    /// <paramref name="distances"/> (a slot with no vector has no bit set). Only for a slab that <see cref="IsApproximate"/>.
+    /// </summary>
+    public void SignDistances(VectorQuery query, ushort[] distances, int count)
+    {
+        if (!IsApproximate)
+        {
+            throw new InvalidOperationException("A float32 slab keeps no sign codes.");
+        }
+
+        var words = query.Signs.Length;
+        Split(count, ParallelScanThreshold, (from, to) =>
+            SignCodes.Distances(_signs.AsSpan(from * words), query.Signs, distances.AsSpan(from, to - from)));
     }
 
     /// <summary>The normalized float32 vector in <paramref name="slot"/>.</summary>
@@ -188,6 +256,13 @@ internal sealed class VectorSlab(ScanPrecision precision)
 
     private VectorQuery Quantized(VectorQuery query)
     {
+        if (IsApproximate)
+        {
+            // A query's signs about zero: its similarity to x - centre ranks the memories as its similarity to x does.
+            query.Signs = new ulong[SignCodes.Words(query.Vector.Length)];
+            SignCodes.Encode(query.Vector, [], query.Signs);
+        }
+
         if (precision == ScanPrecision.Int8)
         {
             query.Codes = new sbyte[query.Vector.Length];
@@ -212,43 +287,70 @@ internal sealed class VectorSlab(ScanPrecision precision)
     public void Scan(VectorQuery query, int count, float[] scores, bool exact = false)
     {
         // One core streams about 40 MB of int8 codes (100k vectors) in a few milliseconds, held back by memory more than
-        // arithmetic; a second core's loads cut that (fastest scan 4.9 ms -> 2.7 ms on two busy cores). Below the
-        // threshold a split costs more than it saves.
-        var parts = count >= ParallelScanThreshold ? Math.Min(Environment.ProcessorCount, count / (ParallelScanThreshold / 2)) : 1;
+        // arithmetic; a second core's loads cut that (fastest scan 4.9 ms -> 2.7 ms on two busy cores).
+        Split(count, ParallelScanThreshold, (from, to) => ScanVectors(query, from, [], scores.AsSpan(from, to - from), exact));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="range"/> over 0..<paramref name="count"/>-1 in one piece, or from <paramref name="threshold"/>
+    /// items in ranges of at least half that across cores: below it a split costs more than it saves.
+    /// </summary>
+    private static void Split(int count, int threshold, Action<int, int> range)
+    {
+        var parts = count >= threshold ? Math.Min(Environment.ProcessorCount, count / (threshold / 2)) : 1;
         if (parts <= 1)
         {
-            ScanRange(query, 0, count, scores, exact);
+            range(0, count);
             return;
         }
 
-        Parallel.For(0, parts, part => ScanRange(query, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts), scores, exact));
+        Parallel.For(0, parts, part => range((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts)));
     }
 
-    private void ScanRange(VectorQuery query, int from, int to, float[] scores, bool exact)
+    /// <summary>
+    /// Writes the scan's approximate similarity of <paramref name="query"/> with the vector in <c>slots[i]</c> into
+    /// <c>scores[i]</c>, for the first <paramref name="count"/> of a shortlist of slots (in any order). Only for a slab
+    /// that <see cref="IsApproximate"/>.
+    /// </summary>
+    public void ScanSlots(VectorQuery query, int[] slots, int count, float[] scores)
+    {
+        if (!IsApproximate)
+        {
+            throw new InvalidOperationException("A float32 slab scans every slot exactly.");
+        }
+
+        Split(count, ParallelShortlistThreshold, (from, to) =>
+            ScanVectors(query, 0, slots.AsSpan(from, to - from), scores.AsSpan(from, to - from), exact: false));
+    }
+
+    // Scores the vectors first.., or slots[i] when slots are given, into output.
+    private void ScanVectors(VectorQuery query, int first, ReadOnlySpan<int> slots, Span<float> output, bool exact)
     {
         var d = Dimensions;
-        var count = to - from;
-        var output = scores.AsSpan(from, count);
+        var count = output.Length;
+        var gathered = !slots.IsEmpty;
         switch (exact ? ScanPrecision.Float32 : precision)
         {
+            case ScanPrecision.Int8 when gathered:
+                Int8Quantizer.Scan(_codes, _scales, query.Codes, query.Scale, output, slots);
+                break;
             case ScanPrecision.Int8:
-                Int8Quantizer.Scan(_codes.AsSpan(from * d, count * d), _scales.AsSpan(from, count), query.Codes, query.Scale, output);
+                Int8Quantizer.Scan(_codes.AsSpan(first * d, count * d), _scales.AsSpan(first, count), query.Codes, query.Scale, output);
                 break;
             case ScanPrecision.Float16:
-                var halves = _halves.AsSpan(from * d, count * d);
                 Span<float> widened = d <= 1024 ? stackalloc float[d] : new float[d];
                 for (var i = 0; i < count; i++)
                 {
-                    TensorPrimitives.ConvertToSingle(halves.Slice(i * d, d), widened);
+                    var slot = gathered ? slots[i] : first + i;
+                    TensorPrimitives.ConvertToSingle(_halves.AsSpan(slot * d, d), widened);
                     output[i] = TensorPrimitives.Dot(widened, query.Vector);
                 }
 
                 break;
             default:
-                var vectors = _vectors.AsSpan(from * d, count * d);
                 for (var i = 0; i < count; i++)
                 {
-                    output[i] = TensorPrimitives.Dot(vectors.Slice(i * d, d), query.Vector);
+                    output[i] = TensorPrimitives.Dot(Vector(gathered ? slots[i] : first + i), query.Vector);
                 }
 
                 break;
@@ -264,6 +366,11 @@ internal sealed class VectorSlab(ScanPrecision precision)
         }
 
         _vectors.AsSpan(slot * d, d).Clear();
+        if (IsApproximate)
+        {
+            SignCode(slot).Clear();
+        }
+
         switch (precision)
         {
             case ScanPrecision.Int8:
@@ -280,6 +387,11 @@ internal sealed class VectorSlab(ScanPrecision precision)
     {
         var length = _capacity * Dimensions;
         Array.Resize(ref _vectors, length);
+        if (IsApproximate)
+        {
+            Array.Resize(ref _signs, _capacity * SignCodes.Words(Dimensions));
+        }
+
         switch (precision)
         {
             case ScanPrecision.Int8:

@@ -13,7 +13,7 @@ public class QuantizedScanTests
 
     private static readonly string[] Words = ["red", "green", "blue", "coffee", "garden", "train", "violin", "river", "paper", "lamp"];
 
-    private static float[] RandomVector(Random random, int dimensions = Dimensions, float spread = 1f)
+    internal static float[] RandomVector(Random random, int dimensions = Dimensions, float spread = 1f)
     {
         var vector = new float[dimensions];
         for (var i = 0; i < dimensions; i++)
@@ -25,7 +25,7 @@ public class QuantizedScanTests
     }
 
     // Clusters of near-duplicates, so that many memories score within int8's error of each other.
-    private static float[][] ClusteredVectors(Random random, int count, int clusters)
+    internal static float[][] ClusteredVectors(Random random, int count, int clusters)
     {
         var centres = Enumerable.Range(0, clusters).Select(_ => RandomVector(random)).ToArray();
         return [.. Enumerable.Range(0, count).Select(i =>
@@ -36,14 +36,14 @@ public class QuantizedScanTests
         })];
     }
 
-    private static string RandomText(Random random) =>
+    internal static string RandomText(Random random) =>
         string.Join(' ', Enumerable.Range(0, 3).Select(_ => Words[random.Next(Words.Length)]));
 
     // A small candidate window, so that the rescored shortlist (3 windows) is a small part of the index.
     private static HybridSearchOptions Options(ScanPrecision scan, double floor = 0.15) =>
         new() { Scan = scan, CandidateWindow = 10, SemanticFloor = floor };
 
-    private static HybridMemoryIndex IndexOf(HybridSearchOptions options, IEnumerable<(string Id, string Text, float[] Vector)> memories)
+    internal static HybridMemoryIndex IndexOf(HybridSearchOptions options, IEnumerable<(string Id, string Text, float[] Vector)> memories)
     {
         var index = new HybridMemoryIndex(options);
         foreach (var (id, text, vector) in memories)
@@ -54,7 +54,56 @@ public class QuantizedScanTests
         return index;
     }
 
-    private static void AssertSameHits(IReadOnlyList<MemorySearchHit> expected, IReadOnlyList<MemorySearchHit> actual)
+    /// <summary>
+    /// Random adds, removes, updates and updates to lexical-only (no vector) on <paramref name="index"/>; returns what
+    /// it should hold by id.
+    /// </summary>
+    internal static Dictionary<string, (string Text, float[] Vector)> Churn(
+        HybridMemoryIndex index, Random random, int steps, int ids, Func<Random, float[]> newVector)
+    {
+        var mirror = new Dictionary<string, (string Text, float[] Vector)>();
+        for (var step = 0; step < steps; step++)
+        {
+            var id = $"m{random.Next(ids):D4}";
+            switch (random.Next(10))
+            {
+                case < 2:
+                    // Removing moves the last slot (its vector and codes) into the freed one.
+                    index.Remove(id);
+                    mirror.Remove(id);
+                    break;
+                case 2:
+                    // An update to lexical-only: the slot's vectors must stop scoring.
+                    var text = RandomText(random);
+                    index.Upsert(id, text, ReadOnlyMemory<float>.Empty);
+                    mirror[id] = (text, []);
+                    break;
+                default:
+                    var (words, vector) = (RandomText(random), newVector(random));
+                    index.Upsert(id, words, vector);
+                    mirror[id] = (words, vector);
+                    break;
+            }
+        }
+
+        return mirror;
+    }
+
+    /// <summary>A slab of <paramref name="count"/> random 128-dimensional vectors, and a random query prepared for it.</summary>
+    internal static (VectorSlab Slab, VectorQuery Query) RandomSlab(ScanPrecision precision, Random random, int count)
+    {
+        const int Dimensions128 = 128;
+        var slab = new VectorSlab(precision);
+        slab.EnsureCapacity(count);
+        for (var slot = 0; slot < count; slot++)
+        {
+            slab.Store(slot, RandomVector(random, Dimensions128));
+        }
+
+        return (slab, slab.Prepare(RandomVector(random, Dimensions128))!);
+    }
+
+    internal static void AssertSameHits(IReadOnlyList<MemorySearchHit> expected, IReadOnlyList<MemorySearchHit> actual)
     {
         Assert.Equal(expected.Select(h => h.Id), actual.Select(h => h.Id));
         for (var i = 0; i < expected.Count; i++)
@@ -136,7 +185,7 @@ public class QuantizedScanTests
     [InlineData(128)]
     [InlineData(384)]
     [InlineData(100)]
-    public void Int8_batch_scan_scores_each_vector_like_the_single_dot_product(int dimensions)
+    public void Int8_batch_scan_scores_each_vector_or_shortlisted_slot_like_the_single_dot_product(int dimensions)
     {
         var random = new Random(dimensions);
         const int Count = 37;
@@ -160,6 +209,14 @@ public class QuantizedScanTests
         {
             Assert.Equal(Int8Quantizer.Dot(codes.AsSpan(i * dimensions, dimensions), query) * scales[i] * 0.5f, scores[i]);
         }
+
+        // A shortlist of slots, in any order and with repeats, as the sign prefilter passes it.
+        int[] slots = [Count - 1, 3, 17, 3, 0];
+        var shortlist = new float[slots.Length];
+        Int8Quantizer.Scan(codes, scales, query, 0.5f, shortlist, slots);
+        Assert.Equal(slots.Select(slot => scores[slot]), shortlist);
+        Assert.Throws<ArgumentException>(() => Int8Quantizer.Scan(codes, scales, query, 1, shortlist, [1, Count, 2, 3, 4]));
+        Assert.Throws<ArgumentException>(() => Int8Quantizer.Scan(codes, scales, query, 1, shortlist, [1, 2]));
     }
 
     [Theory]
@@ -168,17 +225,8 @@ public class QuantizedScanTests
     [InlineData(nameof(ScanPrecision.Float32))]
     public void Scan_split_across_cores_scores_every_slot_like_the_float32_cosine(string precision)
     {
-        var random = new Random(3);
-        const int Dimensions128 = 128;
         var count = VectorSlab.ParallelScanThreshold + 1_001;
-        var slab = new VectorSlab(Enum.Parse<ScanPrecision>(precision));
-        slab.EnsureCapacity(count);
-        for (var slot = 0; slot < count; slot++)
-        {
-            slab.Store(slot, RandomVector(random, Dimensions128));
-        }
-
-        var query = slab.Prepare(RandomVector(random, Dimensions128))!;
+        var (slab, query) = RandomSlab(Enum.Parse<ScanPrecision>(precision), new Random(3), count);
         var scores = new float[count];
         slab.Scan(query, count, scores);
 
@@ -245,29 +293,7 @@ public class QuantizedScanTests
         var random = new Random(99);
         // No floor: every memory with a vector is a semantic candidate.
         var index = new HybridMemoryIndex(Options(ScanPrecision.Int8, floor: -1));
-        var mirror = new Dictionary<string, (string Text, float[] Vector)>();
-        for (var step = 0; step < 3_000; step++)
-        {
-            var id = $"m{random.Next(400):D3}";
-            switch (random.Next(10))
-            {
-                case < 2:
-                    index.Remove(id);
-                    mirror.Remove(id);
-                    break;
-                case 2:
-                    // An update to lexical-only: the slot's vectors must stop scoring.
-                    var text = RandomText(random);
-                    index.Upsert(id, text, ReadOnlyMemory<float>.Empty);
-                    mirror[id] = (text, []);
-                    break;
-                default:
-                    var (words, vector) = (RandomText(random), RandomVector(random));
-                    index.Upsert(id, words, vector);
-                    mirror[id] = (words, vector);
-                    break;
-            }
-        }
+        var mirror = Churn(index, random, steps: 3_000, ids: 400, r => RandomVector(r));
 
         var reference = IndexOf(Options(ScanPrecision.Float32, floor: -1), mirror.Select(m => (m.Key, m.Value.Text, m.Value.Vector)));
         Assert.Equal(reference.Count, index.Count);
