@@ -178,7 +178,7 @@ public static class LoadProfile
                     }
                 }
 
-                assembler.ApplyMemories(memories.Count, m => assembler.DecodeMemory(content.AsSpan(memories[m].Offset, memories[m].Length)));
+                assembler.ApplyMemoryRecords(content, memories);
                 return assembler.Build()!;
             });
             Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id));

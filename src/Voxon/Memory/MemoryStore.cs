@@ -320,7 +320,7 @@ internal sealed class MemoryStore
     private static void Upsert(HybridMemoryIndex index, MemoryEntry entry)
     {
         var (text, time) = MemoryIndexText.For(entry);
-        index.Upsert(entry.Id, text, entry.Embedding ?? ReadOnlyMemory<float>.Empty, time);
+        index.Upsert(entry.Id, text, entry.Embedding, time);
     }
 
     private void Insert(MemoryEntry entry, bool deferIndex = false)

@@ -173,7 +173,7 @@ public sealed partial class Session
             SessionId = SessionId,
             UserId = UserId,
             ExportedAt = _runtime.Time.GetUtcNow(),
-            Entries = [.. memory.Entries.Select(e => includeSensitive ? e with { Embedding = null } : e.Redacted())],
+            Entries = [.. memory.Entries.Select(e => includeSensitive ? e with { Embedding = default } : e.Redacted())],
             TokenCount = memory.TokenCount,
             MaxTokens = memory.MaxTokens,
         };

@@ -15,7 +15,8 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     private SessionDocument? _head;
 
     // The last head applied, kept as JSON: a journal holds one head per save and only the last one counts, so only
-    // that one is deserialized (at Build); the others are only checked to be JSON and read for their version.
+    // that one is deserialized (at Build); the others are read only up to their version (near the start of a head),
+    // their bytes being vouched for by the checksum or authentication tag of their journal frame.
     private byte[]? _pendingHead;
     private long _pendingVersion;
 
@@ -101,23 +102,29 @@ internal sealed class SessionAssembler(string backend, string sessionId)
         }
     }
 
-    /// <summary>The top-level <c>version</c> of a head, reading (and so checking the syntax of) the whole JSON without
-    /// building the document.</summary>
-    /// <exception cref="JsonException">It is not JSON, or has no version.</exception>
+    /// <summary>The top-level <c>version</c> of a head, reading the JSON only up to it (a save's head is mostly
+    /// configuration, analytics and preferences after it). Whether the rest is a valid head is checked for the last
+    /// head only, when it is deserialized, which also checks that it has this version.</summary>
+    /// <exception cref="JsonException">It is not JSON up to a top-level version, or has none.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long HeadVersion(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json);
-        long? version = null;
         try
         {
-            while (reader.Read())
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("version"u8))
+                throw new JsonException("the head is not a JSON object");
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("version"u8))
                 {
-                    reader.Read();
-                    version = reader.GetInt64();
+                    return reader.Read() ? reader.GetInt64() : throw new JsonException("the head ends at its version");
                 }
+
+                reader.Skip(); // a property before the version, with whatever value it has
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException)
@@ -125,7 +132,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             throw new JsonException("the head's version is not a whole number", ex);
         }
 
-        return version ?? throw new JsonException("the head has no version");
+        throw new JsonException("the head has no version");
     }
 
     /// <summary>Deserializes the last head applied.</summary>
@@ -158,16 +165,39 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     /// <summary>Decodes memory record <paramref name="payload"/>, one of <paramref name="count"/> loaded together (or the
     /// <paramref name="count"/>-th of a load that decodes them as they arrive).</summary>
     /// <exception cref="SessionCorruptException">It does not parse.</exception>
-    public MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload, int count = 1)
+    /// <param name="payload">The record.</param>
+    /// <param name="count">Records loaded together.</param>
+    /// <param name="into">The embedding's slice of a block shared by the load (<see cref="ApplyMemoryRecords"/>), if any.</param>
+    public MemoryEntry DecodeMemory(ReadOnlySpan<byte> payload, int count = 1, Memory<float> into = default)
     {
         try
         {
-            return MemoryRecordFormat.Decode(payload, pinned: count >= ParallelDecodeThreshold);
+            return MemoryRecordFormat.Decode(payload, pinned: count >= ParallelDecodeThreshold, into);
         }
         catch (JsonException ex)
         {
             throw new SessionCorruptException(backend, sessionId, $"a {RecordKind.Memory} record is invalid: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>Decodes and applies the memory records at <paramref name="memories"/> (offset and length) in
+    /// <paramref name="records"/>, their embeddings in one block, each entry holding its slice: one allocation for the
+    /// vectors of a load instead of one per memory. Past 85 KB the block goes to the large object heap, which gen0 and
+    /// gen1 collections never copy (separate vectors were copied by every collection during the load and again as
+    /// the session aged), and it is left uninitialized, since every value is then written.</summary>
+    /// <exception cref="SessionCorruptException">A record does not parse.</exception>
+    public void ApplyMemoryRecords(ReadOnlyMemory<byte> records, List<(int Offset, int Length)> memories)
+    {
+        var starts = new int[memories.Count + 1];
+        for (var i = 0; i < memories.Count; i++)
+        {
+            var length = MemoryRecordFormat.EmbeddingLength(records.Span.Slice(memories[i].Offset, memories[i].Length));
+            starts[i + 1] = (long)starts[i] + length <= Array.MaxLength ? starts[i] + length : throw new SessionCorruptException(backend, sessionId, "the memory records' embeddings are too large");
+        }
+
+        var block = GC.AllocateUninitializedArray<float>(starts[^1]);
+        ApplyMemories(memories.Count, i => DecodeMemory(
+            records.Span.Slice(memories[i].Offset, memories[i].Length), memories.Count, block.AsMemory(starts[i], starts[i + 1] - starts[i])));
     }
 
     /// <summary>Decodes <paramref name="count"/> memory records with <paramref name="decode"/> (on several threads when
