@@ -137,7 +137,7 @@ public class SessionFileFormatTests
         byte[] CutAfterVersion(byte[] head)
         {
             var version = head.AsSpan().IndexOf("\"version\":"u8);
-            return head[..(version + head.AsSpan(version).IndexOf((byte)','))];
+            return head[..(version + head.AsSpan(version).IndexOf((byte)',') + 1)]; // the rest of the head missing
         }
 
         // A journal's heads, one a save: only the last is deserialized, the others read for their version only.
