@@ -130,6 +130,48 @@ public class SessionFileFormatTests
         Assert.True(JsonSerializer.Deserialize(none.Replace("}", ",\"embedding\":null}", StringComparison.Ordinal), VoxonJsonContext.Default.MemoryEntry)!.Embedding.IsEmpty);
     }
 
+    [Theory]
+    [InlineData(100, 1)]
+    [InlineData(SessionAssembler.ParallelDecodeThreshold, 1)]
+    [InlineData(200, 2)]
+    public void Memory_records_of_a_load_decode_into_shared_vector_blocks(int count, int dimensionsPer100)
+    {
+        // 100 vectors of 100 dimensions (40 KB) fit one small block; 200 of 200 (160 KB) take several; a large load one.
+        var dimensions = 100 * dimensionsPer100;
+        var entries = Enumerable.Range(0, count).Select(i => new Voxon.Memory.MemoryEntry
+        {
+            Id = $"mem_{i:x16}",
+            Content = $"fact {i}",
+            Category = "general",
+            CreatedAt = Start.AddSeconds(i),
+            Embedding = Enumerable.Range(0, dimensions).Select(d => i + (d / 1000f)).ToArray(),
+        }).ToList();
+        var records = FileJournal.EncodeRecords([.. entries.Select(e => new SessionRecord(RecordKind.Memory, e.Id, 0, MemoryRecordFormat.Encode(e)))]);
+        var positions = new List<(int Offset, int Length)>();
+        var reader = new RecordReader(records);
+        while (reader.Next(out _, out _, out _, out var payload))
+        {
+            positions.Add((reader.Position - payload.Length, payload.Length));
+        }
+
+        var assembler = new SessionAssembler("file", "sess_blocks");
+        assembler.Apply(RecordKind.Head, (string?)null, 0, SessionDocumentSerializer.Serialize(new SessionDocument { SessionId = "sess_blocks", UserId = "user_blocks", Config = new SessionConfig() }));
+        assembler.ApplyMemoryRecords(records, positions);
+        var loaded = assembler.Build()!.Memory.Entries;
+
+        Assert.Equal(entries.Select(e => e.Embedding.ToArray()), loaded.Select(e => e.Embedding.ToArray()));
+        var blocks = loaded.Select(e => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.Embedding, out var segment) ? segment.Array! : null).Distinct().ToList();
+        if (count >= SessionAssembler.ParallelDecodeThreshold || count * dimensions * sizeof(float) < 85_000)
+        {
+            Assert.Single(blocks);
+        }
+        else
+        {
+            Assert.All(blocks, b => Assert.True(b!.Length * sizeof(float) < 85_000, "a small load's blocks stay off the large object heap"));
+            Assert.InRange(blocks.Count, 2, count / 10);
+        }
+    }
+
     [Fact]
     public void Superseded_heads_are_read_up_to_their_version_and_only_the_last_head_whole()
     {
