@@ -218,7 +218,7 @@ public sealed partial class Session
         ConversationId = conversation?.Id,
         Scope = conversation?.ParentId is null ? null : conversation.Id,
         TokenCount = TokenCounter.Count(fact.Content),
-        Embedding = embedding.Length == 0 ? null : embedding,
+        Embedding = embedding,
         EmbeddingModel = embedding.Length == 0 ? null : _runtime.EmbeddingModelId,
         Transient = Config.MemoryMode switch
         {
