@@ -10,7 +10,9 @@ namespace Voxon.Benchmarks;
 /// Harness "load-profile": where a file-backend load of 1,000 and 10,000 memories spends its time, phase by phase
 /// (read, checksums, record decoding by kind, validation, assembly, session, and the search index built by the first
 /// search), with allocations; then whole loads in steady state next to raw reads of the same files (wall and CPU time,
-/// GC pauses inside loads, allocations per load).
+/// GC pauses inside loads, allocations per load). With VOXON_BENCH_HOT_SECONDS (default 0), then loads in a loop for
+/// that long at each size so a sampling profiler can attach (<c>perf record</c> with DOTNET_PerfMapEnabled=1);
+/// VOXON_BENCH_MEMORIES (e.g. "1000") profiles only those sizes.
 /// Run: dotnet run -c Release --project bench/Voxon.Benchmarks -- harness load-profile
 /// </summary>
 public static class LoadProfile
@@ -19,7 +21,11 @@ public static class LoadProfile
 
     private static async Task RunAsync()
     {
-        foreach (var memories in new[] { 1_000, 10_000 })
+        var sizes = Environment.GetEnvironmentVariable("VOXON_BENCH_MEMORIES") is { Length: > 0 } list
+            ? list.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToArray()
+            : [1_000, 10_000];
+        var seconds = double.TryParse(Environment.GetEnvironmentVariable("VOXON_BENCH_HOT_SECONDS"), CultureInfo.InvariantCulture, out var s) ? s : 0;
+        foreach (var memories in sizes)
         {
             var folder = Directory.CreateTempSubdirectory("voxon-profile-").FullName;
             try
@@ -38,6 +44,17 @@ public static class LoadProfile
                 await session.DisposeAsync();
                 await ProfileAsync(client, storage, session.SessionId, memories, folder);
                 await SteadyStateAsync(storage, session.SessionId, memories, folder);
+                var (hot, hotCpu, hotPause) = (0, Environment.CpuUsage.TotalTime, GC.GetTotalPauseDuration());
+                for (var until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < until; hot++)
+                {
+                    await storage.LoadAsync(session.SessionId);
+                }
+
+                if (hot > 0)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"hot loop: {hot} loads in {seconds} s, process CPU {(Environment.CpuUsage.TotalTime - hotCpu).TotalMilliseconds / hot:F3} ms and GC pauses {(GC.GetTotalPauseDuration() - hotPause).TotalMilliseconds / hot:F3} ms per load"));
+                }
             }
             finally
             {
@@ -178,7 +195,7 @@ public static class LoadProfile
                     }
                 }
 
-                assembler.ApplyMemories(memories.Count, m => assembler.DecodeMemory(content.AsSpan(memories[m].Offset, memories[m].Length)));
+                assembler.ApplyMemoryRecords(content, memories);
                 return assembler.Build()!;
             });
             Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id));

@@ -203,7 +203,7 @@ public sealed partial class VoxonClient : IAsyncDisposable
         var model = _runtime.EmbeddingModelId;
         var missing = document.Memory.Entries
             .Select((entry, index) => (entry, index))
-            .Where(x => x.entry.Embedding is null or { Length: 0 }
+            .Where(x => x.entry.Embedding.IsEmpty
                 || (model is not null && (x.entry.EmbeddingModel ?? MiniLmEmbeddingGenerator.ModelId) != model))
             .ToList();
         if (missing.Count == 0)

@@ -43,8 +43,8 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
         Assert.Equal(
             session.GetMemory().Entries.Select(e => (e.Id, e.Content, e.Category, e.Importance, e.Sensitive)),
             loaded.GetMemory().Entries.Select(e => (e.Id, e.Content, e.Category, e.Importance, e.Sensitive)));
-        Assert.All(loaded.GetMemory().Entries, e => Assert.Equal(384, e.Embedding!.Length));
-        Assert.Equal(session.GetMemory().Entries[0].Embedding, loaded.GetMemory().Entries[0].Embedding);
+        Assert.All(loaded.GetMemory().Entries, e => Assert.Equal(384, e.Embedding.Length));
+        Assert.Equal(session.GetMemory().Entries[0].Embedding.ToArray(), loaded.GetMemory().Entries[0].Embedding.ToArray());
         Assert.Equal(
             session.GetMemory().Entries.Select(e => (e.OccurredAt, e.Context, e.EmbeddingModel)),
             loaded.GetMemory().Entries.Select(e => (e.OccurredAt, e.Context, e.EmbeddingModel)));
@@ -372,7 +372,7 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
 
         var loaded = (await storage.LoadAsync(session.SessionId))!;
         Assert.Equal(1001, loaded.Memory.Entries.Count);
-        Assert.All(loaded.Memory.Entries, e => Assert.Equal(384, e.Embedding!.Length));
+        Assert.All(loaded.Memory.Entries, e => Assert.Equal(384, e.Embedding.Length));
     }
 
     [SkippableFact]

@@ -303,7 +303,7 @@ public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : Sessi
         foreach (var entry in loaded.Memory.Entries)
         {
             Assert.Equal(saved[entry.Id].Content, entry.Content);
-            Assert.Equal(saved[entry.Id].Embedding, entry.Embedding);
+            Assert.Equal(saved[entry.Id].Embedding.ToArray(), entry.Embedding.ToArray());
         }
 
         // One record in the middle damaged: the load fails as corrupt, whichever thread decoded it.

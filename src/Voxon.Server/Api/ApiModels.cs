@@ -69,7 +69,7 @@ internal sealed record Health(string Status, string Storage);
 /// <summary>Shapes library values for the API: never an embedding, never a sensitive value, user ids as the tenant knows them.</summary>
 internal static class ApiViews
 {
-    public static MemoryEntry Memory(MemoryEntry entry) => entry.Redacted() with { Embedding = null, EmbeddingModel = null };
+    public static MemoryEntry Memory(MemoryEntry entry) => entry.Redacted() with { Embedding = default, EmbeddingModel = null };
 
     public static TurnView Turn(int index, ConversationTurn turn, IReadOnlyDictionary<string, MemoryEntry> memories) => new(
         index, turn.Role, turn.Content, turn.Timestamp, turn.ResponseTimeMs, turn.Interrupted, turn.Context,

@@ -81,15 +81,25 @@ public sealed record MemoryEntry
     [JsonIgnore]
     public bool Transient { get; init; }
 
-    /// <summary>The memory's embedding (normalised float32), stored as binary so a load does not recompute it.</summary>
+    /// <summary>The memory's embedding (normalised float32), stored as binary so a load does not recompute it; empty for
+    /// none. Entries of one load share one block of vectors (a slice each) instead of one array per memory.</summary>
     [JsonConverter(typeof(Storage.EmbeddingJsonConverter))]
-    public float[]? Embedding { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public ReadOnlyMemory<float> Embedding
+    {
+        get => _embedding;
+
+        // Every empty vector is the default one, so "none" is left out of JSON like a null was.
+        init => _embedding = value.IsEmpty ? default : value;
+    }
+
+    private readonly ReadOnlyMemory<float> _embedding;
 
     /// <summary>Whether the memory is current (not superseded) and not expired at <paramref name="now"/>.</summary>
     public bool IsLive(DateTimeOffset now) => SupersededBy is null && (ExpiresAt is null || ExpiresAt > now);
 
     /// <summary>A copy whose content is <c>[REDACTED]</c> when the memory is sensitive, without the embedding.</summary>
     public MemoryEntry Redacted() => Sensitive
-        ? this with { Content = Security.Redaction.Marker, Context = null, Embedding = null }
-        : this with { Embedding = null };
+        ? this with { Content = Security.Redaction.Marker, Context = null, Embedding = default }
+        : this with { Embedding = default };
 }

@@ -199,7 +199,7 @@ internal sealed class MemoryStore
     /// the entry is gone, has a vector, or says something else now (the vector would be stale).</summary>
     public bool SetEmbedding(string id, string content, float[] embedding, string? model)
     {
-        if (!_entries.TryGetValue(id, out var entry) || entry.Embedding is { Length: > 0 } || entry.Content != content)
+        if (!_entries.TryGetValue(id, out var entry) || !entry.Embedding.IsEmpty || entry.Content != content)
         {
             return false;
         }
@@ -320,7 +320,7 @@ internal sealed class MemoryStore
     private static void Upsert(HybridMemoryIndex index, MemoryEntry entry)
     {
         var (text, time) = MemoryIndexText.For(entry);
-        index.Upsert(entry.Id, text, entry.Embedding ?? ReadOnlyMemory<float>.Empty, time);
+        index.Upsert(entry.Id, text, entry.Embedding, time);
     }
 
     private void Insert(MemoryEntry entry, bool deferIndex = false)

@@ -173,7 +173,7 @@ public sealed partial class Session
             SessionId = SessionId,
             UserId = UserId,
             ExportedAt = _runtime.Time.GetUtcNow(),
-            Entries = [.. memory.Entries.Select(e => includeSensitive ? e with { Embedding = null } : e.Redacted())],
+            Entries = [.. memory.Entries.Select(e => includeSensitive ? e with { Embedding = default } : e.Redacted())],
             TokenCount = memory.TokenCount,
             MaxTokens = memory.MaxTokens,
         };
@@ -218,7 +218,7 @@ public sealed partial class Session
         ConversationId = conversation?.Id,
         Scope = conversation?.ParentId is null ? null : conversation.Id,
         TokenCount = TokenCounter.Count(fact.Content),
-        Embedding = embedding.Length == 0 ? null : embedding,
+        Embedding = embedding,
         EmbeddingModel = embedding.Length == 0 ? null : _runtime.EmbeddingModelId,
         Transient = Config.MemoryMode switch
         {

@@ -146,7 +146,7 @@ public sealed class SharedSessionView
                 _document = document;
             }
 
-            return note with { Embedding = null };
+            return note with { Embedding = default };
         }
     }
 

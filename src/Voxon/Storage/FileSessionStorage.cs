@@ -609,7 +609,7 @@ public sealed partial class FileSessionStorage : SessionStorage
             }
         }
 
-        assembler.ApplyMemories(memories.Count, i => assembler.DecodeMemory(records.Span.Slice(memories[i].Offset, memories[i].Length), memories.Count));
+        assembler.ApplyMemoryRecords(records, memories);
     }
 
     /// <summary>Applies a record list to <paramref name="assembler"/>, or only checks that it is well formed when null.</summary>

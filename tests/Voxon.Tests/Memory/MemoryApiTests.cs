@@ -236,7 +236,7 @@ public sealed class MemoryApiTests
         var loaded = await host.NewClient().LoadSessionAsync(session.SessionId);
         var entry = Assert.Single(loaded.GetMemory().Entries);
 
-        Assert.Equal(added.Embedding, entry.Embedding);
-        Assert.Equal(384, entry.Embedding!.Length);
+        Assert.Equal(added.Embedding.ToArray(), entry.Embedding.ToArray());
+        Assert.Equal(384, entry.Embedding.Length);
     }
 }

@@ -70,7 +70,7 @@ public sealed class SessionMigrationTests : IDisposable
         copy.OwnerVersion = stored.OwnerVersion;
         Assert.Equal(Json(stored), Json(copy));
         Assert.Equal(session.TemplateContext, imported.TemplateContext);
-        Assert.Equal(session.GetMemory().Entries.Select(e => e.Embedding), imported.GetMemory().Entries.Select(e => e.Embedding));
+        Assert.Equal(session.GetMemory().Entries.Select(e => e.Embedding.ToArray()), imported.GetMemory().Entries.Select(e => e.Embedding.ToArray()));
         var dated = Assert.Single(imported.GetMemory().Entries, e => e.Context is not null);
         Assert.Equal(MigrationFixture.OccurredAt, dated.OccurredAt);
         Assert.Equal("Doctor: any new medication?", dated.Context);

@@ -74,15 +74,15 @@ public class SessionFileFormatTests
         await session.SaveAsync();
 
         var stored = await File.ReadAllBytesAsync(voxon.PathOf(session.SessionId));
-        var vector = System.Runtime.InteropServices.MemoryMarshal.AsBytes(added.Embedding.AsSpan()).ToArray();
+        var vector = System.Runtime.InteropServices.MemoryMarshal.AsBytes(added.Embedding.Span).ToArray();
         Assert.True(stored.AsSpan().IndexOf(vector) > 0, "the embedding's float32 bytes are in the snapshot as they are");
 
         using var file = await voxon.StoredDocumentAsync(session.SessionId);
         var embedding = Assert.Single(file.RootElement.GetProperty("memory").GetProperty("entries").EnumerateArray()).GetProperty("embedding");
         Assert.Equal(JsonValueKind.String, embedding.ValueKind);
         var bytes = Convert.FromBase64String(embedding.GetString()!);
-        Assert.Equal(added.Embedding!.Length * sizeof(float), bytes.Length);
-        Assert.Equal(added.Embedding[0], BitConverter.ToSingle(bytes, 0));
+        Assert.Equal(added.Embedding.Length * sizeof(float), bytes.Length);
+        Assert.Equal(added.Embedding.Span[0], BitConverter.ToSingle(bytes, 0));
         Assert.True(added.Embedding.Length >= 64);
     }
 
@@ -109,7 +109,7 @@ public class SessionFileFormatTests
             SupersededBy = "mem_fedcba9876543210",
             Author = "dr_9",
             TokenCount = 9,
-            Embedding = [0.25f, -1.5f, float.Epsilon, 3e30f],
+            Embedding = new float[] { 0.25f, -1.5f, float.Epsilon, 3e30f },
         };
 
         // Every stored property is set above: one added to MemoryEntry must be added to MemoryRecordFormat and here.
@@ -120,9 +120,85 @@ public class SessionFileFormatTests
         var decoded = MemoryRecordFormat.Decode(MemoryRecordFormat.Encode(entry));
 
         Assert.Equal(JsonSerializer.Serialize(entry, VoxonJsonContext.Default.MemoryEntry), JsonSerializer.Serialize(decoded, VoxonJsonContext.Default.MemoryEntry));
-        Assert.Equal(entry.Embedding, decoded.Embedding);
+        Assert.Equal(entry.Embedding.ToArray(), decoded.Embedding.ToArray());
         Assert.Equal(entry.UpdatedAt.Offset, decoded.UpdatedAt.Offset);
-        Assert.Null(MemoryRecordFormat.Decode(MemoryRecordFormat.Encode(entry with { Embedding = null, ExpiresAt = null, Context = null })).Embedding);
+        Assert.True(MemoryRecordFormat.Decode(MemoryRecordFormat.Encode(entry with { Embedding = default, ExpiresAt = null, Context = null })).Embedding.IsEmpty);
+
+        // No embedding, whatever empty vector stands for it, is no "embedding" key, as when the property was a null array.
+        var none = JsonSerializer.Serialize(entry with { Embedding = Array.Empty<float>() }, VoxonJsonContext.Default.MemoryEntry);
+        Assert.DoesNotContain("\"embedding\"", none, StringComparison.Ordinal);
+        Assert.True(JsonSerializer.Deserialize(none.Replace("}", ",\"embedding\":null}", StringComparison.Ordinal), VoxonJsonContext.Default.MemoryEntry)!.Embedding.IsEmpty);
+    }
+
+    [Theory]
+    [InlineData(100, 1)]
+    [InlineData(SessionAssembler.ParallelDecodeThreshold, 1)]
+    [InlineData(200, 2)]
+    public void Memory_records_of_a_load_decode_into_shared_vector_blocks(int count, int dimensionsPer100)
+    {
+        // 100 vectors of 100 dimensions (40 KB) fit one small block; 200 of 200 (160 KB) take several; a large load one.
+        var dimensions = 100 * dimensionsPer100;
+        var entries = Enumerable.Range(0, count).Select(i => new Voxon.Memory.MemoryEntry
+        {
+            Id = $"mem_{i:x16}",
+            Content = $"fact {i}",
+            Category = "general",
+            CreatedAt = Start.AddSeconds(i),
+            Embedding = Enumerable.Range(0, dimensions).Select(d => i + (d / 1000f)).ToArray(),
+        }).ToList();
+        var records = FileJournal.EncodeRecords([.. entries.Select(e => new SessionRecord(RecordKind.Memory, e.Id, 0, MemoryRecordFormat.Encode(e)))]);
+        var positions = new List<(int Offset, int Length)>();
+        var reader = new RecordReader(records);
+        while (reader.Next(out _, out _, out _, out var payload))
+        {
+            positions.Add((reader.Position - payload.Length, payload.Length));
+        }
+
+        var assembler = new SessionAssembler("file", "sess_blocks");
+        assembler.Apply(RecordKind.Head, (string?)null, 0, SessionDocumentSerializer.Serialize(new SessionDocument { SessionId = "sess_blocks", UserId = "user_blocks", Config = new SessionConfig() }));
+        assembler.ApplyMemoryRecords(records, positions);
+        var loaded = assembler.Build()!.Memory.Entries;
+
+        Assert.Equal(entries.Select(e => e.Embedding.ToArray()), loaded.Select(e => e.Embedding.ToArray()));
+        var blocks = loaded.Select(e => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.Embedding, out var segment) ? segment.Array! : null).Distinct().ToList();
+        if (count >= SessionAssembler.ParallelDecodeThreshold || count * dimensions * sizeof(float) < 85_000)
+        {
+            Assert.Single(blocks);
+        }
+        else
+        {
+            Assert.All(blocks, b => Assert.True(b!.Length * sizeof(float) < 85_000, "a small load's blocks stay off the large object heap"));
+            Assert.InRange(blocks.Count, 2, count / 10);
+        }
+    }
+
+    [Fact]
+    public void Superseded_heads_are_read_up_to_their_version_and_only_the_last_head_whole()
+    {
+        byte[] Head(long version) => SessionDocumentSerializer.Serialize(new SessionDocument { SessionId = "sess_head", UserId = "user_head", Config = new SessionConfig(), Version = version });
+        byte[] CutAfterVersion(byte[] head)
+        {
+            var version = head.AsSpan().IndexOf("\"version\":"u8);
+            return head[..(version + head.AsSpan(version).IndexOf((byte)',') + 1)]; // the rest of the head missing
+        }
+
+        // A journal's heads, one a save: only the last is deserialized, the others read for their version only.
+        var assembler = new SessionAssembler("file", "sess_head");
+        assembler.Apply(RecordKind.Head, (string?)null, 0, CutAfterVersion(Head(7)));
+        Assert.Equal(7, assembler.Version);
+        assembler.Apply(RecordKind.Head, (string?)null, 0, Head(8));
+        Assert.Equal(8, assembler.Build()!.Version);
+
+        // The last head is read whole: cut short, it is corruption, not a session rebuilt from its first fields.
+        var last = new SessionAssembler("file", "sess_head");
+        last.Apply(RecordKind.Head, (string?)null, 0, Head(8));
+        last.Apply(RecordKind.Head, (string?)null, 0, CutAfterVersion(Head(9)));
+        Assert.Throws<SessionCorruptException>(() => last.Build());
+
+        foreach (var bad in (string[])["{\"format_version\":1,\"version\":\"9\"}", "{\"format_version\":1,\"session_id\":\"sess_head\"}", "[1]", "{\"format_version\":[1,"])
+        {
+            Assert.Throws<SessionCorruptException>(() => new SessionAssembler("file", "sess_head").Apply(RecordKind.Head, (string?)null, 0, System.Text.Encoding.UTF8.GetBytes(bad)));
+        }
     }
 
     [Fact]

@@ -54,9 +54,22 @@ internal static class EmbeddingCodec
         }
 
         var vector = pinned ? GC.AllocateUninitializedArray<float>(bytes.Length / sizeof(float), pinned: true) : new float[bytes.Length / sizeof(float)];
+        CopyFromBytes(bytes, vector);
+        return vector;
+    }
+
+    /// <summary>Decodes little-endian float32 bytes into <paramref name="vector"/>, exactly as long as they are.</summary>
+    /// <exception cref="FormatException">The lengths differ.</exception>
+    public static void CopyFromBytes(ReadOnlySpan<byte> bytes, Span<float> vector)
+    {
+        if (bytes.Length != vector.Length * sizeof(float))
+        {
+            throw new FormatException($"{bytes.Length} bytes do not hold an embedding of {vector.Length} float32 values.");
+        }
+
         if (BitConverter.IsLittleEndian)
         {
-            bytes.CopyTo(MemoryMarshal.AsBytes(vector.AsSpan()));
+            bytes.CopyTo(MemoryMarshal.AsBytes(vector));
         }
         else
         {
@@ -65,7 +78,5 @@ internal static class EmbeddingCodec
                 vector[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * sizeof(float))..]);
             }
         }
-
-        return vector;
     }
 }

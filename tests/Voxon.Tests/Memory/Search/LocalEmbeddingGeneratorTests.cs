@@ -207,7 +207,7 @@ public class LocalEmbeddingGeneratorTests
             var loaded = await client.LoadSessionAsync(session.SessionId);
             var entry = Assert.Single(loaded.GetMemory().Entries);
             Assert.Equal("model-b", entry.EmbeddingModel);
-            Assert.Equal(RecordingEmbeddings.Vector("model-b", "User plays the cello"), entry.Embedding);
+            Assert.Equal(RecordingEmbeddings.Vector("model-b", "User plays the cello"), entry.Embedding.ToArray());
             Assert.Equal([("User plays the cello", false)], modelB.Calls);
             await loaded.SaveAsync();
         }
