@@ -42,12 +42,7 @@ public sealed partial class Session
     /// <exception cref="SessionStateException">The session is closed.</exception>
     public async Task<MemoryEntry> AddMemoryAsync(string content, string category = "general", double importance = 0.5, TimeSpan? expiresAfter = null, bool sensitive = false, DateTimeOffset? occurredAt = null, string? context = null, CancellationToken cancellationToken = default)
     {
-        ValidateMemory(content, category, importance, expiresAfter);
-        if (context is { Length: > MaxMemoryContentLength })
-        {
-            throw new ArgumentException($"Memory context may have at most {MaxMemoryContentLength} characters; this has {context.Length}.", nameof(context));
-        }
-
+        MemoryValidation.Validate(content, category, importance, expiresAfter, context, AllowedMemoryCategories);
         context = string.IsNullOrWhiteSpace(context) ? null : context.Trim();
         if (Config.RedactPii)
         {
@@ -227,36 +222,6 @@ public sealed partial class Session
             _ => source != MemorySource.Explicit && fact.Importance < Config.HybridPersistThreshold,
         },
     };
-
-    private void ValidateMemory(string content, string category, double importance, TimeSpan? expiresAfter)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(content);
-        if (content.Length > MaxMemoryContentLength)
-        {
-            throw new ArgumentException($"Memory content may have at most {MaxMemoryContentLength} characters; this has {content.Length}.", nameof(content));
-        }
-
-        ArgumentException.ThrowIfNullOrWhiteSpace(category);
-        if (!CategoryPattern().IsMatch(category))
-        {
-            throw new ArgumentException($"Memory category '{category}' may contain only letters, digits, '_', '-' and '.'.", nameof(category));
-        }
-
-        if (AllowedMemoryCategories is { } allowed && !allowed.Contains(category))
-        {
-            throw new ArgumentException($"Memory category '{category}' is not allowed in this session; allowed: {string.Join(", ", allowed.Order(StringComparer.Ordinal))}.", nameof(category));
-        }
-
-        if (double.IsNaN(importance) || importance is < 0 or > 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(importance), importance, "Importance must be between 0 and 1.");
-        }
-
-        if (expiresAfter is { } ttl && ttl <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(expiresAfter), ttl, "A memory's lifetime must be positive.");
-        }
-    }
 
     /// <summary>Removes expired entries. Caller holds the lock.</summary>
     private void DropExpired(DateTimeOffset now) => _memory.RemoveExpired(now);
