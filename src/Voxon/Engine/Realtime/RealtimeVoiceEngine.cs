@@ -26,11 +26,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private readonly IRealtimeTurnSink _sink;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    // The server's events wake the loop on the thread that read them: no thread-pool hop between a transcription and
-    // the context update it causes. Callers' messages (and timer ticks) reach the loop through _calls, whose forwarder
-    // wakes it, so a caller's thread never runs the loop's work (recording, event handlers).
-    private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
-    private readonly Channel<object> _calls = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<VoiceAudioChunk> _audio = Channel.CreateUnbounded<VoiceAudioChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _ending = new();
@@ -47,7 +43,6 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private string _instructions;
     private Task _pump = Task.CompletedTask;
     private Task _loop = Task.CompletedTask;
-    private Task _forward = Task.CompletedTask;
     private long? _userStoppedAt;
     private bool _followUpResponse;
     private int _disposed;
@@ -84,7 +79,6 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         var engine = new RealtimeVoiceEngine(client, connector, setup, sink, time, logger);
         engine._pump = Task.Run(() => engine.PumpAsync(client), CancellationToken.None);
         engine._loop = Task.Run(engine.LoopAsync, CancellationToken.None);
-        engine._forward = Task.Run(engine.ForwardAsync, CancellationToken.None);
         return engine;
     }
 
@@ -98,7 +92,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     /// <exception cref="RealtimeConnectionException">The connection dropped.</exception>
     public async Task CommitAudioAsync(CancellationToken cancellationToken)
     {
-        _calls.Writer.TryWrite(new UserStopped(_time.GetTimestamp()));
+        _inbox.Writer.TryWrite(new UserStopped(_time.GetTimestamp()));
         await SendAsync(client => client.CommitPendingAudioAsync(cancellationToken));
         if (!_setup.ServerVad)
         {
@@ -107,7 +101,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     }
 
     /// <summary>Tells how much of a reply's audio has been played (more precise than the engine's real-time estimate).</summary>
-    public void ReportPlayback(string itemId, TimeSpan played) => _calls.Writer.TryWrite(new PlaybackReport(itemId, played));
+    public void ReportPlayback(string itemId, TimeSpan played) => _inbox.Writer.TryWrite(new PlaybackReport(itemId, played));
 
     /// <summary>The model's audio, as it arrives; ends when the engine stops.</summary>
     public IAsyncEnumerable<VoiceAudioChunk> ReadAudioAsync(CancellationToken cancellationToken) => _audio.Reader.ReadAllAsync(cancellationToken);
@@ -121,7 +115,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         }
 
         await _ending.CancelAsync();     // stops reconnecting
-        _calls.Writer.TryWrite(Stop.Instance);
+        _inbox.Writer.TryWrite(Stop.Instance);
         try
         {
             await _loop;
@@ -130,8 +124,6 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         {
             // Already reported through Completion; the turns were recorded.
         }
-
-        await _forward;
 
         try
         {
@@ -205,15 +197,6 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         }
 
         _inbox.Writer.TryWrite(new ConnectionLost(client, failure));
-    }
-
-    /// <summary>Moves callers' messages into the inbox, in order, from a thread of its own.</summary>
-    private async Task ForwardAsync()
-    {
-        await foreach (var message in _calls.Reader.ReadAllAsync())
-        {
-            _inbox.Writer.TryWrite(message);
-        }
     }
 
     private async Task LoopAsync()
@@ -295,7 +278,6 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         finally
         {
             _audio.Writer.TryComplete();
-            _calls.Writer.TryComplete();
         }
     }
 
@@ -539,7 +521,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                 var remaining = reply.Total - Played(reply);
                 if (remaining > TimeSpan.Zero)
                 {
-                    reply.Timer ??= _time.CreateTimer(_ => _calls.Writer.TryWrite(Tick.Instance), null, remaining + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+                    reply.Timer ??= _time.CreateTimer(_ => _inbox.Writer.TryWrite(Tick.Instance), null, remaining + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
                     return;
                 }
             }
