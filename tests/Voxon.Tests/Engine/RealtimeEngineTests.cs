@@ -261,6 +261,27 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Playback_reported_before_the_engine_reads_the_reply_is_kept_for_it()
+    {
+        var session = await _voxon.CreateSessionAsync();
+        await using var voice = await session.StartVoiceConversationAsync(new VoiceConversationOptions { Realtime = ServerOptions(maxReconnectAttempts: 0) });
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+        await connection.UserSaysAsync("Tell me a story");
+
+        // The report reaches the engine before the reply it is about; then the user speaks over the reply.
+        voice.ReportPlayback("item_assistant_early", TimeSpan.FromMilliseconds(1500));
+        var item = await connection.ReplyAsync("Once upon a time a small fox lived in a quiet forest", TimeSpan.FromSeconds(2), itemId: "item_assistant_early");
+        await ReadAudioAsync(voice, TimeSpan.FromSeconds(2));
+        await connection.SpeechStartsAsync();
+
+        // Cut where the report said, not where playing in real time from the first chunk would be (a few milliseconds).
+        var truncate = await connection.WaitForAsync("conversation.item.truncate");
+        Assert.Equal(item, (string?)truncate["item_id"]);
+        Assert.Equal(1500, (int?)truncate["audio_end_ms"]);
+    }
+
+    [Fact]
     public async Task Dropped_socket_reconnects_with_the_woven_context_and_the_dialogue_and_the_conversation_goes_on()
     {
         var session = await _voxon.CreateSessionAsync(new SessionConfig { Voice = "verse" });

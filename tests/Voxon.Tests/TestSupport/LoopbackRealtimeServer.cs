@@ -304,12 +304,13 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
             return item;
         }
 
-        /// <summary>The model answers: response.created, the assistant item, <paramref name="audio"/> of PCM16 in deltas,
-        /// the transcript, and (unless <paramref name="finish"/> is false) the done events. Returns the assistant item's id.</summary>
-        public async Task<string> ReplyAsync(string transcript, TimeSpan audio, bool finish = true)
+        /// <summary>The model answers: response.created, the assistant item (<paramref name="itemId"/>, or a new id),
+        /// <paramref name="audio"/> of PCM16 in deltas, the transcript, and (unless <paramref name="finish"/> is false) the
+        /// done events. Returns the assistant item's id.</summary>
+        public async Task<string> ReplyAsync(string transcript, TimeSpan audio, bool finish = true, string? itemId = null)
         {
             var response = NextId("resp");
-            var item = NextId("item_assistant");
+            var item = itemId ?? NextId("item_assistant");
             await SendAsync(new { type = "response.created", event_id = NextId("evt"), response = new { id = response, @object = "realtime.response", status = "in_progress", output = Array.Empty<object>() } });
             var itemJson = new { id = item, type = "message", role = "assistant", status = "in_progress", content = Array.Empty<object>() };
             await SendAsync(new { type = "response.output_item.added", event_id = NextId("evt"), response_id = response, output_index = 0, item = itemJson });

@@ -38,6 +38,11 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private readonly Dictionary<string, AIFunction> _tools;
     private readonly List<Conversations.ToolCall> _toolCalls = [];
     private readonly Dictionary<string, StringBuilder> _heardSoFar = new(StringComparer.Ordinal);
+
+    // Playback reported for an item the engine has not seen yet (the caller had its id before the engine read the item):
+    // applied when the item arrives, instead of dropped, which left the reply waiting for a report that had come.
+    private readonly Dictionary<string, TimeSpan> _earlyReports = new(StringComparer.Ordinal);
+    private const int MaxEarlyReports = 16;
     private AheadTurn? _ahead;
     private RealtimeSessionClient _client;
     private string _instructions;
@@ -226,6 +231,9 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                             reply.Reported = report.Played;
                             await RecordFinishedAsync(force: false);
                             break;
+                        case PlaybackReport early when _earlyReports.ContainsKey(early.ItemId) || _earlyReports.Count < MaxEarlyReports:
+                            _earlyReports[early.ItemId] = early.Played;
+                            break;
                         case Tick:
                             await RecordFinishedAsync(force: false);
                             break;
@@ -408,6 +416,11 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         if (!_byItem.TryGetValue(itemId, out var reply))
         {
             reply = new Reply(itemId, [.. _awaitingTranscription]);
+            if (_earlyReports.Remove(itemId, out var played))
+            {
+                reply.Reported = played;
+            }
+
             _byItem.Add(itemId, reply);
             _replies.Add(reply);
         }
