@@ -320,25 +320,12 @@ internal static class SessionImporter
             if (entry.Embedding is { Length: > 0 } embedding)
             {
                 dimensions ??= embedding.Length;
-                if (embedding.Length != dimensions || !AllFinite(embedding.Span))
+                if (embedding.Length != dimensions || !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(embedding.Span))
                 {
                     problems.Add($"memory '{entry.Id}' has an embedding of another size or with non-finite values");
                 }
             }
         }
-    }
-
-    private static bool AllFinite(ReadOnlySpan<float> vector)
-    {
-        foreach (var value in vector)
-        {
-            if (!float.IsFinite(value))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static void ConversationProblems(SessionDocument session, List<string> problems)

@@ -78,7 +78,12 @@ internal sealed partial class HybridMemoryIndex
         try
         {
             Array.Clear(bm25, 0, Count);
-            Array.Clear(cosine, 0, Count);
+            if (prepared is null)
+            {
+                // Otherwise the scan writes every slot, or the sign prefilter clears them (RankSemantic).
+                Array.Clear(cosine, 0, Count);
+            }
+
             Array.Clear(verdicts, 0, Count);
             var admit = new Admission(filter, _documents, verdicts);
             var lexicalRanking = queryTerms.Count == 0 ? [] : RankLexical(queryTerms, bm25, admit, window);
@@ -369,6 +374,8 @@ internal sealed partial class HybridMemoryIndex
 
         if (Count >= _options.SignPrefilterFrom)
         {
+            // Only the candidates are scored: the other slots must read as no similarity, not a former search's.
+            Array.Clear(similarities, 0, Count);
             var candidates = ArrayPool<int>.Shared.Rent(Count);
             var candidateScores = ArrayPool<float>.Shared.Rent(Count);
             try
