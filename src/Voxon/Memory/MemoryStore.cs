@@ -25,6 +25,7 @@ internal sealed class MemoryStore
     // _indexLock, since searches may run concurrently.
     private List<MemoryEntry>? _unindexed;
     private readonly Lock _indexLock = new();
+    private int _indexing;
 
     // Profile facts are read on every turn; keeping them apart avoids scanning all entries per turn.
     private readonly HashSet<string> _profile = new(StringComparer.Ordinal);
@@ -291,6 +292,31 @@ internal sealed class MemoryStore
 
     /// <summary>Whether every live entry is in the search index (false after a load until the index is first used).</summary>
     internal bool SearchIndexBuilt => Volatile.Read(ref _unindexed) is null;
+
+    /// <summary>
+    /// Starts building the search index on the thread pool when a load left it unbuilt: a conversation is starting, and
+    /// its first turn searches. A call then does not wait for the build (tens of milliseconds at 10,000 memories) when
+    /// the user first speaks; a load for anything else (export, listing, the dashboard) still skips it.
+    /// </summary>
+    public void IndexInBackground()
+    {
+        if (Volatile.Read(ref _unindexed) is null || Interlocked.Exchange(ref _indexing, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                _ = Index;
+            }
+            catch (ArgumentException)
+            {
+                // Left unbuilt: the index's first use builds it again and reports the error to its caller.
+            }
+        });
+    }
 
     /// <summary>The search index, with the entries a load put back added on first use.</summary>
     private HybridMemoryIndex Index

@@ -153,6 +153,7 @@ public sealed partial class Session : IAsyncDisposable
             _open.Add(id, conversation);
             UpdatedAt = now;
             info = state.ToInfo();
+            _memory.IndexInBackground();
         }
 
         Raise(SessionEventNames.ConversationStarted, info);
@@ -200,6 +201,7 @@ public sealed partial class Session : IAsyncDisposable
             conversation = new Conversation(this, state);
             _open.Add(state.Id, conversation);
             info = state.ToInfo();
+            _memory.IndexInBackground();
         }
 
         Raise(SessionEventNames.ConversationResumed, info);
@@ -375,6 +377,9 @@ public sealed partial class Session : IAsyncDisposable
         // _saveGate is not disposed: it never allocates a wait handle, and a late SaveAsync must fail with
         // SessionStateException rather than ObjectDisposedException.
     }
+
+    /// <summary>Whether memory's search index holds every live entry (a load leaves it to build on first use).</summary>
+    internal bool SearchIndexBuilt => _memory.SearchIndexBuilt;
 
     internal ConversationState FindConversation(string conversationId) =>
         _conversations.TryGetValue(conversationId, out var state)

@@ -72,6 +72,39 @@ public sealed class MemoryApiTests
     }
 
     [Fact]
+    public async Task A_loaded_session_builds_its_search_index_in_the_background_once_a_conversation_starts()
+    {
+        await using var host = new MemoryTestHost();
+        await using var client = host.NewClient();
+        string id;
+        await using (var session = await client.CreateSessionAsync("user_index"))
+        {
+            id = session.SessionId;
+            await session.AddMemoryAsync("The user keeps bees on the roof");
+            await session.AddMemoryAsync("The user's sister lives in Porto");
+            await session.SaveAsync();
+        }
+
+        // A load alone (export, listing) leaves the index unbuilt; starting or resuming a conversation builds it before
+        // anything searches, so the call's first turn does not wait for it.
+        foreach (var start in new Func<Session, Task>[] { s => s.StartConversationAsync(), s => s.ResumeConversationAsync() })
+        {
+            await using var loaded = await client.LoadSessionAsync(id);
+            Assert.False(loaded.SearchIndexBuilt);
+            await start(loaded);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!loaded.SearchIndexBuilt && waited.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.True(loaded.SearchIndexBuilt);
+            Assert.Contains(loaded.SearchMemory("bees"), r => r.Entry.Content.Contains("bees", StringComparison.Ordinal));
+            await loaded.SaveAsync();
+        }
+    }
+
+    [Fact]
     public async Task SetPreference_refuses_long_values_and_malformed_names_with_a_clear_message()
     {
         await using var host = new MemoryTestHost();
