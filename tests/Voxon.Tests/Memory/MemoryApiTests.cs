@@ -105,6 +105,26 @@ public sealed class MemoryApiTests
     }
 
     [Fact]
+    public void Weaving_an_opening_with_no_words_does_not_wait_for_the_search_index()
+    {
+        var now = new DateTimeOffset(2026, 1, 5, 9, 0, 0, TimeSpan.Zero);
+        var store = new MemoryStore(100_000);
+        store.LoadStored(
+        [
+            new MemoryEntry { Id = "mem_name", Content = "User's name is Alice", Category = "identity", CreatedAt = now, UpdatedAt = now, TokenCount = 5 },
+            new MemoryEntry { Id = "mem_bees", Content = "The user keeps bees", Category = "general", CreatedAt = now, UpdatedAt = now, TokenCount = 4 },
+        ]);
+        var weaver = new Voxon.Context.ContextWeaver(new Voxon.Context.ContextWeaverOptions());
+        var opening = weaver.Weave(new Voxon.Context.WeaveRequest(store, string.Empty, default, _ => Voxon.Context.ScopeRelation.Own, 2_000, now));
+
+        Assert.Equal(["mem_name"], opening.Injected.Select(i => i.MemoryId));   // the profile, which needs no search
+        Assert.False(store.SearchIndexBuilt);
+        var turn = weaver.Weave(new Voxon.Context.WeaveRequest(store, "tell me about the bees", default, _ => Voxon.Context.ScopeRelation.Own, 2_000, now));
+        Assert.Contains("mem_bees", turn.Injected.Select(i => i.MemoryId));
+        Assert.True(store.SearchIndexBuilt);
+    }
+
+    [Fact]
     public async Task SetPreference_refuses_long_values_and_malformed_names_with_a_clear_message()
     {
         await using var host = new MemoryTestHost();
