@@ -33,6 +33,8 @@ public static class RealtimeBenchmarks
         }
     }
 
+    private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
+
     private static async Task RunAsync()
     {
         var folder = Path.Combine(Path.GetTempPath(), "voxon-bench-realtime-" + Guid.NewGuid().ToString("N")[..8]);
@@ -82,14 +84,18 @@ public static class RealtimeBenchmarks
             // Timed at the server: from just before it sends the transcription to its receive loop reading each
             // session.update (the first is the one carrying the context for the words).
             var arrivals = new List<long>();
+            // What the process had allocated and paused for GC when each update arrived: what happened inside the timed window.
+            var atArrival = new List<(long Allocated, int Collections, TimeSpan Paused)>();
             connection.Received += e =>
             {
                 if ((string?)e["type"] == "session.update")
                 {
                     var at = Stopwatch.GetTimestamp();
+                    var state = (GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.GetTotalPauseDuration());
                     lock (arrivals)
                     {
                         arrivals.Add(at);
+                        atArrival.Add(state);
                     }
                 }
             };
@@ -98,6 +104,10 @@ public static class RealtimeBenchmarks
             var streamed = new bool[Iterations];
             var collected = new bool[Iterations];
             var paused = new double[Iterations];
+            var allocatedUntilUpdate = new double[Iterations];
+            var allocatedPerTurn = new double[Iterations];
+            var pausedInside = new double[Iterations];
+            var collectedInside = new bool[Iterations];
             int gen1 = 0, gen2 = 0;
             var refined = new List<double>();
             for (var i = -20; i < Iterations; i++)
@@ -123,6 +133,7 @@ public static class RealtimeBenchmarks
 
                 var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
                 var pauses = GC.GetTotalPauseDuration();
+                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 var started = Stopwatch.GetTimestamp();
                 await connection.TranscribeAsync(item, words);
 
@@ -141,9 +152,14 @@ public static class RealtimeBenchmarks
                 }
 
                 long[] mine;
+                (long Allocated, int Collections, TimeSpan Paused) first = default;
                 lock (arrivals)
                 {
                     mine = [.. arrivals.Skip(seen)];
+                    if (mine.Length > 0)
+                    {
+                        first = atArrival[seen];
+                    }
                 }
 
                 if (i >= 0 && mine.Length > 0)
@@ -155,6 +171,11 @@ public static class RealtimeBenchmarks
                     gen2 += GC.CollectionCount(2) - collections.Item3;
                     gen1 += GC.CollectionCount(1) - collections.Item2;
                     paused[i] = (GC.GetTotalPauseDuration() - pauses).TotalMilliseconds;
+                    // In KB, process-wide (the server's share included): up to the first update, and for the whole turn.
+                    allocatedUntilUpdate[i] = (first.Allocated - allocatedBefore) / 1024.0;
+                    collectedInside[i] = first.Collections > collections.Item1;
+                    pausedInside[i] = (first.Paused - pauses).TotalMilliseconds;
+                    allocatedPerTurn[i] = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1024.0;
                     if (mine.Length > 1)
                     {
                         refined.Add(Stopwatch.GetElapsedTime(started, mine[1]).TotalMilliseconds);
@@ -170,6 +191,9 @@ public static class RealtimeBenchmarks
             Harness.Print($"  turns with a GC during them ({collected.Count(c => c)}; of the collections {gen1} gen1, {gen2} gen2)", [.. samples.Where((_, k) => collected[k])]);
             Harness.Print($"  turns without ({collected.Count(c => !c)})", [.. samples.Where((_, k) => !collected[k])]);
             Harness.Print("  GC pause during a turn with a GC", [.. paused.Where((_, k) => collected[k]).DefaultIfEmpty()]);
+            Harness.Print($"  turns with a GC inside the timed window ({collectedInside.Count(c => c)})", [.. samples.Where((_, k) => collectedInside[k]).DefaultIfEmpty()]);
+            Harness.Print("  GC pause inside the timed window, when one ran", [.. pausedInside.Where((_, k) => collectedInside[k]).DefaultIfEmpty()]);
+            Console.WriteLine($"  allocated (KB, process-wide, server included): to the first update p50={Median(allocatedUntilUpdate):F0}, whole turn p50={Median(allocatedPerTurn):F0}");
             Harness.Print($"  -> second session.update, woven with the embedding ({refined.Count} turns where it differed)", [.. refined]);
             var embedding = new double[Iterations];
             for (var i = 0; i < Iterations; i++)

@@ -23,14 +23,15 @@ internal sealed class RealtimeTurns(TurnPipeline pipeline, Conversation conversa
         audio = audio > TimeSpan.Zero ? audio : null;
         var config = conversation.Session.Config;
         // The live session is already answering: the embedding (the slowest step) waits until the first update is out.
-        var input = pipeline.Weave(conversation.State, words, [], audio, excludeSensitive: true);
+        // The live session keeps its own dialogue: the input carries no history.
+        var input = pipeline.Weave(conversation.State, words, [], audio, excludeSensitive: true, withHistory: false);
         Task<IReadOnlyList<Memory.ExtractedFact>>? extraction = null;
         return new PreparedUserTurn(
             Instructions(config, input.Context.Text),
             async ct =>
             {
                 extraction = pipeline.StartExtraction(words, ct);
-                input = await pipeline.PrepareAsync(conversation.State, words, audio, excludeSensitive: true, ct);
+                input = await pipeline.PrepareAsync(conversation.State, words, audio, excludeSensitive: true, withHistory: false, ct);
                 return Instructions(config, input.Context.Text);
             },
             ct => pipeline.RecordAsync(conversation, input, null, extraction, ct));

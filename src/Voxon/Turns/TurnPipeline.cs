@@ -71,23 +71,30 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
     /// <summary>As <see cref="PrepareAsync(ConversationState, string, TimeSpan?, CancellationToken)"/>; with
     /// <paramref name="excludeSensitive"/>, sensitive memories stay out of the context altogether (realtime instructions).</summary>
-    public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, bool excludeSensitive, CancellationToken cancellationToken)
+    public Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, bool excludeSensitive, CancellationToken cancellationToken) =>
+        PrepareAsync(state, words, audio, excludeSensitive, withHistory: true, cancellationToken);
+
+    /// <summary>As <see cref="PrepareAsync(ConversationState, string, TimeSpan?, bool, CancellationToken)"/>; without
+    /// <paramref name="withHistory"/>, the input's history is empty (see <see cref="Weave"/>).</summary>
+    public async Task<TurnInput> PrepareAsync(ConversationState state, string words, TimeSpan? audio, bool excludeSensitive, bool withHistory, CancellationToken cancellationToken)
     {
         var embedding = await runtime.EmbedQueryAsync(words, host.Embeddings, cancellationToken);
-        return Weave(state, words, embedding, audio, excludeSensitive);
+        return Weave(state, words, embedding, audio, excludeSensitive, withHistory);
     }
 
     /// <summary>Weaves the context for words already embedded, or, with an empty <paramref name="embedding"/>, for the
-    /// words alone (lexical search: what is ready before the embedding, for a live session that is already answering).</summary>
+    /// words alone (lexical search: what is ready before the embedding, for a live session that is already answering).
+    /// Without <paramref name="withHistory"/> the history is left empty: a live session holds its own dialogue, and copying
+    /// the whole conversation on every weave cost time and allocations growing with its length.</summary>
     /// <exception cref="SessionStateException">The session is closed or the conversation ended.</exception>
-    public TurnInput Weave(ConversationState state, string words, float[] embedding, TimeSpan? audio, bool excludeSensitive)
+    public TurnInput Weave(ConversationState state, string words, float[] embedding, TimeSpan? audio, bool excludeSensitive, bool withHistory = true)
     {
         lock (host.Gate)
         {
             host.ThrowIfNotOpen(state);
             var now = runtime.Time.GetUtcNow();
             var context = runtime.Weaver.Weave(host.WeaveRequestFor(state, words, embedding, now) with { ExcludeSensitive = excludeSensitive });
-            return new TurnInput(words, embedding, context, host.HistoryOf(state), audio);
+            return new TurnInput(words, embedding, context, withHistory ? host.HistoryOf(state) : [], audio);
         }
     }
 

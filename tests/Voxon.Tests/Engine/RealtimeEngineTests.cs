@@ -83,6 +83,10 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
             await connection.UserSaysAsync("My name is Alice", TimeSpan.FromSeconds(2));
             var reweave = await connection.WaitForAsync("session.update", 2);
             Assert.NotNull(reweave["session"]!["instructions"]);
+            // A re-weave changes the instructions of the realtime session only (the event is written by the engine).
+            Assert.Equal(["type", "session"], reweave.Select(p => p.Key));
+            Assert.Equal(["type", "instructions"], reweave["session"]!.AsObject().Select(p => p.Key));
+            Assert.Equal("realtime", (string?)reweave["session"]!["type"]);
             await Eventually(() => voice.Transcript.Count == 1);
 
             var reply = await connection.ReplyAsync("Nice to meet you, Alice.", TimeSpan.FromMilliseconds(500));
@@ -225,6 +229,34 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         var loaded = await _voxon.NewClient().LoadSessionAsync(session.SessionId);
         Assert.Equal(4, loaded.GetTranscript(voice.ConversationId).Count);
         Assert.Contains(loaded.GetMemory().Entries, m => m.Content.Contains("chess", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Weaving_a_realtime_turn_does_not_copy_the_conversation_so_far()
+    {
+        // The live session keeps its own dialogue: the weave for its instructions costs the same after thousands of
+        // turns as after a few (it copied the whole history each time, on the path to the session.update).
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
+        session.AddMemory("User likes chess", category: "preference", importance: 0.8);
+        var conversation = await session.StartConversationAsync();
+        var turns = new RealtimeTurns(session.Turns, conversation);
+        long Allocated()
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            turns.PrepareUserTurn("What do I like?", null);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Allocated();
+        var few = Allocated();
+        for (var i = 0; i < 5_000; i++)
+        {
+            await session.Turns.RecordAsync(conversation, new TurnInput($"Tell me about topic {i}", [], Voxon.Context.WovenContext.Empty, [], null), null, null, CancellationToken.None);
+        }
+
+        Allocated();
+        var many = Allocated();
+        Assert.True(many - few < 16 * 1024, $"{few} bytes with 0 turns, {many} with 5,000");
     }
 
     [Fact]

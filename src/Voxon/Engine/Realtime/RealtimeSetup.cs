@@ -87,8 +87,5 @@ internal sealed record RealtimeSetup(
 
         return options;
     }
-
-    /// <summary>An update that changes only the instructions (the context re-woven for the user's last words).</summary>
-    public static RealtimeConversationSessionOptions InstructionsUpdate(string instructions) => new() { Instructions = instructions };
 #pragma warning restore OPENAI002
 }

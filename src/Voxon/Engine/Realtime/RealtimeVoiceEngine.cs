@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.ClientModel.Primitives;
 using System.Net.WebSockets;
 using System.Runtime.ExceptionServices;
 using System.Text;
@@ -43,6 +45,9 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     // applied when the item arrives, instead of dropped, which left the reply waiting for a report that had come.
     private readonly Dictionary<string, TimeSpan> _earlyReports = new(StringComparer.Ordinal);
     private const int MaxEarlyReports = 16;
+    private readonly ArrayBufferWriter<byte> _update = new(4096);
+    private readonly Utf8JsonWriter _updateWriter;
+    private readonly RequestOptions _sendOptions;
     private AheadTurn? _ahead;
     private RealtimeSessionClient _client;
     private string _instructions;
@@ -62,6 +67,8 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         _time = time;
         _logger = logger;
         _tools = setup.Tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        _updateWriter = new Utf8JsonWriter(_update);
+        _sendOptions = new RequestOptions { CancellationToken = _stop.Token };
     }
 
     /// <summary>Raised on the engine's loop when the user starts speaking over a reply: stop playing <c>ItemId</c>'s audio.</summary>
@@ -146,6 +153,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         await _stop.CancelAsync();
         await _pump;
         _client.Dispose();
+        _updateWriter.Dispose();
         _stop.Dispose();
         _ending.Dispose();
     }
@@ -490,10 +498,22 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     }
 
     /// <summary>Gives the live session new instructions; they are also what a session opened after a drop starts with.</summary>
+    /// <remarks>The event is written straight into a buffer kept for it (only the loop sends it, one at a time) rather
+    /// than through the SDK's options model, whose serializer was the slowest part of the send and allocated on each.</remarks>
     private Task UpdateInstructionsAsync(string instructions)
     {
         _instructions = instructions;
-        return _client.ConfigureConversationSessionAsync(RealtimeSetup.InstructionsUpdate(instructions), _stop.Token);
+        _update.ResetWrittenCount();
+        _updateWriter.Reset(_update);
+        _updateWriter.WriteStartObject();
+        _updateWriter.WriteString("type"u8, "session.update"u8);
+        _updateWriter.WriteStartObject("session"u8);
+        _updateWriter.WriteString("type"u8, "realtime"u8);
+        _updateWriter.WriteString("instructions"u8, instructions);
+        _updateWriter.WriteEndObject();
+        _updateWriter.WriteEndObject();
+        _updateWriter.Flush();
+        return _client.SendCommandAsync(BinaryData.FromBytes(_update.WrittenMemory), _sendOptions);
     }
 
     /// <summary>Speech started: the reply still playing is cut to what was played, on the server and in the record.</summary>
