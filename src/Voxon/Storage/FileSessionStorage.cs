@@ -529,7 +529,7 @@ public sealed partial class FileSessionStorage : SessionStorage
                 var context = FileSnapshot.Context(id, header.Version, "content");
                 if (SessionEncryption.IsEnvelope(content.Span))
                 {
-                    ApplyContent(assembler, _codec.OpenSlice(content, context, id, ref oldKey)); // authenticated as it is opened
+                    _codec.OpenPooled(content, context, id, ref oldKey, plaintext => ApplyContent(assembler, plaintext)); // authenticated as it is opened
                 }
                 else
                 {

@@ -201,13 +201,21 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             lengths[i] = MemoryRecordFormat.EmbeddingLength(records.Span.Slice(memories[i].Offset, memories[i].Length));
         }
 
-        var slices = new Memory<float>[memories.Count];
-        var large = memories.Count >= ParallelDecodeThreshold;
-        for (var first = 0; first < memories.Count;)
+        var slices = VectorSlices(lengths, large: memories.Count >= ParallelDecodeThreshold);
+        ApplyMemories(memories.Count, i => DecodeMemory(records.Span.Slice(memories[i].Offset, memories[i].Length), memories.Count, slices[i]));
+    }
+
+    /// <summary>Slices of shared blocks for vectors of <paramref name="lengths"/> floats, in order (see
+    /// <see cref="ApplyMemoryRecords"/>): one uninitialized block on the large object heap when <paramref name="large"/>,
+    /// else blocks of consecutive vectors under the large object heap's threshold.</summary>
+    internal static Memory<float>[] VectorSlices(ReadOnlySpan<int> lengths, bool large)
+    {
+        var slices = new Memory<float>[lengths.Length];
+        for (var first = 0; first < lengths.Length;)
         {
             // Consecutive records while they fit (a vector past the block size gets a block of its own).
             var (end, floats) = (first + 1, lengths[first]);
-            while (end < memories.Count && (large || floats + lengths[end] <= BlockFloats))
+            while (end < lengths.Length && (large || floats + lengths[end] <= BlockFloats))
             {
                 floats += lengths[end++]; // no overflow: the lengths fit in the records
             }
@@ -221,7 +229,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             first = end;
         }
 
-        ApplyMemories(memories.Count, i => DecodeMemory(records.Span.Slice(memories[i].Offset, memories[i].Length), memories.Count, slices[i]));
+        return slices;
     }
 
     /// <summary>Decodes <paramref name="count"/> memory records with <paramref name="decode"/> (on several threads when

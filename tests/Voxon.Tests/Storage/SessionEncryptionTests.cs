@@ -46,6 +46,31 @@ public sealed class SessionEncryptionTests
     }
 
     [Fact]
+    public async Task A_large_sealed_section_opens_into_a_pooled_buffer_and_a_tampered_one_is_corrupt()
+    {
+        using var folder = new TempFolder();
+        var codec = new SessionRecordCodec("file", SessionEncryption.FromKey(new string('e', 64)), new FileKeyRingStore(folder.Path));
+        var key = await codec.KeyForAsync("user_c", "save");
+        var plaintext = Enumerable.Range(0, 4 << 20).Select(i => (byte)i).ToArray();
+        var sealedBytes = codec.Seal(plaintext, "sess_c/content", key);
+        await codec.PrepareAsync([sealedBytes], "sess_c");
+        var old = false;
+        var opened = false;
+        void Open() => codec.OpenPooled(sealedBytes, "sess_c/content", "sess_c", ref old, p => opened = p.Span.SequenceEqual(plaintext));
+
+        // Once the pool holds a buffer of that size, opening allocates next to nothing: not an array of 4 MB a load.
+        Open();
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        Open();
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - allocated, 0, 64 * 1024);
+        Assert.True(opened);
+        Assert.False(old);
+
+        sealedBytes[^1] ^= 1;
+        Assert.Throws<SessionCorruptException>(Open);
+    }
+
+    [Fact]
     public async Task Data_key_ciphers_open_records_again_and_refuse_a_moved_one()
     {
         using var folder = new TempFolder();

@@ -172,6 +172,67 @@ public class SessionFileFormatTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Memory_rows_of_a_load_decode_into_shared_vector_blocks_sealed_or_not(bool encrypted)
+    {
+        // Rows as PostgreSQL reads them, one by one into the load's batches: past the large-load threshold, so both small
+        // blocks and one block per batch are used; one record in the legacy layout among them.
+        using var folder = new TempFolder();
+        var codec = new SessionRecordCodec("test", encrypted ? SessionEncryption.FromKey(new string('d', 64)) : null, new FileKeyRingStore(folder.Path));
+        var key = await codec.KeyForAsync("user_rows", "save");
+        var count = SessionAssembler.ParallelDecodeThreshold + 500;
+        var entries = Enumerable.Range(0, count).Select(i => new Voxon.Memory.MemoryEntry
+        {
+            Id = $"mem_{i:x16}",
+            Content = $"fact {i}",
+            Category = "general",
+            CreatedAt = Start.AddSeconds(i),
+            Embedding = Enumerable.Range(0, 384).Select(d => i + (d / 1000f)).ToArray(),
+        }).ToList();
+        var head = new SessionRecord(RecordKind.Head, string.Empty, 0, SessionDocumentSerializer.Serialize(new SessionDocument { SessionId = "sess_rows", UserId = "user_rows", Config = new SessionConfig() }));
+        var rows = entries.Select((e, i) => new SessionRecord(RecordKind.Memory, e.Id, 0, i == 7 ? MemoryRecordFormat.EncodeLegacy(e) : MemoryRecordFormat.Encode(e)))
+            .Prepend(head).Select(r => codec.Seal(r, "sess_rows", key)).ToList();
+
+        async Task<SessionDocument?> LoadAsync(List<SessionRecord> stored)
+        {
+            await using var load = new RecordLoad(codec, "sess_rows", withContent: true);
+            foreach (var row in stored)
+            {
+                var reserved = load.Reserve(row.Kind, row.Payload.Length);
+                row.Payload.CopyTo(reserved.AsSpan());
+                if (load.KeyToFetch(reserved) is { } keyId)
+                {
+                    await load.FetchKeyAsync(keyId, default);
+                }
+
+                load.Add(row.Kind, row.Key, row.Index, reserved);
+            }
+
+            return await load.BuildAsync();
+        }
+
+        var loaded = (await LoadAsync(rows))!.Memory.Entries;
+
+        Assert.Equal(entries.Select(e => e.Embedding.ToArray()), loaded.Select(e => e.Embedding.ToArray()));
+        Assert.Equal(entries.Select(e => e.Content), loaded.Select(e => e.Content));
+        var blocks = loaded.Select(e => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.Embedding, out var segment) ? segment.Array! : null).Distinct().ToList();
+        Assert.InRange(blocks.Count, 2, count / 20);
+
+        // A damaged record among them is still reported.
+        var damaged = rows.ToList();
+        damaged[count / 2] = damaged[count / 2] with { Payload = encrypted ? Flip(damaged[count / 2].Payload) : damaged[count / 2].Payload[..^3] };
+        await Assert.ThrowsAsync<SessionCorruptException>(() => LoadAsync(damaged));
+    }
+
+    private static byte[] Flip(byte[] bytes)
+    {
+        var copy = bytes.ToArray();
+        copy[^1] ^= 1;
+        return copy;
+    }
+
     [Fact]
     public void Superseded_heads_are_read_up_to_their_version_and_only_the_last_head_whole()
     {
