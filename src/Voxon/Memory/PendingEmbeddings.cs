@@ -23,9 +23,8 @@ internal sealed class PendingEmbeddings(VoxonRuntime runtime, EmbeddingCache cac
     // Entries whose embedding failed, embedded again by the next CompleteAsync. Guarded by _sync.
     private readonly List<(string Id, string Content)> _failed = [];
 
-    /// <summary>Embeds <paramref name="entries"/> (recorded without vectors) in the background, after any batch before them
-    /// and, when given, once <paramref name="after"/> completes (the turn that recorded them). Saves wait for it all.</summary>
-    public void Start(IReadOnlyList<MemoryEntry> entries, Task? after = null)
+    /// <summary>Embeds <paramref name="entries"/> (recorded without vectors) in the background, after any batch before them.</summary>
+    public void Start(IReadOnlyList<MemoryEntry> entries)
     {
         if (entries.Count == 0)
         {
@@ -40,7 +39,6 @@ internal sealed class PendingEmbeddings(VoxonRuntime runtime, EmbeddingCache cac
             _tail = Task.Run(async () =>
             {
                 await previous;
-                await (after ?? Task.CompletedTask);
                 await EmbedAsync(texts, CancellationToken.None);
             });
         }

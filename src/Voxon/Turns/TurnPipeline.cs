@@ -143,21 +143,6 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         CancellationToken cancellationToken)
     {
         var facts = input is null ? [] : host.AllowedFacts(await FactsAsync(extraction, input.Words));
-        // The new facts' embedding waits for the turn to be recorded: the document model takes every core while it
-        // runs, and the rest of the turn (analytics, learning, events) would wait for it.
-        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        try
-        {
-            return Record(conversation, input, reply, facts, recorded.Task);
-        }
-        finally
-        {
-            recorded.SetResult();
-        }
-    }
-
-    private (ConversationTurn? User, ConversationTurn? Assistant) Record(Conversation conversation, TurnInput? input, TurnReply? reply, IReadOnlyList<ExtractedFact> facts, Task recorded)
-    {
         var state = conversation.State;
         ConversationTurn? userTurn = null, assistantTurn = null;
         var changes = new List<MemoryChange>();
@@ -200,7 +185,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             }
 
             // New facts are embedded after the turn (see PendingEmbeddings): their words find them meanwhile.
-            host.PendingEmbeddings.Start([.. changes.Where(c => !c.Duplicate).Select(c => c.Entry)], after: recorded);
+            host.PendingEmbeddings.Start([.. changes.Where(c => !c.Duplicate).Select(c => c.Entry)]);
 
             host.OnTurnRecorded(state, userTurn, assistantTurn, now);
         }
