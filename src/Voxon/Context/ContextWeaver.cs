@@ -89,13 +89,6 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
             seen.Add(entry.Id);
         }
 
-        // An opening (no words yet) has nothing to search with: it does not wait for the search index a load left to
-        // build, which a realtime call's connection then overlaps.
-        if (string.IsNullOrWhiteSpace(request.Message) && request.MessageEmbedding.IsEmpty)
-        {
-            return chosen;
-        }
-
         var found = request.Store.Search(
             request.Message,
             request.MessageEmbedding,

@@ -253,6 +253,13 @@ internal sealed class MemoryStore
     public IReadOnlyList<MemorySearchResult> Search(string query, ReadOnlyMemory<float> queryEmbedding, int topK, Func<MemoryEntry, bool>? filter, double minScore, DateTimeOffset now)
     {
         Hydrate?.Invoke();
+        if (string.IsNullOrWhiteSpace(query) && queryEmbedding.IsEmpty)
+        {
+            // Nothing to search with (an opening, before any words): no hits, and no wait for the index a load left to
+            // build, which a realtime call's connection then overlaps.
+            return [];
+        }
+
         var hits = Index.Search(query, queryEmbedding, topK, filter is null ? null : id => filter(_entries[id]), minScore, TimeFocus.Parse(query, now));
         return [.. hits.Select(h => new MemorySearchResult(_entries[h.Id], h.Score, h.LexicalScore, h.SemanticScore))];
     }
