@@ -23,6 +23,10 @@ public static class RealtimeBenchmarks
 {
     private const int Iterations = 300;
 
+    // Unmeasured turns first, enough for the JIT to finish tiering up the turn's code (the engine's and the loopback
+    // server's): a voice server runs for hours, and with 20 the measured turns still ran partly tier-0 code.
+    private static readonly int Warmup = int.TryParse(Environment.GetEnvironmentVariable("VOXON_BENCH_WARMUP"), out var w) ? w : 300;
+
     public static void RegisterHarnesses() => Harness.Register("realtime", RunAsync);
 
     private static int CountOf<T>(List<T> list)
@@ -110,7 +114,7 @@ public static class RealtimeBenchmarks
             var collectedInside = new bool[Iterations];
             int gen1 = 0, gen2 = 0;
             var refined = new List<double>();
-            for (var i = -20; i < Iterations; i++)
+            for (var i = -Warmup; i < Iterations; i++)
             {
                 int seen;
                 lock (arrivals)
@@ -118,8 +122,8 @@ public static class RealtimeBenchmarks
                     seen = arrivals.Count;
                 }
 
-                var item = $"item_bench_{i + 20}";
-                var words = StreamingBenchmarks.Questions[(i + 20) % StreamingBenchmarks.Questions.Length];
+                var item = $"item_bench_{i + Warmup}";
+                var words = StreamingBenchmarks.Questions[(i + Warmup) % StreamingBenchmarks.Questions.Length];
                 var stream = i % 2 == 0;
                 if (stream)
                 {
@@ -139,7 +143,7 @@ public static class RealtimeBenchmarks
 
                 // The turn is recorded after its updates; let it finish, and every update it sent arrive, so that
                 // iterations neither queue nor take one turn's update for the next one's.
-                while (voice.Transcript.Count < i + 21)
+                while (voice.Transcript.Count < i + Warmup + 1)
                 {
                     await Task.Delay(1);
                 }
@@ -186,7 +190,7 @@ public static class RealtimeBenchmarks
             Harness.Print("transcription completed -> session.update with new context (1,000 memories)", samples);
             Harness.Print("  transcription sent whole (completed only)", [.. samples.Where((_, k) => !streamed[k])]);
             Harness.Print("  transcription streamed first (deltas, then completed)", [.. samples.Where((_, k) => streamed[k])]);
-            Harness.Print("  of which inside the engine (weave from the words + send)", [.. inside.Skip(20)]);
+            Harness.Print("  of which inside the engine (weave from the words + send)", [.. inside.Skip(Warmup)]);
             // What the tail is made of: turns during which the GC ran, against the others.
             Harness.Print($"  turns with a GC during them ({collected.Count(c => c)}; of the collections {gen1} gen1, {gen2} gen2)", [.. samples.Where((_, k) => collected[k])]);
             Harness.Print($"  turns without ({collected.Count(c => !c)})", [.. samples.Where((_, k) => !collected[k])]);
@@ -213,7 +217,7 @@ public static class RealtimeBenchmarks
             }
 
             Harness.Print("  for scale: the pipeline's prepare alone (embed + weave + history)", prepare);
-            Console.WriteLine($"  session.update events: {connection.EventsOf("session.update").Count} (1 opening + {Iterations + 20} re-weaves + {CountOf(refinedInside)} second updates expected)");
+            Console.WriteLine($"  session.update events: {connection.EventsOf("session.update").Count} (1 opening + {Iterations + Warmup} re-weaves + {CountOf(refinedInside)} second updates expected)");
         }
         finally
         {
