@@ -9,7 +9,7 @@ namespace Voxon.Benchmarks;
 /// <summary>
 /// The "encoder" harness: one search query (new words each time, with arctic-embed's query instruction) through the
 /// package's own float32 encoder (the former path), Voxon's float32 encoder and its int8 encoder (attention fused, and
-/// as exported), interleaved; where
+/// as exported), interleaved; a query right after a document encode in either precision; where
 /// the time of one query goes (tokenization vs the model run); the model load times; bulk document throughput in both
 /// precisions; and the cosine between the float32 and int8 vectors of the same texts.
 /// Run: <c>dotnet bench/Voxon.Benchmarks/bin/Release/net10.0/Voxon.Benchmarks.dll harness encoder</c>.
@@ -62,6 +62,32 @@ public static class EncoderBenchmarks
             ("query: Voxon encoder, int8, as exported, session threads (former default)", i => Run(() => int8Former.Encode([Query(i)]))),
             ("query: tokenization alone", i => Run(() => tokenizer.Encode(Query(i)))),
         ]);
+
+        // A voice turn's query right after the document encode of a fact from the turn before (2 ms apart): with float32
+        // documents their model's weights, four times the int8 model's bytes, push the query model's out of the cache.
+        const int AfterDocument = 300;
+        var afterDocument = new[] { ("float32", float32), ("int8", int8), ("none", (ArcticXsEncoder?)null) }
+            .Select(c => (c.Item1, Encoder: c.Item2, Samples: new double[AfterDocument])).ToArray();
+        for (var i = -30; i < AfterDocument; i++)
+        {
+            for (var k = 0; k < afterDocument.Length; k++)
+            {
+                var (_, document, samples) = afterDocument[(k + i + 30) % afterDocument.Length];
+                document?.Encode([CoreBenchmarks.Note(10_000 + (3 * i) + k)]);
+                Thread.Sleep(2);
+                var query = Stopwatch.GetTimestamp();
+                int8.Encode([Query((3 * i) + k)]);
+                if (i >= 0)
+                {
+                    samples[i] = Stopwatch.GetElapsedTime(query).TotalMilliseconds;
+                }
+            }
+        }
+
+        foreach (var (label, _, samples) in afterDocument)
+        {
+            Harness.Print($"query (int8) 2 ms after a document encode: {label}", samples);
+        }
 
         var documents = Enumerable.Range(0, 512).Select(CoreBenchmarks.Note).ToArray();
         foreach (var (label, encoder) in new[] { ("float32", float32), ("int8", int8) })

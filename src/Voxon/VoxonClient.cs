@@ -195,16 +195,15 @@ public sealed partial class VoxonClient : IAsyncDisposable
         _logger.LogWarning(problem, "A listing skipped an unreadable record: {Problem}", problem.Message);
 
     /// <summary>
-    /// Entries stored without an embedding, or with one from another model than the client's, get one now, once
-    /// (the next save stores it). Entries from before model ids were stored were embedded by all-MiniLM-L6-v2.
+    /// Entries stored without an embedding, or with one that does not serve the client's model
+    /// (<see cref="VoxonRuntime.KeepsVector"/>), get one now, once (the next save stores it).
     /// </summary>
     private async Task EnsureEmbeddingsAsync(SessionDocument document, CancellationToken cancellationToken)
     {
         var model = _runtime.EmbeddingModelId;
         var missing = document.Memory.Entries
             .Select((entry, index) => (entry, index))
-            .Where(x => x.entry.Embedding.IsEmpty
-                || (model is not null && (x.entry.EmbeddingModel ?? MiniLmEmbeddingGenerator.ModelId) != model))
+            .Where(x => !_runtime.KeepsVector(x.entry))
             .ToList();
         if (missing.Count == 0)
         {

@@ -42,6 +42,24 @@ internal sealed class VoxonRuntime(
     public string? EmbeddingModelId { get; } =
         embeddings.GetService(typeof(EmbeddingGeneratorMetadata)) is EmbeddingGeneratorMetadata metadata ? metadata.DefaultModelId : null;
 
+    /// <summary>
+    /// Whether a memory's stored vector serves this runtime's searches as it is: it has one, from the embedding model
+    /// (memories from before model ids were stored were embedded by all-MiniLM-L6-v2), or from another precision of it
+    /// that the local generator keeps (<see cref="Memory.Search.LocalEmbeddingGenerator.KeepsVectorsOf"/>).
+    /// </summary>
+    public bool KeepsVector(Memory.MemoryEntry entry)
+    {
+        if (entry.Embedding.IsEmpty)
+        {
+            return false;
+        }
+
+        var stored = entry.EmbeddingModel ?? Memory.Search.MiniLmEmbeddingGenerator.ModelId;
+        return EmbeddingModelId is null
+            || stored == EmbeddingModelId
+            || (embeddings as Memory.Search.LocalEmbeddingGenerator)?.KeepsVectorsOf(stored) == true;
+    }
+
     /// <summary>Loads what the first turn would otherwise wait for: a local embedding generator's models and the
     /// tokenizer. A remote generator is not called.</summary>
     public void WarmUp()

@@ -15,7 +15,7 @@ internal static class EvalCommand
         var queries = new Option<FileInfo>("--queries") { Description = "JSON Lines: {conv, question, evidence[], category}", Required = true };
         var k = new Option<string>("--k") { Description = "Cut-offs, comma separated", DefaultValueFactory = _ => "5,10" };
         var json = new Option<bool>("--json") { Description = "Write the report as one JSON object" };
-        var model = new Option<string?>("--embedding-model") { Description = "Local embedding model: arctic-xs (default: float32 memories, int8 queries), arctic-xs-fp32, arctic-xs-int8 or minilm" };
+        var model = new Option<string?>("--embedding-model") { Description = "Local embedding model: arctic-xs (default, int8; also arctic-xs-int8), arctic-xs-fp32 or minilm" };
         var fusion = new Option<string>("--fusion") { Description = "weighted (default) or rank", DefaultValueFactory = _ => "weighted" };
         var semanticWeight = new Option<double>("--semantic-weight") { Description = "Weight of the semantic signal against lexical 1.0", DefaultValueFactory = _ => new HybridSearchOptions().SemanticWeight };
         var diversity = new Option<double>("--diversity") { Description = "Diversity of the top k, 0..1", DefaultValueFactory = _ => new HybridSearchOptions().Diversity };

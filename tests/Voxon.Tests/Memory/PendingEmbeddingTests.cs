@@ -38,7 +38,7 @@ public sealed class PendingEmbeddingTests
         Assert.Equal(fact.Id, embedded.Id);
         var expected = (await ArcticXsEmbeddingGenerator.Shared.GenerateAsync([fact.Content]))[0].Vector.ToArray();
         Assert.Equal(expected, embedded.Embedding.ToArray());
-        Assert.Equal(ArcticXsEmbeddingGenerator.ModelId, embedded.EmbeddingModel);
+        Assert.Equal(ArcticXsEmbeddingGenerator.Int8ModelId, embedded.EmbeddingModel);
         Assert.True(Assert.Single(await session.SearchMemoryAsync("What am I called?")).SemanticScore > 0);
     }
 
@@ -60,7 +60,7 @@ public sealed class PendingEmbeddingTests
         var stored = await voxon.Storage.LoadAsync(session.SessionId);
         var entry = Assert.Single(stored!.Memory.Entries);
         Assert.Equal(384, entry.Embedding.Length);
-        Assert.Equal(ArcticXsEmbeddingGenerator.ModelId, entry.EmbeddingModel);
+        Assert.Equal(ArcticXsEmbeddingGenerator.Int8ModelId, entry.EmbeddingModel);
     }
 
     [Fact]

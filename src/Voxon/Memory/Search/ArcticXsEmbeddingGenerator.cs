@@ -9,12 +9,20 @@ namespace Voxon.Memory.Search;
 /// <remarks>
 /// <para>
 /// Documents and queries may run in different <see cref="EncoderPrecision"/>s. The default (<see cref="Shared"/>)
-/// embeds documents in float32, so stored embeddings keep <see cref="ModelId"/>, and queries in int8 with each layer's
-/// attention fused into one operator, which cuts the model time of a voice turn's search to about half (harness
-/// encoder, two idle cores, five runs: 2.5–3.8 ms against 6.2–6.4 ms at the median; the unfused int8 model took 3.4–4.1 ms). Recall@10 with <c>voxon eval retrieval</c> and the default search options, float32 throughout → mixed:
-/// dialogues-a 0.743 → 0.743, dialogues-b-heldout 0.751 → 0.751, the public long-conversation benchmark (1,536
-/// questions) 0.744 → 0.743; the fused query model keeps 0.743 and 0.751 on the two sets. Documents embedded in int8 get their own model id
-/// (<see cref="Int8ModelId"/>), so sessions re-embed their memories when the document precision changes.
+/// embeds both in int8, with each layer's attention fused into one operator: one model of a quarter of the float32
+/// one's bytes serves the whole turn. A query costs about half the float32 model's time (harness encoder, two idle
+/// cores, five runs: 2.5–3.8 ms against 6.2–6.4 ms at the median), and it no longer runs after a float32 document encode
+/// has pushed its weights out of the cache (harness encoder, "query after a document": 1.8–1.95 ms after a float32
+/// one against 1.3–1.5 ms after an int8 one, at the median, in one run). Recall@10 with <c>voxon eval retrieval</c> and
+/// the default search options: float32 throughout 0.743 (dialogues-a) and 0.751 (dialogues-b-heldout); float32
+/// documents with int8 queries, the former default, 0.743 and 0.751 (and 0.744 → 0.743 on the public long-conversation
+/// benchmark's 1,536 questions); int8 throughout 0.746 and 0.757.
+/// </para>
+/// <para>
+/// Documents embedded in int8 get their own model id (<see cref="Int8ModelId"/>). A session whose memories were embedded
+/// in float32 keeps their vectors under the int8 default (<see cref="LocalEmbeddingGenerator.KeepsVectorsOf"/>): they
+/// are the same model's, a little more precise, and re-embedding every memory would hold up the session's first load.
+/// The reverse switch, to float32 documents, re-embeds int8 vectors.
 /// </para>
 /// <para>The int8 model is derived from the packaged float32 model when it loads (<see cref="OnnxDynamicQuantizer"/>): nothing is downloaded.</para>
 /// </remarks>
@@ -46,10 +54,10 @@ public sealed class ArcticXsEmbeddingGenerator : LocalEmbeddingGenerator
            select new Lazy<ArcticXsEmbeddingGenerator>(() => new(documents, queries, isShared: true), LazyThreadSafetyMode.ExecutionAndPublication),
     ];
 
-    /// <summary>Creates a generator with its own copy of the model (float32 documents, int8 queries), released by
-    /// <see cref="LocalEmbeddingGenerator.Dispose"/>. Prefer <see cref="Shared"/>.</summary>
+    /// <summary>Creates a generator with its own copy of the model (int8 documents and queries, as <see cref="Shared"/>),
+    /// released by <see cref="LocalEmbeddingGenerator.Dispose"/>. Prefer <see cref="Shared"/>.</summary>
     public ArcticXsEmbeddingGenerator()
-        : this(EncoderPrecision.Float32, EncoderPrecision.Int8)
+        : this(EncoderPrecision.Int8, EncoderPrecision.Int8)
     {
     }
 
@@ -75,8 +83,8 @@ public sealed class ArcticXsEmbeddingGenerator : LocalEmbeddingGenerator
         QueryPrecision = queries;
     }
 
-    /// <summary>The process-wide default generator: float32 documents, int8 queries. Its models load once, on first use, and live for the process.</summary>
-    public static ArcticXsEmbeddingGenerator Shared => SharedFor(EncoderPrecision.Float32, EncoderPrecision.Int8);
+    /// <summary>The process-wide default generator: int8 documents and queries. Its model loads once, on first use, and lives for the process.</summary>
+    public static ArcticXsEmbeddingGenerator Shared => SharedFor(EncoderPrecision.Int8, EncoderPrecision.Int8);
 
     /// <summary>The precision memories are embedded in.</summary>
     public EncoderPrecision DocumentPrecision { get; }
@@ -88,6 +96,10 @@ public sealed class ArcticXsEmbeddingGenerator : LocalEmbeddingGenerator
     /// <exception cref="ArgumentOutOfRangeException">A precision is not defined.</exception>
     public static ArcticXsEmbeddingGenerator SharedFor(EncoderPrecision documents, EncoderPrecision queries) =>
         SharedGenerators[(Index(documents) * 2) + Index(queries)].Value;
+
+    /// <summary>With int8 documents, memories embedded by the float32 model keep their vectors (see the remarks).</summary>
+    internal override bool KeepsVectorsOf(string modelId) =>
+        DocumentPrecision == EncoderPrecision.Int8 && string.Equals(modelId, ModelId, StringComparison.Ordinal);
 
     private static string ModelIdFor(EncoderPrecision documents) => Index(documents) == 0 ? ModelId : Int8ModelId;
 

@@ -87,18 +87,23 @@ public abstract class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
 
     /// <summary>
     /// The local generator for a model name: <c>minilm</c> (or <c>all-MiniLM-L6-v2</c>); <c>arctic-xs</c> (or
-    /// <c>snowflake-arctic-embed-xs</c>: float32 documents, int8 queries); <c>arctic-xs-fp32</c> (float32 throughout);
-    /// <c>arctic-xs-int8</c> (int8 throughout, documents under <see cref="ArcticXsEmbeddingGenerator.Int8ModelId"/>).
+    /// <c>snowflake-arctic-embed-xs</c>: int8 throughout, documents under <see cref="ArcticXsEmbeddingGenerator.Int8ModelId"/>;
+    /// also <c>arctic-xs-int8</c>); <c>arctic-xs-fp32</c> (float32 throughout).
     /// </summary>
     /// <exception cref="ArgumentException">The name is none of those.</exception>
     public static LocalEmbeddingGenerator ForModel(string name) => name.ToLowerInvariant() switch
     {
         "minilm" or "all-minilm-l6-v2" => MiniLmEmbeddingGenerator.Shared,
-        "arctic-xs" or "arcticxs" or "snowflake-arctic-embed-xs" => ArcticXsEmbeddingGenerator.Shared,
+        "arctic-xs" or "arcticxs" or "snowflake-arctic-embed-xs" or "arctic-xs-int8" or "snowflake-arctic-embed-xs-int8" => ArcticXsEmbeddingGenerator.Shared,
         "arctic-xs-fp32" => ArcticXsEmbeddingGenerator.SharedFor(EncoderPrecision.Float32, EncoderPrecision.Float32),
-        "arctic-xs-int8" or "snowflake-arctic-embed-xs-int8" => ArcticXsEmbeddingGenerator.SharedFor(EncoderPrecision.Int8, EncoderPrecision.Int8),
         _ => throw new ArgumentException($"Unknown embedding model '{name}'; use minilm, arctic-xs, arctic-xs-fp32 or arctic-xs-int8.", nameof(name)),
     };
+
+    /// <summary>
+    /// Whether a memory embedded by <paramref name="modelId"/>, another than <see cref="ModelId"/>, keeps its vector
+    /// when a session loads, rather than being embedded again: true only for another precision of the same model.
+    /// </summary>
+    internal virtual bool KeepsVectorsOf(string modelId) => false;
 
     /// <summary>Generates one normalized 384-dimensional embedding per input text, in input order.</summary>
     /// <param name="values">The texts to embed. Texts longer than the model's window are truncated by the tokenizer.</param>

@@ -54,7 +54,7 @@ public class QuantizedEncoderTests
     }
 
     [Fact]
-    public async Task The_default_embeds_documents_in_float32_and_queries_in_int8_with_the_instruction()
+    public async Task The_default_embeds_documents_and_queries_in_int8_and_queries_with_the_instruction()
     {
         var generator = ArcticXsEmbeddingGenerator.Shared;
         const string Text = "When did Maya start the new job?";
@@ -62,25 +62,29 @@ public class QuantizedEncoderTests
         var document = await EmbedAsync(generator, Text, query: false);
         var query = await EmbedAsync(generator, Text, query: true);
 
-        Assert.Equal((EncoderPrecision.Float32, EncoderPrecision.Int8), (generator.DocumentPrecision, generator.QueryPrecision));
-        Assert.Equal(Float32.Embed([Text])[0], document);
+        Assert.Equal((EncoderPrecision.Int8, EncoderPrecision.Int8), (generator.DocumentPrecision, generator.QueryPrecision));
+        var exact = Float32.Embed([Text])[0];
+        Assert.NotEqual(exact, document);
+        Assert.InRange(TensorPrimitives.CosineSimilarity(exact, document), 0.995f, 0.99999f);
+        Assert.Equal(Int8.Embed([Text])[0], document);
         Assert.Equal(Int8.Embed([ArcticXsEmbeddingGenerator.QueryPrefix + Text])[0], query);
-        Assert.NotEqual(Int8.Embed([Text])[0], query);
+        Assert.NotEqual(document, query);
     }
 
     [Fact]
     public async Task Model_ids_follow_the_precision_of_documents()
     {
-        var byDocuments = new[] { ArcticXsEmbeddingGenerator.Shared, Float32, Int8, ArcticXsEmbeddingGenerator.SharedFor(EncoderPrecision.Int8, EncoderPrecision.Float32) };
+        var byDocuments = new[] { ArcticXsEmbeddingGenerator.Shared, Float32, ArcticXsEmbeddingGenerator.SharedFor(EncoderPrecision.Float32, EncoderPrecision.Int8), ArcticXsEmbeddingGenerator.SharedFor(EncoderPrecision.Int8, EncoderPrecision.Float32) };
 
         string[] ids = [.. byDocuments.Select(g => g.GetService<EmbeddingGeneratorMetadata>()!.DefaultModelId!)];
         var queryIds = await Task.WhenAll(byDocuments.Select(async g => (await g.GenerateAsync(["x"], LocalEmbeddingGenerator.QueryOptions))[0].ModelId));
 
-        Assert.Equal(["snowflake-arctic-embed-xs", "snowflake-arctic-embed-xs", "snowflake-arctic-embed-xs-int8", "snowflake-arctic-embed-xs-int8"], ids);
+        Assert.Equal(["snowflake-arctic-embed-xs-int8", "snowflake-arctic-embed-xs", "snowflake-arctic-embed-xs", "snowflake-arctic-embed-xs-int8"], ids);
         Assert.Equal(ids, queryIds);
         Assert.Same(ArcticXsEmbeddingGenerator.Shared, LocalEmbeddingGenerator.ForModel("arctic-xs"));
         Assert.Same(Float32, LocalEmbeddingGenerator.ForModel("arctic-xs-fp32"));
         Assert.Same(Int8, LocalEmbeddingGenerator.ForModel("Arctic-XS-Int8"));
+        Assert.Same(Int8, ArcticXsEmbeddingGenerator.Shared);
         Assert.Throws<ArgumentOutOfRangeException>(() => ArcticXsEmbeddingGenerator.SharedFor((EncoderPrecision)7, EncoderPrecision.Int8));
     }
 
@@ -111,34 +115,53 @@ public class QuantizedEncoderTests
     }
 
     [Fact]
-    public async Task Switching_documents_to_int8_re_embeds_on_load_but_switching_queries_does_not()
+    public async Task Float32_vectors_are_kept_by_the_int8_default_but_int8_ones_are_re_embedded_for_float32_documents()
     {
-        await using var voxon = new TestVoxon(configure: o => o.EmbeddingGenerator = Float32);
-        var session = await voxon.CreateSessionAsync();
-        await session.AddMemoryAsync("User plays the cello");
-        await session.SaveAsync();
-
-        async Task<Voxon.Memory.MemoryEntry> LoadWithAsync(ArcticXsEmbeddingGenerator generator)
+        await using var voxon = new TestVoxon();
+        VoxonClient ClientWith(ArcticXsEmbeddingGenerator generator)
         {
             var options = voxon.Options(voxon.Storage);
             options.EmbeddingGenerator = generator;
-            await using var client = new VoxonClient(options);
-            return Assert.Single((await client.LoadSessionAsync(session.SessionId)).GetMemory().Entries);
+            return new VoxonClient(options);
         }
 
-        var mixed = await LoadWithAsync(ArcticXsEmbeddingGenerator.Shared);
-        var int8 = await LoadWithAsync(Int8);
+        async Task<string> SaveWithAsync(ArcticXsEmbeddingGenerator generator)
+        {
+            await using var client = ClientWith(generator);
+            var session = await client.CreateSessionAsync("cellist");
+            await session.AddMemoryAsync("User plays the cello");
+            await session.SaveAsync();
+            return session.SessionId;
+        }
 
-        Assert.Equal(ArcticXsEmbeddingGenerator.ModelId, mixed.EmbeddingModel);
-        Assert.Equal(Float32.Embed(["User plays the cello"])[0], mixed.Embedding.ToArray());
-        Assert.Equal(ArcticXsEmbeddingGenerator.Int8ModelId, int8.EmbeddingModel);
-        Assert.Equal(Int8.Embed(["User plays the cello"])[0], int8.Embedding.ToArray());
+        async Task<Voxon.Memory.MemoryEntry> LoadWithAsync(string sessionId, ArcticXsEmbeddingGenerator generator)
+        {
+            await using var client = ClientWith(generator);
+            return Assert.Single((await client.LoadSessionAsync(sessionId)).GetMemory().Entries);
+        }
+
+        var float32 = await SaveWithAsync(Float32);
+        var int8 = await SaveWithAsync(ArcticXsEmbeddingGenerator.Shared);
+        var keptUnderInt8 = await LoadWithAsync(float32, ArcticXsEmbeddingGenerator.Shared);
+        var keptUnderMixed = await LoadWithAsync(float32, ArcticXsEmbeddingGenerator.SharedFor(EncoderPrecision.Float32, EncoderPrecision.Int8));
+        var int8Kept = await LoadWithAsync(int8, ArcticXsEmbeddingGenerator.Shared);
+        var reembedded = await LoadWithAsync(int8, Float32);
+
+        var exact = Float32.Embed(["User plays the cello"])[0];
+        Assert.Equal(ArcticXsEmbeddingGenerator.ModelId, keptUnderInt8.EmbeddingModel);
+        Assert.Equal(exact, keptUnderInt8.Embedding.ToArray());
+        Assert.Equal(ArcticXsEmbeddingGenerator.ModelId, keptUnderMixed.EmbeddingModel);
+        Assert.Equal(exact, keptUnderMixed.Embedding.ToArray());
+        Assert.Equal(ArcticXsEmbeddingGenerator.Int8ModelId, int8Kept.EmbeddingModel);
+        Assert.Equal(Int8.Embed(["User plays the cello"])[0], int8Kept.Embedding.ToArray());
+        Assert.Equal(ArcticXsEmbeddingGenerator.ModelId, reembedded.EmbeddingModel);
+        Assert.Equal(exact, reembedded.Embedding.ToArray());
     }
 
     [Fact]
     public async Task A_disposed_owned_generator_releases_both_models()
     {
-        var owned = new ArcticXsEmbeddingGenerator();
+        var owned = new ArcticXsEmbeddingGenerator(EncoderPrecision.Float32, EncoderPrecision.Int8);
         Assert.Equal(384, (await EmbedAsync(owned, "hello", query: true)).Length);
         Assert.Equal(384, (await EmbedAsync(owned, "hello", query: false)).Length);
 
