@@ -297,6 +297,9 @@ internal sealed class MemoryStore
         return entry.Importance * Math.Pow(0.5, ageDays / RecencyHalfLifeDays);
     }
 
+    /// <summary>How many entries the search index holds before it grows (built or not).</summary>
+    internal int SearchIndexCapacity => _index.Capacity;
+
     /// <summary>Whether every live entry is in the search index (false after a load until the index is first used).</summary>
     internal bool SearchIndexBuilt => Volatile.Read(ref _unindexed) is null;
 
@@ -336,6 +339,7 @@ internal sealed class MemoryStore
                 {
                     if (_unindexed is { } pending)
                     {
+                        _index.Reserve(_index.Count + pending.Count);
                         foreach (var entry in pending)
                         {
                             Upsert(_index, entry);

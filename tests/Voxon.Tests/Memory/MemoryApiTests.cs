@@ -69,6 +69,9 @@ public sealed class MemoryApiTests
         untouched.LoadStored(entries);
         Assert.NotEmpty(untouched.Search("jazz", query, 5, null, 0, now));
         Assert.True(untouched.SearchIndexBuilt);
+        // Sized once for what the load put back to be searched (the superseded entry is not), rather than doubled from
+        // 16 (each large array a possible full collection).
+        Assert.Equal(entries.Count(e => e.SupersededBy is null), untouched.SearchIndexCapacity);
     }
 
     [Fact]

@@ -53,6 +53,16 @@ public class SignPrefilterTests
         Assert.Throws<ArgumentException>(() => SignCodes.Encode(query, [], new ulong[words + 1]));
         Assert.Throws<ArgumentException>(() => SignCodes.Encode(query, new float[dimensions + 1], queryCode));
 
+        // Bit i is set exactly where component i is below zero (not for zero, minus zero or NaN).
+        var edges = RandomVector(random, dimensions);
+        for (var i = 0; i < dimensions; i += 5)
+        {
+            edges[i] = (i / 5 % 3) switch { 0 => 0f, 1 => -0f, _ => float.NaN };
+        }
+
+        SignCodes.Encode(edges, [], queryCode);
+        Assert.All(Enumerable.Range(0, dimensions), i => Assert.Equal(edges[i] < 0, (queryCode[i >> 6] >> (i & 63) & 1) == 1));
+
         // About a centre, a bit is set where the component is below the centre's.
         var centre = RandomVector(random, dimensions);
         SignCodes.Encode(vectors[0], centre, queryCode);
