@@ -77,9 +77,9 @@ public sealed class VoxonOptions
     /// <summary>
     /// Embedding model for memory search; default the local snowflake-arctic-embed-xs (<see cref="Memory.Search.ArcticXsEmbeddingGenerator"/>),
     /// which beat all-MiniLM-L6-v2 (<see cref="Memory.Search.MiniLmEmbeddingGenerator"/>) on the dialogue sets in bench/eval-sets.
-    /// It embeds memories in float32 and search queries in int8 (a third of the model time on the voice path, the same
-    /// recall); <see cref="Memory.Search.ArcticXsEmbeddingGenerator.SharedFor"/> picks other precisions.
-    /// Memories embedded by another model (or precision of memories) are re-embedded when a session loads.
+    /// It embeds memories and search queries in int8 (a third of the model time on the voice path, the same recall or
+    /// better); <see cref="Memory.Search.ArcticXsEmbeddingGenerator.SharedFor"/> picks other precisions. Memories embedded
+    /// by another model are re-embedded when a session loads; memories embedded by this one in float32 keep their vectors.
     /// </summary>
     public IEmbeddingGenerator<string, Embedding<float>>? EmbeddingGenerator { get; set; }
 
