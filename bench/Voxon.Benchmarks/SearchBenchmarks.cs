@@ -189,11 +189,12 @@ public static class SearchBenchmarks
     /// <summary>
     /// The embeddings of <paramref name="texts"/>, kept in the temp folder between runs (the texts are seeded, so they are
     /// the same every run): embedding 10k memories takes minutes on two busy cores, and the timings are of the search.
-    /// Set VOXON_BENCH_NO_CACHE=1 to embed afresh (after a change to the document encoder).
+    /// Set VOXON_BENCH_NO_CACHE=1 to embed afresh (after a change to the document encoder that keeps its model id).
     /// </summary>
     internal static float[][] CachedEmbeddings(ArcticXsEmbeddingGenerator generator, string[] texts)
     {
-        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', texts))))[..16];
+        // Keyed by the precision documents are embedded in too: a cache from another precision would measure its vectors.
+        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(generator.DocumentPrecision + "\n" + string.Join('\n', texts))))[..16];
         var path = Path.Combine(Path.GetTempPath(), $"voxon-bench-search-{key}.bin");
         if (Environment.GetEnvironmentVariable("VOXON_BENCH_NO_CACHE") != "1" && File.Exists(path))
         {
