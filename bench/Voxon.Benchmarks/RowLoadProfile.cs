@@ -202,7 +202,7 @@ public static class RowLoadProfile
             Time("memory decode, parallel (as a load does)", () =>
             {
                 var assembler = new SessionAssembler("postgresql", id);
-                assembler.ApplyMemories(memories.Count, m => assembler.DecodeMemory(memories[m].Payload, memories.Count));
+                assembler.ApplyMemories(memories.Count, (m, _) => assembler.DecodeMemory(memories[m].Payload, memories.Count));
                 return 0;
             });
             Time("head, conversation and turn records", () =>
@@ -223,7 +223,7 @@ public static class RowLoadProfile
                     assembler.Apply(record);
                 }
 
-                assembler.ApplyMemories(memories.Count, m => assembler.DecodeMemory(memories[m].Payload, memories.Count));
+                assembler.ApplyMemories(memories.Count, (m, _) => assembler.DecodeMemory(memories[m].Payload, memories.Count));
                 return assembler.Build()!;
             });
             Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id).Count);

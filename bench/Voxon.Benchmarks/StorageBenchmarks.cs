@@ -14,7 +14,8 @@ namespace Voxon.Benchmarks;
 /// Harness "storage": on each backend (file; PostgreSQL at VOXON_TEST_POSTGRES; Redis at VOXON_TEST_REDIS), plain and
 /// encrypted, for sessions of 1,000 and 10,000 memories with 100 conversations: (a) the save after one new turn,
 /// (b) a full load next to the raw driver reading the same bytes, interleaved in one run, with the ratio; (c) on files,
-/// the bytes a lazy load reads before memory is used.
+/// the bytes a lazy load reads before memory is used. VOXON_BENCH_BACKENDS, VOXON_BENCH_MEMORIES and
+/// VOXON_BENCH_ENCRYPTED select a part of it.
 /// Run: dotnet run -c Release --project bench/Voxon.Benchmarks -- harness storage
 /// </summary>
 public static class StorageBenchmarks
@@ -29,6 +30,11 @@ public static class StorageBenchmarks
         var folder = Directory.CreateTempSubdirectory("voxon-bench-").FullName;
         // VOXON_BENCH_BACKENDS (e.g. "postgresql,redis") runs only those backends.
         var only = Environment.GetEnvironmentVariable("VOXON_BENCH_BACKENDS") is { Length: > 0 } list ? list.Split(',', StringSplitOptions.TrimEntries) : null;
+        // VOXON_BENCH_MEMORIES (e.g. "1000") runs only those sizes; VOXON_BENCH_ENCRYPTED ("0" or "1") only plain or encrypted.
+        var sizes = Environment.GetEnvironmentVariable("VOXON_BENCH_MEMORIES") is { Length: > 0 } memoryList
+            ? memoryList.Split(',').Select(m => int.Parse(m, CultureInfo.InvariantCulture)).ToArray()
+            : [1_000, 10_000];
+        bool[] encryption = Environment.GetEnvironmentVariable("VOXON_BENCH_ENCRYPTED") switch { "0" => [false], "1" => [true], _ => [false, true] };
         var targets = new List<(string Backend, string Target)> { ("file", folder) };
         foreach (var (backend, variable) in new[] { ("postgresql", "VOXON_TEST_POSTGRES"), ("redis", "VOXON_TEST_REDIS") })
         {
@@ -46,9 +52,9 @@ public static class StorageBenchmarks
         {
             foreach (var (backend, target) in targets.Where(t => only is null || only.Contains(t.Backend)))
             {
-                foreach (var encrypted in new[] { false, true })
+                foreach (var encrypted in encryption)
                 {
-                    foreach (var memories in new[] { 1_000, 10_000 })
+                    foreach (var memories in sizes)
                     {
                         await RunOneAsync(backend, target, encrypted, memories, saves);
                     }

@@ -150,8 +150,27 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
 
     /// <summary>Fetches from the key ring the data keys that sealed <paramref name="stored"/>.</summary>
     /// <exception cref="SessionCorruptException">A data key cannot be unwrapped (its master key is not configured, or the ring was tampered with).</exception>
-    public ValueTask PrepareAsync(IEnumerable<byte[]> stored, string recordId, CancellationToken cancellationToken = default) =>
-        PrepareKeysAsync(stored.Select(s => SessionEncryption.KeyIdOf(s)), recordId, cancellationToken);
+    public ValueTask PrepareAsync(IEnumerable<byte[]> stored, string recordId, CancellationToken cancellationToken = default)
+    {
+        if (KeyRing is null)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        // A session's records share a key or two: a key id becomes a string only where it differs from the last one.
+        var keyIds = new List<string?>();
+        byte[]? previous = null;
+        foreach (var record in stored)
+        {
+            if (previous is null || !SessionEncryption.KeyIdBytes(record).SequenceEqual(SessionEncryption.KeyIdBytes(previous)))
+            {
+                keyIds.Add(SessionEncryption.KeyIdOf(record));
+                previous = record;
+            }
+        }
+
+        return PrepareKeysAsync(keyIds, recordId, cancellationToken);
+    }
 
     /// <summary>Fetches from the key ring the data keys named by <paramref name="keyIds"/> (the key ids of sealed records).</summary>
     /// <exception cref="SessionCorruptException">A data key cannot be unwrapped.</exception>

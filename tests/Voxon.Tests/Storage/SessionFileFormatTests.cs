@@ -226,6 +226,59 @@ public class SessionFileFormatTests
         await Assert.ThrowsAsync<SessionCorruptException>(() => LoadAsync(damaged));
     }
 
+    [Theory]
+    [InlineData(false, 300)]
+    [InlineData(true, 300)]
+    [InlineData(true, SessionAssembler.ParallelDecodeThreshold + 300)]
+    public async Task Memory_records_read_all_at_once_decode_into_shared_vector_blocks_in_creation_order(bool encrypted, int count)
+    {
+        // Rows as Redis reads them: every record at once, in no particular order; some memories created at the same
+        // moment, one in the legacy layout, one without an embedding, one of another model's size, and (encrypted) one
+        // sealed with the master key as before the key ring.
+        using var folder = new TempFolder();
+        var codec = new SessionRecordCodec("test", encrypted ? SessionEncryption.FromKey(new string('d', 64)) : null, new FileKeyRingStore(folder.Path));
+        var key = await codec.KeyForAsync("user_rows", "save");
+        var master = await codec.KeyForAsync(null, "save");
+        var entries = Enumerable.Range(0, count).Select(i => new Voxon.Memory.MemoryEntry
+        {
+            Id = $"mem_{i:x16}",
+            Content = $"fact {i}",
+            Category = "general",
+            CreatedAt = Start.AddSeconds(i / 3),
+            Embedding = i == 5 ? default : Enumerable.Range(0, i == 9 ? 768 : 384).Select(d => i + (d / 1000f)).ToArray(),
+        }).ToList();
+        var head = new SessionRecord(RecordKind.Head, string.Empty, 0, SessionDocumentSerializer.Serialize(new SessionDocument { SessionId = "sess_rows", UserId = "user_rows", Config = new SessionConfig() }));
+        var rows = entries.Select((e, i) => new SessionRecord(RecordKind.Memory, e.Id, 0, i == 7 ? MemoryRecordFormat.EncodeLegacy(e) : MemoryRecordFormat.Encode(e)))
+            .Prepend(head).Select((r, i) => codec.Seal(r, "sess_rows", i == 11 ? master : key)).ToList();
+        var shuffled = rows.OrderBy(r => (r.Key.GetHashCode(StringComparison.Ordinal) * 31) + r.Key.Length).ToList();
+
+        var loaded = (await codec.AssembleAsync("sess_rows", shuffled))!.Memory.Entries;
+
+        Assert.Equal(entries.Select(e => e.Id), loaded.Select(e => e.Id));
+        Assert.Equal(entries.Select(e => e.Embedding.ToArray()), loaded.Select(e => e.Embedding.ToArray()));
+        var slices = loaded.Where(e => !e.Embedding.IsEmpty)
+            .Select(e => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.Embedding, out var segment) ? segment : default).ToList();
+        var blocks = slices.GroupBy(s => s.Array).ToList();
+        Assert.InRange(blocks.Count, 1, count / 20);
+
+        // Blocks are not zeroed first: what no vector covers (sized for vectors that did not come) is cleared.
+        foreach (var block in blocks)
+        {
+            var uncovered = block.Key!.ToArray();
+            foreach (var slice in block)
+            {
+                Array.Clear(uncovered, slice.Offset, slice.Count);
+            }
+
+            Assert.All(uncovered, f => Assert.Equal(0f, f));
+        }
+
+        // A damaged record among them is still reported.
+        var damaged = shuffled.ToList();
+        damaged[count / 2] = damaged[count / 2] with { Payload = encrypted ? Flip(damaged[count / 2].Payload) : damaged[count / 2].Payload[..^3] };
+        await Assert.ThrowsAsync<SessionCorruptException>(() => codec.AssembleAsync("sess_rows", damaged));
+    }
+
     private static byte[] Flip(byte[] bytes)
     {
         var copy = bytes.ToArray();
