@@ -12,8 +12,8 @@ namespace Voxon.Memory.Search;
 /// embeds both in int8, with each layer's attention fused into one operator: one model of a quarter of the float32
 /// one's bytes serves the whole turn. A query costs about half the float32 model's time (harness encoder, two idle
 /// cores, five runs: 2.5–3.8 ms against 6.2–6.4 ms at the median), and it no longer runs after a float32 document encode
-/// has pushed its weights out of the cache (harness encoder, "query after a document": 1.8–1.95 ms after a float32
-/// one against 1.3–1.5 ms after an int8 one, at the median, in one run). Recall@10 with <c>voxon eval retrieval</c> and
+/// has pushed its weights out of the cache (harness encoder, a query 2 ms after a document encode: 2.19 ms after a
+/// float32 one against 1.93 ms after an int8 one at the median, two idle cores). Recall@10 with <c>voxon eval retrieval</c> and
 /// the default search options: float32 throughout 0.743 (dialogues-a) and 0.751 (dialogues-b-heldout); float32
 /// documents with int8 queries, the former default, 0.743 and 0.751 (and 0.744 → 0.743 on the public long-conversation
 /// benchmark's 1,536 questions); int8 throughout 0.746 and 0.757.
