@@ -41,6 +41,12 @@ public static class Harness
         return 0;
     }
 
+    /// <summary>The session sizes (memories) a harness runs: those VOXON_BENCH_MEMORIES lists (e.g. "1000"), else 1,000 and 10,000.</summary>
+    public static int[] MemorySizes() =>
+        Environment.GetEnvironmentVariable("VOXON_BENCH_MEMORIES") is { Length: > 0 } list
+            ? [.. list.Split(',', StringSplitOptions.TrimEntries).Select(n => int.Parse(n, CultureInfo.InvariantCulture))]
+            : [1_000, 10_000];
+
     /// <summary>Times <paramref name="operation"/> <paramref name="iterations"/> times after a warm-up and prints median, p90, p99;
     /// <paramref name="between"/>, when given, runs untimed before each operation.</summary>
     public static async Task<Stats> MeasureAsync(string label, int iterations, Func<int, Task> operation, int warmup = 5, Func<Task>? between = null)

@@ -21,9 +21,7 @@ public static class LoadProfile
 
     private static async Task RunAsync()
     {
-        var sizes = Environment.GetEnvironmentVariable("VOXON_BENCH_MEMORIES") is { Length: > 0 } list
-            ? list.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToArray()
-            : [1_000, 10_000];
+        var sizes = Harness.MemorySizes();
         var seconds = double.TryParse(Environment.GetEnvironmentVariable("VOXON_BENCH_HOT_SECONDS"), CultureInfo.InvariantCulture, out var s) ? s : 0;
         foreach (var memories in sizes)
         {

@@ -30,10 +30,8 @@ public static class StorageBenchmarks
         var folder = Directory.CreateTempSubdirectory("voxon-bench-").FullName;
         // VOXON_BENCH_BACKENDS (e.g. "postgresql,redis") runs only those backends.
         var only = Environment.GetEnvironmentVariable("VOXON_BENCH_BACKENDS") is { Length: > 0 } list ? list.Split(',', StringSplitOptions.TrimEntries) : null;
-        // VOXON_BENCH_MEMORIES (e.g. "1000") runs only those sizes; VOXON_BENCH_ENCRYPTED ("0" or "1") only plain or encrypted.
-        var sizes = Environment.GetEnvironmentVariable("VOXON_BENCH_MEMORIES") is { Length: > 0 } memoryList
-            ? memoryList.Split(',').Select(m => int.Parse(m, CultureInfo.InvariantCulture)).ToArray()
-            : [1_000, 10_000];
+        // VOXON_BENCH_ENCRYPTED ("0" or "1") runs only plain or encrypted sessions.
+        var sizes = Harness.MemorySizes();
         bool[] encryption = Environment.GetEnvironmentVariable("VOXON_BENCH_ENCRYPTED") switch { "0" => [false], "1" => [true], _ => [false, true] };
         var targets = new List<(string Backend, string Target)> { ("file", folder) };
         foreach (var (backend, variable) in new[] { ("postgresql", "VOXON_TEST_POSTGRES"), ("redis", "VOXON_TEST_REDIS") })
