@@ -151,7 +151,7 @@ public sealed partial class OfflineChatClient : IChatClient
         if (!asked)
         {
             var words = ContentWords(lower);
-            var relevant = facts.Where(f => ContentWords(f.ToLowerInvariant()).Overlaps(words)).ToList();
+            var relevant = facts.Where(f => Mentions(f, words)).ToList();
             if (relevant.Count > 0)
             {
                 return Sentence("From what you've told me, " + JoinFacts(relevant.Select(SecondPerson)));
@@ -244,10 +244,40 @@ public sealed partial class OfflineChatClient : IChatClient
     private static string Sentence(string text) =>
         text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..].TrimEnd('.') + ".";
 
-    private static HashSet<string> ContentWords(string text) =>
-        [.. Words().Matches(text).Select(m => m.Value).Where(w => w.Length > 3 && !StopWords.Contains(w))];
+    private static HashSet<string> ContentWords(string text)
+    {
+        var words = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var match in Words().EnumerateMatches(text))
+        {
+            var word = text.AsSpan(match.Index, match.Length);
+            if (word.Length > 3 && !StopWords.Contains(word))
+            {
+                words.Add(word.ToString());
+            }
+        }
 
-    private static readonly HashSet<string> StopWords = ["what", "whats", "that", "this", "with", "have", "about", "your", "user", "tell", "know", "does", "from", "there", "they", "them", "would", "could", "should"];
+        return words;
+    }
+
+    /// <summary>Whether <paramref name="fact"/> has one of the <see cref="ContentWords"/> <paramref name="words"/>, in
+    /// any case. Matched in place: every fact of the context is checked on every question.</summary>
+    private static bool Mentions(string fact, HashSet<string> words)
+    {
+        var lookup = words.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var match in Words().EnumerateMatches(fact))
+        {
+            if (lookup.Contains(fact.AsSpan(match.Index, match.Length)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> StopWords = new HashSet<string>(
+        ["what", "whats", "that", "this", "with", "have", "about", "your", "user", "tell", "know", "does", "from", "there", "they", "them", "would", "could", "should"],
+        StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
     private static string CultureInvariant(FormattableString text) => FormattableString.Invariant(text);
 

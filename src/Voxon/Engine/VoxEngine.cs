@@ -88,7 +88,7 @@ internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
 
     internal static List<ChatMessage> BuildMessages(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage)
     {
-        var messages = new List<ChatMessage>(history.Count + 3) { new(ChatRole.System, Instructions(config)) };
+        var messages = new List<ChatMessage>(Math.Min(history.Count, MaxHistoryMessages) + 3) { new(ChatRole.System, Instructions(config)) };
         if (!string.IsNullOrEmpty(context))
         {
             messages.Add(new ChatMessage(ChatRole.System, context));

@@ -94,4 +94,24 @@ public class EngineRequestTests
 
         Assert.Empty(conversation.Transcript);
     }
+
+    [Fact]
+    public async Task Offline_engine_answers_an_open_question_from_the_facts_that_share_a_content_word_in_any_case()
+    {
+        using var offline = new OfflineChatClient();
+        ChatMessage[] Ask(string question) =>
+        [
+            new(ChatRole.System, "Known about the user:\n- User's sister Maren lives near OSLO.\n- User has a TELESCOPE at home.\n- User would like that."),
+            new(ChatRole.User, question),
+        ];
+
+        var answer = (await offline.GetResponseAsync(Ask("Anything about Oslo or my telescope?"))).Text;
+        Assert.Contains("OSLO", answer, StringComparison.Ordinal);
+        Assert.Contains("TELESCOPE", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("would like", answer, StringComparison.Ordinal);
+
+        // Words of three letters or fewer and stop words ("would", "that") match nothing.
+        var unknown = (await offline.GetResponseAsync(Ask("Would you say that has any sun?"))).Text;
+        Assert.StartsWith("I don't know that yet", unknown, StringComparison.Ordinal);
+    }
 }
