@@ -362,8 +362,9 @@ internal sealed partial class HybridMemoryIndex
             _vectors.Scan(query, Count, similarities, exact: true);
             for (var slot = 0; slot < Count; slot++)
             {
+                // The filter is asked only about memories the window would take: once the window is full, few are.
                 var similarity = similarities[slot];
-                if (similarity >= floor && _documents[slot].HasVector && admit.Passes(slot))
+                if (similarity >= floor && best.Admits(similarity) && _documents[slot].HasVector && admit.Passes(slot))
                 {
                     best.Offer(slot, similarity);
                 }
@@ -650,6 +651,10 @@ internal sealed partial class HybridMemoryIndex
 
         /// <summary>Whether the capacity is reached.</summary>
         public bool IsFull => _worstFirst.Count >= _capacity;
+
+        /// <summary>Whether an offer of <paramref name="score"/> may be kept: false when the set is full and its worst is
+        /// better, so <see cref="Offer"/> would turn it away.</summary>
+        public bool Admits(double score) => _worstFirst.Count < _capacity || (_capacity > 0 && score >= _floor);
 
         /// <summary>How many slots are kept at most.</summary>
         public int Capacity => _capacity;

@@ -288,6 +288,31 @@ public class QuantizedScanTests
     }
 
     [Fact]
+    public void A_float32_scan_asks_the_filter_only_about_memories_the_window_would_take()
+    {
+        var random = new Random(7);
+        var memories = Enumerable.Range(0, 1_000).Select(i => ($"m{i:D4}", "", RandomVector(random))).ToArray();
+        // Plain cosine ranking (no centring, no diversity), every memory above the floor.
+        var index = IndexOf(new HybridSearchOptions { Scan = ScanPrecision.Float32, CandidateWindow = 10, SemanticFloor = -1, Centering = 0, Diversity = 0 }, memories);
+        static bool Even(string id) => int.Parse(id.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) % 2 == 0;
+        for (var q = 0; q < 10; q++)
+        {
+            var query = RandomVector(random);
+            var asked = 0;
+            var hits = index.Search("", query, topK: 5, filter: id => ++asked > 0 && Even(id));
+
+            // The best five even memories by cosine, as if every memory had been asked about.
+            var expected = memories.Where(m => Even(m.Item1))
+                .OrderByDescending(m => TensorPrimitives.CosineSimilarity(m.Item3, query)).ThenBy(m => m.Item1, StringComparer.Ordinal)
+                .Take(5).Select(m => m.Item1);
+            Assert.Equal(expected, hits.Select(h => h.Id));
+            // Once the window (10) is full, a memory below its worst is turned away unasked: in a random order some
+            // 2 × 10 × (1 + ln(500 / 10)) ≈ 100 memories beat it, not the thousand that would each cost a filter call.
+            Assert.InRange(asked, 10, 300);
+        }
+    }
+
+    [Fact]
     public void Adds_removes_and_updates_keep_the_int8_index_equal_to_a_float32_index_of_the_same_memories()
     {
         var random = new Random(99);
