@@ -197,12 +197,19 @@ public static class RowLoadProfile
                 return records.Select(r => r with { Payload = codec.Open(r, id, ref old) }).ToList();
             });
             var memories = opened.Where(r => r.Kind == RecordKind.Memory).ToList();
+            void DecodeAll(SessionAssembler assembler) => assembler.ApplyMemories(memories.Count, (start, entries, _) =>
+            {
+                for (var m = 0; m < entries.Length; m++)
+                {
+                    entries[m] = assembler.DecodeMemory(memories[start + m].Payload, memories.Count);
+                }
+            });
+
             Time("memory decode, one thread, entries kept", () => memories.Select(r => MemoryRecordFormat.Decode(r.Payload)).ToList());
             Time("  the same, vectors pinned", () => memories.Select(r => MemoryRecordFormat.Decode(r.Payload, pinned: true)).ToList());
             Time("memory decode, parallel (as a load does)", () =>
             {
-                var assembler = new SessionAssembler("postgresql", id);
-                assembler.ApplyMemories(memories.Count, (m, _) => assembler.DecodeMemory(memories[m].Payload, memories.Count));
+                DecodeAll(new SessionAssembler("postgresql", id));
                 return 0;
             });
             Time("head, conversation and turn records", () =>
@@ -223,7 +230,7 @@ public static class RowLoadProfile
                     assembler.Apply(record);
                 }
 
-                assembler.ApplyMemories(memories.Count, (m, _) => assembler.DecodeMemory(memories[m].Payload, memories.Count));
+                DecodeAll(assembler);
                 return assembler.Build()!;
             });
             Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id).Count);

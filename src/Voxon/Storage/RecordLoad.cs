@@ -10,7 +10,7 @@ namespace Voxon.Storage;
 /// batch, and each full batch is opened and decoded on the thread pool while the next rows arrive: decryption and
 /// decoding overlap the read instead of following it. Other records are applied at once.
 /// </summary>
-/// <remarks>Used by one thread (the backend's read), but for the batches it hands to the thread pool itself. Dispose
+/// <remarks>Used by one thread (the backend's read), but for the batches and chunks it hands to the thread pool itself. Dispose
 /// it (after <see cref="BuildAsync"/> or after a failed read): it waits for batches still decoding before their
 /// buffers go back to the pool.</remarks>
 internal sealed class RecordLoad : IAsyncDisposable
@@ -22,6 +22,7 @@ internal sealed class RecordLoad : IAsyncDisposable
     private readonly string _sessionId;
     private readonly bool _withContent;
     private readonly SessionAssembler _assembler;
+    private readonly RecordOpener _opener; // of the backend's read thread
     private readonly List<Batch> _batches = [];
     private readonly List<Task> _decoding = [];
     private byte[] _scratch = [];
@@ -33,6 +34,7 @@ internal sealed class RecordLoad : IAsyncDisposable
     {
         (_codec, _sessionId, _withContent) = (codec, sessionId, withContent);
         _assembler = new SessionAssembler(codec.Backend, sessionId) { MetadataOnly = !withContent };
+        _opener = new RecordOpener(codec, sessionId);
     }
 
     /// <summary>Where to copy a stored record of <paramref name="length"/> bytes before <see cref="Add(RecordKind, string, int, ArraySegment{byte})"/>:
@@ -98,42 +100,57 @@ internal sealed class RecordLoad : IAsyncDisposable
         var oldKey = false;
         if (kind == RecordKind.Memory && _withContent)
         {
-            _assembler.Apply(Open(kind, key, index, stored, ++_memories, ref oldKey));
+            _assembler.Apply(Open(_opener, kind, key, index, stored, ++_memories, ref oldKey));
         }
         else if (kind != RecordKind.Memory)
         {
-            _codec.Open(kind, key, index, stored, _sessionId, ref oldKey, payload =>
+            _opener.Open(kind, key, index, stored, ref oldKey, payload =>
             {
                 _assembler.Apply(kind, key, index, payload);
                 return true;
             });
         }
 
-        _oldKey |= oldKey ? 1 : 0;
+        if (oldKey)
+        {
+            Volatile.Write(ref _oldKey, 1); // memory records may be decoding on other threads (AddMemories)
+        }
     }
 
     /// <summary>Opens and applies memory records of distinct memories read all at once, decoding them on several
     /// threads when there are many (their keys fetched), their vectors sliced from shared blocks as each record's
     /// vector length becomes known once it is opened (<see cref="VectorBlocks"/>) instead of an array each, which at
     /// 10,000 memories (a pinned array per vector) made decoding take three times as long.</summary>
+    /// <param name="memories">The memory records.</param>
+    /// <param name="others">Records of other kinds read with them, opened and applied on the calling thread while the
+    /// thread pool starts on the memory records.</param>
     /// <exception cref="SessionCorruptException">One does not open or parse.</exception>
-    public void AddMemories(List<SessionRecord> memories)
+    public void AddMemories(List<SessionRecord> memories, List<SessionRecord> others)
     {
         var first = _memories;
         _memories += memories.Count;
-        _assembler.ApplyMemories(memories.Count, (i, blocks) =>
+        _assembler.ApplyMemories(memories.Count, (start, entries, blocks) =>
         {
             var old = false;
-            var (kind, key, index, payload) = memories[i];
-            var sequence = Math.Max(first + i + 1, memories.Count);
-            var entry = _codec.Open(kind, key, index, payload, _sessionId, ref old,
-                plaintext => _assembler.DecodeMemory(plaintext, sequence, blocks.Take(MemoryRecordFormat.EmbeddingLength(plaintext))));
+            using var opener = new RecordOpener(_codec, _sessionId);
+            for (var i = 0; i < entries.Length; i++)
+            {
+                var (kind, key, index, payload) = memories[start + i];
+                var sequence = Math.Max(first + start + i + 1, memories.Count);
+                entries[i] = opener.Open(kind, key, index, payload, ref old,
+                    plaintext => _assembler.DecodeMemory(plaintext, sequence, blocks.Take(MemoryRecordFormat.EmbeddingLength(plaintext))));
+            }
+
             if (old)
             {
                 Volatile.Write(ref _oldKey, 1);
             }
-
-            return entry;
+        }, () =>
+        {
+            foreach (var record in others)
+            {
+                Add(record.Kind, record.Key, record.Index, record.Payload);
+            }
         });
     }
 
@@ -179,6 +196,7 @@ internal sealed class RecordLoad : IAsyncDisposable
         }
 
         Return(_scratch);
+        _opener.Dispose();
         _batches.Clear();
         _scratch = [];
     }
@@ -204,6 +222,7 @@ internal sealed class RecordLoad : IAsyncDisposable
         }
 
         var old = false;
+        using var opener = new RecordOpener(_codec, _sessionId);
         var records = batch.Records;
         var sealedRecords = records.Exists(r => SessionEncryption.IsEnvelope(batch.Bytes.AsSpan(r.Offset, r.Length)));
         var plaintext = sealedRecords ? ArrayPool<byte>.Shared.Rent(batch.Used) : batch.Bytes;
@@ -215,7 +234,7 @@ internal sealed class RecordLoad : IAsyncDisposable
             {
                 var (key, index, offset, length, _) = records[i];
                 opened[i] = sealedRecords
-                    ? (at, _codec.Open(RecordKind.Memory, key, index, batch.Bytes.AsSpan(offset, length), _sessionId, ref old, payload =>
+                    ? (at, opener.Open(RecordKind.Memory, key, index, batch.Bytes.AsSpan(offset, length), ref old, payload =>
                     {
                         payload.CopyTo(plaintext.AsSpan(at)); // opened records are no longer than stored ones
                         return payload.Length;
@@ -225,14 +244,14 @@ internal sealed class RecordLoad : IAsyncDisposable
                 lengths[i] = MemoryRecordFormat.EmbeddingLength(plaintext.AsSpan(opened[i].Offset, opened[i].Length));
             }
 
-            var slices = SessionAssembler.VectorSlices(lengths, large: records[^1].Sequence >= SessionAssembler.ParallelDecodeThreshold);
+            var slices = SessionAssembler.VectorSlices(lengths, large: records[^1].Sequence >= SessionAssembler.LargeLoadThreshold);
             var entries = new MemoryEntry[records.Count];
             for (var i = 0; i < entries.Length; i++)
             {
                 var (key, index, offset, length, sequence) = records[i];
                 entries[i] = sealedRecords
                     ? _assembler.DecodeMemory(plaintext.AsSpan(opened[i].Offset, opened[i].Length), sequence, slices[i])
-                    : Open(RecordKind.Memory, key, index, batch.Bytes.AsSpan(offset, length), sequence, ref old, slices[i]);
+                    : Open(opener, RecordKind.Memory, key, index, batch.Bytes.AsSpan(offset, length), sequence, ref old, slices[i]);
             }
 
             batch.Entries = entries;
@@ -255,8 +274,8 @@ internal sealed class RecordLoad : IAsyncDisposable
 
     /// <summary>Opens and decodes the <paramref name="sequence"/>-th memory record of the load (vectors of large loads
     /// go to the pinned heap: <see cref="SessionAssembler.DecodeMemory"/>).</summary>
-    private MemoryEntry Open(RecordKind kind, string key, int index, ReadOnlySpan<byte> stored, int sequence, ref bool oldKey, Memory<float> into = default) =>
-        _codec.Open(kind, key, index, stored, _sessionId, ref oldKey, payload => _assembler.DecodeMemory(payload, sequence, into));
+    private MemoryEntry Open(RecordOpener opener, RecordKind kind, string key, int index, ReadOnlySpan<byte> stored, int sequence, ref bool oldKey, Memory<float> into = default) =>
+        opener.Open(kind, key, index, stored, ref oldKey, payload => _assembler.DecodeMemory(payload, sequence, into));
 
     private static void Return(byte[] buffer)
     {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Voxon.Conversations;
@@ -24,8 +25,12 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     /// <summary>Ignore memory and turn records (a metadata-only load, built with <c>withContent: false</c>).</summary>
     public bool MetadataOnly { get; init; }
 
-    /// <summary>Memory records past which <see cref="ApplyMemories"/> decodes on several threads.</summary>
-    internal const int ParallelDecodeThreshold = 2_000;
+    /// <summary>Memory records from which a load's vectors go to the large object heap or the pinned heap
+    /// (<see cref="VectorBlocks"/>, <see cref="MemoryRecordFormat.Decode"/>).</summary>
+    internal const int LargeLoadThreshold = 2_000;
+
+    /// <summary>Memory records from which <see cref="ApplyMemories"/> decodes on several threads (a few chunks at least).</summary>
+    internal const int SharedDecodeThreshold = 256;
 
     /// <summary>The version of the last head applied (0 before any).</summary>
     public long Version => _pendingHead is null ? _head?.Version ?? 0 : _pendingVersion;
@@ -173,7 +178,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     {
         try
         {
-            return MemoryRecordFormat.Decode(payload, pinned: count >= ParallelDecodeThreshold, into);
+            return MemoryRecordFormat.Decode(payload, pinned: count >= LargeLoadThreshold, into);
         }
         catch (JsonException ex)
         {
@@ -183,7 +188,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
 
     /// <summary>Decodes and applies the memory records at <paramref name="memories"/> (offset and length) in
     /// <paramref name="records"/>, the embeddings of consecutive records in shared blocks, each entry holding its
-    /// slice: one allocation per block instead of one per memory. A large load (from <see cref="ParallelDecodeThreshold"/>
+    /// slice: one allocation per block instead of one per memory. A large load (from <see cref="LargeLoadThreshold"/>
     /// records) puts them all in one uninitialized block on the large object heap, which gen0 and gen1 collections
     /// never copy; a small one in blocks of under 80 KB (about 50 vectors of 384 dimensions) on the small object heap,
     /// where a few collections cost less than the fresh pages of a large block (<see cref="VectorBlocks"/>). Measured
@@ -199,8 +204,15 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             lengths[i] = MemoryRecordFormat.EmbeddingLength(records.Span.Slice(memories[i].Offset, memories[i].Length));
         }
 
-        var slices = VectorSlices(lengths, large: memories.Count >= ParallelDecodeThreshold);
-        ApplyMemories(memories.Count, (i, _) => DecodeMemory(records.Span.Slice(memories[i].Offset, memories[i].Length), memories.Count, slices[i]));
+        var slices = VectorSlices(lengths, large: memories.Count >= LargeLoadThreshold);
+        ApplyMemories(memories.Count, (start, entries, _) =>
+        {
+            for (var i = 0; i < entries.Length; i++)
+            {
+                var (offset, length) = memories[start + i];
+                entries[i] = DecodeMemory(records.Span.Slice(offset, length), memories.Count, slices[start + i]);
+            }
+        });
     }
 
     /// <summary>Slices of shared blocks for vectors of <paramref name="lengths"/> floats, in order (see
@@ -219,49 +231,69 @@ internal sealed class SessionAssembler(string backend, string sessionId)
         return slices;
     }
 
-    /// <summary>Decodes <paramref name="count"/> memory records with <paramref name="decode"/> (on several threads when
-    /// there are many: decoding is most of a load's work) and applies them in order. <paramref name="decode"/> gets the
-    /// record's index and the <see cref="VectorBlocks"/> of the records decoded on its thread, in order, to slice the
-    /// record's vector from if it has no slice yet.</summary>
+    /// <summary>Decodes the memory records of a load from <paramref name="start"/> into <paramref name="entries"/> (as
+    /// many as it holds), slicing the vectors of those that have no slice yet from <paramref name="blocks"/>, in order.</summary>
+    internal delegate void DecodeMemories(int start, Span<MemoryEntry> entries, VectorBlocks blocks);
+
+    /// <summary>Decodes <paramref name="count"/> memory records with <paramref name="decode"/>, a chunk of them at a time,
+    /// and applies them in order. From <see cref="SharedDecodeThreshold"/> records on, the chunks are shared between the
+    /// calling thread and the thread pool (decoding is most of a load's work), the calling thread first doing
+    /// <paramref name="alongside"/>.</summary>
+    /// <param name="count">The records.</param>
+    /// <param name="decode">Decodes a chunk; called on several threads at once.</param>
+    /// <param name="alongside">Work of the calling thread that does not touch memory entries, done while the pool
+    /// decodes (a Redis load's other records).</param>
     /// <exception cref="SessionCorruptException">A record does not parse.</exception>
-    public void ApplyMemories(int count, Func<int, VectorBlocks, MemoryEntry> decode)
+    public void ApplyMemories(int count, DecodeMemories decode, Action? alongside = null)
     {
         var entries = new MemoryEntry[count];
-        var threads = Math.Min(Environment.ProcessorCount, 4);
-        if (count < ParallelDecodeThreshold || threads == 1)
+        var large = count >= LargeLoadThreshold;
+        // Small chunks, so that whoever is free takes the next one: a busy pool leaves them to the calling thread, and
+        // at 1,000 memories both cores of a small machine get an even share.
+        var chunk = large ? 256 : 64;
+        var chunks = (count + chunk - 1) / chunk;
+        var helpers = count < SharedDecodeThreshold ? 0 : Math.Min(Math.Min(Environment.ProcessorCount, 4), chunks) - 1;
+        var next = -1;
+        ExceptionDispatchInfo? failure = null;
+        void Work()
         {
-            var blocks = new VectorBlocks(count, large: count >= ParallelDecodeThreshold);
-            for (var i = 0; i < count; i++)
-            {
-                entries[i] = decode(i, blocks);
-            }
-
-            blocks.Finish();
-        }
-        else
-        {
-            // Small chunks: the calling thread takes whatever chunks a busy thread pool has not started yet.
-            const int chunk = 256;
             try
             {
-                Parallel.For(0, (count + chunk - 1) / chunk, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                for (var c = Interlocked.Increment(ref next); c < chunks; c = Interlocked.Increment(ref next))
                 {
-                    var end = Math.Min(count, (t + 1) * chunk);
-                    var blocks = new VectorBlocks(end - (t * chunk), large: true);
-                    for (var i = t * chunk; i < end; i++)
-                    {
-                        entries[i] = decode(i, blocks);
-                    }
-
+                    var records = Math.Min(count - (c * chunk), chunk);
+                    var blocks = new VectorBlocks(records, large);
+                    decode(c * chunk, entries.AsSpan(c * chunk, records), blocks);
                     blocks.Finish();
-                });
+                }
             }
-            catch (AggregateException ex)
+            catch (Exception ex)
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+                Interlocked.Exchange(ref next, chunks); // the others stop after their chunk
+                Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(ex), null);
             }
         }
 
+        var pool = new Task[helpers];
+        for (var h = 0; h < helpers; h++)
+        {
+            pool[h] = Task.Run(Work);
+        }
+
+        try
+        {
+            alongside?.Invoke();
+        }
+        catch
+        {
+            Interlocked.Exchange(ref next, chunks);
+            Task.WaitAll(pool);
+            throw;
+        }
+
+        Work();
+        Task.WaitAll(pool); // chunks taken by the pool; a helper not started yet finds none left
+        failure?.Throw();
         _memory.EnsureCapacity(_memory.Count + count);
         foreach (var entry in entries)
         {

@@ -251,7 +251,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     }
 
     /// <summary>The plaintext of sealed bytes; null when encryption is off (the bytes are the plaintext).</summary>
-    private byte[]? Decrypt(ReadOnlySpan<byte> stored, string context, ref bool oldKey, Func<string, Exception?, SessionCorruptException> corrupt)
+    internal byte[]? Decrypt(ReadOnlySpan<byte> stored, string context, ref bool oldKey, Func<string, Exception?, SessionCorruptException> corrupt)
     {
         if (Encryption is null)
         {
@@ -279,64 +279,18 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         }
     }
 
-    /// <summary>Opens stored record bytes and hands the plaintext to <paramref name="decode"/>, which must copy what it
-    /// keeps: bytes sealed with a user's data key are decrypted into a pooled buffer (cleared afterwards) with a reused
-    /// cipher, plaintext is handed over as it is; nothing else is allocated. Master-key envelopes (written before the key
-    /// ring) take the general path.</summary>
+    /// <summary>Opens one stored record and hands the plaintext to <paramref name="decode"/>, which must copy what it keeps
+    /// (<see cref="RecordOpener"/>, which opens many one after another).</summary>
     /// <exception cref="SessionCorruptException">Tampered, the wrong key, a destroyed data key, or encrypted with no key configured.</exception>
     public T Open<T>(RecordKind kind, string key, int index, ReadOnlySpan<byte> stored, string sessionId, ref bool oldKey, Func<ReadOnlySpan<byte>, T> decode)
     {
-        if (Encryption is null && !SessionEncryption.IsEnvelope(stored))
-        {
-            return decode(stored); // plaintext, and nothing to check it against: no context to build
-        }
-
-        var keyIdBytes = SessionEncryption.KeyIdBytes(stored);
-        Span<char> keyId = stackalloc char[keyIdBytes.Length];
-        Encoding.ASCII.GetChars(keyIdBytes, keyId);
-        if (KeyRing is null || !KeyRing.IsDataKeyId(keyId))
-        {
-            return Decrypt(stored, new SessionRecord(kind, key, index, []).Context(sessionId), ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex)) is { } plaintext
-                ? decode(plaintext)
-                : decode(stored);
-        }
-
-        Span<byte> context = stackalloc byte[512];
-        if (!SessionRecord.TryWriteContext(context, sessionId, kind, key, index, out var written))
-        {
-            context = Encoding.UTF8.GetBytes(new SessionRecord(kind, key, index, []).Context(sessionId));
-            written = context.Length;
-        }
-
-        byte[] buffer;
-        int length;
-        try
-        {
-            var ciphers = DataKey(keyId);
-            length = SessionEncryption.PlaintextLength(stored, keyId.Length);
-            buffer = ArrayPool<byte>.Shared.Rent(length);
-            ciphers.Open(stored, keyId, context[..written], buffer.AsSpan(0, length));
-        }
-        catch (CryptographicException ex)
-        {
-            throw new SessionCorruptException(Backend, sessionId, "decryption failed: " + ex.Message, ex);
-        }
-
-        try
-        {
-            return decode(buffer.AsSpan(0, length));
-        }
-        finally
-        {
-            // Plaintext of sealed records does not stay behind in a shared pool.
-            buffer.AsSpan(0, length).Clear();
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        using var opener = new RecordOpener(this, sessionId);
+        return opener.Open(kind, key, index, stored, ref oldKey, decode);
     }
 
     /// <summary>The data key <paramref name="keyId"/> as <see cref="PrepareKeysAsync"/> fetched it.</summary>
     /// <exception cref="CryptographicException">It is not in the key ring any more (its user was erased).</exception>
-    private GcmCiphers DataKey(ReadOnlySpan<char> keyId) =>
+    internal GcmCiphers DataKey(ReadOnlySpan<char> keyId) =>
         KeyRing!.FetchedDataKey(keyId)
         ?? throw new CryptographicException($"the record was sealed with data key '{keyId}', which is no longer in the key ring: its user's data was erased");
 
@@ -366,19 +320,15 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     {
         await PrepareAsync(stored.Select(r => r.Payload), sessionId, cancellationToken);
         await using var load = new RecordLoad(this, sessionId, withContent);
-        var memories = new List<SessionRecord>();
+        var (memories, others) = (new List<SessionRecord>(), new List<SessionRecord>());
         foreach (var record in stored)
         {
-            if (record.Kind == RecordKind.Memory && withContent)
-            {
-                memories.Add(record); // rows of distinct memories: decoded together below
-                continue;
-            }
-
-            load.Add(record.Kind, record.Key, record.Index, record.Payload);
+            // Rows of distinct memories, decoded together; the others opened meanwhile (at 1,000 memories with
+            // encryption, 0.7 ms of a load's 3.5 ms of opening and decoding).
+            (record.Kind == RecordKind.Memory && withContent ? memories : others).Add(record);
         }
 
-        load.AddMemories(memories);
+        load.AddMemories(memories, others);
         return await load.BuildAsync();
     }
 }

@@ -132,7 +132,7 @@ public class SessionFileFormatTests
 
     [Theory]
     [InlineData(100, 1)]
-    [InlineData(SessionAssembler.ParallelDecodeThreshold, 1)]
+    [InlineData(SessionAssembler.LargeLoadThreshold, 1)]
     [InlineData(200, 2)]
     public void Memory_records_of_a_load_decode_into_shared_vector_blocks(int count, int dimensionsPer100)
     {
@@ -161,7 +161,7 @@ public class SessionFileFormatTests
 
         Assert.Equal(entries.Select(e => e.Embedding.ToArray()), loaded.Select(e => e.Embedding.ToArray()));
         var blocks = loaded.Select(e => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.Embedding, out var segment) ? segment.Array! : null).Distinct().ToList();
-        if (count >= SessionAssembler.ParallelDecodeThreshold || count * dimensions * sizeof(float) < 85_000)
+        if (count >= SessionAssembler.LargeLoadThreshold || count * dimensions * sizeof(float) < 85_000)
         {
             Assert.Single(blocks);
         }
@@ -182,7 +182,7 @@ public class SessionFileFormatTests
         using var folder = new TempFolder();
         var codec = new SessionRecordCodec("test", encrypted ? SessionEncryption.FromKey(new string('d', 64)) : null, new FileKeyRingStore(folder.Path));
         var key = await codec.KeyForAsync("user_rows", "save");
-        var count = SessionAssembler.ParallelDecodeThreshold + 500;
+        var count = SessionAssembler.LargeLoadThreshold + 500;
         var entries = Enumerable.Range(0, count).Select(i => new Voxon.Memory.MemoryEntry
         {
             Id = $"mem_{i:x16}",
@@ -229,12 +229,12 @@ public class SessionFileFormatTests
     [Theory]
     [InlineData(false, 300)]
     [InlineData(true, 300)]
-    [InlineData(true, SessionAssembler.ParallelDecodeThreshold + 300)]
+    [InlineData(true, SessionAssembler.LargeLoadThreshold + 300)]
     public async Task Memory_records_read_all_at_once_decode_into_shared_vector_blocks_in_creation_order(bool encrypted, int count)
     {
         // Rows as Redis reads them: every record at once, in no particular order; some memories created at the same
         // moment, one in the legacy layout, one without an embedding, one of another model's size, and (encrypted) one
-        // sealed with the master key as before the key ring.
+        // sealed with the master key as before the key ring; and a conversation, opened while the memories decode.
         using var folder = new TempFolder();
         var codec = new SessionRecordCodec("test", encrypted ? SessionEncryption.FromKey(new string('d', 64)) : null, new FileKeyRingStore(folder.Path));
         var key = await codec.KeyForAsync("user_rows", "save");
@@ -248,11 +248,17 @@ public class SessionFileFormatTests
             Embedding = i == 5 ? default : Enumerable.Range(0, i == 9 ? 768 : 384).Select(d => i + (d / 1000f)).ToArray(),
         }).ToList();
         var head = new SessionRecord(RecordKind.Head, string.Empty, 0, SessionDocumentSerializer.Serialize(new SessionDocument { SessionId = "sess_rows", UserId = "user_rows", Config = new SessionConfig() }));
+        var turns = Enumerable.Range(0, 40).Select(t => new Voxon.Conversations.ConversationTurn { Role = Voxon.Conversations.TurnRole.User, Content = $"turn {t}", Timestamp = Start.AddSeconds(t) }).ToList();
+        var conversation = turns.Select((t, i) => new SessionRecord(RecordKind.Turn, "conv_1", i, TranscriptRecordFormat.Encode(t)))
+            .Prepend(new SessionRecord(RecordKind.Conversation, "conv_1", 0, TranscriptRecordFormat.EncodeHeader(new ConversationDocument { ConversationId = "conv_1", StartedAt = Start })));
         var rows = entries.Select((e, i) => new SessionRecord(RecordKind.Memory, e.Id, 0, i == 7 ? MemoryRecordFormat.EncodeLegacy(e) : MemoryRecordFormat.Encode(e)))
-            .Prepend(head).Select((r, i) => codec.Seal(r, "sess_rows", i == 11 ? master : key)).ToList();
-        var shuffled = rows.OrderBy(r => (r.Key.GetHashCode(StringComparison.Ordinal) * 31) + r.Key.Length).ToList();
+            .Prepend(head).Concat(conversation).Select((r, i) => codec.Seal(r, "sess_rows", i == 11 ? master : key)).ToList();
+        var shuffled = rows.OrderBy(r => (r.Key.GetHashCode(StringComparison.Ordinal) * 31) + r.Key.Length + r.Index).ToList();
 
-        var loaded = (await codec.AssembleAsync("sess_rows", shuffled))!.Memory.Entries;
+        var document = (await codec.AssembleAsync("sess_rows", shuffled))!;
+        var loaded = document.Memory.Entries;
+        Assert.Equal(turns.Select(t => t.Content), document.Conversations.Single().Turns.Select(t => t.Content));
+        Assert.Equal(encrypted, codec.TakeRewrite("sess_rows")); // read with the master key: sealed again on the next save
 
         Assert.Equal(entries.Select(e => e.Id), loaded.Select(e => e.Id));
         Assert.Equal(entries.Select(e => e.Embedding.ToArray()), loaded.Select(e => e.Embedding.ToArray()));
@@ -273,10 +279,13 @@ public class SessionFileFormatTests
             Assert.All(uncovered, f => Assert.Equal(0f, f));
         }
 
-        // A damaged record among them is still reported.
-        var damaged = shuffled.ToList();
-        damaged[count / 2] = damaged[count / 2] with { Payload = encrypted ? Flip(damaged[count / 2].Payload) : damaged[count / 2].Payload[..^3] };
-        await Assert.ThrowsAsync<SessionCorruptException>(() => codec.AssembleAsync("sess_rows", damaged));
+        // A damaged record among them is still reported, a memory or a turn.
+        foreach (var at in new[] { shuffled.FindIndex(r => r.Kind == RecordKind.Memory), shuffled.FindIndex(r => r.Kind == RecordKind.Turn) })
+        {
+            var damaged = shuffled.ToList();
+            damaged[at] = damaged[at] with { Payload = encrypted ? Flip(damaged[at].Payload) : damaged[at].Payload[..^3] };
+            await Assert.ThrowsAsync<SessionCorruptException>(() => codec.AssembleAsync("sess_rows", damaged));
+        }
     }
 
     private static byte[] Flip(byte[] bytes)
