@@ -33,7 +33,7 @@ internal sealed class ArcticWordPieces : UncasedTokenizer
     public ArcticWordPieces()
         : base(ResourceLoader.OpenResource(typeof(SentenceEncoder).Assembly, "vocab.txt"))
     {
-        _ids = new Dictionary<string, int>(_vocabularyDict, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+        _ids = _vocabularyDict.GetAlternateLookup<ReadOnlySpan<char>>(); // the package's own dictionary, looked up by span
         _classification = _vocabularyDict[Tokens.Classification];
         _separation = _vocabularyDict[Tokens.Separation];
         _unknown = _vocabularyDict[Tokens.Unknown];
