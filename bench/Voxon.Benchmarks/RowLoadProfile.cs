@@ -197,7 +197,7 @@ public static class RowLoadProfile
                 return records.Select(r => r with { Payload = codec.Open(r, id, ref old) }).ToList();
             });
             var memories = opened.Where(r => r.Kind == RecordKind.Memory).ToList();
-            void DecodeAll(SessionAssembler assembler) => assembler.ApplyMemories(memories.Count, (start, entries, _) =>
+            void DecodeAll(SessionAssembler assembler) => assembler.ApplyMemories(memories.Count, SessionAssembler.SharedDecodeThreshold, (start, entries, _) =>
             {
                 for (var m = 0; m < entries.Length; m++)
                 {

@@ -129,7 +129,7 @@ internal sealed class RecordLoad : IAsyncDisposable
     {
         var first = _memories;
         _memories += memories.Count;
-        _assembler.ApplyMemories(memories.Count, (start, entries, blocks) =>
+        _assembler.ApplyMemories(memories.Count, SessionAssembler.SharedDecodeThreshold, (start, entries, blocks) =>
         {
             var old = false;
             using var opener = new RecordOpener(_codec, _sessionId);

@@ -29,8 +29,8 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     /// (<see cref="VectorBlocks"/>, <see cref="MemoryRecordFormat.Decode"/>).</summary>
     internal const int LargeLoadThreshold = 2_000;
 
-    /// <summary>Memory records read all at once from which <see cref="ApplyMemories"/> decodes on several threads by
-    /// default (a few chunks at least): those a database returns, often sealed, which take longer to open than to read.</summary>
+    /// <summary>Memory records read all at once from which <see cref="ApplyMemories"/> decodes them on several threads
+    /// (a few chunks at least): those a database returns, often sealed, which take longer to open than to read.</summary>
     internal const int SharedDecodeThreshold = 256;
 
     /// <summary>The version of the last head applied (0 before any).</summary>
@@ -209,14 +209,14 @@ internal sealed class SessionAssembler(string backend, string sessionId)
         // Shared with the thread pool only for large loads: plaintext records decode fast enough that at 1,000 memories
         // waiting for a pool thread cost more than it saved (harness core, LoadSessionAsync p50 over four alternating
         // pairs: 3.2-3.5 ms on the calling thread alone, 3.5-5.9 ms shared).
-        ApplyMemories(memories.Count, (start, entries, _) =>
+        ApplyMemories(memories.Count, LargeLoadThreshold, (start, entries, _) =>
         {
             for (var i = 0; i < entries.Length; i++)
             {
                 var (offset, length) = memories[start + i];
                 entries[i] = DecodeMemory(records.Span.Slice(offset, length), memories.Count, slices[start + i]);
             }
-        }, sharedFrom: LargeLoadThreshold);
+        });
     }
 
     /// <summary>Slices of shared blocks for vectors of <paramref name="lengths"/> floats, in order (see
@@ -244,20 +244,22 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     /// calling thread and the thread pool (decoding is most of a load's work), the calling thread first doing
     /// <paramref name="alongside"/>.</summary>
     /// <param name="count">The records.</param>
+    /// <param name="sharedFrom">Records from which the chunks are shared with the thread pool.</param>
     /// <param name="decode">Decodes a chunk; called on several threads at once.</param>
     /// <param name="alongside">Work of the calling thread that does not touch memory entries, done while the pool
     /// decodes (a Redis load's other records).</param>
-    /// <param name="sharedFrom">Records from which the chunks are shared with the thread pool.</param>
     /// <exception cref="SessionCorruptException">A record does not parse.</exception>
-    public void ApplyMemories(int count, DecodeMemories decode, Action? alongside = null, int sharedFrom = SharedDecodeThreshold)
+    public void ApplyMemories(int count, int sharedFrom, DecodeMemories decode, Action? alongside = null)
     {
         var entries = new MemoryEntry[count];
         var large = count >= LargeLoadThreshold;
-        // Small chunks, so that whoever is free takes the next one: a busy pool leaves them to the calling thread, and
-        // at 1,000 memories both cores of a small machine get an even share.
-        var chunk = large ? 256 : 64;
+        var threads = count < sharedFrom ? 1 : Math.Min(Environment.ProcessorCount, 4);
+        // Shared, small chunks, so that whoever is free takes the next one: a busy pool leaves them to the calling
+        // thread, and at 1,000 memories both cores of a small machine get an even share. Alone, one chunk: its vectors
+        // fill whole blocks.
+        var chunk = threads == 1 ? Math.Max(count, 1) : large ? 256 : 64;
         var chunks = (count + chunk - 1) / chunk;
-        var helpers = count < sharedFrom ? 0 : Math.Min(Math.Min(Environment.ProcessorCount, 4), chunks) - 1;
+        var helpers = Math.Max(Math.Min(threads, chunks) - 1, 0);
         var next = -1;
         ExceptionDispatchInfo? failure = null;
         void Work()
