@@ -290,7 +290,7 @@ internal sealed partial class HybridMemoryIndex
 
     private float Exact(VectorQuery query, int slot) => _documents[slot].HasVector ? _vectors.Exact(query, slot) : 0;
 
-    /// <summary>Scores BM25 into <paramref name="scores"/> (by slot) for admitted documents and returns the best slots.</summary>
+    /// <summary>Scores BM25 into <paramref name="scores"/> (by slot) for every document that matches and returns the best admitted slots.</summary>
     private int[] RankLexical(List<string> queryTerms, double[] scores, Admission admit, int window)
     {
         double n = Count;
@@ -313,11 +313,6 @@ internal sealed partial class HybridMemoryIndex
             var idf = Math.Log(1 + ((n - posting.Count + 0.5) / (posting.Count + 0.5)));
             foreach (var (slot, frequency) in posting)
             {
-                if (!admit.Passes(slot))
-                {
-                    continue;
-                }
-
                 if (scores[slot] == 0)
                 {
                     touched[touchedCount++] = slot;
@@ -328,10 +323,29 @@ internal sealed partial class HybridMemoryIndex
             }
         }
 
-        var best = new TopScores(window, _documents);
-        foreach (var slot in touched.AsSpan(0, touchedCount))
+        // A common word can match most of the index, and each filter call reads a memory that is rarely in the cache:
+        // the filter is asked first about the matches at or above the score that about a window reach, then, only if it
+        // turned some of those away, about the rest; and never about one the window would not take.
+        var matches = touched.AsSpan(0, touchedCount);
+        var matchScores = ArrayPool<float>.Shared.Rent(touchedCount);
+        for (var i = 0; i < matches.Length; i++)
         {
-            best.Offer(slot, scores[slot]);
+            matchScores[i] = (float)scores[matches[i]];
+        }
+
+        var edge = WindowEdge(matchScores.AsSpan(0, touchedCount), 0, window);
+        ArrayPool<float>.Shared.Return(matchScores);
+        var best = new TopScores(window, _documents);
+        for (var pass = 0; pass < 2 && !(pass == 1 && best.IsFull); pass++)
+        {
+            foreach (var slot in matches)
+            {
+                var score = scores[slot];
+                if ((score >= edge) == (pass == 0) && best.Admits(score, slot) && admit.Passes(slot))
+                {
+                    best.Offer(slot, score);
+                }
+            }
         }
 
         ArrayPool<int>.Shared.Return(touched);
@@ -360,13 +374,20 @@ internal sealed partial class HybridMemoryIndex
         if (!approximate)
         {
             _vectors.Scan(query, Count, similarities, exact: true);
-            for (var slot = 0; slot < Count; slot++)
+
+            // Each filter call reads a memory that is rarely in the cache: the filter is asked first about the memories at
+            // or above the similarity that about a window reach, then, only if it turned some of those away, about the
+            // rest; and never about one the window would not take.
+            var edge = WindowEdge(similarities.AsSpan(0, Count), floor, window);
+            for (var pass = 0; pass < 2 && !(pass == 1 && best.IsFull); pass++)
             {
-                // The filter is asked only about memories the window would take: once the window is full, few are.
-                var similarity = similarities[slot];
-                if (similarity >= floor && best.Admits(similarity) && _documents[slot].HasVector && admit.Passes(slot))
+                for (var slot = 0; slot < Count; slot++)
                 {
-                    best.Offer(slot, similarity);
+                    var similarity = similarities[slot];
+                    if (similarity >= floor && (similarity >= edge) == (pass == 0) && best.Admits(similarity, slot) && _documents[slot].HasVector && admit.Passes(slot))
+                    {
+                        best.Offer(slot, similarity);
+                    }
                 }
             }
 
@@ -611,50 +632,46 @@ internal sealed partial class HybridMemoryIndex
     }
 
     /// <summary>Keeps the best N slots by score; equal scores are ordered by ordinal id so results do not depend on slot order.</summary>
-    private sealed class TopScores : IComparer<(double Score, string Id)>
+    /// <remarks>A binary heap of (score, slot) with the worst at the root, compared inline: a search offers it hundreds of
+    /// slots, and lexical scores often tie (memories of one length that share the query's words score alike), so ids
+    /// are compared only on equal scores and no tuple priority goes through an <see cref="IComparer{T}"/>.</remarks>
+    private sealed class TopScores
     {
         private readonly int _capacity;
         private readonly Document[] _documents;
-        private readonly PriorityQueue<int, (double Score, string Id)> _worstFirst;
-        private double _floor = double.NegativeInfinity;
+        private (double Score, int Slot)[] _heap;
+        private int _count;
 
         public TopScores(int capacity, Document[] documents)
         {
             _capacity = capacity;
             _documents = documents;
-            _worstFirst = new(Math.Min(capacity, 1024) + 1, this);
+            _heap = new (double, int)[Math.Min(capacity, 1024)];
         }
 
         public void Offer(int slot, double score)
         {
-            if (_worstFirst.Count < _capacity)
+            if (_count < _capacity)
             {
-                _worstFirst.Enqueue(slot, (score, _documents[slot].Id));
-                if (_worstFirst.Count == _capacity)
+                if (_count == _heap.Length)
                 {
-                    _worstFirst.TryPeek(out _, out var least);
-                    _floor = least.Score;
+                    Array.Resize(ref _heap, (int)Math.Min(_capacity, 2L * _heap.Length));
                 }
+
+                SiftUp(_count++, (score, slot));
             }
-            else if (_capacity > 0 && score >= _floor)
+            else if (_capacity > 0 && Worse(_heap[0], (score, slot)))
             {
-                // Most offers to a full set score below its worst: they are turned away without touching the heap.
-                var entry = (score, _documents[slot].Id);
-                if (_worstFirst.TryPeek(out _, out var worst) && Compare(entry, worst) > 0)
-                {
-                    _worstFirst.DequeueEnqueue(slot, entry);
-                    _worstFirst.TryPeek(out _, out var least);
-                    _floor = least.Score;
-                }
+                SiftDown(0, (score, slot));
             }
         }
 
         /// <summary>Whether the capacity is reached.</summary>
-        public bool IsFull => _worstFirst.Count >= _capacity;
+        public bool IsFull => _count >= _capacity;
 
-        /// <summary>Whether an offer of <paramref name="score"/> may be kept: false when the set is full and its worst is
-        /// better, so <see cref="Offer"/> would turn it away.</summary>
-        public bool Admits(double score) => _worstFirst.Count < _capacity || (_capacity > 0 && score >= _floor);
+        /// <summary>Whether an offer of <paramref name="score"/> for <paramref name="slot"/> would be kept: false when the set
+        /// is full and its worst is better, so <see cref="Offer"/> would turn it away. Ask before anything costly.</summary>
+        public bool Admits(double score, int slot) => _count < _capacity || (_capacity > 0 && Worse(_heap[0], (score, slot)));
 
         /// <summary>How many slots are kept at most.</summary>
         public int Capacity => _capacity;
@@ -662,31 +679,75 @@ internal sealed partial class HybridMemoryIndex
         /// <summary>The lowest score kept, once the capacity is reached.</summary>
         public bool TryGetWorst(out double score)
         {
-            score = 0;
-            if (_worstFirst.Count < _capacity || !_worstFirst.TryPeek(out _, out var worst))
-            {
-                return false;
-            }
-
-            score = worst.Score;
-            return true;
-        }
-
-        public int Compare((double Score, string Id) x, (double Score, string Id) y)
-        {
-            var byScore = x.Score.CompareTo(y.Score);
-            return byScore != 0 ? byScore : string.CompareOrdinal(y.Id, x.Id);
+            score = _count > 0 && _count >= _capacity ? _heap[0].Score : 0;
+            return _count > 0 && _count >= _capacity;
         }
 
         public int[] DrainBestFirst()
         {
-            var slots = new int[_worstFirst.Count];
+            var slots = new int[_count];
             for (var i = slots.Length - 1; i >= 0; i--)
             {
-                slots[i] = _worstFirst.Dequeue();
+                slots[i] = _heap[0].Slot;
+                var last = _heap[--_count];
+                if (_count > 0)
+                {
+                    SiftDown(0, last);
+                }
             }
 
             return slots;
+        }
+
+        /// <summary>Whether <paramref name="x"/> ranks below <paramref name="y"/>: a lower score, or an equal one and a later id.</summary>
+        private bool Worse((double Score, int Slot) x, (double Score, int Slot) y)
+        {
+            var byScore = x.Score.CompareTo(y.Score);
+            return byScore < 0 || (byScore == 0 && string.CompareOrdinal(_documents[x.Slot].Id, _documents[y.Slot].Id) > 0);
+        }
+
+        private void SiftUp(int index, (double Score, int Slot) entry)
+        {
+            while (index > 0)
+            {
+                var parent = (index - 1) >> 1;
+                if (!Worse(entry, _heap[parent]))
+                {
+                    break;
+                }
+
+                _heap[index] = _heap[parent];
+                index = parent;
+            }
+
+            _heap[index] = entry;
+        }
+
+        private void SiftDown(int index, (double Score, int Slot) entry)
+        {
+            while (true)
+            {
+                var child = (2 * index) + 1;
+                if (child >= _count)
+                {
+                    break;
+                }
+
+                if (child + 1 < _count && Worse(_heap[child + 1], _heap[child]))
+                {
+                    child++;
+                }
+
+                if (!Worse(_heap[child], entry))
+                {
+                    break;
+                }
+
+                _heap[index] = _heap[child];
+                index = child;
+            }
+
+            _heap[index] = entry;
         }
     }
 }

@@ -156,6 +156,38 @@ public class LexicalSearchTests
         Assert.Equal(["a", "b"], calls.Order());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_common_word_asks_the_filter_only_about_matches_the_window_would_take(bool tied)
+    {
+        // A thousand memories share "project"; tied, they are of one length and score alike (ids decide), else their
+        // lengths, hence scores, differ. The window is ten; the filter turns away the odd ones.
+        var random = new Random(3);
+        var memories = Enumerable.Range(0, 1_000)
+            .Select(i => ($"m{random.Next(1_000_000):D6}{i:D4}", "project " + string.Join(' ', Enumerable.Repeat("note", tied ? 3 : 1 + random.Next(30)))))
+            .ToArray();
+        static bool Even(string id) => id[^1] % 2 == 0;
+        var windowed = new HybridMemoryIndex(new HybridSearchOptions { CandidateWindow = 10 });
+        var whole = new HybridMemoryIndex(new HybridSearchOptions { CandidateWindow = 2_000 });
+        foreach (var (id, text) in memories)
+        {
+            windowed.Upsert(id, text, ReadOnlyMemory<float>.Empty);
+            whole.Upsert(id, text, ReadOnlyMemory<float>.Empty);
+        }
+
+        var asked = 0;
+        var hits = Search(windowed, "project", topK: 5, filter: id => ++asked > 0 && Even(id));
+
+        // The best five even memories, as if every match had been asked about.
+        var expected = Search(whole, "project", topK: 1_000).Where(h => Even(h.Id)).Take(5);
+        Assert.Equal(Ids([.. expected]), Ids(hits));
+        Assert.Equal(expected.Select(h => h.LexicalScore), hits.Select(h => h.LexicalScore));
+        // Not the thousand matches: about a window at or above the edge, and when ids break ties, those that would beat
+        // the window's worst in a random order (some 10 × (1 + ln(500 / 10)) ≈ 50 of the even ones, as many odd).
+        Assert.InRange(asked, 10, tied ? 150 : 60);
+    }
+
     [Fact]
     public void Top_k_limits_hit_count_and_keeps_the_best()
     {
