@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Voxon.Memory;
 using Voxon.Security;
@@ -16,6 +17,11 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
 
     internal const string MemoryHeader = "What you know about the user from earlier conversations (use it when relevant; do not recite it unprompted):";
 
+    /// <summary>Tokens of each memory's line, for the memories woven so far: profile facts are woven on every turn and
+    /// relevant memories on many, and counting a line costs microseconds where looking it up costs nanoseconds. Keyed by
+    /// the entry itself (immutable; a change makes a new one), so nothing outlives the memory.</summary>
+    private readonly ConditionalWeakTable<MemoryEntry, StrongBox<int>> _lineTokens = new();
+
     public ContextWeaverOptions Options { get; } = options;
 
     public WovenContext Weave(WeaveRequest request)
@@ -25,9 +31,9 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
         var budget = request.Budget;
         var used = 0;
 
-        bool TryAppend(string block)
+        bool TryAppend(string block, int? knownTokens = null)
         {
-            var tokens = TokenCounter.Count(block);
+            var tokens = knownTokens ?? TokenCounter.Count(block);
             if (used + tokens > budget)
             {
                 return false;
@@ -53,9 +59,8 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
         {
             foreach (var (entry, reason, score, branch) in candidates)
             {
-                var content = entry.Sensitive ? Redaction.Marker : entry.Content;
-                var label = branch is null ? string.Empty : $"[from branch {branch}] ";
-                if (TryAppend($"- {label}{content}\n"))
+                var line = Line(entry, branch);
+                if (TryAppend(line, branch is null ? LineTokens(entry, line) : null))
                 {
                     injected.Add(new InjectedMemory(entry.Id, reason, score, branch));
                 }
@@ -74,6 +79,26 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
 
         var rendered = text.ToString().TrimEnd();
         return new WovenContext(rendered, injected, TokenCounter.Count(rendered));
+    }
+
+    /// <summary>A memory's line in the context: its content (the redaction marker for a sensitive one), labelled with the
+    /// branch it comes from when that is not the conversation's own.</summary>
+    private static string Line(MemoryEntry entry, string? branch)
+    {
+        var content = entry.Sensitive ? Redaction.Marker : entry.Content;
+        return branch is null ? $"- {content}\n" : $"- [from branch {branch}] {content}\n";
+    }
+
+    /// <summary>Tokens of <paramref name="line"/>, the unlabelled line of <paramref name="entry"/>.</summary>
+    private int LineTokens(MemoryEntry entry, string line)
+    {
+        if (!_lineTokens.TryGetValue(entry, out var tokens))
+        {
+            tokens = new StrongBox<int>(TokenCounter.Count(line));
+            _lineTokens.AddOrUpdate(entry, tokens);
+        }
+
+        return tokens.Value;
     }
 
     private List<(MemoryEntry Entry, string Reason, double Score, string? Branch)> Candidates(WeaveRequest request)
