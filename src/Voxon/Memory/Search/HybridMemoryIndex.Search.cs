@@ -634,7 +634,8 @@ internal sealed partial class HybridMemoryIndex
     /// <summary>Keeps the best N slots by score; equal scores are ordered by ordinal id so results do not depend on slot order.</summary>
     /// <remarks>A binary heap of (score, slot) with the worst at the root, compared inline: a search offers it hundreds of
     /// slots, and lexical scores often tie (memories of one length that share the query's words score alike), so ids
-    /// are compared only on equal scores and no tuple priority goes through an <see cref="IComparer{T}"/>.</remarks>
+    /// are compared only on equal scores, by their prefixes first (<see cref="Document.IdPrefix"/>), and no tuple
+    /// priority goes through an <see cref="IComparer{T}"/>.</remarks>
     private sealed class TopScores
     {
         private readonly int _capacity;
@@ -703,7 +704,7 @@ internal sealed partial class HybridMemoryIndex
         private bool Worse((double Score, int Slot) x, (double Score, int Slot) y)
         {
             var byScore = x.Score.CompareTo(y.Score);
-            return byScore < 0 || (byScore == 0 && string.CompareOrdinal(_documents[x.Slot].Id, _documents[y.Slot].Id) > 0);
+            return byScore < 0 || (byScore == 0 && Document.CompareIds(_documents[x.Slot], _documents[y.Slot]) > 0);
         }
 
         private void SiftUp(int index, (double Score, int Slot) entry)

@@ -272,5 +272,28 @@ internal sealed partial class HybridMemoryIndex
 
     private readonly record struct TermFrequency(int TermId, int Frequency);
 
-    private readonly record struct Document(string Id, int Length, TermFrequency[] Terms, bool HasVector, IndexedTime Time);
+    private readonly record struct Document(string Id, int Length, TermFrequency[] Terms, bool HasVector, IndexedTime Time)
+    {
+        /// <summary>The id's first eight UTF-16 units, big-endian, zero past its end: ids whose prefixes differ compare as
+        /// these do, so equal scores are ordered by id without reading the id strings, which are rarely in the cache.</summary>
+        public UInt128 IdPrefix { get; } = Prefix(Id);
+
+        /// <summary>Ordinal order of the ids of <paramref name="x"/> and <paramref name="y"/>.</summary>
+        public static int CompareIds(in Document x, in Document y)
+        {
+            var byPrefix = x.IdPrefix.CompareTo(y.IdPrefix);
+            return byPrefix != 0 ? byPrefix : string.CompareOrdinal(x.Id, y.Id);
+        }
+
+        private static UInt128 Prefix(string id)
+        {
+            UInt128 prefix = 0;
+            for (var i = 0; i < 8; i++)
+            {
+                prefix = (prefix << 16) | (i < id.Length ? id[i] : 0u);
+            }
+
+            return prefix;
+        }
+    }
 }

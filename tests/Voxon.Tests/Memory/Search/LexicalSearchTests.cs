@@ -221,6 +221,25 @@ public class LexicalSearchTests
     }
 
     [Fact]
+    public void Equal_scores_follow_ordinal_id_order_for_ids_alike_in_their_first_eight_characters_or_shorter()
+    {
+        // Ids that share eight-character prefixes, are prefixes of one another, or hold units above 0x7FFF and NUL.
+        string[] ids = ["mem_aaaa1", "mem_aaaa0", "mem_aaaa", "mem_aaa", "mem_aab", "m", "mem_\uFFFFa", "mem_\u00E9", "mem_aaaa\0", "mem_aaa\0b", "MEM_aaaa", "mem_aaaa10"];
+        var random = new Random(5);
+        var index = IndexOf([.. ids.OrderBy(_ => random.Next()).Select(id => (id, "same text"))]);
+
+        Assert.Equal(ids.Order(StringComparer.Ordinal), Ids(Search(index, "text", topK: ids.Length)));
+        // Through a window smaller than the matches, the heap keeps the first ids.
+        var windowed = new HybridMemoryIndex(new HybridSearchOptions { CandidateWindow = 3 });
+        foreach (var id in ids)
+        {
+            windowed.Upsert(id, "same text", ReadOnlyMemory<float>.Empty);
+        }
+
+        Assert.Equal(ids.Order(StringComparer.Ordinal).Take(3), Ids(Search(windowed, "text", topK: 3)));
+    }
+
+    [Fact]
     public void Bad_arguments_throw()
     {
         var index = IndexOf(("a", "text"));
