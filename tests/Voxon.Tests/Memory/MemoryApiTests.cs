@@ -23,6 +23,22 @@ public sealed class MemoryApiTests
         Assert.True(TokenCounter.Pieces(prose).Count() > 10);
     }
 
+    [Theory]
+    [InlineData(".\n")]
+    [InlineData("?\r\n")]
+    [InlineData(":\n\n")]
+    [InlineData("!)\n")]
+    public void Token_counting_cuts_only_where_the_tokenizer_splits_so_punctuation_keeps_its_line_break(string end)
+    {
+        // The last line break of the first 256 characters follows punctuation, which the tokenizer joins to the break
+        // (".\n" is one piece, often one token): a cut there would count a token more than the whole text has.
+        var tokenizer = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForEncoding("o200k_base");
+        var line = string.Join(' ', Enumerable.Repeat("word", 50));
+        var text = line[..(TokenCounter.MaxPiece - 10)] + end + new string('b', 20) + " and more words after it" + end + line;
+
+        Assert.Equal(tokenizer.CountTokens(text), TokenCounter.Count(text));
+    }
+
     [Fact]
     public void A_loaded_store_builds_its_search_index_on_first_use_and_searches_like_one_built_entry_by_entry()
     {
