@@ -22,6 +22,8 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
     /// the entry itself (immutable; a change makes a new one), so nothing outlives the memory.</summary>
     private readonly ConditionalWeakTable<MemoryEntry, StrongBox<int>> _lineTokens = new();
 
+    private static readonly Lazy<int> HeaderTokens = new(() => TokenCounter.Count(MemoryHeader + "\n"));
+
     public ContextWeaverOptions Options { get; } = options;
 
     public WovenContext Weave(WeaveRequest request)
@@ -30,6 +32,7 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
         var injected = new List<InjectedMemory>();
         var budget = request.Budget;
         var used = 0;
+        (string Block, int Tokens) last = (string.Empty, 0);
 
         bool TryAppend(string block, int? knownTokens = null)
         {
@@ -41,6 +44,7 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
 
             text.Append(block);
             used += tokens;
+            last = (block, tokens);
             return true;
         }
 
@@ -55,7 +59,8 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
         }
 
         var candidates = Candidates(request);
-        if (candidates.Count > 0 && TryAppend(MemoryHeader + "\n"))
+        var beforeHeader = last;
+        if (candidates.Count > 0 && TryAppend(MemoryHeader + "\n", HeaderTokens.Value))
         {
             foreach (var (entry, reason, score, branch) in candidates)
             {
@@ -69,6 +74,8 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
             if (injected.Count == 0)
             {
                 text.Length -= MemoryHeader.Length + 1;
+                used -= HeaderTokens.Value;
+                last = beforeHeader;
             }
         }
 
@@ -77,8 +84,10 @@ internal sealed class ContextWeaver(ContextWeaverOptions options)
             return WovenContext.Empty;
         }
 
+        // Every block ends with a line break and the next begins with a letter or a dash, where the tokenizer always
+        // splits: the text's tokens are its blocks', the last counted without the trailing whitespace the text drops.
         var rendered = text.ToString().TrimEnd();
-        return new WovenContext(rendered, injected, TokenCounter.Count(rendered));
+        return new WovenContext(rendered, injected, used - last.Tokens + TokenCounter.Count(last.Block.TrimEnd()));
     }
 
     /// <summary>A memory's line in the context: its content (the redaction marker for a sensitive one), labelled with the

@@ -1,3 +1,5 @@
+using CsCheck;
+using Voxon.Context;
 using Voxon.Memory;
 using Voxon.Sessions;
 using Voxon.Tests.Memory;
@@ -58,5 +60,39 @@ public sealed class ContextWeaverTests
         await conversation.SendMessageAsync("Hello there");
         Assert.Single(host.Chat.Requests[^1], m => m.Role == Microsoft.Extensions.AI.ChatRole.System);
         Assert.Empty(conversation.LastContext!.Injected);
+    }
+
+    [Fact]
+    public void The_token_count_is_the_tokenizers_count_of_the_text_whatever_the_blocks_end_with()
+    {
+        // The count adds up the blocks': right only while every block boundary is one the tokenizer splits at too. Blocks
+        // here end in punctuation, line breaks, spaces, emoji and digits, and sometimes the budget drops the last ones.
+        var tokenizer = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForEncoding("o200k_base");
+        var weaver = new ContextWeaver(new ContextWeaverOptions());
+        var now = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var piece = Gen.OneOf<string>("coffee", " tea", ".", "!)", "\n", "\r\n", " ", "  ", "\t", "🐱", "Zoë", "12345", "'s", ":", "/", "?\n", "\n\n", "\u00A0");
+        var text = piece.Array[1, 10].Select(p => string.Concat(p));
+        Gen.Select(text.Array[1, 6], text.Array[0, 3], text, Gen.Int[5, 300], Gen.Bool).Sample((contents, values, style, budget, sensitive) =>
+        {
+            var store = new MemoryStore(1_000_000);
+            for (var i = 0; i < contents.Length; i++)
+            {
+                store.Put(new MemoryEntry
+                {
+                    Id = $"mem_{i}",
+                    Content = "coffee " + contents[i],
+                    Category = i == 0 ? "identity" : "general",
+                    Sensitive = sensitive && i == 1,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                });
+            }
+
+            var context = values.Select((value, i) => ($"key{i}", value)).ToDictionary(p => p.Item1, p => p.value);
+            var woven = weaver.Weave(new WeaveRequest(store, "coffee", ReadOnlyMemory<float>.Empty, _ => ScopeRelation.Own, budget, now, context, style));
+
+            Assert.Equal(tokenizer.CountTokens(woven.Text), woven.TokenCount);
+            Assert.InRange(woven.TokenCount, 0, budget);
+        }, iter: 2_000);
     }
 }
