@@ -260,7 +260,10 @@ internal sealed class MemoryStore
             return [];
         }
 
-        var hits = Index.Search(query, queryEmbedding, topK, filter is null ? null : id => filter(_entries[id]), minScore, TimeFocus.Parse(query, now));
+        var time = TimeFocus.Parse(query, now);
+        var hits = filter is null
+            ? Index.Search(query, queryEmbedding, topK, null, minScore, time)
+            : Index.SearchTagged(query, queryEmbedding, topK, entry => filter((MemoryEntry)entry!), minScore, time);
         return [.. hits.Select(h => new MemorySearchResult(_entries[h.Id], h.Score, h.LexicalScore, h.SemanticScore))];
     }
 
@@ -357,7 +360,8 @@ internal sealed class MemoryStore
     private static void Upsert(HybridMemoryIndex index, MemoryEntry entry)
     {
         var (text, time) = MemoryIndexText.For(entry);
-        index.Upsert(entry.Id, text, entry.Embedding, time);
+        // The entry rides along as the tag, so that a search's filter reads it without a lookup by id.
+        index.Upsert(entry.Id, text, entry.Embedding, time, entry);
     }
 
     private void Insert(MemoryEntry entry, bool deferIndex = false)

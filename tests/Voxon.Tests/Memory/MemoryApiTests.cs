@@ -40,6 +40,31 @@ public sealed class MemoryApiTests
     }
 
     [Fact]
+    public void A_search_filter_judges_the_latest_version_of_a_memory()
+    {
+        var now = new DateTimeOffset(2024, 3, 1, 9, 0, 0, TimeSpan.Zero);
+        var entry = new MemoryEntry { Id = "mem_1", Content = "User's locker code is 4512", Category = "general", CreatedAt = now, UpdatedAt = now, TokenCount = 8 };
+        foreach (var loaded in new[] { false, true })
+        {
+            var store = new MemoryStore(100_000);
+            if (loaded)
+            {
+                store.LoadStored([entry]);
+            }
+            else
+            {
+                store.Put(entry);
+            }
+
+            Assert.Single(store.Search("locker code", ReadOnlyMemory<float>.Empty, 5, e => !e.Sensitive, 0, now));
+            // The same memory, now marked sensitive: a filter that leaves sensitive memories out must see the new version.
+            store.Put(entry with { Sensitive = true, UpdatedAt = now.AddMinutes(1) });
+            Assert.Empty(store.Search("locker code", ReadOnlyMemory<float>.Empty, 5, e => !e.Sensitive, 0, now));
+            Assert.Single(store.Search("locker code", ReadOnlyMemory<float>.Empty, 5, e => e.Sensitive, 0, now));
+        }
+    }
+
+    [Fact]
     public void A_loaded_store_builds_its_search_index_on_first_use_and_searches_like_one_built_entry_by_entry()
     {
         var now = new DateTimeOffset(2024, 3, 1, 9, 0, 0, TimeSpan.Zero);

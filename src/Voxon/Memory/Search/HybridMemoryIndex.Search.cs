@@ -44,7 +44,31 @@ internal sealed partial class HybridMemoryIndex
         int topK,
         Func<string, bool>? filter = null,
         double minScore = 0,
-        TimeFocus? time = null)
+        TimeFocus? time = null) =>
+        Find(query, queryEmbedding, topK, filter, null, minScore, time);
+
+    /// <summary>
+    /// As <see cref="Search(string, ReadOnlyMemory{float}, int, Func{string, bool}?, double, TimeFocus?)"/>, with
+    /// <paramref name="filter"/> called with the tag each memory was upserted with instead of its id: a caller that keeps
+    /// its memories by id is spared a lookup per candidate, each of them rarely in the cache.
+    /// </summary>
+    public IReadOnlyList<MemorySearchHit> SearchTagged(
+        string query,
+        ReadOnlyMemory<float> queryEmbedding,
+        int topK,
+        Func<object?, bool> filter,
+        double minScore = 0,
+        TimeFocus? time = null) =>
+        Find(query, queryEmbedding, topK, null, filter ?? throw new ArgumentNullException(nameof(filter)), minScore, time);
+
+    private IReadOnlyList<MemorySearchHit> Find(
+        string query,
+        ReadOnlyMemory<float> queryEmbedding,
+        int topK,
+        Func<string, bool>? filterById,
+        Func<object?, bool>? filterByTag,
+        double minScore,
+        TimeFocus? time)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
@@ -85,7 +109,7 @@ internal sealed partial class HybridMemoryIndex
             }
 
             Array.Clear(verdicts, 0, Count);
-            var admit = new Admission(filter, _documents, verdicts);
+            var admit = new Admission(filterById, filterByTag, _documents, verdicts);
             var lexicalRanking = queryTerms.Count == 0 ? [] : RankLexical(queryTerms, bm25, admit, window);
             HashSet<int>? rescored = null;
             var semanticRanking = prepared is null ? [] : RankSemantic(prepared, cosine, admit, window, out rescored);
@@ -611,11 +635,11 @@ internal sealed partial class HybridMemoryIndex
     }
 
     /// <summary>Memoizes the caller's filter per slot for one search, so each memory is judged at most once.</summary>
-    private readonly struct Admission(Func<string, bool>? filter, Document[] documents, Verdict[] verdicts)
+    private readonly struct Admission(Func<string, bool>? byId, Func<object?, bool>? byTag, Document[] documents, Verdict[] verdicts)
     {
         public bool Passes(int slot)
         {
-            if (filter is null)
+            if (byId is null && byTag is null)
             {
                 return true;
             }
@@ -623,7 +647,7 @@ internal sealed partial class HybridMemoryIndex
             var verdict = verdicts[slot];
             if (verdict == Verdict.Unknown)
             {
-                verdict = filter(documents[slot].Id) ? Verdict.Admitted : Verdict.Rejected;
+                verdict = (byTag is null ? byId!(documents[slot].Id) : byTag(documents[slot].Tag)) ? Verdict.Admitted : Verdict.Rejected;
                 verdicts[slot] = verdict;
             }
 

@@ -67,8 +67,9 @@ internal sealed partial class HybridMemoryIndex
     /// <param name="text">The text to match lexically.</param>
     /// <param name="embedding">The memory's embedding, or empty to index it for lexical search only. Need not be normalized.</param>
     /// <param name="time">The days the memory is about, for time questions; default for none.</param>
+    /// <param name="tag">What <see cref="SearchTagged"/> hands its filter for this memory (the caller's record of it), or null.</param>
     /// <exception cref="ArgumentException">The embedding's length differs from the index's <see cref="Dimensions"/>.</exception>
-    public void Upsert(string id, string text, ReadOnlyMemory<float> embedding, IndexedTime time = default)
+    public void Upsert(string id, string text, ReadOnlyMemory<float> embedding, IndexedTime time = default, object? tag = null)
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(text);
@@ -104,7 +105,7 @@ internal sealed partial class HybridMemoryIndex
         }
 
         _totalLength += length;
-        _documents[slot] = new Document(id, length, postings, _vectors.Store(slot, embedding.Span), time);
+        _documents[slot] = new Document(id, length, postings, _vectors.Store(slot, embedding.Span), time, tag);
         AddToSum(slot, 1);
         if (_vectorCount >= 2 * _signCodesCentredAt)
         {
@@ -272,7 +273,7 @@ internal sealed partial class HybridMemoryIndex
 
     private readonly record struct TermFrequency(int TermId, int Frequency);
 
-    private readonly record struct Document(string Id, int Length, TermFrequency[] Terms, bool HasVector, IndexedTime Time)
+    private readonly record struct Document(string Id, int Length, TermFrequency[] Terms, bool HasVector, IndexedTime Time, object? Tag)
     {
         /// <summary>The id's first eight UTF-16 units, big-endian, zero past its end: ids whose prefixes differ compare as
         /// these do, so equal scores are ordered by id without reading the id strings, which are rarely in the cache.</summary>

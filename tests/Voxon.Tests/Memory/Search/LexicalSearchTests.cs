@@ -156,6 +156,23 @@ public class LexicalSearchTests
         Assert.Equal(["a", "b"], calls.Order());
     }
 
+    [Fact]
+    public void A_tagged_search_hands_the_filter_the_tag_of_each_memorys_latest_upsert()
+    {
+        var index = new HybridMemoryIndex();
+        index.Upsert("a", "red apple", ReadOnlyMemory<float>.Empty, tag: "first");
+        index.Upsert("b", "red berry", ReadOnlyMemory<float>.Empty, tag: "keep out");
+        index.Upsert("c", "green apple", ReadOnlyMemory<float>.Empty, tag: "never asked");
+        index.Upsert("a", "red apple", ReadOnlyMemory<float>.Empty, tag: "second");
+        var asked = new List<string>();
+
+        var hits = index.SearchTagged("red", ReadOnlyMemory<float>.Empty, 10, tag => { asked.Add((string)tag!); return (string)tag! != "keep out"; });
+
+        Assert.Equal(["a"], Ids(hits));
+        Assert.Equal(["keep out", "second"], asked.Order(StringComparer.Ordinal));
+        Assert.Throws<ArgumentNullException>(() => index.SearchTagged("red", ReadOnlyMemory<float>.Empty, 10, null!));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
