@@ -5,9 +5,9 @@ namespace Voxon.Memory;
 /// <summary>Counts tokens with tiktoken's o200k_base, the encoding of current OpenAI models (data ships in a NuGet package).</summary>
 /// <remarks>Counting is linear in the text's length: byte-pair merging is quadratic within one pre-token, so text is
 /// counted in pieces of at most <see cref="MaxPiece"/> characters, cut before a whitespace character that follows a
-/// letter or digit where there is one (where the tokenizer splits anyway, so counts are exact for ordinary text) and
-/// hard-cut only where a window has none (e.g. 40,000 repeated characters), where the count may differ by a token per
-/// cut.</remarks>
+/// non-space (a line break only after a letter or digit) where there is one (where the tokenizer splits anyway, so
+/// counts are exact for ordinary text) and hard-cut only where a window has none (e.g. 40,000 repeated characters),
+/// where the count may differ by a token per cut.</remarks>
 public static class TokenCounter
 {
     /// <summary>Longest piece handed to the tokenizer at once.</summary>
@@ -38,13 +38,14 @@ public static class TokenCounter
         var start = 0;
         while (text.Length - start > MaxPiece)
         {
-            // Cut before the last whitespace that follows a letter or digit in the window: the tokenizer's own boundary.
-            // Not after punctuation, which the tokenizer joins to the line breaks that follow it (".\n" is one piece).
+            // Cut before the last whitespace that follows a non-space in the window: the tokenizer's own boundary. But a
+            // line break only after a letter or digit: the tokenizer joins punctuation to the line breaks that follow it
+            // (".\n" is one piece).
             var end = start + MaxPiece;
             var cut = end;
             for (var i = end - 1; i > start; i--)
             {
-                if (char.IsWhiteSpace(text[i]) && char.IsLetterOrDigit(text[i - 1]))
+                if (char.IsWhiteSpace(text[i]) && !char.IsWhiteSpace(text[i - 1]) && (text[i] is not ('\r' or '\n') || char.IsLetterOrDigit(text[i - 1])))
                 {
                     cut = i;
                     break;
