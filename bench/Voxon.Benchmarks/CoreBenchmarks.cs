@@ -89,12 +89,27 @@ public static class CoreBenchmarks
             var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             const int Turns = 200, Warmup = 10;
-            await Harness.MeasureAsync(label, Turns, Turn, warmup: Warmup, between: spaced ? () => session.WhenMemoryIndexedAsync() : null);
+            // Each turn's GC pause (any thread's collection that stopped it), to tell the tail's collections from the rest.
+            var paused = new double[Turns];
+            var samples = await Harness.SamplesAsync(Turns, async i =>
+            {
+                var before = GC.GetTotalPauseDuration();
+                await Turn(i);
+                if (i >= 0)
+                {
+                    paused[i] = (GC.GetTotalPauseDuration() - before).TotalMilliseconds;
+                }
+            }, warmup: Warmup, between: spaced ? () => session.WhenMemoryIndexedAsync() : null);
+            Harness.Print(label, samples);
             // Every thread's allocations (the encoder's intra-op threads and the thread pool included), per turn.
             var perTurn = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (Turns + Warmup);
             const double PerThousand = 1000.0 / (Turns + Warmup);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  allocated {perTurn:N0} B per turn; collections per 1k turns: gen0 {(GC.CollectionCount(0) - gen0) * PerThousand:F0}, gen1 {(GC.CollectionCount(1) - gen1) * PerThousand:F0}, gen2 {(GC.CollectionCount(2) - gen2) * PerThousand:F0}"));
+            var withPause = paused.Count(p => p > 0);
+            var slowest = samples.Select((ms, i) => (ms, i)).OrderByDescending(s => s.ms).Take(Math.Max(2, Turns / 100)).ToArray();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {withPause} of {Turns} turns paused for a GC (longest pause {paused.Max():F3} ms); the {slowest.Length} slowest: {string.Join(", ", slowest.Select(s => $"{s.ms:F2} ms (GC {paused[s.i]:F2})"))}"));
         }
 
         await session.CloseAsync();

@@ -49,7 +49,12 @@ public static class Harness
 
     /// <summary>Times <paramref name="operation"/> <paramref name="iterations"/> times after a warm-up and prints median, p90, p99;
     /// <paramref name="between"/>, when given, runs untimed before each operation.</summary>
-    public static async Task<Stats> MeasureAsync(string label, int iterations, Func<int, Task> operation, int warmup = 5, Func<Task>? between = null)
+    public static async Task<Stats> MeasureAsync(string label, int iterations, Func<int, Task> operation, int warmup = 5, Func<Task>? between = null) =>
+        Print(label, await SamplesAsync(iterations, operation, warmup, between));
+
+    /// <summary>The milliseconds of each of <paramref name="iterations"/> timed runs of <paramref name="operation"/>, after
+    /// <paramref name="warmup"/> untimed ones; <paramref name="between"/> runs untimed before each timed one.</summary>
+    public static async Task<double[]> SamplesAsync(int iterations, Func<int, Task> operation, int warmup = 5, Func<Task>? between = null)
     {
         for (var i = 0; i < warmup; i++)
         {
@@ -69,7 +74,7 @@ public static class Harness
             samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
 
-        return Print(label, samples);
+        return samples;
     }
 
     /// <summary>
