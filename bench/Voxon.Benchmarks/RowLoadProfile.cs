@@ -170,7 +170,8 @@ public static class RowLoadProfile
             Time("open records as a load does (reused ciphers, pooled buffer)", () =>
             {
                 var old = false;
-                return records.Sum(r => codec.Open(r.Kind, r.Key, r.Index, r.Payload, id, ref old, p => p.Length));
+                using var opener = new RecordOpener(codec, id);
+                return records.Sum(r => opener.Open(r.Kind, r.Key, r.Index, r.Payload, ref old, p => p.Length));
             });
             if (codec.KeyRing is { } ring && SessionEncryption.KeyIdOf(records[^1].Payload) is { } keyId && ring.FetchedDataKey(keyId) is { } ciphers)
             {

@@ -5,7 +5,7 @@ using System.Text;
 namespace Voxon.Storage;
 
 /// <summary>
-/// Opens stored records one after another on one thread (<see cref="SessionRecordCodec.Open{T}"/> for one record):
+/// Opens stored records one after another on one thread:
 /// bytes sealed with a user's data key are decrypted into one pooled buffer with one cipher, both kept from record to
 /// record and given back at <see cref="Dispose"/>, where the buffer is cleared once. Measured on a Redis load of 1,000
 /// sealed memories decoded on two threads, a cipher rented per record made the threads contend for the cipher pool's

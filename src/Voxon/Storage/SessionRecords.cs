@@ -279,15 +279,6 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         }
     }
 
-    /// <summary>Opens one stored record and hands the plaintext to <paramref name="decode"/>, which must copy what it keeps
-    /// (<see cref="RecordOpener"/>, which opens many one after another).</summary>
-    /// <exception cref="SessionCorruptException">Tampered, the wrong key, a destroyed data key, or encrypted with no key configured.</exception>
-    public T Open<T>(RecordKind kind, string key, int index, ReadOnlySpan<byte> stored, string sessionId, ref bool oldKey, Func<ReadOnlySpan<byte>, T> decode)
-    {
-        using var opener = new RecordOpener(this, sessionId);
-        return opener.Open(kind, key, index, stored, ref oldKey, decode);
-    }
-
     /// <summary>The data key <paramref name="keyId"/> as <see cref="PrepareKeysAsync"/> fetched it.</summary>
     /// <exception cref="CryptographicException">It is not in the key ring any more (its user was erased).</exception>
     internal GcmCiphers DataKey(ReadOnlySpan<char> keyId) =>

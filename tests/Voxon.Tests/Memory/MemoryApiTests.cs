@@ -37,7 +37,13 @@ public sealed class MemoryApiTests
         var text = line[..(TokenCounter.MaxPiece - 10)] + end + new string('b', 20) + " and more words after it" + end + line;
 
         Assert.Equal(tokenizer.CountTokens(text), TokenCounter.Count(text));
+    }
+
+    [Fact]
+    public void Token_counting_still_cuts_before_a_space_that_follows_punctuation()
+    {
         // A space after punctuation is still a place to cut, so text without letters is not cut inside its pieces.
+        var tokenizer = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForEncoding("o200k_base");
         var marks = string.Concat(Enumerable.Repeat("?! ...", 100));
         Assert.Equal(tokenizer.CountTokens(marks), TokenCounter.Count(marks));
         Assert.All(TokenCounter.Pieces(marks).SkipLast(1), p => Assert.Equal(' ', marks[p.Start + p.Length]));

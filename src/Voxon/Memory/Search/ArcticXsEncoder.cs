@@ -94,26 +94,14 @@ internal sealed class ArcticXsEncoder : ISentenceEncoder, IDisposable
 
         // One text is not padded; a batch is padded to its longest text, with the attention mask zero over the padding.
         // Token types are all zero: one segment.
-        long[] ids, mask;
-        int count = sentences.Length, length;
-        if (count == 1)
+        var tokens = Array.ConvertAll(sentences, _tokenizer.Ids);
+        int count = sentences.Length, length = tokens.Max(t => t.Length);
+        var ids = count == 1 ? tokens[0] : new long[count * length];
+        var mask = new long[count * length];
+        for (var i = 0; i < count; i++)
         {
-            ids = _tokenizer.Ids(sentences[0]);
-            length = ids.Length;
-            mask = new long[length];
-            mask.AsSpan().Fill(1);
-        }
-        else
-        {
-            var tokens = Array.ConvertAll(sentences, _tokenizer.Ids);
-            length = tokens.Max(t => t.Length);
-            ids = new long[count * length];
-            mask = new long[count * length];
-            for (var i = 0; i < count; i++)
-            {
-                tokens[i].CopyTo(ids, i * length);
-                mask.AsSpan(i * length, tokens[i].Length).Fill(1);
-            }
+            tokens[i].CopyTo(ids, i * length);
+            mask.AsSpan(i * length, tokens[i].Length).Fill(1);
         }
 
         var types = new long[count * length];

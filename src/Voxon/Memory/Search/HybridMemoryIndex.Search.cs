@@ -704,8 +704,9 @@ internal sealed partial class HybridMemoryIndex
         /// <summary>The lowest score kept, once the capacity is reached.</summary>
         public bool TryGetWorst(out double score)
         {
-            score = _count > 0 && _count >= _capacity ? _heap[0].Score : 0;
-            return _count > 0 && _count >= _capacity;
+            var full = _count > 0 && _count >= _capacity;
+            score = full ? _heap[0].Score : 0;
+            return full;
         }
 
         public int[] DrainBestFirst()
