@@ -333,14 +333,15 @@ public sealed partial class FileSessionStorage : SessionStorage
         try
         {
             journal = ReadJournal(id, operation, cancellationToken);
-            return snapshot is var (buffer, read, storedLength)
-                ? await ReplayAsync(id, buffer.AsMemory(0, read), storedLength, journal.Buffer.AsMemory(0, journal.Read), eachVersion, metadataOnly, cancellationToken)
+            return snapshot is var (buffer, read, storedLength, owned)
+                ? await ReplayAsync(id, buffer.AsMemory(0, read), storedLength, owned, journal.Buffer.AsMemory(0, journal.Read), eachVersion, metadataOnly, cancellationToken)
                 : new JournalReplay(null, 0, 0, false, false, null); // not stored, or deleted
         }
         finally
         {
-            // Everything decoded from them was copied out: strings, vectors, the last head.
-            if (snapshot is var (buffer, _, _) && buffer.Length > 0)
+            // Everything decoded from them was copied out (strings, vectors, the last head), but for the vectors kept
+            // in a buffer of the load's own.
+            if (snapshot is (var buffer, _, _, Owned: false) && buffer.Length > 0)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
@@ -352,13 +353,13 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
     }
 
-    private async Task<JournalReplay> ReplayAsync(string id, ReadOnlyMemory<byte> stored, long storedLength, ReadOnlyMemory<byte> journalBytes, bool eachVersion, bool metadataOnly, CancellationToken cancellationToken)
+    private async Task<JournalReplay> ReplayAsync(string id, ReadOnlyMemory<byte> stored, long storedLength, bool owned, ReadOnlyMemory<byte> journalBytes, bool eachVersion, bool metadataOnly, CancellationToken cancellationToken)
     {
         var (frames, valid, damage) = FileJournal.Read(journalBytes);
         await _codec.PrepareKeysAsync([.. SnapshotKeyIds(stored.Span), .. frames.Select(f => SessionEncryption.KeyIdOf(f.Payload.Span))], id, cancellationToken);
         var oldKey = false;
         var assembler = new SessionAssembler(BackendName, id) { MetadataOnly = metadataOnly };
-        var snapshotVersion = ApplySnapshot(assembler, stored, storedLength, id, metadataOnly, ref oldKey);
+        var snapshotVersion = ApplySnapshot(assembler, stored, storedLength, owned, id, metadataOnly, ref oldKey);
         var withContent = !metadataOnly;
         SessionDocument? good = eachVersion ? assembler.Build(withContent) : null;
         long? previous = null;
@@ -420,34 +421,54 @@ public sealed partial class FileSessionStorage : SessionStorage
     }
 
     /// <summary>The snapshot's bytes (only header and meta section when <paramref name="metadataOnly"/> and the snapshot
-    /// is binary), and the file's length; null when there is no snapshot.</summary>
-    private (byte[] Buffer, int Read, long FileLength)? ReadSnapshot(string id, string operation, bool metadataOnly, CancellationToken cancellationToken) =>
-        ReadPooled(PathOf(id, Extension), operation, id, cancellationToken, metadataOnly ? MetaSectionEnd : null);
+    /// is binary), the file's length, and whether the buffer is the load's own (a large plaintext content section,
+    /// whose vectors the entries keep where they are read: <see cref="KeptContentBytes"/>) rather than pooled; null
+    /// when there is no snapshot.</summary>
+    private (byte[] Buffer, int Read, long FileLength, bool Owned)? ReadSnapshot(string id, string operation, bool metadataOnly, CancellationToken cancellationToken) =>
+        ReadPooled(PathOf(id, Extension), operation, id, cancellationToken, (header, fileLength) => SnapshotRead(header, fileLength, metadataOnly, plaintext: _codec.Encryption is null));
 
-    /// <summary>Where the meta section of a binary snapshot ends (all a metadata load reads), else the file's length:
-    /// a legacy snapshot is one JSON document, and a damaged header is read whole to fail in ApplySnapshot.</summary>
-    private static long MetaSectionEnd(ReadOnlySpan<byte> header, long fileLength)
+    /// <summary>Content sections from this size up (about 2,000 memories with embeddings of 384 dimensions) are read
+    /// (plaintext) or opened (sealed) into an array of the load's own, and the entries keep their vectors in it
+    /// (<see cref="StoredVectors"/>). Smaller ones are read into pooled buffers and their vectors copied into small
+    /// blocks, which cost less than the fresh pages of an array that size (<see cref="SessionAssembler.ApplyMemoryRecords"/>).</summary>
+    internal const int KeptContentBytes = 3 * 1024 * 1024;
+
+    /// <summary>How much of a snapshot to read (only up to the end of the meta section, for a metadata load of a binary
+    /// snapshot, else the whole file: a legacy snapshot is one JSON document, and a damaged header is read whole to fail
+    /// in ApplySnapshot), and whether into a buffer of the load's own.</summary>
+    private static (long Size, bool Own) SnapshotRead(ReadOnlySpan<byte> header, long fileLength, bool metadataOnly, bool plaintext)
     {
         try
         {
-            return FileSnapshot.IsBinary(header) ? FileSnapshot.HeaderSize + FileSnapshot.ReadHeader(header, fileLength).MetaLength : fileLength;
+            if (!FileSnapshot.IsBinary(header))
+            {
+                return (fileLength, false);
+            }
+
+            var parsed = FileSnapshot.ReadHeader(header, fileLength);
+            return metadataOnly
+                ? (FileSnapshot.HeaderSize + parsed.MetaLength, false)
+                : (fileLength, plaintext && parsed.ContentLength >= KeptContentBytes);
         }
         catch (FormatException)
         {
-            return fileLength;
+            return (fileLength, false);
         }
     }
 
     /// <summary>The journal's bytes; an empty buffer when there is none.</summary>
     private (byte[] Buffer, int Read) ReadJournal(string id, string operation, CancellationToken cancellationToken) =>
-        ReadPooled(PathOf(id, JournalExtension), operation, id, cancellationToken) is var (buffer, read, _) ? (buffer, read) : ([], 0);
+        ReadPooled(PathOf(id, JournalExtension), operation, id, cancellationToken) is var (buffer, read, _, _) ? (buffer, read) : ([], 0);
 
     /// <summary>A session file's bytes, up to where <paramref name="wanted"/> says from its first bytes and its length
     /// (the whole file when null), in the first <c>Read</c> bytes of a buffer rented from <see cref="ArrayPool{T}.Shared"/>:
-    /// the caller returns it, so a load allocates no buffer the size of its files. Null when the file does not exist.</summary>
-    private (byte[] Buffer, int Read, long FileLength)? ReadPooled(string path, string operation, string id, CancellationToken cancellationToken, Func<ReadOnlySpan<byte>, long, long>? wanted = null)
+    /// the caller returns it, so a load allocates no buffer the size of its files. Or, where <paramref name="wanted"/>
+    /// says so, in an uninitialized array of the caller's own (<c>Owned</c>), which the read fills whole. Null when the
+    /// file does not exist.</summary>
+    private (byte[] Buffer, int Read, long FileLength, bool Owned)? ReadPooled(string path, string operation, string id, CancellationToken cancellationToken, Func<ReadOnlySpan<byte>, long, (long Size, bool Own)>? wanted = null)
     {
         byte[]? buffer = null;
+        var owned = false;
         try
         {
             // Synchronous: a local file read from the page cache takes less than the thread-pool hop an async read costs.
@@ -457,17 +478,18 @@ public sealed partial class FileSessionStorage : SessionStorage
             cancellationToken.ThrowIfCancellationRequested();
             header = header[..(int)Math.Min(length, FileSnapshot.HeaderSize)];
             stream.ReadExactly(header);
-            var size = Math.Max(wanted?.Invoke(header, length) ?? length, header.Length);
+            (var size, owned) = wanted?.Invoke(header, length) ?? (length, false);
+            size = Math.Max(size, header.Length);
             if (size > Array.MaxLength)
             {
                 throw new IOException($"the file is {size} bytes, more than one buffer holds");
             }
 
-            buffer = ArrayPool<byte>.Shared.Rent((int)size);
+            buffer = owned ? GC.AllocateUninitializedArray<byte>((int)size) : ArrayPool<byte>.Shared.Rent((int)size);
             header.CopyTo(buffer);
             stream.ReadExactly(buffer.AsSpan(header.Length, (int)size - header.Length));
             Interlocked.Add(ref _sessionBytesRead, size);
-            return (buffer, (int)size, length);
+            return (buffer, (int)size, length, owned);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -475,7 +497,7 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            if (buffer is not null)
+            if (buffer is not null && !owned)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
@@ -506,9 +528,10 @@ public sealed partial class FileSessionStorage : SessionStorage
         return ids;
     }
 
-    /// <summary>Applies a snapshot to <paramref name="assembler"/>; returns its version.</summary>
+    /// <summary>Applies a snapshot to <paramref name="assembler"/>; returns its version. When <paramref name="owned"/>,
+    /// <paramref name="stored"/> is an array of the load's own, where entries may keep their vectors.</summary>
     /// <exception cref="SessionCorruptException">The snapshot is damaged.</exception>
-    private long ApplySnapshot(SessionAssembler assembler, ReadOnlyMemory<byte> stored, long fileLength, string id, bool metadataOnly, ref bool oldKey)
+    private long ApplySnapshot(SessionAssembler assembler, ReadOnlyMemory<byte> stored, long fileLength, bool owned, string id, bool metadataOnly, ref bool oldKey)
     {
         if (!FileSnapshot.IsBinary(stored.Span))
         {
@@ -527,13 +550,17 @@ public sealed partial class FileSessionStorage : SessionStorage
             {
                 var content = stored.Slice(header.ContentOffset, (int)header.ContentLength);
                 var context = FileSnapshot.Context(id, header.Version, "content");
-                if (SessionEncryption.IsEnvelope(content.Span))
+                if (!SessionEncryption.IsEnvelope(content.Span))
                 {
-                    _codec.OpenPooled(content, context, id, ref oldKey, plaintext => ApplyContent(assembler, plaintext)); // authenticated as it is opened
+                    VerifyWhileApplying(content, header.ContentHash, () => ApplyContent(assembler, content, keep: owned));
+                }
+                else if (content.Length >= KeptContentBytes)
+                {
+                    ApplyContent(assembler, _codec.OpenToKeep(content, context, id, ref oldKey), keep: true); // authenticated as it is opened
                 }
                 else
                 {
-                    VerifyWhileApplying(content, header.ContentHash, () => ApplyContent(assembler, content));
+                    _codec.OpenPooled(content, context, id, ref oldKey, plaintext => ApplyContent(assembler, plaintext, keep: false));
                 }
             }
 
@@ -591,9 +618,10 @@ public sealed partial class FileSessionStorage : SessionStorage
         check.GetAwaiter().GetResult();
     }
 
-    /// <summary>Applies a snapshot's content section: turns in order, memory records decoded together (in parallel).</summary>
+    /// <summary>Applies a snapshot's content section: turns in order, memory records decoded together (in parallel),
+    /// their vectors kept where they are when <paramref name="keep"/> (the section is in an array of the load's own).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once a load: unoptimized code until tiering replaced it
-    private static void ApplyContent(SessionAssembler assembler, ReadOnlyMemory<byte> records)
+    private static void ApplyContent(SessionAssembler assembler, ReadOnlyMemory<byte> records, bool keep)
     {
         var memories = new List<(int Offset, int Length)>();
         var reader = new RecordReader(records.Span);
@@ -609,7 +637,7 @@ public sealed partial class FileSessionStorage : SessionStorage
             }
         }
 
-        assembler.ApplyMemoryRecords(records, memories);
+        assembler.ApplyMemoryRecords(records, memories, keep);
     }
 
     /// <summary>Applies a record list to <paramref name="assembler"/>, or only checks that it is well formed when null.</summary>

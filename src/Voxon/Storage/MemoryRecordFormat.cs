@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Voxon.Memory;
 using Voxon.Memory.Search;
@@ -67,18 +68,23 @@ internal static class MemoryRecordFormat
 
     /// <summary>The number of float32 values of a record's embedding (either format), to size one block for the vectors
     /// of many records; 0 when the record is too short for the length it gives (<see cref="Decode"/> reports it).</summary>
-    public static int EmbeddingLength(ReadOnlySpan<byte> payload)
+    public static int EmbeddingLength(ReadOnlySpan<byte> payload) => Embedding(payload).Floats;
+
+    /// <summary>Where a record's embedding (either format) starts in it, and its number of float32 values; 0 values when
+    /// it has none or the record is too short for the length it gives (<see cref="Decode"/> reports it).</summary>
+    public static (int Start, int Floats) Embedding(ReadOnlySpan<byte> payload)
     {
         var binary = payload.Length >= 8 && BinaryPrimitives.ReadInt32LittleEndian(payload) == BinaryMarker;
         var start = binary ? 4 : 0;
         var count = payload.Length >= start + 4 ? BinaryPrimitives.ReadInt32LittleEndian(payload[start..]) : 0;
-        return count > 0 && count <= (payload.Length - start - 4) / sizeof(float) ? count : 0;
+        return count > 0 && count <= (payload.Length - start - 4) / sizeof(float) ? (start + 4, count) : (0, 0);
     }
 
     /// <summary>Reads a record in either format.</summary>
     /// <param name="payload">The record.</param>
     /// <param name="into">Where to put the embedding when it is exactly this long (a slice of a block shared by the
-    /// entries of one load: <see cref="EmbeddingLength"/>); else it gets an array of its own.</param>
+    /// entries of one load: <see cref="EmbeddingLength"/>), or the embedding itself, a view of the record's own bytes
+    /// that the entry keeps (<see cref="StoredVectors"/>); else it gets an array of its own.</param>
     /// <param name="pinned">Allocate the embedding on the pinned object heap, which collections never copy. For large
     /// loads: their vectors live as long as the session and are most of its bytes, and allocated as usual every gen0
     /// and gen1 collection during the load copied them (measured at 10,000 memories: 16-40 ms of GC pauses per load,
@@ -149,7 +155,13 @@ internal static class MemoryRecordFormat
     {
         if (bytes.Length == into.Length * sizeof(float))
         {
-            EmbeddingCodec.CopyFromBytes(bytes, into.Span);
+            var target = into.Span;
+            if (Unsafe.AreSame(ref MemoryMarshal.GetReference(bytes), ref Unsafe.As<float, byte>(ref MemoryMarshal.GetReference(target))))
+            {
+                return into; // a view of these very bytes: nothing to copy
+            }
+
+            EmbeddingCodec.CopyFromBytes(bytes, target);
             return into;
         }
 

@@ -196,16 +196,16 @@ internal sealed class SessionAssembler(string backend, string sessionId)
     /// in loops of loads, CPU per load: at 10,000 memories 56 ms with one block, 83 ms with a pinned array per vector,
     /// 68 ms with small blocks (31 ms of it collection pauses); at 1,000 memories 1.6-2.0 ms with small blocks or an
     /// array per vector, 4.2-5.4 ms with one block.</summary>
+    /// <param name="records">The records.</param>
+    /// <param name="memories">Where the memory records are in them.</param>
+    /// <param name="keep">The records are in an array of the load's own, never reused: the entries keep their vectors
+    /// where they are (<see cref="StoredVectors"/>) instead of copies.</param>
     /// <exception cref="SessionCorruptException">A record does not parse.</exception>
-    public void ApplyMemoryRecords(ReadOnlyMemory<byte> records, List<(int Offset, int Length)> memories)
+    public void ApplyMemoryRecords(ReadOnlyMemory<byte> records, List<(int Offset, int Length)> memories, bool keep = false)
     {
-        var lengths = new int[memories.Count];
-        for (var i = 0; i < memories.Count; i++)
-        {
-            lengths[i] = MemoryRecordFormat.EmbeddingLength(records.Span.Slice(memories[i].Offset, memories[i].Length));
-        }
-
-        var slices = VectorSlices(lengths, large: memories.Count >= LargeLoadThreshold);
+        var slices = keep && StoredVectors.IsSupported && MemoryMarshal.TryGetArray(records, out var owned)
+            ? StoredSlices(owned, memories)
+            : VectorSlices(LengthsOf(records.Span, memories), large: memories.Count >= LargeLoadThreshold);
         // Shared with the thread pool only for large loads: plaintext records decode fast enough that at 1,000 memories
         // waiting for a pool thread cost more than it saved (harness core, LoadSessionAsync p50 over four alternating
         // pairs: 3.2-3.5 ms on the calling thread alone, 3.5-5.9 ms shared).
@@ -217,6 +217,32 @@ internal sealed class SessionAssembler(string backend, string sessionId)
                 entries[i] = DecodeMemory(records.Span.Slice(offset, length), memories.Count, slices[start + i]);
             }
         });
+    }
+
+    private static int[] LengthsOf(ReadOnlySpan<byte> records, List<(int Offset, int Length)> memories)
+    {
+        var lengths = new int[memories.Count];
+        for (var i = 0; i < memories.Count; i++)
+        {
+            lengths[i] = MemoryRecordFormat.EmbeddingLength(records.Slice(memories[i].Offset, memories[i].Length));
+        }
+
+        return lengths;
+    }
+
+    /// <summary>Views of the vectors where the records hold them, in <paramref name="owned"/>'s array.</summary>
+    private static Memory<float>[] StoredSlices(ArraySegment<byte> owned, List<(int Offset, int Length)> memories)
+    {
+        var vectors = new StoredVectors(owned.Array!);
+        var slices = new Memory<float>[memories.Count];
+        for (var i = 0; i < memories.Count; i++)
+        {
+            var (offset, length) = memories[i];
+            var (start, floats) = MemoryRecordFormat.Embedding(owned.AsSpan(offset, length));
+            slices[i] = vectors.View(owned.Offset + offset + start, floats);
+        }
+
+        return slices;
     }
 
     /// <summary>Slices of shared blocks for vectors of <paramref name="lengths"/> floats, in order (see

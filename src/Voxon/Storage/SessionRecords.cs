@@ -213,6 +213,31 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     public ReadOnlyMemory<byte> OpenSlice(ReadOnlyMemory<byte> stored, string context, string sessionId, ref bool oldKey) =>
         Decrypt(stored.Span, context, ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex)) is { } plaintext ? plaintext : stored;
 
+    /// <summary>Opens a slice of sealed bytes into an array of the caller's own, which it may keep: sealed with a user's
+    /// data key, into an uninitialized one that decryption fills whole (a large content section's plaintext, whose
+    /// vectors the entries keep, <see cref="StoredVectors"/>); else as <see cref="OpenSlice"/>, which then copies too.</summary>
+    /// <exception cref="SessionCorruptException">Tampered, the wrong key, a destroyed data key, or encrypted with no key configured.</exception>
+    public ReadOnlyMemory<byte> OpenToKeep(ReadOnlyMemory<byte> stored, string context, string sessionId, ref bool oldKey)
+    {
+        if (Encryption is null || KeyRing is null || SessionEncryption.KeyIdOf(stored.Span) is not { } id || !KeyRing.IsDataKeyId(id))
+        {
+            return SessionEncryption.IsEnvelope(stored.Span)
+                ? OpenSlice(stored, context, sessionId, ref oldKey)
+                : throw new ArgumentException("only sealed bytes are opened into an array of their own", nameof(stored));
+        }
+
+        try
+        {
+            var plaintext = GC.AllocateUninitializedArray<byte>(SessionEncryption.PlaintextLength(stored.Span, id.Length));
+            DataKey(id).Open(stored.Span, id, Encoding.UTF8.GetBytes(context), plaintext);
+            return plaintext;
+        }
+        catch (CryptographicException ex)
+        {
+            throw new SessionCorruptException(Backend, sessionId, "decryption failed: " + ex.Message, ex);
+        }
+    }
+
     /// <summary>Opens a slice of stored bytes and hands the plaintext to <paramref name="use"/>, which must not keep it:
     /// bytes sealed with a user's data key are decrypted into a pooled buffer (cleared afterwards) rather than an array
     /// of their own, which for a snapshot's content section (most of a session: 17 MB at 10,000 memories) was a fresh

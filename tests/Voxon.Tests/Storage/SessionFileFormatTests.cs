@@ -288,6 +288,53 @@ public class SessionFileFormatTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_large_file_load_keeps_its_vectors_where_it_read_them_and_later_loads_leave_them_intact(bool encrypted)
+    {
+        // Past the size from which a snapshot's content section is read (or opened) into an array of the load's own:
+        // the entries' vectors are views of it. Loads of another session of the same size afterwards rent and fill the
+        // pooled buffers a load uses, so vectors left in one of those would change under the first session.
+        using var folder = new TempFolder();
+        var storage = new FileSessionStorage(folder.Path, encrypted ? SessionEncryption.FromKey(new string('d', 64)) : null);
+        var count = (FileSessionStorage.KeptContentBytes / (384 * sizeof(float))) + 200;
+        SessionDocument Document(string id, float seed) => new()
+        {
+            SessionId = id,
+            UserId = "user_kept",
+            Config = new SessionConfig { MaxMemorySize = 1_000_000 },
+            Memory = new MemoryDocument
+            {
+                // Contents of differing lengths put the vectors at every offset modulo 4.
+                Entries = [.. Enumerable.Range(0, count).Select(i => new Voxon.Memory.MemoryEntry
+                {
+                    Id = $"mem_{i:x16}",
+                    Content = $"fact {i} " + new string('x', i % 5),
+                    Category = "general",
+                    CreatedAt = Start.AddSeconds(i),
+                    Embedding = Enumerable.Range(0, 384).Select(d => seed + i + (d / 1000f)).ToArray(),
+                })],
+            },
+        };
+        var saved = Document("sess_kept", 0.5f).Memory.Entries.Select(e => e.Embedding.ToArray()).ToList();
+        await storage.SaveAsync(Document("sess_kept", 0.5f));
+        await storage.SaveAsync(Document("sess_other", 100_000));
+
+        var kept = (await storage.LoadAsync("sess_kept"))!;
+        Assert.All(kept.Memory.Entries, e => Assert.False(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.Embedding, out _), "a view of the read, not a copy"));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(100_000f, (await storage.LoadAsync("sess_other"))!.Memory.Entries[0].Embedding.Span[0]);
+        }
+
+        Assert.Equal(saved, kept.Memory.Entries.Select(e => e.Embedding.ToArray()));
+
+        // Saved again from the views, they store the same vectors.
+        await storage.SaveAsync(new SessionDocument { SessionId = "sess_again", UserId = kept.UserId, Config = kept.Config, Memory = kept.Memory });
+        Assert.Equal(saved, (await storage.LoadAsync("sess_again"))!.Memory.Entries.Select(e => e.Embedding.ToArray()));
+    }
+
     private static byte[] Flip(byte[] bytes)
     {
         var copy = bytes.ToArray();
