@@ -1,4 +1,5 @@
 using Voxon.Conversations;
+using Voxon.Engine;
 using Voxon.Storage;
 
 namespace Voxon.Sessions;
@@ -116,22 +117,33 @@ public sealed partial class Session
         return session;
     }
 
-    /// <summary>The messages a conversation's engine call carries: a branch starts with its parent's turns up to the branch point.</summary>
+    /// <summary>The turns a conversation's engine call carries: its latest <see cref="VoxEngine.MaxHistoryMessages"/>,
+    /// all the model is shown, where a branch continues its parent's turns up to the branch point. Only those are copied,
+    /// so a turn costs the same however long the conversation (the whole transcript was copied every turn: 29 KB a turn
+    /// at 3,000 turns).</summary>
     private List<ConversationTurn> HistoryOf(ConversationState state)
     {
-        var chain = new List<(ConversationState State, int Take)>();
+        var pieces = new List<(List<ConversationTurn> Turns, int From, int To)>();
+        var wanted = VoxEngine.MaxHistoryMessages;
         var take = state.Turns.Count;
-        for (var current = state; current is not null;)
+        for (var current = state; current is not null && wanted > 0;)
         {
-            chain.Add((current, take));
+            var to = Math.Min(take, current.Turns.Count);
+            var from = Math.Max(0, to - wanted);
+            pieces.Add((current.Turns, from, to));
+            wanted -= to - from;
             take = current.BranchPoint;
             current = current.ParentId is null ? null : _conversations[current.ParentId];
         }
 
-        var history = new List<ConversationTurn>();
-        for (var i = chain.Count - 1; i >= 0; i--)
+        var history = new List<ConversationTurn>(VoxEngine.MaxHistoryMessages - wanted);
+        for (var i = pieces.Count - 1; i >= 0; i--)
         {
-            history.AddRange(chain[i].State.Turns.Take(chain[i].Take));
+            var (turns, from, to) = pieces[i];
+            for (var t = from; t < to; t++)
+            {
+                history.Add(turns[t]);
+            }
         }
 
         return history;

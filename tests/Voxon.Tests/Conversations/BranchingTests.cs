@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Voxon.Engine;
 using Voxon.Tests.Memory;
 
 namespace Voxon.Tests.Conversations;
@@ -21,6 +22,47 @@ public sealed class BranchingTests
         Assert.Equal("Tell me about entanglement", history[^1]);
         Assert.Equal("main", branch.ParentId);
         Assert.Equal(2, branch.Transcript.Count);
+    }
+
+    [Fact]
+    public async Task A_turn_copies_only_the_latest_turns_the_model_sees_across_branch_points()
+    {
+        // main: 60 turns; side branches from it at 60 (main goes on after); leaf branches from side at 10. A turn's
+        // history is the model's window of the latest turns along that chain, and nothing more is copied.
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        var main = await session.StartConversationAsync("main");
+        for (var i = 0; i < 30; i++)
+        {
+            await main.SendMessageAsync($"main {i}");
+        }
+
+        var side = await session.StartConversationAsync("side", parentId: "main");
+        await main.SendMessageAsync("main after the branch");
+        for (var i = 0; i < 5; i++)
+        {
+            await side.SendMessageAsync($"side {i}");
+        }
+
+        var leaf = await session.StartConversationAsync("leaf", parentId: "side");
+        await side.SendMessageAsync("side after the branch");
+        for (var i = 0; i < 8; i++)
+        {
+            await leaf.SendMessageAsync($"leaf {i}");
+        }
+
+        var chain = main.Transcript.Take(60).Concat(side.Transcript.Take(10)).Concat(leaf.Transcript).Select(t => t.Content).ToList();
+        var window = chain.TakeLast(VoxEngine.MaxHistoryMessages).ToList();
+        Assert.Equal(window, ((Voxon.Turns.ITurnHost)session).HistoryOf(leaf.State).Select(t => t.Content));
+        Assert.Equal("main 23", window[0]); // 40 = main's last 14 (from its 47th turn), side's first 10 and leaf's 16
+
+        // The model got that window (but for the turn in progress) and the words said.
+        await leaf.SendMessageAsync("leaf last");
+        var sent = host.Chat.Requests[^1].Where(m => m.Role != ChatRole.System).Select(m => m.Text).ToList();
+        Assert.Equal([.. window, "leaf last"], sent);
+
+        // A conversation longer than the window on its own carries only its own latest turns.
+        Assert.Equal(main.Transcript.TakeLast(VoxEngine.MaxHistoryMessages).Select(t => t.Content), ((Voxon.Turns.ITurnHost)session).HistoryOf(main.State).Select(t => t.Content));
     }
 
     [Fact]
