@@ -105,7 +105,7 @@ internal sealed partial class HybridMemoryIndex
         }
 
         _totalLength += length;
-        _documents[slot] = new Document(id, length, postings, _vectors.Store(slot, embedding.Span), time, tag);
+        _documents[slot] = new Document(id, length, postings, _vectors.Store(slot, embedding), time, tag);
         AddToSum(slot, 1);
         if (_vectorCount >= 2 * _signCodesCentredAt)
         {

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Voxon.Memory.Search;
 
 namespace Voxon.Tests.Memory.Search;
@@ -354,7 +356,7 @@ public class QuantizedScanTests
 
         slab.Move(1, 0);
         AssertCopiesAgree(slab, 0, second);
-        Assert.False(slab.Store(1, ReadOnlySpan<float>.Empty));
+        Assert.False(slab.Store(1, ReadOnlyMemory<float>.Empty));
         AssertCopiesAgree(slab, 1, new float[8]);
         slab.EnsureCapacity(64); // growing keeps what is stored
         AssertCopiesAgree(slab, 0, second);
@@ -365,6 +367,40 @@ public class QuantizedScanTests
         slab.EnsureCapacity(1);
         Assert.True(slab.Store(0, new float[3] { 0, 3, 4 }));
         AssertCopiesAgree(slab, 0, [0, 0.6f, 0.8f]);
+    }
+
+    [Fact]
+    public void A_large_slab_reads_unit_length_embeddings_in_place_and_a_small_one_keeps_them_contiguous()
+    {
+        // The memories' embeddings are unit length (every encoder normalizes): past ContiguousCapacity the index reads
+        // them where they are rather than holding a float32 copy of every memory; a small index keeps a contiguous copy
+        // for its exact scans. Vectors of any other length are normalized into a copy either way.
+        var random = new Random(9);
+        var unit = RandomVector(random, 384);
+        TensorPrimitives.Divide(unit, TensorPrimitives.Norm(unit), unit);
+        var longer = unit.Select(x => x * 3).ToArray();
+        bool InPlace(VectorSlab slab, int slot, float[] vector) => Unsafe.AreSame(ref MemoryMarshal.GetReference(slab.Vector(slot)), ref vector[0]);
+        void AssertUnit(VectorSlab slab, int slot) => Assert.All(Enumerable.Range(0, 384), i => Assert.Equal(unit[i], slab.Vector(slot)[i], 1e-6));
+
+        var slab = new VectorSlab(ScanPrecision.Int8);
+        slab.EnsureCapacity(2);
+        Assert.True(slab.Store(0, unit));
+        Assert.True(slab.Store(1, longer));
+        Assert.False(InPlace(slab, 0, unit), "a small slab reads its contiguous copy");
+        AssertUnit(slab, 0);
+        AssertUnit(slab, 1);
+
+        slab.EnsureCapacity(VectorSlab.ContiguousCapacity + 1); // past it the copy goes, and what is stored stays
+        Assert.True(InPlace(slab, 0, unit), "a unit-length embedding is read in place");
+        Assert.False(InPlace(slab, 1, longer), "any other is copied, normalized");
+        Assert.Equal(3.0, longer[0] / unit[0], 1e-5); // the caller's vector is left as it was
+        AssertUnit(slab, 0);
+        AssertUnit(slab, 1);
+        slab.Move(1, 0);
+        Assert.False(InPlace(slab, 0, unit));
+        AssertUnit(slab, 0);
+        Assert.False(slab.Store(1, ReadOnlyMemory<float>.Empty));
+        Assert.All(Enumerable.Range(0, 384), i => Assert.Equal(0f, slab.Vector(1)[i]));
     }
 
     private static void AssertCopiesAgree(VectorSlab slab, int slot, float[] expected)

@@ -206,7 +206,7 @@ public class SignPrefilterTests
 
         slab.Move(1, 0);
         AssertCode(slab, 0, second, []);
-        slab.Store(1, ReadOnlySpan<float>.Empty);
+        slab.Store(1, ReadOnlyMemory<float>.Empty);
         Assert.All(slab.SignCodeOf(1).ToArray(), word => Assert.Equal(0UL, word));
         slab.EnsureCapacity(100);
         AssertCode(slab, 0, second, []);
