@@ -554,13 +554,11 @@ public sealed partial class FileSessionStorage : SessionStorage
                 {
                     VerifyWhileApplying(content, header.ContentHash, () => ApplyContent(assembler, content, keep: owned));
                 }
-                else if (content.Length >= KeptContentBytes)
-                {
-                    ApplyContent(assembler, _codec.OpenToKeep(content, context, id, ref oldKey), keep: true); // authenticated as it is opened
-                }
                 else
                 {
-                    _codec.OpenPooled(content, context, id, ref oldKey, plaintext => ApplyContent(assembler, plaintext, keep: false));
+                    // Authenticated as it is opened.
+                    var keep = content.Length >= KeptContentBytes;
+                    _codec.OpenPooled(content, context, id, ref oldKey, plaintext => ApplyContent(assembler, plaintext, keep), keep);
                 }
             }
 

@@ -213,40 +213,18 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
     public ReadOnlyMemory<byte> OpenSlice(ReadOnlyMemory<byte> stored, string context, string sessionId, ref bool oldKey) =>
         Decrypt(stored.Span, context, ref oldKey, (problem, ex) => new SessionCorruptException(Backend, sessionId, problem, ex)) is { } plaintext ? plaintext : stored;
 
-    /// <summary>Opens a slice of sealed bytes into an array of the caller's own, which it may keep: sealed with a user's
-    /// data key, into an uninitialized one that decryption fills whole (a large content section's plaintext, whose
-    /// vectors the entries keep, <see cref="StoredVectors"/>); else as <see cref="OpenSlice"/>, which then copies too.</summary>
-    /// <exception cref="SessionCorruptException">Tampered, the wrong key, a destroyed data key, or encrypted with no key configured.</exception>
-    public ReadOnlyMemory<byte> OpenToKeep(ReadOnlyMemory<byte> stored, string context, string sessionId, ref bool oldKey)
-    {
-        if (Encryption is null || KeyRing is null || SessionEncryption.KeyIdOf(stored.Span) is not { } id || !KeyRing.IsDataKeyId(id))
-        {
-            return SessionEncryption.IsEnvelope(stored.Span)
-                ? OpenSlice(stored, context, sessionId, ref oldKey)
-                : throw new ArgumentException("only sealed bytes are opened into an array of their own", nameof(stored));
-        }
-
-        try
-        {
-            var plaintext = GC.AllocateUninitializedArray<byte>(SessionEncryption.PlaintextLength(stored.Span, id.Length));
-            DataKey(id).Open(stored.Span, id, Encoding.UTF8.GetBytes(context), plaintext);
-            return plaintext;
-        }
-        catch (CryptographicException ex)
-        {
-            throw new SessionCorruptException(Backend, sessionId, "decryption failed: " + ex.Message, ex);
-        }
-    }
-
     /// <summary>Opens a slice of stored bytes and hands the plaintext to <paramref name="use"/>, which must not keep it:
     /// bytes sealed with a user's data key are decrypted into a pooled buffer (cleared afterwards) rather than an array
     /// of their own, which for a snapshot's content section (most of a session: 17 MB at 10,000 memories) was a fresh
-    /// large object to zero on every load; other bytes as <see cref="OpenSlice"/>.</summary>
+    /// large object to zero on every load; other bytes as <see cref="OpenSlice"/>. When <paramref name="keep"/>, sealed
+    /// bytes are opened into an array of the caller's own, which <paramref name="use"/> may keep (a large content
+    /// section, whose vectors the entries keep: <see cref="StoredVectors"/>): uninitialized, as decryption fills it.</summary>
     /// <exception cref="SessionCorruptException">Tampered, the wrong key, a destroyed data key, or encrypted with no key configured.</exception>
-    public void OpenPooled(ReadOnlyMemory<byte> stored, string context, string sessionId, ref bool oldKey, Action<ReadOnlyMemory<byte>> use)
+    public void OpenPooled(ReadOnlyMemory<byte> stored, string context, string sessionId, ref bool oldKey, Action<ReadOnlyMemory<byte>> use, bool keep = false)
     {
         if (Encryption is null || KeyRing is null || SessionEncryption.KeyIdOf(stored.Span) is not { } id || !KeyRing.IsDataKeyId(id))
         {
+            // Sealed bytes open into a new array (Decrypt); plaintext is handed over as it is, which keep does not change.
             use(OpenSlice(stored, context, sessionId, ref oldKey));
             return;
         }
@@ -256,7 +234,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         try
         {
             length = SessionEncryption.PlaintextLength(stored.Span, id.Length);
-            buffer = ArrayPool<byte>.Shared.Rent(length);
+            buffer = keep ? GC.AllocateUninitializedArray<byte>(length) : ArrayPool<byte>.Shared.Rent(length);
             DataKey(id).Open(stored.Span, id, Encoding.UTF8.GetBytes(context), buffer.AsSpan(0, length));
             use(buffer.AsMemory(0, length));
         }
@@ -267,7 +245,7 @@ internal sealed class SessionRecordCodec(string backend, SessionEncryption? encr
         finally
         {
             // Plaintext does not stay behind in a shared pool.
-            if (buffer.Length > 0)
+            if (!keep && buffer.Length > 0)
             {
                 buffer.AsSpan(0, length).Clear();
                 ArrayPool<byte>.Shared.Return(buffer);
