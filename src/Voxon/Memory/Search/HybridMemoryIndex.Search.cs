@@ -45,7 +45,7 @@ internal sealed partial class HybridMemoryIndex
         Func<string, bool>? filter = null,
         double minScore = 0,
         TimeFocus? time = null) =>
-        Find(query, queryEmbedding, topK, filter, null, minScore, time);
+        Find(query, queryEmbedding, topK, filter is null ? null : slot => filter(_documents[slot].Id), minScore, time);
 
     /// <summary>
     /// As <see cref="Search(string, ReadOnlyMemory{float}, int, Func{string, bool}?, double, TimeFocus?)"/>, with
@@ -59,14 +59,14 @@ internal sealed partial class HybridMemoryIndex
         Func<object?, bool> filter,
         double minScore = 0,
         TimeFocus? time = null) =>
-        Find(query, queryEmbedding, topK, null, filter ?? throw new ArgumentNullException(nameof(filter)), minScore, time);
+        Find(query, queryEmbedding, topK, filter is null ? throw new ArgumentNullException(nameof(filter)) : slot => filter(_documents[slot].Tag), minScore, time);
 
+    // Search and SearchTagged: the filter judges a slot, by its memory's id or tag.
     private IReadOnlyList<MemorySearchHit> Find(
         string query,
         ReadOnlyMemory<float> queryEmbedding,
         int topK,
-        Func<string, bool>? filterById,
-        Func<object?, bool>? filterByTag,
+        Func<int, bool>? filter,
         double minScore,
         TimeFocus? time)
     {
@@ -109,7 +109,7 @@ internal sealed partial class HybridMemoryIndex
             }
 
             Array.Clear(verdicts, 0, Count);
-            var admit = new Admission(filterById, filterByTag, _documents, verdicts);
+            var admit = new Admission(filter, verdicts);
             var lexicalRanking = queryTerms.Count == 0 ? [] : RankLexical(queryTerms, bm25, admit, window);
             HashSet<int>? rescored = null;
             var semanticRanking = prepared is null ? [] : RankSemantic(prepared, cosine, admit, window, out rescored);
@@ -634,12 +634,13 @@ internal sealed partial class HybridMemoryIndex
         Rejected,
     }
 
-    /// <summary>Memoizes the caller's filter per slot for one search, so each memory is judged at most once.</summary>
-    private readonly struct Admission(Func<string, bool>? byId, Func<object?, bool>? byTag, Document[] documents, Verdict[] verdicts)
+    /// <summary>Memoizes the caller's filter (by slot: of the memory's id or tag) per slot for one search, so each memory
+    /// is judged at most once.</summary>
+    private readonly struct Admission(Func<int, bool>? filter, Verdict[] verdicts)
     {
         public bool Passes(int slot)
         {
-            if (byId is null && byTag is null)
+            if (filter is null)
             {
                 return true;
             }
@@ -647,7 +648,7 @@ internal sealed partial class HybridMemoryIndex
             var verdict = verdicts[slot];
             if (verdict == Verdict.Unknown)
             {
-                verdict = (byTag is null ? byId!(documents[slot].Id) : byTag(documents[slot].Tag)) ? Verdict.Admitted : Verdict.Rejected;
+                verdict = filter(slot) ? Verdict.Admitted : Verdict.Rejected;
                 verdicts[slot] = verdict;
             }
 
