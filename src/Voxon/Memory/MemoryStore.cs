@@ -342,11 +342,7 @@ internal sealed class MemoryStore
                 {
                     if (_unindexed is { } pending)
                     {
-                        _index.Reserve(_index.Count + pending.Count);
-                        foreach (var entry in pending)
-                        {
-                            Upsert(_index, entry);
-                        }
+                        _index.UpsertMany(pending, Describe);
 
                         Volatile.Write(ref _unindexed, null);
                     }
@@ -359,9 +355,15 @@ internal sealed class MemoryStore
 
     private static void Upsert(HybridMemoryIndex index, MemoryEntry entry)
     {
+        var (id, text, embedding, time, tag) = Describe(entry);
+        index.Upsert(id, text, embedding, time, tag);
+    }
+
+    private static IndexItem Describe(MemoryEntry entry)
+    {
         var (text, time) = MemoryIndexText.For(entry);
         // The entry rides along as the tag, so that a search's filter reads it without a lookup by id.
-        index.Upsert(entry.Id, text, entry.Embedding, time, entry);
+        return new IndexItem(entry.Id, text, entry.Embedding, time, entry);
     }
 
     private void Insert(MemoryEntry entry, bool deferIndex = false)

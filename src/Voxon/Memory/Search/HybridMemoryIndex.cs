@@ -35,6 +35,7 @@ internal sealed partial class HybridMemoryIndex
     private Document[] _documents = new Document[InitialCapacity];
     private readonly VectorSlab _vectors;
     private long _totalLength;
+    private TermCounter? _termCounter;
 
     // The sum of the stored (normalized) vectors, for the mean a centred query is measured against.
     private double[] _vectorSum = [];
@@ -79,7 +80,7 @@ internal sealed partial class HybridMemoryIndex
                 $"Embedding has {embedding.Length} dimensions; this index holds {Dimensions}-dimensional embeddings.", nameof(embedding));
         }
 
-        var terms = CountTerms(text);
+        var terms = (_termCounter ??= new TermCounter(_termIds, shareAcrossTexts: false)).Count(text);
         if (_slotById.TryGetValue(id, out var slot))
         {
             Unpost(slot);
@@ -93,20 +94,32 @@ internal sealed partial class HybridMemoryIndex
             Count++;
         }
 
+        Place(slot, id, terms, _vectors.Store(slot, embedding), time, tag);
+        AddToSum(slot, 1);
+        CentreSignCodesWhenDoubled();
+    }
+
+    /// <summary>Posts <paramref name="terms"/> for the memory in <paramref name="slot"/> (whose vector is stored) and
+    /// records it there.</summary>
+    private void Place(int slot, string id, TermCount[] terms, bool hasVector, IndexedTime time, object? tag)
+    {
         var length = 0;
-        var postings = new TermFrequency[terms.Count];
-        var n = 0;
-        foreach (var (term, frequency) in terms)
+        var postings = new TermFrequency[terms.Length];
+        for (var i = 0; i < terms.Length; i++)
         {
+            var (term, frequency) = terms[i];
             var termId = InternTerm(term);
             _postings[termId]!.Add(slot, frequency);
-            postings[n++] = new TermFrequency(termId, frequency);
+            postings[i] = new TermFrequency(termId, frequency);
             length += frequency;
         }
 
         _totalLength += length;
-        _documents[slot] = new Document(id, length, postings, _vectors.Store(slot, embedding), time, tag);
-        AddToSum(slot, 1);
+        _documents[slot] = new Document(id, length, postings, hasVector, time, tag);
+    }
+
+    private void CentreSignCodesWhenDoubled()
+    {
         if (_vectorCount >= 2 * _signCodesCentredAt)
         {
             // Re-encoding every code costs O(memories), once per doubling: a constant share of each insert.
@@ -120,12 +133,6 @@ internal sealed partial class HybridMemoryIndex
             _signCodesCentredAt = _vectorCount;
         }
     }
-
-    /// <summary>
-    /// Makes room for <paramref name="count"/> memories in all, so that adding that many grows no array: a load's build
-    /// otherwise doubled the vector slab from 16 (six times to 1,000 memories, ten to 10,000), and each new large array could set off a full collection.
-    /// </summary>
-    public void Reserve(int count) => EnsureCapacity(count);
 
     /// <summary>How many memories fit before the arrays grow.</summary>
     internal int Capacity => _documents.Length;
@@ -180,17 +187,6 @@ internal sealed partial class HybridMemoryIndex
         _vectorCount = 0;
         _signCodesCentredAt = SignCodesFirstCentredAt / 2;
         Count = 0;
-    }
-
-    private static Dictionary<string, int> CountTerms(string text)
-    {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var term in SearchTokenizer.Tokenize(text))
-        {
-            counts[term] = counts.GetValueOrDefault(term) + 1;
-        }
-
-        return counts;
     }
 
     private int InternTerm(string term)
@@ -250,13 +246,16 @@ internal sealed partial class HybridMemoryIndex
             _vectorSum = new double[Dimensions];
         }
 
-        var vector = _vectors.Vector(slot);
+        Accumulate(_vectorSum, _vectors.Vector(slot), sign);
+        _vectorCount += sign;
+    }
+
+    private static void Accumulate(double[] sum, ReadOnlySpan<float> vector, int sign)
+    {
         for (var i = 0; i < vector.Length; i++)
         {
-            _vectorSum[i] += sign * vector[i];
+            sum[i] += sign * vector[i];
         }
-
-        _vectorCount += sign;
     }
 
     private void EnsureCapacity(int needed)

@@ -15,7 +15,7 @@ namespace Voxon.Memory.Search;
 internal static class SearchTokenizer
 {
     // Longer runs (hashes, URLs without separators) are cut; matching on a 64-char prefix is plenty.
-    private const int MaxTokenLength = 64;
+    internal const int MaxTokenLength = 64;
 
     private static readonly FrozenSet<string> StopWords = FrozenSet.Create(StringComparer.Ordinal,
     [
@@ -40,34 +40,65 @@ internal static class SearchTokenizer
     public static List<string> Tokenize(ReadOnlySpan<char> text)
     {
         var terms = new List<string>();
-        Span<char> buffer = stackalloc char[MaxTokenLength];
-        var i = 0;
-        while (i < text.Length)
+        foreach (var term in Terms(text, stackalloc char[MaxTokenLength]))
         {
-            if (!char.IsLetterOrDigit(text[i]))
-            {
-                i++;
-                continue;
-            }
-
-            var start = i;
-            while (i < text.Length && char.IsLetterOrDigit(text[i]))
-            {
-                i++;
-            }
-
-            var word = text[start..Math.Min(i, start + MaxTokenLength)];
-            var lower = buffer[..word.Length];
-            word.ToLowerInvariant(lower);
-            if ((lower.Length == 1 && char.IsLetter(lower[0])) || StopWordLookup.Contains(lower))
-            {
-                continue;
-            }
-
-            terms.Add(new string(Stem(lower)));
+            terms.Add(new string(term));
         }
 
         return terms;
+    }
+
+    /// <summary>The terms of <paramref name="text"/> in order, duplicates included, each in <paramref name="buffer"/>
+    /// (at least <see cref="MaxTokenLength"/> chars) until the next one: for callers that look terms up without
+    /// making a string of each.</summary>
+    public static TermEnumerator Terms(ReadOnlySpan<char> text, Span<char> buffer) => new(text, buffer);
+
+    /// <summary>Enumerates <see cref="Terms"/>.</summary>
+    public ref struct TermEnumerator(ReadOnlySpan<char> text, Span<char> buffer)
+    {
+        private readonly ReadOnlySpan<char> _text = text;
+        private readonly Span<char> _buffer = buffer.Length >= MaxTokenLength ? buffer : throw new ArgumentException("The buffer is too short for a term.", nameof(buffer));
+        private int _next;
+
+        /// <summary>The current term (valid until the next <see cref="MoveNext"/>).</summary>
+        public ReadOnlySpan<char> Current { get; private set; }
+
+        public readonly TermEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            var text = _text;
+            var i = _next;
+            while (i < text.Length)
+            {
+                if (!char.IsLetterOrDigit(text[i]))
+                {
+                    i++;
+                    continue;
+                }
+
+                var start = i;
+                while (i < text.Length && char.IsLetterOrDigit(text[i]))
+                {
+                    i++;
+                }
+
+                var word = text[start..Math.Min(i, start + MaxTokenLength)];
+                var lower = _buffer[..word.Length];
+                word.ToLowerInvariant(lower);
+                if ((lower.Length == 1 && char.IsLetter(lower[0])) || StopWordLookup.Contains(lower))
+                {
+                    continue;
+                }
+
+                _next = i;
+                Current = Stem(lower);
+                return true;
+            }
+
+            _next = i;
+            return false;
+        }
     }
 
     /// <summary>Stems a lower-case word in place and returns the stem (a prefix of <paramref name="word"/>, possibly with its last letter changed).</summary>

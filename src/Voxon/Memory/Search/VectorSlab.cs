@@ -12,7 +12,9 @@ namespace Voxon.Memory.Search;
 /// <remarks>
 /// A scan over 100k 384-dimensional vectors reads 150 MB in float32, which costs more than the arithmetic; int8
 /// reads a quarter of it. The scan's scores are approximate, so the index keeps a generous shortlist by them and
-/// rescores it with <see cref="Exact"/>. Not thread-safe for writes, like the index that owns it.
+/// rescores it with <see cref="Exact"/>. Not thread-safe for writes, like the index that owns it, except that
+/// <see cref="Store"/> into different slots may run at once when the dimensions are set and the capacity is made (a
+/// slot's copies are its own, and the sign centre is only read).
 /// </remarks>
 internal sealed class VectorSlab(ScanPrecision precision)
 {
@@ -226,7 +228,7 @@ internal sealed class VectorSlab(ScanPrecision precision)
         }
 
         var words = query.Signs.Length;
-        Split(count, ParallelScanThreshold, (from, to) =>
+        ParallelRanges.Run(count, ParallelScanThreshold, (_, from, to) =>
             SignCodes.Distances(_signs.AsSpan(from * words), query.Signs, distances.AsSpan(from, to - from)));
     }
 
@@ -332,23 +334,7 @@ internal sealed class VectorSlab(ScanPrecision precision)
     {
         // One core streams about 40 MB of int8 codes (100k vectors) in a few milliseconds, held back by memory more than
         // arithmetic; a second core's loads cut that (fastest scan 4.9 ms -> 2.7 ms on two busy cores).
-        Split(count, ParallelScanThreshold, (from, to) => ScanVectors(query, from, [], scores.AsSpan(from, to - from), exact));
-    }
-
-    /// <summary>
-    /// Runs <paramref name="range"/> over 0..<paramref name="count"/>-1 in one piece, or from <paramref name="threshold"/>
-    /// items in ranges of at least half that across cores: below it a split costs more than it saves.
-    /// </summary>
-    private static void Split(int count, int threshold, Action<int, int> range)
-    {
-        var parts = count >= threshold ? Math.Min(Environment.ProcessorCount, count / (threshold / 2)) : 1;
-        if (parts <= 1)
-        {
-            range(0, count);
-            return;
-        }
-
-        Parallel.For(0, parts, part => range((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts)));
+        ParallelRanges.Run(count, ParallelScanThreshold, (_, from, to) => ScanVectors(query, from, [], scores.AsSpan(from, to - from), exact));
     }
 
     /// <summary>
@@ -363,7 +349,7 @@ internal sealed class VectorSlab(ScanPrecision precision)
             throw new InvalidOperationException("A float32 slab scans every slot exactly.");
         }
 
-        Split(count, ParallelShortlistThreshold, (from, to) =>
+        ParallelRanges.Run(count, ParallelShortlistThreshold, (_, from, to) =>
             ScanVectors(query, 0, slots.AsSpan(from, to - from), scores.AsSpan(from, to - from), exact: false));
     }
 

@@ -403,6 +403,53 @@ public class QuantizedScanTests
         Assert.All(Enumerable.Range(0, 384), i => Assert.Equal(0f, slab.Vector(1)[i]));
     }
 
+    [Theory]
+    [InlineData(nameof(ScanPrecision.Int8))]
+    [InlineData(nameof(ScanPrecision.Float32))]
+    public void A_bulk_build_indexes_what_upserting_one_at_a_time_does_and_rejects_a_bad_item_before_changing_anything(string precision)
+    {
+        // Large enough for the build's parallel path; ids repeat and some are indexed already (upserted, not added twice),
+        // the first vectors are empty or zero (the first real one settles the dimensions), and some are not unit length.
+        var options = Options(Enum.Parse<ScanPrecision>(precision), floor: -1);
+        var random = new Random(31);
+        (string Id, string Text, float[] Vector) Item(int i) => ($"m{random.Next(2_600):D4}", $"{RandomText(random)} word{i % 97}",
+            i < 3 ? (i == 1 ? new float[Dimensions] : []) : i % 50 == 0 ? [] : RandomVector(random, spread: i % 3 == 0 ? 1f : 0.01f));
+        var earlier = Enumerable.Range(0, 200).Select(Item).ToArray();
+        var items = Enumerable.Range(0, 3 * HybridMemoryIndex.ParallelBuildThreshold).Select(Item).ToArray();
+        Assert.Contains(items, item => earlier.Any(e => e.Id == item.Id));
+        Assert.True(items.DistinctBy(item => item.Id).Count() < items.Length, "some ids repeat");
+
+        var oneByOne = IndexOf(options, earlier.Concat(items));
+        var bulk = IndexOf(options, earlier);
+        bulk.UpsertMany(items.Select((item, i) => (item, i)).ToArray(), x => new IndexItem(x.item.Id, x.item.Text, x.item.Vector, default, $"{x.item.Id}#{x.i}"));
+
+        Assert.Equal(oneByOne.Count, bulk.Count);
+        Assert.Equal(oneByOne.Dimensions, bulk.Dimensions);
+        for (var q = 0; q < 30; q++)
+        {
+            var text = q % 3 == 0 ? "" : RandomText(random) + $" word{random.Next(97)}";
+            var query = q % 3 == 1 ? ReadOnlyMemory<float>.Empty : RandomVector(random);
+            AssertSameHits(oneByOne.Search(text, query, topK: 20), bulk.Search(text, query, topK: 20));
+        }
+
+        // Each memory keeps the tag of its last upsert (none for those only upserted before): a filter reads it.
+        var seen = new List<object?>();
+        bulk.SearchTagged("", RandomVector(random), topK: 5_000, filter: tag => { seen.Add(tag); return true; });
+        Assert.True(seen.Count > 1_000, $"{seen.Count} memories asked about");
+        var latest = items.Select((item, i) => (item.Id, Tag: $"{item.Id}#{i}", HasVector: item.Vector.Any(x => x != 0)))
+            .GroupBy(t => t.Id).Select(g => g.Last()).ToArray();
+        Assert.Equal(latest.Where(t => t.HasVector).Select(t => t.Tag).Order(), seen.OfType<string>().Order());
+
+        // An item whose vector has other dimensions, or no id, is reported and nothing is indexed.
+        var before = bulk.Search("red green blue", RandomVector(new Random(1)), topK: 50);
+        var wrong = items.Select((item, i) => i == items.Length - 5 ? (item.Id, item.Text, RandomVector(random, Dimensions + 1)) : item).ToArray();
+        Assert.Throws<ArgumentException>(() => bulk.UpsertMany(wrong.Select(item => item with { Id = "new" + item.Id }).ToArray(),
+            item => new IndexItem(item.Id, item.Text, item.Item3, default, null)));
+        Assert.Throws<ArgumentNullException>(() => bulk.UpsertMany(items, item => new IndexItem(item.Id == items[^1].Id ? null! : "new" + item.Id, item.Text, item.Vector, default, null)));
+        Assert.Equal(oneByOne.Count, bulk.Count);
+        AssertSameHits(before, bulk.Search("red green blue", RandomVector(new Random(1)), topK: 50));
+    }
+
     private static void AssertCopiesAgree(VectorSlab slab, int slot, float[] expected)
     {
         var norm = TensorPrimitives.Norm(expected);
