@@ -77,8 +77,7 @@ internal sealed partial class HybridMemoryIndex
             }
             else if (embedding.Length != dimensions)
             {
-                throw new ArgumentException(
-                    $"Embedding has {embedding.Length} dimensions; this index holds {dimensions}-dimensional embeddings.", nameof(items));
+                throw DimensionMismatch(embedding.Length, dimensions, nameof(items));
             }
         }
 
@@ -168,44 +167,37 @@ internal sealed partial class HybridMemoryIndex
     private sealed class TermCounter(Dictionary<string, int> known, bool shareAcrossTexts)
     {
         private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _known = known.GetAlternateLookup<ReadOnlySpan<char>>();
-        private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _made = new(StringComparer.Ordinal);
-        private readonly List<string> _order = [];
+        private readonly HashSet<string>? _made = shareAcrossTexts ? new(StringComparer.Ordinal) : null;
+
+        // The text's terms in order of first occurrence, and where each is in that list.
+        private readonly List<TermCount> _terms = [];
+        private readonly Dictionary<string, int> _positions = new(StringComparer.Ordinal);
         private readonly char[] _buffer = new char[SearchTokenizer.MaxTokenLength];
 
         public TermCount[] Count(string text)
         {
-            var counts = _counts.GetAlternateLookup<ReadOnlySpan<char>>();
-            var made = _made.GetAlternateLookup<ReadOnlySpan<char>>();
+            var positions = _positions.GetAlternateLookup<ReadOnlySpan<char>>();
             foreach (var term in SearchTokenizer.Terms(text, _buffer))
             {
-                if (counts.TryGetValue(term, out var key, out var seen))
+                if (positions.TryGetValue(term, out var at))
                 {
-                    _counts[key] = seen + 1;
+                    _terms[at] = _terms[at] with { Frequency = _terms[at].Frequency + 1 };
                     continue;
                 }
 
-                if (!_known.TryGetValue(term, out key, out _) && !made.TryGetValue(term, out key))
+                if (!_known.TryGetValue(term, out var key, out _) && (_made is null || !_made.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(term, out key)))
                 {
                     key = new string(term);
-                    if (shareAcrossTexts)
-                    {
-                        _made.Add(key);
-                    }
+                    _made?.Add(key);
                 }
 
-                _counts.Add(key, 1);
-                _order.Add(key);
+                _positions.Add(key, _terms.Count);
+                _terms.Add(new TermCount(key, 1));
             }
 
-            var result = new TermCount[_order.Count];
-            for (var i = 0; i < result.Length; i++)
-            {
-                result[i] = new TermCount(_order[i], _counts[_order[i]]);
-            }
-
-            _counts.Clear();
-            _order.Clear();
+            var result = _terms.ToArray();
+            _terms.Clear();
+            _positions.Clear();
             return result;
         }
     }

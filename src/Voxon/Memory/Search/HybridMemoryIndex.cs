@@ -76,8 +76,7 @@ internal sealed partial class HybridMemoryIndex
         ArgumentNullException.ThrowIfNull(text);
         if (!embedding.IsEmpty && Dimensions != 0 && embedding.Length != Dimensions)
         {
-            throw new ArgumentException(
-                $"Embedding has {embedding.Length} dimensions; this index holds {Dimensions}-dimensional embeddings.", nameof(embedding));
+            throw DimensionMismatch(embedding.Length, Dimensions, nameof(embedding));
         }
 
         var terms = (_termCounter ??= new TermCounter(_termIds, shareAcrossTexts: false)).Count(text);
@@ -249,6 +248,9 @@ internal sealed partial class HybridMemoryIndex
         Accumulate(_vectorSum, _vectors.Vector(slot), sign);
         _vectorCount += sign;
     }
+
+    private static ArgumentException DimensionMismatch(int length, int dimensions, string parameter) =>
+        new($"Embedding has {length} dimensions; this index holds {dimensions}-dimensional embeddings.", parameter);
 
     private static void Accumulate(double[] sum, ReadOnlySpan<float> vector, int sign)
     {
