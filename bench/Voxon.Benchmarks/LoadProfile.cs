@@ -101,10 +101,13 @@ public static class LoadProfile
                 var assembler = new SessionAssembler("file", id);
                 foreach (var frame in frames)
                 {
-                    var reader = new RecordReader(frame.Payload.Span);
-                    while (reader.Next(out var kind, out var key, out var index, out var payload))
+                    foreach (var section in (ReadOnlyMemory<byte>[])[frame.Conversations, frame.Head ?? default, frame.Content ?? default])
                     {
-                        assembler.Apply(kind, key, index, payload);
+                        var reader = new RecordReader(section.Span);
+                        while (reader.Next(out var kind, out var key, out var index, out var payload))
+                        {
+                            assembler.Apply(kind, key, index, payload);
+                        }
                     }
                 }
 

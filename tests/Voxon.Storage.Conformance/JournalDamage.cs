@@ -5,11 +5,12 @@ namespace Voxon.Storage.Conformance;
 /// <summary>Random damage to a stored file: a flipped byte, a truncation, a deleted range or a deleted journal frame.</summary>
 public static class JournalDamage
 {
-    /// <summary>Where each frame of a journal starts (the frame layout: uint32 length, 12 more header bytes, payload).</summary>
+    /// <summary>Where each frame of a journal starts (the frame layout: uint32 length, its top bit set in frames with
+    /// sections, 12 more header bytes, the rest).</summary>
     public static List<long> FrameStarts(byte[] journal)
     {
         var starts = new List<long>();
-        for (long offset = 0; offset + 16 <= journal.Length; offset += 16 + BinaryPrimitives.ReadUInt32LittleEndian(journal.AsSpan((int)offset)))
+        for (long offset = 0; offset + 16 <= journal.Length; offset += 16 + (BinaryPrimitives.ReadUInt32LittleEndian(journal.AsSpan((int)offset)) & 0x7FFF_FFFF))
         {
             starts.Add(offset);
         }

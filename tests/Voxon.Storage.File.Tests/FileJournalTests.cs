@@ -151,6 +151,164 @@ public sealed class FileJournalTests : IDisposable
         Assert.True(storage.SessionBytesRead - before >= size, "memory loads the whole snapshot");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Lazy_load_reads_the_journals_frame_headers_and_conversations_not_the_memories_turns_and_heads_saved_since_the_snapshot(bool encrypted)
+    {
+        // No compaction: most of the session is in the journal, as just before a compaction folds it into a snapshot.
+        var storage = new FileSessionStorage(_folder, encrypted ? SessionEncryption.FromKey("journal lazy key") : null) { CompactionThreshold = 64 << 20 };
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_journal_lazy");
+        await session.AddMemoryAsync("a fact in the snapshot");
+        await session.SaveAsync();
+        var conversation = await session.StartConversationAsync();
+        for (var save = 0; save < 30; save++)
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await session.AddMemoryAsync($"journal fact {save}.{i} about topic {i % 7}");
+            }
+
+            await conversation.SendMessageAsync($"message {save}");
+            await session.SaveAsync();
+        }
+
+        var journal = new FileInfo(JournalPath(session.SessionId)).Length;
+        var size = new FileInfo(Path.Combine(_folder, session.SessionId + ".json")).Length + journal;
+        Assert.True(journal > size * 0.9, $"the journal holds {journal} of {size} bytes");
+        var full = (await storage.LoadAsync(session.SessionId))!;
+
+        var before = storage.SessionBytesRead;
+        var metadata = (await storage.LoadMetadataAsync(session.SessionId))!;
+        var metadataBytes = storage.SessionBytesRead - before;
+        Assert.True(metadataBytes < size / 10, $"the metadata load read {metadataBytes} of {size} bytes");
+        Assert.Equal(full.Version, metadata.Version);
+        Assert.Equal(full.Analytics.MessageCount, metadata.Analytics.MessageCount);
+        Assert.Equal(full.Conversations.Select(c => c.ConversationId), metadata.Conversations.Select(c => c.ConversationId));
+
+        var lazy = await client.LoadSessionAsync(session.SessionId, lazyLoad: true);
+        Assert.False(lazy.IsContentLoaded);
+        Assert.Equal(full.Memory.Entries.Select(e => e.Content), lazy.GetMemory().Entries.Select(e => e.Content));
+        Assert.Equal(301, full.Memory.Entries.Count);
+        Assert.Equal(full.Conversations.Single().Turns.Select(t => t.Content), lazy.GetTranscript(full.Conversations.Single().ConversationId).Select(t => t.Content));
+    }
+
+    [Theory]
+    [InlineData(false, "conversations")]
+    [InlineData(true, "conversations")]
+    [InlineData(false, "head")]
+    [InlineData(true, "head")]
+    [InlineData(false, "content")]
+    [InlineData(true, "content")]
+    public async Task Damage_to_a_middle_journal_frame_is_reported_by_a_lazy_load_or_when_its_memory_is_first_used(bool encrypted, string section)
+    {
+        var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted);
+        await using var _ = client;
+        var journal = JournalPath(sessionId);
+        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
+        var starts = Conformance.JournalDamage.FrameStarts(bytes);
+
+        // Frame 1 saved a conversation header, a head, a memory and a turn.
+        bytes[SectionStart(bytes, (int)starts[1], section) + 5] ^= 0x20;
+        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+
+        var full = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(sessionId));
+        Assert.Contains($"byte {starts[1]}", full.Message, StringComparison.Ordinal);
+        Assert.Contains(section == "conversations" ? "fails its checksum" : $"fails its {section} checksum", full.Message, StringComparison.Ordinal);
+        if (section == "conversations")
+        {
+            await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadMetadataAsync(sessionId));
+            return;
+        }
+
+        // A lazy load reads the frame's headers and conversations, which are intact, and the last frame's head; the
+        // damage shows when memory is first used, never older data.
+        Assert.Equal(5, (await storage.LoadMetadataAsync(sessionId))!.Version);
+        var lazy = await client.LoadSessionAsync(sessionId, lazyLoad: true);
+        Assert.Equal("warm", lazy.ExportPreferenceProfile().Overrides["tone"]);
+        var later = Assert.Throws<SessionCorruptException>(() => lazy.GetMemory());
+        Assert.Equal(sessionId, later.SessionId);
+    }
+
+    /// <summary>Where a section of the frame with sections at <paramref name="frame"/> starts (see <see cref="FileJournal"/>).</summary>
+    private static int SectionStart(byte[] journal, int frame, string section)
+    {
+        var conversations = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(journal.AsSpan(frame + 16));
+        var head = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(journal.AsSpan(frame + 20));
+        return frame + 32 + section switch { "conversations" => 0, "head" => conversations, _ => conversations + head };
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_last_frame_whose_content_a_crash_left_unwritten_is_ignored_by_lazy_and_full_loads_alike(bool encrypted)
+    {
+        var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted);
+        await using var _ = client;
+        var session = await client.LoadSessionAsync(sessionId);
+        var state = Path.Combine(_folder, sessionId + ".lock");
+        var acknowledged = await System.IO.File.ReadAllBytesAsync(state);
+        await session.AddMemoryAsync("a fact whose save was cut short");
+        await session.SaveAsync();
+
+        // A crash after the frame's headers, conversations and head reached the disk, before its content did and before the
+        // save was acknowledged: the file system extended the journal with zeros.
+        var journal = JournalPath(sessionId);
+        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
+        var last = (int)Conformance.JournalDamage.FrameStarts(bytes)[^1];
+        var contentStart = SectionStart(bytes, last, "content");
+        Array.Clear(bytes, contentStart, bytes.Length - contentStart);
+        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+        await System.IO.File.WriteAllBytesAsync(state, acknowledged);
+
+        Assert.Equal(5, (await storage.LoadAsync(sessionId))!.Version);
+        Assert.Equal(5, (await storage.LoadMetadataAsync(sessionId))!.Version);
+        var lazy = await client.LoadSessionAsync(sessionId, lazyLoad: true);
+        Assert.DoesNotContain("a fact whose save was cut short", lazy.GetMemory().Entries.Select(e => e.Content));
+        await lazy.AddMemoryAsync("the save after the crash");
+        await lazy.SaveAsync();
+        Assert.Equal(6, (await storage.LoadAsync(sessionId))!.Version);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_journal_of_frames_from_before_sections_then_frames_with_sections_loads_lazy_and_full_and_is_migrated(bool encrypted)
+    {
+        var storage = new FileSessionStorage(_folder, encrypted ? SessionEncryption.FromKey("mixed frames key") : null);
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync("user_mixed_frames");
+        await session.SaveAsync();
+        var conversation = await session.StartConversationAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            FileJournal.WriteLegacyFrames.Value = i < 2;
+            await session.AddMemoryAsync($"mixed fact {i}");
+            await conversation.SendMessageAsync($"mixed message {i}");
+            await session.SaveAsync();
+        }
+
+        FileJournal.WriteLegacyFrames.Value = false;
+        var bytes = await System.IO.File.ReadAllBytesAsync(JournalPath(session.SessionId));
+        var sections = Conformance.JournalDamage.FrameStarts(bytes).Select(s => (bytes[(int)s + 3] & 0x80) != 0).ToList();
+        Assert.Equal([false, false, true, true], sections);
+        string[] facts = ["mixed fact 0", "mixed fact 1", "mixed fact 2", "mixed fact 3"];
+
+        var full = (await storage.LoadAsync(session.SessionId))!;
+        Assert.Equal(5, full.Version);
+        Assert.Equal(facts, full.Memory.Entries.Select(e => e.Content));
+        Assert.Equal(5, (await storage.LoadMetadataAsync(session.SessionId))!.Version);
+        var lazy = await client.LoadSessionAsync(session.SessionId, lazyLoad: true);
+        Assert.Equal(facts, lazy.GetMemory().Entries.Select(e => e.Content));
+        Assert.Equal(4, lazy.GetTranscript(lazy.Conversations.Single().ConversationId).Count(t => t.Content.StartsWith("mixed message", StringComparison.Ordinal)));
+
+        var rewritten = await storage.RewriteAllAsync();
+        Assert.Equal(1, rewritten.Sessions);
+        Assert.False(System.IO.File.Exists(JournalPath(session.SessionId)));
+        Assert.Equal(Json(full, ignoreVersion: true), Json((await storage.LoadAsync(session.SessionId))!, ignoreVersion: true));
+    }
+
     [Fact]
     public async Task A_damaged_data_key_id_in_a_sealed_snapshot_is_corruption_not_a_key_ring_error()
     {
@@ -372,7 +530,9 @@ public sealed class FileJournalTests : IDisposable
         {
             var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted);
             await using var _ = client;
-            var expected = SessionDocumentSerializer.Serialize((await storage.LoadAsync(sessionId))!);
+            var saved = (await storage.LoadAsync(sessionId))!;
+            var expected = SessionDocumentSerializer.Serialize(saved);
+            var facts = saved.Memory.Entries.Select(e => e.Content).ToList();
             var damage = await Conformance.JournalDamage.ApplyAsync(JournalPath(sessionId), new Random(seed + run));
             try
             {
@@ -384,6 +544,20 @@ public sealed class FileJournalTests : IDisposable
             {
                 Assert.Equal(sessionId, ex.SessionId);
                 detected++;
+            }
+
+            // A lazy load reads less of the journal: it may report the damage only when memory is used, but it never
+            // shows anything other than what was saved.
+            try
+            {
+                var lazy = await client.LoadSessionAsync(sessionId, lazyLoad: true);
+                Assert.Equal(5, lazy.Version);
+                Assert.True(lazy.GetMemory().Entries.Select(e => e.Content).SequenceEqual(facts),
+                    $"run {run} (seed {seed + run}): after {damage} a lazy load used memory without an error");
+            }
+            catch (SessionCorruptException ex)
+            {
+                Assert.Equal(sessionId, ex.SessionId);
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -6,68 +7,193 @@ using System.Text;
 namespace Voxon.Storage;
 
 /// <summary>
-/// The file backend's append-only journal: frames <c>uint32 length | 4-byte SHA-256 prefix | int64 version | payload</c>,
-/// the payload being the (possibly sealed) records of one save. Only a torn tail may be ignored: the last frame of the
-/// file, cut short by a crash during its append (it runs past the end of the file, fails its checksum as the file's
-/// last bytes, or the file ends in zeros from it on). Whether that frame was acknowledged is for the caller to check
-/// against the acknowledged version; a damaged frame with data after it is corruption.
+/// The file backend's append-only journal of frames, one per save: <c>uint32 0x80000000 | n | 4-byte SHA-256 prefix of
+/// the sections header and the conversations section | int64 version | sections header: int32 conversations length,
+/// int32 head length, 4-byte SHA-256 prefixes of head and of content | conversations | head | content</c> (n counts the
+/// bytes after the version). The sections hold the save's conversation header records, its head record and its memory
+/// and turn records (<see cref="EncodeRecords"/>), each sealed on its own when encrypted. A head is the whole session's
+/// metadata, so a lazy load (<see cref="ReadMetadata"/>) reads of each frame only its headers and conversations (a few
+/// dozen bytes for a save of one turn), and the last frame whole: the bytes it reads do not grow with the memories,
+/// turns and heads saved since the snapshot. Frames written before sections (<c>uint32 n | 4-byte SHA-256 prefix |
+/// int64 version | records</c>, n under 2^31) are still read; a compaction or <c>voxon store migrate</c> folds them into
+/// a snapshot.
+/// Only a torn tail may be ignored: the last frame of the file, cut short by a crash during its append (it runs past
+/// the end of the file, fails a checksum as the file's last bytes, or the file ends in zeros from it on). Whether that
+/// frame was acknowledged is for the caller to check against the acknowledged version; a damaged frame with data after
+/// it is corruption.
 /// </summary>
 internal static class FileJournal
 {
     private const int HeaderSize = 16;
 
-    public static byte[] Frame(long version, byte[] payload)
+    /// <summary>The sections header of a frame with sections.</summary>
+    private const int SectionsSize = 16;
+
+    /// <summary>Set in the first uint32 of a frame with sections; never set in an older frame's payload length.</summary>
+    private const uint SectionsFlag = 0x8000_0000;
+
+    /// <summary>A frame of one save's sections, each as stored (sealed or not).</summary>
+    public static byte[] Frame(long version, ReadOnlySpan<byte> conversations, ReadOnlySpan<byte> head, ReadOnlySpan<byte> content)
     {
-        var frame = new byte[HeaderSize + payload.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
-        SHA256.HashData(payload).AsSpan(0, 4).CopyTo(frame.AsSpan(4));
-        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(8), version);
-        payload.CopyTo(frame, HeaderSize);
+        var frame = new byte[HeaderSize + SectionsSize + conversations.Length + head.Length + content.Length];
+        var span = frame.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(span, SectionsFlag | (uint)(frame.Length - HeaderSize));
+        BinaryPrimitives.WriteInt64LittleEndian(span[8..], version);
+        var sections = span.Slice(HeaderSize, SectionsSize);
+        BinaryPrimitives.WriteInt32LittleEndian(sections, conversations.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(sections[4..], head.Length);
+        Checksum(head, sections[8..12]);
+        Checksum(content, sections[12..16]);
+        var at = HeaderSize + SectionsSize;
+        conversations.CopyTo(span[at..]);
+        head.CopyTo(span[(at + conversations.Length)..]);
+        content.CopyTo(span[(at + conversations.Length + head.Length)..]);
+        Checksum(span.Slice(HeaderSize, SectionsSize + conversations.Length), span[4..8]);
         return frame;
     }
 
-    /// <summary>The intact frames of <paramref name="journal"/> (with their offsets), the length they cover, and the
-    /// damage found after them: null when the rest is empty or a torn tail, else the offset and what is wrong. Frame
-    /// payloads are slices of <paramref name="journal"/>, not copies.</summary>
+    /// <summary>Test hook: saves in this flow append frames without sections, as before them, to test journals written
+    /// by older versions.</summary>
+    internal static readonly AsyncLocal<bool> WriteLegacyFrames = new();
+
+    /// <summary>A frame as written before sections (see <see cref="WriteLegacyFrames"/>).</summary>
+    internal static byte[] LegacyFrame(long version, ReadOnlySpan<byte> records)
+    {
+        var frame = new byte[HeaderSize + records.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)records.Length);
+        Checksum(records, frame.AsSpan(4, 4));
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(8), version);
+        records.CopyTo(frame.AsSpan(HeaderSize));
+        return frame;
+    }
+
+    /// <summary>The intact frames of <paramref name="journal"/>, every section read and checked. Sections are slices of
+    /// <paramref name="journal"/>, not copies.</summary>
+    public static JournalRead Read(ReadOnlyMemory<byte> journal) => Read(new JournalInMemory(journal), metadataOnly: false);
+
+    /// <summary>The intact frames of the journal file <paramref name="parts"/>, reading of each frame with sections only
+    /// its headers and conversations section, but for the last frame (the one a crash may have torn), which is read and
+    /// checked whole, like frames written before sections. Sections are slices of buffers of <paramref name="parts"/>,
+    /// valid until it is disposed.</summary>
+    public static JournalRead ReadMetadata(JournalFileParts parts) => Read(parts, metadataOnly: true);
+
+    /// <summary>The intact frames (with their offsets), the length they cover, and the damage found after them: null
+    /// when the rest is empty or a torn tail, else the offset and what is wrong.</summary>
+    private static JournalRead Read(JournalBytes journal, bool metadataOnly)
+    {
+        var read = ReadFrames(journal, metadataOnly);
+        if (read.Damage is not null || read.Frames.Count == 0 || read.Frames[^1].HeadRead)
+        {
+            return read;
+        }
+
+        // The last intact frame was read in part (a torn one follows it): its head is the session's, so read it whole.
+        var frame = read.Frames[^1];
+        var header = journal.Read(frame.Offset, HeaderSize + SectionsSize).Span;
+        var (whole, problem) = ReadSections(journal, frame.Offset, header, (int)(frame.Length - HeaderSize), frame.Version, whole: true);
+        read.Frames[^1] = whole;
+        return problem is null
+            ? read
+            : new(read.Frames[..^1], frame.Offset, (frame.Offset, $"the journal frame at byte {frame.Offset} {problem} and is followed by {journal.Length - frame.Offset - frame.Length} more bytes"));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (List<JournalFrame> Frames, long ValidLength, (long Offset, string Problem)? Damage) Read(ReadOnlyMemory<byte> journal)
+    private static JournalRead ReadFrames(JournalBytes journal, bool metadataOnly)
     {
         var frames = new List<JournalFrame>();
-        var bytes = journal.Span;
-        var offset = 0;
-        Span<byte> hash = stackalloc byte[32];
-        while (offset < bytes.Length)
+        var length = journal.Length;
+        long offset = 0;
+        while (offset < length)
         {
-            var remaining = bytes.Length - offset;
-            if (remaining < HeaderSize || IsZero(bytes[offset..]))
+            var remaining = length - offset;
+            var header = remaining < HeaderSize ? default : journal.Read(offset, (int)Math.Min(remaining, HeaderSize + SectionsSize)).Span;
+            if (remaining < HeaderSize || (IsZero(header) && IsZero(journal.Read(offset, (int)Math.Min(remaining, int.MaxValue)).Span)))
             {
                 break; // a header cut short, or space the file system allocated but the crash never filled
             }
 
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes[offset..]);
-            if (length > remaining - HeaderSize)
+            var first = BinaryPrimitives.ReadUInt32LittleEndian(header);
+            var size = first & ~SectionsFlag;
+            if (size > remaining - HeaderSize)
             {
                 break; // runs past the end: the last append was cut short
             }
 
-            var payload = bytes.Slice(offset + HeaderSize, (int)length);
-            SHA256.HashData(payload, hash);
-            if (!hash[..4].SequenceEqual(bytes.Slice(offset + 4, 4)))
+            var last = offset + HeaderSize + size == length;
+            var version = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
+            var (frame, problem) = (first & SectionsFlag) != 0
+                ? ReadSections(journal, offset, header, (int)size, version, whole: !metadataOnly || last)
+                : ReadRecords(journal, offset, header, (int)size, version);
+            if (problem is not null)
             {
-                return offset + HeaderSize + length == bytes.Length
-                    ? (frames, offset, null) // the file's last frame, half written
-                    : (frames, offset, (offset, $"the journal frame at byte {offset} fails its checksum and is followed by {remaining - HeaderSize - length} more bytes"));
+                return last
+                    ? new(frames, offset, null) // the file's last frame, half written
+                    : new(frames, offset, (offset, $"the journal frame at byte {offset} {problem} and is followed by {remaining - HeaderSize - size} more bytes"));
             }
 
-            frames.Add(new JournalFrame(BinaryPrimitives.ReadInt64LittleEndian(bytes[(offset + 8)..]), offset, journal.Slice(offset + HeaderSize, (int)length)));
-            offset += HeaderSize + (int)length;
+            frames.Add(frame);
+            offset += HeaderSize + size;
         }
 
-        return (frames, offset, null);
+        return new(frames, offset, null);
     }
 
-    /// <summary>Bytes <paramref name="frame"/> takes in the journal.</summary>
-    public static long FrameLength(JournalFrame frame) => HeaderSize + frame.Payload.Length;
+    private static (JournalFrame Frame, string? Problem) ReadRecords(JournalBytes journal, long offset, ReadOnlySpan<byte> header, int size, long version)
+    {
+        var records = journal.Read(offset + HeaderSize, size);
+        return Matches(records.Span, header[4..8])
+            ? (new JournalFrame(version, offset, HeaderSize + size, false, default, null, records), null)
+            : (default, "fails its checksum");
+    }
+
+    private static (JournalFrame Frame, string? Problem) ReadSections(JournalBytes journal, long offset, ReadOnlySpan<byte> header, int size, long version, bool whole)
+    {
+        if (size < SectionsSize)
+        {
+            return (default, "is too short for its sections");
+        }
+
+        var sections = header.Slice(HeaderSize, SectionsSize);
+        var conversationsLength = BinaryPrimitives.ReadInt32LittleEndian(sections);
+        var headLength = BinaryPrimitives.ReadInt32LittleEndian(sections[4..]);
+        if (conversationsLength < 0 || headLength < 0 || (long)conversationsLength + headLength > size - SectionsSize)
+        {
+            return (default, $"gives sections of {conversationsLength} and {headLength} bytes in {size}");
+        }
+
+        // The sections header is checked with the conversations: damaged lengths or checksums are caught here.
+        var start = offset + HeaderSize + SectionsSize;
+        var conversations = journal.Read(start, conversationsLength);
+        if (!Matches([.. sections, .. conversations.Span], header[4..8]))
+        {
+            return (default, "fails its checksum");
+        }
+
+        if (!whole)
+        {
+            return (new JournalFrame(version, offset, HeaderSize + size, true, conversations, null, null), null);
+        }
+
+        var head = journal.Read(start + conversationsLength, headLength);
+        var content = journal.Read(start + conversationsLength + headLength, size - SectionsSize - conversationsLength - headLength);
+        return !Matches(head.Span, sections[8..12]) ? (default, "fails its head checksum")
+            : !Matches(content.Span, sections[12..16]) ? (default, "fails its content checksum")
+            : (new JournalFrame(version, offset, HeaderSize + size, true, conversations, head, content), null);
+    }
+
+    private static void Checksum(ReadOnlySpan<byte> bytes, Span<byte> prefix)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(bytes, hash);
+        hash[..4].CopyTo(prefix);
+    }
+
+    private static bool Matches(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> prefix)
+    {
+        Span<byte> hash = stackalloc byte[4];
+        Checksum(bytes, hash);
+        return hash.SequenceEqual(prefix);
+    }
 
     private static bool IsZero(ReadOnlySpan<byte> bytes) => !bytes.ContainsAnyExcept((byte)0);
 
@@ -146,5 +272,81 @@ internal ref struct RecordReader(ReadOnlySpan<byte> buffer)
     }
 }
 
-/// <summary>One intact journal frame: the version it saved, where it starts in the journal, and its payload.</summary>
-internal readonly record struct JournalFrame(long Version, long Offset, ReadOnlyMemory<byte> Payload);
+/// <summary>One intact journal frame: the version it saved, where it starts in the journal and its length there, and
+/// its sections as stored (sealed or not). A frame written before sections (not <paramref name="Sectioned"/>) has all its
+/// records in <paramref name="Content"/>. Null sections were not read (<see cref="FileJournal.ReadMetadata"/>).</summary>
+internal readonly record struct JournalFrame(long Version, long Offset, long Length, bool Sectioned, ReadOnlyMemory<byte> Conversations, ReadOnlyMemory<byte>? Head, ReadOnlyMemory<byte>? Content)
+{
+    /// <summary>Whether the frame's head record was read (in its own section, or among all its records).</summary>
+    public bool HeadRead => Sectioned ? Head is not null : Content is not null;
+}
+
+/// <summary>What reading a journal found: its intact frames, the length they cover, and the damage after them (null
+/// when the rest is empty or a torn tail).</summary>
+internal readonly record struct JournalRead(List<JournalFrame> Frames, long ValidLength, (long Offset, string Problem)? Damage);
+
+/// <summary>A journal's bytes as its frames are read.</summary>
+internal abstract class JournalBytes
+{
+    public abstract long Length { get; }
+
+    /// <summary><paramref name="count"/> bytes from <paramref name="offset"/> (which the caller keeps within <see cref="Length"/>).</summary>
+    public abstract ReadOnlyMemory<byte> Read(long offset, int count);
+}
+
+/// <summary>A journal read whole into memory.</summary>
+internal sealed class JournalInMemory(ReadOnlyMemory<byte> bytes) : JournalBytes
+{
+    public override long Length => bytes.Length;
+
+    public override ReadOnlyMemory<byte> Read(long offset, int count) => bytes.Slice((int)offset, count);
+}
+
+/// <summary>A journal file read a part at a time (positioned reads), into pooled buffers; disposing it returns them
+/// and closes the file. Counts the bytes it read.</summary>
+internal sealed class JournalFileParts(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length) : JournalBytes, IDisposable
+{
+    private const int BufferSize = 64 * 1024;
+
+    private readonly List<byte[]> _buffers = [];
+    private byte[] _current = [];
+    private int _used;
+
+    public override long Length => length;
+
+    /// <summary>Bytes read from the file so far.</summary>
+    public long BytesRead { get; private set; }
+
+    /// <exception cref="IOException">The file could not be read, or ended early (changed while it was read).</exception>
+    public override ReadOnlyMemory<byte> Read(long offset, int count)
+    {
+        if (_current.Length - _used < count)
+        {
+            _current = ArrayPool<byte>.Shared.Rent(Math.Max(count, BufferSize));
+            _buffers.Add(_current);
+            _used = 0;
+        }
+
+        var part = _current.AsMemory(_used, count);
+        for (var done = 0; done < count;)
+        {
+            var read = RandomAccess.Read(file, part.Span[done..], offset + done);
+            done += read > 0 ? read : throw new IOException($"the journal ended at byte {offset + done} of {length} while it was read");
+        }
+
+        _used += count;
+        BytesRead += count;
+        return part;
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _buffers)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        _buffers.Clear();
+        file.Dispose();
+    }
+}

@@ -85,13 +85,22 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
 
         var key = await _codec.KeyForAsync(changes.Head.UserId, "save", cancellationToken);
-        var payload = _codec.Seal(FileJournal.EncodeRecords(SessionRecords.Encode(changes)), JournalContext(id, changes.Version), key);
+        var records = SessionRecords.Encode(changes);
+        byte[] Section(string name, Func<SessionRecord, bool> holds) =>
+            _codec.Seal(FileJournal.EncodeRecords([.. records.Where(holds)]), JournalContext(id, changes.Version, name), key);
+        var frame = FileJournal.WriteLegacyFrames.Value
+            ? FileJournal.LegacyFrame(changes.Version, _codec.Seal(FileJournal.EncodeRecords(records), JournalContext(id, changes.Version), key))
+            : FileJournal.Frame(
+                changes.Version,
+                Section("conversations", r => r.Kind == RecordKind.Conversation),
+                Section("head", r => r.Kind == RecordKind.Head),
+                Section("content", r => !FileSnapshot.IsMeta(r)));
         var journal = PathOf(id, JournalExtension);
         long length;
         try
         {
             await using var stream = new FileStream(journal, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
-            await stream.WriteAsync(FileJournal.Frame(changes.Version, payload), cancellationToken);
+            await stream.WriteAsync(frame, cancellationToken);
             stream.Flush(flushToDisk: true);
             length = stream.Length;
         }
@@ -116,8 +125,9 @@ public sealed partial class FileSessionStorage : SessionStorage
     }
 
     /// <inheritdoc />
-    /// <remarks>Reads the snapshot's header and meta section (head and conversation headers) and the journal, not the
-    /// memory and turn records that make up most of the file.</remarks>
+    /// <remarks>Reads the snapshot's header and meta section (head and conversation headers) and of the journal each
+    /// frame's headers and conversation headers and the last frame whole, not the memory and turn records (nor the
+    /// superseded heads) that make up most of the files.</remarks>
     public override async Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var id = SessionIds.Validate(sessionId);
@@ -330,12 +340,39 @@ public sealed partial class FileSessionStorage : SessionStorage
     {
         var snapshot = ReadSnapshot(id, operation, metadataOnly, cancellationToken); // synchronous, like ReadIfExists
         (byte[] Buffer, int Read) journal = ([], 0);
+        JournalFileParts? parts = null;
         try
         {
-            journal = ReadJournal(id, operation, cancellationToken);
-            return snapshot is var (buffer, read, storedLength, owned)
-                ? await ReplayAsync(id, buffer.AsMemory(0, read), storedLength, owned, journal.Buffer.AsMemory(0, journal.Read), eachVersion, metadataOnly, cancellationToken)
-                : new JournalReplay(null, 0, 0, false, false, null); // not stored, or deleted
+            if (snapshot is not var (buffer, read, storedLength, owned))
+            {
+                return new JournalReplay(null, 0, 0, false, false, null); // not stored, or deleted
+            }
+
+            JournalRead frames;
+            if (metadataOnly)
+            {
+                // Frame headers and conversations (and the last head): what was saved since the snapshot stays unread.
+                parts = OpenJournalParts(id, operation);
+                try
+                {
+                    frames = parts is null ? new([], 0, null) : FileJournal.ReadMetadata(parts);
+                }
+                catch (IOException ex)
+                {
+                    throw Failure(operation, id, PathOf(id, JournalExtension), ex);
+                }
+                finally
+                {
+                    Interlocked.Add(ref _sessionBytesRead, parts?.BytesRead ?? 0);
+                }
+            }
+            else
+            {
+                journal = ReadJournal(id, operation, cancellationToken);
+                frames = FileJournal.Read(journal.Buffer.AsMemory(0, journal.Read));
+            }
+
+            return await ReplayAsync(id, buffer.AsMemory(0, read), storedLength, owned, frames, eachVersion, metadataOnly, cancellationToken);
         }
         finally
         {
@@ -350,13 +387,15 @@ public sealed partial class FileSessionStorage : SessionStorage
             {
                 ArrayPool<byte>.Shared.Return(journal.Buffer);
             }
+
+            parts?.Dispose();
         }
     }
 
-    private async Task<JournalReplay> ReplayAsync(string id, ReadOnlyMemory<byte> stored, long storedLength, bool owned, ReadOnlyMemory<byte> journalBytes, bool eachVersion, bool metadataOnly, CancellationToken cancellationToken)
+    private async Task<JournalReplay> ReplayAsync(string id, ReadOnlyMemory<byte> stored, long storedLength, bool owned, JournalRead journal, bool eachVersion, bool metadataOnly, CancellationToken cancellationToken)
     {
-        var (frames, valid, damage) = FileJournal.Read(journalBytes);
-        await _codec.PrepareKeysAsync([.. SnapshotKeyIds(stored.Span), .. frames.Select(f => SessionEncryption.KeyIdOf(f.Payload.Span))], id, cancellationToken);
+        var (frames, valid, damage) = journal;
+        await _codec.PrepareKeysAsync([.. SnapshotKeyIds(stored.Span), .. frames.SelectMany(SectionKeyIds)], id, cancellationToken);
         var oldKey = false;
         var assembler = new SessionAssembler(BackendName, id) { MetadataOnly = metadataOnly };
         var snapshotVersion = ApplySnapshot(assembler, stored, storedLength, owned, id, metadataOnly, ref oldKey);
@@ -364,12 +403,13 @@ public sealed partial class FileSessionStorage : SessionStorage
         SessionDocument? good = eachVersion ? assembler.Build(withContent) : null;
         long? previous = null;
         var kept = 0L;
+        var current = snapshotVersion;
         foreach (var frame in frames)
         {
             // Versions rise by one from frame to frame. Frames the snapshot covers (left by a crash between writing it
             // and deleting the journal) may only come first.
             var covered = frame.Version <= snapshotVersion;
-            if (covered ? previous is { } before && frame.Version != before + 1 : frame.Version != assembler.Version + 1)
+            if (covered ? previous is { } before && frame.Version != before + 1 : frame.Version != current + 1)
             {
                 damage = (frame.Offset, $"the journal frame at byte {frame.Offset} has version {frame.Version} after version {previous ?? snapshotVersion}");
                 break;
@@ -377,15 +417,34 @@ public sealed partial class FileSessionStorage : SessionStorage
 
             try
             {
-                var records = _codec.OpenSlice(frame.Payload, JournalContext(id, frame.Version), id, ref oldKey);
-                ApplyRecords(covered ? null : assembler, records.Span);
+                var target = covered ? null : assembler;
+                if (!frame.Sectioned)
+                {
+                    ApplyRecords(target, _codec.OpenSlice(frame.Content!.Value, JournalContext(id, frame.Version), id, ref oldKey).Span);
+                }
+                else
+                {
+                    // A lazy load reads the head of the last frame only: each head is the whole session's metadata.
+                    ApplyRecords(target, _codec.OpenSlice(frame.Conversations, JournalContext(id, frame.Version, "conversations"), id, ref oldKey).Span);
+                    if (frame.Head is { } head)
+                    {
+                        ApplyRecords(target, _codec.OpenSlice(head, JournalContext(id, frame.Version, "head"), id, ref oldKey).Span);
+                    }
+
+                    if (frame.Content is { } content && !metadataOnly)
+                    {
+                        ApplyRecords(target, _codec.OpenSlice(content, JournalContext(id, frame.Version, "content"), id, ref oldKey).Span);
+                    }
+                }
+
                 if (!covered)
                 {
-                    if (assembler.Version != frame.Version)
+                    if (frame.HeadRead && assembler.Version != frame.Version)
                     {
                         throw new FormatException($"its head has version {assembler.Version}");
                     }
 
+                    current = frame.Version;
                     if (eachVersion)
                     {
                         good = assembler.Build(withContent)!;
@@ -399,7 +458,13 @@ public sealed partial class FileSessionStorage : SessionStorage
             }
 
             previous = frame.Version;
-            kept = frame.Offset + FileJournal.FrameLength(frame);
+            kept = frame.Offset + frame.Length;
+        }
+
+        if (damage is null && assembler.Version != current)
+        {
+            // Every frame's head is read but for a lazy load's, which reads the last one: it must have been.
+            damage = (kept, $"the journal's last head has version {assembler.Version}, its last frame {current}");
         }
 
         if (damage is not null)
@@ -419,6 +484,12 @@ public sealed partial class FileSessionStorage : SessionStorage
         var stale = frames.Count > 0 && previous <= snapshotVersion;
         return new JournalReplay(good, valid, storedLength, oldKey, stale, null);
     }
+
+    /// <summary>The key ids of a journal frame's sealed sections that were read.</summary>
+    private static IEnumerable<string?> SectionKeyIds(JournalFrame frame) =>
+        from section in (ReadOnlyMemory<byte>?[])[frame.Conversations, frame.Head, frame.Content]
+        where section is not null
+        select SessionEncryption.KeyIdOf(section.Value.Span);
 
     /// <summary>The snapshot's bytes (only header and meta section when <paramref name="metadataOnly"/> and the snapshot
     /// is binary), the file's length, and whether the buffer is the load's own (a large plaintext content section,
@@ -459,6 +530,25 @@ public sealed partial class FileSessionStorage : SessionStorage
     /// <summary>The journal's bytes; an empty buffer when there is none.</summary>
     private (byte[] Buffer, int Read) ReadJournal(string id, string operation, CancellationToken cancellationToken) =>
         ReadPooled(PathOf(id, JournalExtension), operation, id, cancellationToken) is var (buffer, read, _, _) ? (buffer, read) : ([], 0);
+
+    /// <summary>The journal file, to read a part at a time; null when there is none.</summary>
+    private JournalFileParts? OpenJournalParts(string id, string operation)
+    {
+        var path = PathOf(id, JournalExtension);
+        try
+        {
+            var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            return new JournalFileParts(file, RandomAccess.GetLength(file));
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure(operation, id, path, ex);
+        }
+    }
 
     /// <summary>A session file's bytes, up to where <paramref name="wanted"/> says from its first bytes and its length
     /// (the whole file when null), in the first <c>Read</c> bytes of a buffer rented from <see cref="ArrayPool{T}.Shared"/>:
@@ -679,7 +769,9 @@ public sealed partial class FileSessionStorage : SessionStorage
     /// <summary>What a legacy (whole JSON) snapshot was sealed with.</summary>
     private static string LegacySnapshotContext(string id) => id + "/snapshot";
 
-    private static string JournalContext(string id, long version) => $"{id}/journal/{version}";
+    /// <summary>What a journal frame (or, for a frame with sections, its <paramref name="section"/>) is sealed with.</summary>
+    private static string JournalContext(string id, long version, string? section = null) =>
+        section is null ? $"{id}/journal/{version}" : $"{id}/journal/{version}/{section}";
 
     private string PathOf(string sessionId, string extension)
     {

@@ -50,7 +50,8 @@ public class CliTests
 
         var journal = Path.Combine(voxon.StorageFolder, session.SessionId + ".journal");
         var bytes = await File.ReadAllBytesAsync(journal);
-        var secondFrame = 16 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes); // a 16-byte header, then the payload
+        // A 16-byte header whose first uint32 is the length of the rest (its top bit flags a frame with sections).
+        var secondFrame = 16 + (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes) & 0x7FFF_FFFF);
         bytes[secondFrame + 20] ^= 0x40;
         await File.WriteAllBytesAsync(journal, bytes);
 
