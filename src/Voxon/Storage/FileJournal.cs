@@ -89,7 +89,7 @@ internal static class FileJournal
 
         // The last intact frame was read in part (a torn one follows it): its head is the session's, so read it whole.
         var frame = read.Frames[^1];
-        var header = journal.Read(frame.Offset, HeaderSize + SectionsSize).Span;
+        var header = journal.Read(frame.Offset, HeaderSize + SectionsSize);
         var (whole, problem) = ReadSections(journal, frame.Offset, header, (int)(frame.Length - HeaderSize), frame.Version, whole: true);
         read.Frames[^1] = whole;
         return problem is null
@@ -103,11 +103,16 @@ internal static class FileJournal
         var frames = new List<JournalFrame>();
         var length = journal.Length;
         long offset = 0;
+
+        // Saves of one session mostly change the same conversations: reading as many bytes of them as the last frame
+        // had with its headers makes one read of a frame's headers and conversations, not two.
+        var expectedConversations = 0;
         while (offset < length)
         {
             var remaining = length - offset;
-            var header = remaining < HeaderSize ? default : journal.Read(offset, (int)Math.Min(remaining, HeaderSize + SectionsSize)).Span;
-            if (remaining < HeaderSize || (IsZero(header) && IsZero(journal.Read(offset, (int)Math.Min(remaining, int.MaxValue)).Span)))
+            var read = remaining < HeaderSize ? default : journal.Read(offset, (int)Math.Min(remaining, HeaderSize + SectionsSize + expectedConversations));
+            var header = read.Span;
+            if (remaining < HeaderSize || (IsZero(header[..HeaderSize]) && IsZero(journal.Read(offset, (int)Math.Min(remaining, int.MaxValue)).Span)))
             {
                 break; // a header cut short, or space the file system allocated but the crash never filled
             }
@@ -122,7 +127,7 @@ internal static class FileJournal
             var last = offset + HeaderSize + size == length;
             var version = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
             var (frame, problem) = (first & SectionsFlag) != 0
-                ? ReadSections(journal, offset, header, (int)size, version, whole: !metadataOnly || last)
+                ? ReadSections(journal, offset, read, (int)size, version, whole: !metadataOnly || last)
                 : ReadRecords(journal, offset, header, (int)size, version);
             if (problem is not null)
             {
@@ -132,6 +137,7 @@ internal static class FileJournal
             }
 
             frames.Add(frame);
+            expectedConversations = frame.Conversations.Length;
             offset += HeaderSize + size;
         }
 
@@ -146,14 +152,17 @@ internal static class FileJournal
             : (default, "fails its checksum");
     }
 
-    private static (JournalFrame Frame, string? Problem) ReadSections(JournalBytes journal, long offset, ReadOnlySpan<byte> header, int size, long version, bool whole)
+    /// <summary>Reads and checks a frame with sections of <paramref name="size"/> bytes after its header, whose first
+    /// bytes (its headers, and maybe more) are <paramref name="header"/>; only its headers and conversations unless
+    /// <paramref name="whole"/>.</summary>
+    private static (JournalFrame Frame, string? Problem) ReadSections(JournalBytes journal, long offset, ReadOnlyMemory<byte> header, int size, long version, bool whole)
     {
         if (size < SectionsSize)
         {
             return (default, "is too short for its sections");
         }
 
-        var sections = header.Slice(HeaderSize, SectionsSize);
+        var sections = header.Span.Slice(HeaderSize, SectionsSize);
         var conversationsLength = BinaryPrimitives.ReadInt32LittleEndian(sections);
         var headLength = BinaryPrimitives.ReadInt32LittleEndian(sections[4..]);
         if (conversationsLength < 0 || headLength < 0 || (long)conversationsLength + headLength > size - SectionsSize)
@@ -162,20 +171,23 @@ internal static class FileJournal
         }
 
         // The sections header is checked with the conversations: damaged lengths or checksums are caught here.
-        var start = offset + HeaderSize + SectionsSize;
-        var conversations = journal.Read(start, conversationsLength);
-        if (!Matches([.. sections, .. conversations.Span], header[4..8]))
+        var checkedLength = SectionsSize + conversationsLength;
+        var checkedPart = header.Length >= HeaderSize + checkedLength ? header.Slice(HeaderSize, checkedLength) : journal.Read(offset + HeaderSize, checkedLength);
+        if (!Matches(checkedPart.Span, header.Span[4..8]))
         {
             return (default, "fails its checksum");
         }
+
+        var start = offset + HeaderSize + checkedLength;
+        var conversations = checkedPart[SectionsSize..];
 
         if (!whole)
         {
             return (new JournalFrame(version, offset, HeaderSize + size, true, conversations, null, null), null);
         }
 
-        var head = journal.Read(start + conversationsLength, headLength);
-        var content = journal.Read(start + conversationsLength + headLength, size - SectionsSize - conversationsLength - headLength);
+        var head = journal.Read(start, headLength);
+        var content = journal.Read(start + headLength, size - checkedLength - headLength);
         return !Matches(head.Span, sections[8..12]) ? (default, "fails its head checksum")
             : !Matches(content.Span, sections[12..16]) ? (default, "fails its content checksum")
             : (new JournalFrame(version, offset, HeaderSize + size, true, conversations, head, content), null);
