@@ -123,13 +123,22 @@ public static class LoadProfile
                 FileSnapshot.Verify(content, header.ContentHash, "content");
                 return 0;
             });
-            Time("  of which memory record decode", () =>
+            // As a full load decodes them, but on one thread: vectors left where they were read when the section is
+            // large (the entries keep views of it), else copied (here into an array each).
+            var keep = content.Length >= FileSessionStorage.KeptContentBytes;
+            Time("  of which memory record decode (one thread)", () =>
             {
+                var vectors = new StoredVectors(content);
                 var reader = new RecordReader(content);
                 var count = 0;
                 while (reader.Next(out var kind, out _, out _, out var payload))
                 {
-                    count += kind == RecordKind.Memory ? MemoryRecordFormat.Decode(payload).TokenCount : 0;
+                    if (kind == RecordKind.Memory)
+                    {
+                        var (start, floats) = MemoryRecordFormat.Embedding(payload);
+                        var view = keep ? vectors.View(reader.Position - payload.Length + start, floats) : default;
+                        count += MemoryRecordFormat.Decode(payload, into: view).TokenCount;
+                    }
                 }
 
                 return count;
@@ -197,7 +206,7 @@ public static class LoadProfile
                     }
                 }
 
-                assembler.ApplyMemoryRecords(content, memories);
+                assembler.ApplyMemoryRecords(content, memories, keep);
                 return assembler.Build()!;
             });
             Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id));
