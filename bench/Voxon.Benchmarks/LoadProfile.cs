@@ -143,6 +143,22 @@ public static class LoadProfile
 
                 return count;
             });
+            // What a load that built each entry when first read would still do up front: find the memory records and
+            // key them by id (the record's key).
+            Time("  memory records keyed by id only", () =>
+            {
+                var offsets = new Dictionary<string, int>(StringComparer.Ordinal);
+                var reader = new RecordReader(content);
+                while (reader.Next(out var kind, out var key, out _, out var payload))
+                {
+                    if (kind == RecordKind.Memory)
+                    {
+                        offsets[System.Text.Encoding.UTF8.GetString(key)] = reader.Position - payload.Length;
+                    }
+                }
+
+                return offsets.Count;
+            });
             foreach (var only in new[] { RecordKind.Head, RecordKind.Conversation, RecordKind.Turn })
             {
                 Time($"    {only} records", () =>
