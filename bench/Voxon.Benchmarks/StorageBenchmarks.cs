@@ -174,7 +174,7 @@ public static class StorageBenchmarks
         var last = await session.StartConversationAsync();
         var saves = 0;
         long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
-        while (Length(journal) < 0.97 * Math.Max(files.CompactionThreshold, Length(snapshot) / 2))
+        while (Length(journal) < 0.97 * files.JournalLimit(Length(snapshot)))
         {
             await last.SendMessageAsync($"a turn saved before compaction {saves}");
             if (saves % 4 == 0)

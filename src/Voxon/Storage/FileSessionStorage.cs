@@ -44,6 +44,9 @@ public sealed partial class FileSessionStorage : SessionStorage
     /// <summary>Journal size past which a save compacts it into a new snapshot (at least half the snapshot's size). Default 1 MiB.</summary>
     internal long CompactionThreshold { get; set; } = 1 << 20;
 
+    /// <summary>The journal size past which a save compacts it, beside a snapshot of <paramref name="snapshotLength"/> bytes.</summary>
+    internal long JournalLimit(long snapshotLength) => Math.Max(CompactionThreshold, snapshotLength / 2);
+
     /// <summary>How long a save waits for another process's lock on the session. Default 10 s.</summary>
     internal TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -77,7 +80,7 @@ public sealed partial class FileSessionStorage : SessionStorage
             throw new SessionConcurrencyException(BackendName, id, changes.BaseVersion, state.Version == 0 ? null : state.Version);
         }
 
-        if (changes.BaseVersion == 0 || _codec.TakeRewrite(id) || state.JournalLength > Math.Max(CompactionThreshold, state.SnapshotLength / 2))
+        if (changes.BaseVersion == 0 || _codec.TakeRewrite(id) || state.JournalLength > JournalLimit(state.SnapshotLength))
         {
             // First save, a session read with an old key, or a long journal: one new snapshot.
             await WriteSnapshotAsync(handle, changes.ToDocument(), cancellationToken);
@@ -86,10 +89,9 @@ public sealed partial class FileSessionStorage : SessionStorage
 
         var key = await _codec.KeyForAsync(changes.Head.UserId, "save", cancellationToken);
         var records = SessionRecords.Encode(changes);
-        byte[] Section(string name, Func<SessionRecord, bool> holds) =>
-            _codec.Seal(FileJournal.EncodeRecords([.. records.Where(holds)]), JournalContext(id, changes.Version, name), key);
+        byte[] Section(string name, Func<SessionRecord, bool> holds) => SealRecords(records.Where(holds), JournalContext(id, changes.Version, name), key);
         var frame = FileJournal.WriteLegacyFrames.Value
-            ? FileJournal.LegacyFrame(changes.Version, _codec.Seal(FileJournal.EncodeRecords(records), JournalContext(id, changes.Version), key))
+            ? FileJournal.LegacyFrame(changes.Version, SealRecords(records, JournalContext(id, changes.Version), key))
             : FileJournal.Frame(
                 changes.Version,
                 Section("conversations", r => r.Kind == RecordKind.Conversation),
@@ -351,20 +353,7 @@ public sealed partial class FileSessionStorage : SessionStorage
             JournalRead frames;
             if (metadataOnly)
             {
-                // Frame headers and conversations (and the last head): what was saved since the snapshot stays unread.
-                parts = OpenJournalParts(id, operation);
-                try
-                {
-                    frames = parts is null ? new([], 0, null) : FileJournal.ReadMetadata(parts);
-                }
-                catch (IOException ex)
-                {
-                    throw Failure(operation, id, PathOf(id, JournalExtension), ex);
-                }
-                finally
-                {
-                    Interlocked.Add(ref _sessionBytesRead, parts?.BytesRead ?? 0);
-                }
+                frames = ReadJournalMetadata(id, operation, ref parts);
             }
             else
             {
@@ -403,13 +392,12 @@ public sealed partial class FileSessionStorage : SessionStorage
         SessionDocument? good = eachVersion ? assembler.Build(withContent) : null;
         long? previous = null;
         var kept = 0L;
-        var current = snapshotVersion;
         foreach (var frame in frames)
         {
             // Versions rise by one from frame to frame. Frames the snapshot covers (left by a crash between writing it
             // and deleting the journal) may only come first.
             var covered = frame.Version <= snapshotVersion;
-            if (covered ? previous is { } before && frame.Version != before + 1 : frame.Version != current + 1)
+            if (covered ? previous is { } before && frame.Version != before + 1 : frame.Version != Math.Max(previous ?? 0, snapshotVersion) + 1)
             {
                 damage = (frame.Offset, $"the journal frame at byte {frame.Offset} has version {frame.Version} after version {previous ?? snapshotVersion}");
                 break;
@@ -444,7 +432,6 @@ public sealed partial class FileSessionStorage : SessionStorage
                         throw new FormatException($"its head has version {assembler.Version}");
                     }
 
-                    current = frame.Version;
                     if (eachVersion)
                     {
                         good = assembler.Build(withContent)!;
@@ -461,10 +448,10 @@ public sealed partial class FileSessionStorage : SessionStorage
             kept = frame.Offset + frame.Length;
         }
 
-        if (damage is null && assembler.Version != current)
+        if (damage is null && assembler.Version != Math.Max(previous ?? 0, snapshotVersion))
         {
             // Every frame's head is read but for a lazy load's, which reads the last one: it must have been.
-            damage = (kept, $"the journal's last head has version {assembler.Version}, its last frame {current}");
+            damage = (kept, $"the journal's last head has version {assembler.Version}, its last frame {previous}");
         }
 
         if (damage is not null)
@@ -531,22 +518,29 @@ public sealed partial class FileSessionStorage : SessionStorage
     private (byte[] Buffer, int Read) ReadJournal(string id, string operation, CancellationToken cancellationToken) =>
         ReadPooled(PathOf(id, JournalExtension), operation, id, cancellationToken) is var (buffer, read, _, _) ? (buffer, read) : ([], 0);
 
-    /// <summary>The journal file, to read a part at a time; null when there is none.</summary>
-    private JournalFileParts? OpenJournalParts(string id, string operation)
+    /// <summary>The journal's frames as a lazy load needs them (<see cref="FileJournal.ReadMetadata"/>): frame headers
+    /// and conversations, and the last head, so that what was saved since the snapshot stays unread. Their bytes are in
+    /// <paramref name="parts"/>, which the caller disposes; no frames when there is no journal.</summary>
+    private JournalRead ReadJournalMetadata(string id, string operation, ref JournalFileParts? parts)
     {
         var path = PathOf(id, JournalExtension);
         try
         {
             var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            return new JournalFileParts(file, RandomAccess.GetLength(file));
+            parts = new JournalFileParts(file, RandomAccess.GetLength(file));
+            return FileJournal.ReadMetadata(parts);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
+            return new([], 0, null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw Failure(operation, id, path, ex);
+        }
+        finally
+        {
+            Interlocked.Add(ref _sessionBytesRead, parts?.BytesRead ?? 0);
         }
     }
 
@@ -750,8 +744,8 @@ public sealed partial class FileSessionStorage : SessionStorage
         var records = SessionRecords.Encode(document);
         var bytes = FileSnapshot.Write(
             document.Version,
-            _codec.Seal(FileJournal.EncodeRecords([.. records.Where(FileSnapshot.IsMeta)]), FileSnapshot.Context(id, document.Version, "meta"), key),
-            _codec.Seal(FileJournal.EncodeRecords([.. records.Where(r => !FileSnapshot.IsMeta(r))]), FileSnapshot.Context(id, document.Version, "content"), key));
+            SealRecords(records.Where(FileSnapshot.IsMeta), FileSnapshot.Context(id, document.Version, "meta"), key),
+            SealRecords(records.Where(r => !FileSnapshot.IsMeta(r)), FileSnapshot.Context(id, document.Version, "content"), key));
         await WriteAtomicallyAsync(PathOf(id, Extension), bytes, "save", id, cancellationToken);
         try
         {
@@ -765,6 +759,10 @@ public sealed partial class FileSessionStorage : SessionStorage
 
         await WriteStateAsync(handle, FileSessionState.Of(document, bytes.Length, 0), cancellationToken);
     }
+
+    /// <summary>A section of records (of a snapshot or a journal frame) as stored: encoded, and sealed with <paramref name="key"/> if any.</summary>
+    private byte[] SealRecords(IEnumerable<SessionRecord> records, string context, SealingKey? key) =>
+        _codec.Seal(FileJournal.EncodeRecords([.. records]), context, key);
 
     /// <summary>What a legacy (whole JSON) snapshot was sealed with.</summary>
     private static string LegacySnapshotContext(string id) => id + "/snapshot";
