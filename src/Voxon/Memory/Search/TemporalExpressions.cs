@@ -31,6 +31,11 @@ internal static partial class TemporalExpressions
     public static List<DateSpan> Resolve(string text, DateTimeOffset occurredAt)
     {
         var spans = new List<DateSpan>();
+        if (!TimeWord().IsMatch(text))
+        {
+            return spans;
+        }
+
         var day = DateOnly.FromDateTime(occurredAt.DateTime);
         foreach (Match match in Expression().Matches(text))
         {
@@ -135,6 +140,13 @@ internal static partial class TemporalExpressions
 
     private static DateSpan Year(int year) =>
         new(new DateOnly(year, 1, 1), new DateOnly(year, 12, 31), year.ToString(English));
+
+    // Every expression below names a day (weekdays included), a part of one, a week, a month or a year. Most texts name
+    // none (two in three of the dialogue memories in bench/eval-sets), which this finds in one vectorized search; the
+    // expression, which can start with most letters, tries a match at nearly every word: 16% of the CPU of building the
+    // search index of 10,000 memories that name none.
+    [GeneratedRegex("day|night|morning|afternoon|evening|tomorrow|week|month|year", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex TimeWord();
 
     [GeneratedRegex("""
         \b(?:

@@ -24,6 +24,18 @@ public class TemporalSearchTests
     [InlineData("I quit smoking three months ago", "2023-02-01", "2023-02-28", "February 2023")]
     [InlineData("Tomorrow is my birthday", "2023-05-09", "2023-05-09", "9 May 2023")]
     [InlineData("We married last year", "2022-01-01", "2022-12-31", "2022")]
+    [InlineData("I feel great TODAY", "2023-05-08", "2023-05-08", "8 May 2023")]
+    [InlineData("I ran this morning", "2023-05-08", "2023-05-08", "8 May 2023")]
+    [InlineData("We eat out this evening", "2023-05-08", "2023-05-08", "8 May 2023")]
+    [InlineData("We eat out tonight", "2023-05-08", "2023-05-08", "8 May 2023")]
+    [InlineData("I slept badly last night", "2023-05-07", "2023-05-07", "7 May 2023")]
+    [InlineData("The party is the day after tomorrow", "2023-05-10", "2023-05-10", "10 May 2023")]
+    [InlineData("The results come in 3 days", "2023-05-11", "2023-05-11", "11 May 2023")]
+    [InlineData("We move a couple of weeks from now", "2023-05-22", "2023-05-28", "week of 22 May 2023")]
+    [InlineData("We hike next weekend", "2023-05-13", "2023-05-14", "weekend of 13 May 2023")]
+    [InlineData("I travelled a lot this year", "2023-01-01", "2023-12-31", "2023")]
+    [InlineData("It rained all the past month", "2023-04-01", "2023-04-30", "April 2023")]
+    [InlineData("I saw the dentist on Monday", "2023-05-01", "2023-05-01", "1 May 2023")]
     public void Relative_expression_resolves_against_when_the_memory_happened(string text, string start, string end, string label)
     {
         var span = Assert.Single(TemporalExpressions.Resolve(text, May8));
