@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Voxon.Memory.Search;
 using Voxon.Sessions;
 using Voxon.Storage;
 using Voxon.Storage.Worker;
@@ -9,7 +10,7 @@ namespace Voxon.Benchmarks;
 /// <summary>
 /// Harness "load-profile": where a file-backend load of 1,000 and 10,000 memories spends its time, phase by phase
 /// (read, checksums, record decoding by kind, validation, assembly, session, and the search index built by the first
-/// search), with allocations; then whole loads in steady state next to raw reads of the same files (wall and CPU time,
+/// search, with the int8 codes of its vectors on one thread), with allocations; then whole loads in steady state next to raw reads of the same files (wall and CPU time,
 /// GC pauses inside loads, allocations per load). With VOXON_BENCH_HOT_SECONDS (default 0), then loads in a loop for
 /// that long at each size so a sampling profiler can attach (<c>perf record</c> with DOTNET_PerfMapEnabled=1 and
 /// DOTNET_EnableWriteXorExecute=0, without which perf shows JIT-compiled frames as "memfd:doublemapper");
@@ -229,6 +230,9 @@ public static class LoadProfile
             var whole = await TimeAsync("storage.LoadAsync (whole)", () => storage.LoadAsync(id));
             var loaded = Time("session (search index deferred)", () => Session.FromDocument(RuntimeOf(client), whole!));
             Time("first search (builds the search index)", () => loaded.SearchMemory("benchmark fact about topic 42"));
+            var codes = new sbyte[whole!.Memory.Entries[0].Embedding.Length];
+            Time("  of which int8 codes of the vectors (one thread)", () => whole.Memory.Entries.Sum(e => Int8Quantizer.Quantize(e.Embedding.Span, codes)));
+            Time("  the same, a component at a time (reference)", () => whole.Memory.Entries.Sum(e => ScalarInt8Codes(e.Embedding.Span, codes)));
             if (i < 0)
             {
                 phases.Clear();
@@ -305,6 +309,19 @@ public static class LoadProfile
         Harness.Print("GC pause inside a load", pause);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"allocated per load {allocated / rounds / 1024.0:F0} KiB; collections per round gen0 {(GC.CollectionCount(0) - collections[0]) / (double)rounds:F2}, gen1 {(GC.CollectionCount(1) - collections[1]) / (double)rounds:F2}, gen2 {(GC.CollectionCount(2) - collections[2]) / (double)rounds:F2}"));
+    }
+
+    /// <summary>Int8 codes as <see cref="Int8Quantizer.Quantize"/> computed them before it was vectorized, to compare.</summary>
+    private static float ScalarInt8Codes(ReadOnlySpan<float> vector, Span<sbyte> codes)
+    {
+        var largest = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(vector));
+        var inverse = Int8Quantizer.MaxCode / largest;
+        for (var i = 0; i < vector.Length; i++)
+        {
+            codes[i] = (sbyte)Math.Clamp((int)MathF.Round(vector[i] * inverse), -Int8Quantizer.MaxCode, Int8Quantizer.MaxCode);
+        }
+
+        return largest / Int8Quantizer.MaxCode;
     }
 
     private static VoxonRuntime RuntimeOf(VoxonClient client) =>

@@ -36,13 +36,30 @@ internal static class Int8Quantizer
 
         var scale = largest / MaxCode;
         var inverse = MaxCode / largest;
-        for (var i = 0; i < vector.Length; i++)
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // 32 components at a time, as the loop below computes each (rounding to even, like MathF.Round): a load
+            // quantizes every vector when it builds the search index, and one at a time this was 9% of that build.
+            var factor = Vector256.Create(inverse);
+            for (; i <= vector.Length - 32; i += 32)
+            {
+                var shorts = Vector256.Narrow(Codes(vector[i..], factor), Codes(vector[(i + 8)..], factor));
+                var more = Vector256.Narrow(Codes(vector[(i + 16)..], factor), Codes(vector[(i + 24)..], factor));
+                Vector256.Narrow(shorts, more).CopyTo(codes[i..]);
+            }
+        }
+
+        for (; i < vector.Length; i++)
         {
             codes[i] = (sbyte)Math.Clamp((int)MathF.Round(vector[i] * inverse), -MaxCode, MaxCode);
         }
 
         return scale;
     }
+
+    private static Vector256<int> Codes(ReadOnlySpan<float> values, Vector256<float> factor) =>
+        Vector256.Clamp(Vector256.ConvertToInt32(Vector256.Round(Vector256.Create(values) * factor)), Vector256.Create(-MaxCode), Vector256.Create(MaxCode));
 
     /// <summary>The approximate components: code times scale.</summary>
     public static void Dequantize(ReadOnlySpan<sbyte> codes, float scale, Span<float> vector)

@@ -142,6 +142,29 @@ public class QuantizedScanTests
         }
     }
 
+    [Theory]
+    [InlineData(32)]
+    [InlineData(384)]
+    [InlineData(389)]
+    public void Int8_codes_are_each_component_scaled_rounded_to_even_and_clamped_in_place(int dimensions)
+    {
+        var random = new Random(dimensions);
+        var codes = new sbyte[dimensions];
+
+        // With 127 the largest component, the others scale to themselves: halves, where rounding to even decides.
+        var halves = Enumerable.Range(0, dimensions).Select(i => i == 1 ? -127f : random.Next(-253, 254) / 2f).ToArray();
+        Assert.Equal(1f, Int8Quantizer.Quantize(halves, codes));
+        Assert.Equal(halves.Select(x => (sbyte)MathF.Round(x, MidpointRounding.ToEven)), codes);
+
+        for (var round = 0; round < 20; round++)
+        {
+            var vector = RandomVector(random, dimensions, 1f);
+            var inverse = Int8Quantizer.MaxCode / Math.Abs(TensorPrimitives.MaxMagnitude(vector.AsSpan()));
+            Int8Quantizer.Quantize(vector, codes);
+            Assert.Equal(vector.Select(x => (sbyte)Math.Clamp((int)MathF.Round(x * inverse), -Int8Quantizer.MaxCode, Int8Quantizer.MaxCode)), codes);
+        }
+    }
+
     [Fact]
     public void Int8_quantization_of_a_zero_or_non_finite_vector_has_zero_scale_and_codes()
     {
