@@ -32,8 +32,8 @@ internal sealed class MemoryStore
 
     // Live entries by scope and content (case-insensitive) and by scope and slot: dedupe and supersession
     // are lookups, not scans, on the per-turn path.
-    private readonly Dictionary<string, string> _byContent = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, string> _bySlot = new(StringComparer.Ordinal);
+    private readonly Dictionary<ScopedKey, string> _byContent = new(ScopedKey.IgnoringCase);
+    private readonly Dictionary<ScopedKey, string> _bySlot = new(ScopedKey.Exact);
     private readonly MemoryTtlPolicy _ttl;
     private int _liveTokens;
 
@@ -149,7 +149,7 @@ internal sealed class MemoryStore
         MemoryEntry? superseded = null;
         if (entry.Slot is not null)
         {
-            var previous = LiveBy(_bySlot, SlotKey(entry)!, now);
+            var previous = LiveBy(_bySlot, SlotKey(entry)!.Value, now);
             if (previous is not null)
             {
                 superseded = previous with { SupersededBy = entry.Id, UpdatedAt = now, Transient = previous.Transient || entry.Transient };
@@ -162,11 +162,11 @@ internal sealed class MemoryStore
         return new MemoryChange(entry, false, superseded, evicted, overBudget);
     }
 
-    private static string ContentKey(MemoryEntry entry) => entry.Scope + "\u0001" + entry.Content;
+    private static ScopedKey ContentKey(MemoryEntry entry) => new(entry.Scope, entry.Content);
 
-    private static string? SlotKey(MemoryEntry entry) => entry.Slot is null ? null : entry.Scope + "\u0001" + entry.Slot;
+    private static ScopedKey? SlotKey(MemoryEntry entry) => entry.Slot is null ? null : new(entry.Scope, entry.Slot);
 
-    private MemoryEntry? LiveBy(Dictionary<string, string> index, string key, DateTimeOffset now) =>
+    private MemoryEntry? LiveBy(Dictionary<ScopedKey, string> index, ScopedKey key, DateTimeOffset now) =>
         index.TryGetValue(key, out var id) && _entries.TryGetValue(id, out var found) && _ttl.IsLive(found, now) ? found : null;
 
     /// <summary>Puts back the entries storage holds (load), without dedupe or eviction; they are not changes.</summary>
@@ -180,13 +180,20 @@ internal sealed class MemoryStore
         }
 
         _unindexed = [];
-        foreach (var entry in entries)
+        if (entries.TryGetNonEnumeratedCount(out var count))
         {
-            Insert(entry, deferIndex: true);
-            _stored.Add(entry.Id);
+            // Sized once: a 10,000-memory load otherwise grew each of these a dozen times.
+            _entries.EnsureCapacity(count);
+            _stored.EnsureCapacity(count);
+            _byContent.EnsureCapacity(count);
+            _unindexed.Capacity = count;
         }
 
-        _dirty.Clear();
+        foreach (var entry in entries)
+        {
+            Insert(entry, loading: true);
+            _stored.Add(entry.Id);
+        }
     }
 
     /// <summary>Adds or replaces an entry as it is (no dedupe, supersession or eviction), recorded for the next save.</summary>
@@ -366,7 +373,9 @@ internal sealed class MemoryStore
         return new IndexItem(entry.Id, text, entry.Embedding, time, entry);
     }
 
-    private void Insert(MemoryEntry entry, bool deferIndex = false)
+    /// <summary>Adds or replaces an entry, recorded for the next save; with <paramref name="loading"/>, one storage holds,
+    /// put back by <see cref="LoadStored"/>: not a change, and indexed at the index's first use.</summary>
+    private void Insert(MemoryEntry entry, bool loading = false)
     {
         if (_entries.TryGetValue(entry.Id, out var old))
         {
@@ -374,7 +383,11 @@ internal sealed class MemoryStore
         }
 
         _entries[entry.Id] = entry;
-        _dirty.Add(entry.Id);
+        if (!loading)
+        {
+            _dirty.Add(entry.Id);
+        }
+
         if (_ttl.ExpiryOf(entry) is { } expiry && expiry < _nextExpiry)
         {
             _nextExpiry = expiry;
@@ -382,7 +395,7 @@ internal sealed class MemoryStore
 
         if (entry.SupersededBy is null)
         {
-            if (deferIndex && _unindexed is { } pending)
+            if (loading && _unindexed is { } pending)
             {
                 pending.Add(entry);
             }
@@ -422,11 +435,28 @@ internal sealed class MemoryStore
         }
     }
 
-    private static void RemoveKey(Dictionary<string, string> index, string key, string id)
+    private static void RemoveKey(Dictionary<ScopedKey, string> index, ScopedKey key, string id)
     {
         if (index.TryGetValue(key, out var current) && current == id)
         {
             index.Remove(key);
+        }
+    }
+
+    /// <summary>A live entry's content or slot within its scope (null scope: the whole session, as an empty one).</summary>
+    private readonly record struct ScopedKey(string? Scope, string Text)
+    {
+        /// <summary>Content: restating a fact in other case is the same fact.</summary>
+        public static readonly IEqualityComparer<ScopedKey> IgnoringCase = new Comparer(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Slots: identifiers such as <c>identity.name</c>.</summary>
+        public static readonly IEqualityComparer<ScopedKey> Exact = new Comparer(StringComparer.Ordinal);
+
+        private sealed class Comparer(StringComparer strings) : IEqualityComparer<ScopedKey>
+        {
+            public bool Equals(ScopedKey x, ScopedKey y) => strings.Equals(x.Scope ?? string.Empty, y.Scope ?? string.Empty) && strings.Equals(x.Text, y.Text);
+
+            public int GetHashCode(ScopedKey key) => HashCode.Combine(strings.GetHashCode(key.Scope ?? string.Empty), strings.GetHashCode(key.Text));
         }
     }
 }
