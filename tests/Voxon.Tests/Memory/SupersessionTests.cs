@@ -50,6 +50,32 @@ public sealed class SupersessionTests
     }
 
     [Fact]
+    public async Task After_a_reload_a_fact_restated_in_other_case_refreshes_the_stored_one_and_a_branch_keeps_its_own()
+    {
+        await using var host = new MemoryTestHost();
+        string id;
+        await using (var session = await host.NewSessionAsync())
+        {
+            id = session.SessionId;
+            var first = await session.StartConversationAsync("first");
+            await first.SendMessageAsync("I'm interested in quantum physics");
+            await session.SaveAsync();
+        }
+
+        await using var client = host.NewClient();
+        await using var loaded = await client.LoadSessionAsync(id);
+        var later = await loaded.StartConversationAsync("later");
+        await later.SendMessageAsync("I'm interested in QUANTUM PHYSICS");
+        var branch = await loaded.StartConversationAsync("what_if", parentId: "later");
+        await branch.SendMessageAsync("I'm interested in quantum physics");
+
+        var entries = loaded.GetMemory().Entries;
+        Assert.Single(entries, e => e.Scope is null);
+        Assert.Single(entries, e => e.Scope == "what_if");
+        Assert.Equal(2, entries.Count);
+    }
+
+    [Fact]
     public async Task Slots_are_independent_and_scoped()
     {
         await using var host = new MemoryTestHost();
