@@ -382,7 +382,7 @@ internal sealed class SessionAssembler(string backend, string sessionId)
             document.Memory.Entries = entries;
         }
 
-        SessionDocumentSerializer.Validate(document, backend, sessionId, withContent);
+        SessionDocumentSerializer.Validate(document, backend, sessionId, withContent, memoryKeyedById: true);
         return document;
     }
 

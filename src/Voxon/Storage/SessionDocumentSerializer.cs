@@ -39,9 +39,10 @@ public static class SessionDocumentSerializer
     /// <param name="backend">The backend, for the error.</param>
     /// <param name="sessionId">The id it was stored under.</param>
     /// <param name="withContent">False for a metadata-only document (no memory entries or turns to count).</param>
-    internal static void Validate(SessionDocument document, string backend, string sessionId, bool withContent = true)
+    /// <param name="memoryKeyedById">See <see cref="Problems"/>.</param>
+    internal static void Validate(SessionDocument document, string backend, string sessionId, bool withContent = true, bool memoryKeyedById = false)
     {
-        var problems = Problems(document, sessionId);
+        var problems = Problems(document, sessionId, memoryKeyedById);
         if (document.Records?.Mismatch(document, withContent) is { } missing)
         {
             problems.Add(missing);
@@ -54,7 +55,11 @@ public static class SessionDocumentSerializer
     }
 
     /// <summary>What is wrong with <paramref name="document"/>; empty when it is valid (also used by import).</summary>
-    internal static List<string> Problems(SessionDocument document, string sessionId)
+    /// <param name="document">The document.</param>
+    /// <param name="sessionId">The id it was stored under.</param>
+    /// <param name="memoryKeyedById">Its memory entries were assembled keyed by id (<see cref="SessionAssembler"/>), so no
+    /// id can appear twice: the check is skipped (at 10,000 memories, a set of every id on every load).</param>
+    internal static List<string> Problems(SessionDocument document, string sessionId, bool memoryKeyedById = false)
     {
         var problems = new List<string>();
         if (document.FormatVersion is < 1 or > SessionDocument.CurrentFormatVersion)
@@ -86,10 +91,10 @@ public static class SessionDocumentSerializer
             problems.Add("config: " + string.Join(", ", ex.Errors));
         }
 
-        var memoryIds = new HashSet<string>(document.Memory.Entries.Count, StringComparer.Ordinal);
+        var memoryIds = memoryKeyedById ? null : new HashSet<string>(document.Memory.Entries.Count, StringComparer.Ordinal);
         foreach (var entry in document.Memory.Entries)
         {
-            if (!memoryIds.Add(entry.Id))
+            if (memoryIds?.Add(entry.Id) == false)
             {
                 problems.Add($"memory id '{entry.Id}' appears twice");
             }

@@ -508,4 +508,28 @@ public class SessionFileFormatTests
         badHead[0] = badHead[0] with { Payload = badHead[0].Payload[..^1] };
         Assert.Contains("Head record", (await Assert.ThrowsAsync<SessionCorruptException>(() => codec.AssembleAsync("transcripts", badHead))).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_whole_json_session_naming_a_memory_twice_is_corrupt_while_records_of_one_memory_keep_the_last()
+    {
+        await using var voxon = new TestVoxon();
+        var session = await voxon.CreateSessionAsync(new SessionConfig { SessionId = "twice", MemoryMode = MemoryMode.Persistent });
+        session.AddMemory("User likes tea", "preference");
+        await session.SaveAsync();
+        var document = (await voxon.Storage.LoadAsync("twice"))!;
+        var entry = Assert.Single(document.Memory.Entries);
+
+        // A whole document (the format before records) is checked for an id given twice.
+        document.Memory.Entries.Add(entry with { Content = "User likes coffee" });
+        var json = JsonSerializer.SerializeToUtf8Bytes(document, VoxonJsonContext.Default.SessionDocument);
+        var error = Assert.Throws<SessionCorruptException>(() => SessionDocumentSerializer.Deserialize(json, "test", "twice"));
+        Assert.Contains($"memory id '{entry.Id}' appears twice", error.Message, StringComparison.Ordinal);
+
+        // Records are keyed by id: a later record of a memory replaces the earlier one, as a journal's do.
+        document.Memory.Entries.RemoveAt(1);
+        var records = SessionRecords.Encode(document);
+        records.Add(new SessionRecord(RecordKind.Memory, entry.Id, 0, MemoryRecordFormat.Encode(entry with { Content = "User likes coffee" })));
+        var assembled = (await new SessionRecordCodec("test", null).AssembleAsync("twice", records))!;
+        Assert.Equal("User likes coffee", Assert.Single(assembled.Memory.Entries).Content);
+    }
 }
