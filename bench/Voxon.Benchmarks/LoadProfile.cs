@@ -226,7 +226,7 @@ public static class LoadProfile
                 assembler.ApplyMemoryRecords(content, memories, keep);
                 return assembler.Build()!;
             });
-            Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id));
+            Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id, memoryKeyedById: true));
             var whole = await TimeAsync("storage.LoadAsync (whole)", () => storage.LoadAsync(id));
             var loaded = Time("session (search index deferred)", () => Session.FromDocument(RuntimeOf(client), whole!));
             Time("first search (builds the search index)", () => loaded.SearchMemory("benchmark fact about topic 42"));
