@@ -10,8 +10,8 @@ namespace Voxon.Benchmarks;
 /// <summary>
 /// Harness "load-profile": where a file-backend load of 1,000 and 10,000 memories spends its time, phase by phase
 /// (read, checksums, record decoding by kind, validation, assembly, session, and the search index built by the first
-/// search, with the int8 codes of its vectors on one thread), with allocations; then whole loads in steady state next to raw reads of the same files (wall and CPU time,
-/// GC pauses inside loads, allocations per load). With VOXON_BENCH_HOT_SECONDS (default 0), then loads in a loop for
+/// search, with the int8 codes of its vectors on one thread), with allocations; then whole loads in steady state next
+/// to raw reads of the same files (wall and CPU time, GC pauses inside loads, allocations per load). With VOXON_BENCH_HOT_SECONDS (default 0), then loads in a loop for
 /// that long at each size so a sampling profiler can attach (<c>perf record</c> with DOTNET_PerfMapEnabled=1 and
 /// DOTNET_EnableWriteXorExecute=0, without which perf shows JIT-compiled frames as "memfd:doublemapper");
 /// VOXON_BENCH_MEMORIES (e.g. "1000") profiles only those sizes.
