@@ -75,12 +75,28 @@ public sealed partial class VoxonClient : IAsyncDisposable
     public VoxonOptions Options { get; }
 
     /// <summary>
-    /// Loads, on a background thread, what the first turn in a process would otherwise wait for: the local embedding
-    /// models (about a second) and the tokenizer. Call it at startup, as the server does, so the first call's first
-    /// turn is as quick as the others. A remote embedding generator is not called.
+    /// Does, on a background thread, what the first turn in a process would otherwise wait for: loads the local
+    /// embedding models (about a second) and the tokenizer, then plays a short conversation on a throwaway session so
+    /// that the turn path is compiled (<see cref="Turns.TurnRehearsal"/>: never saved, answered offline, not logged,
+    /// counted or traced). Call it at startup, as the server does, so the first call's first turn is as quick as the
+    /// others. A remote embedding generator is not called (and nothing is rehearsed with one).
     /// </summary>
-    /// <param name="cancellationToken">Cancels the warm-up before it starts.</param>
-    public Task WarmUpAsync(CancellationToken cancellationToken = default) => Task.Run(_runtime.WarmUp, cancellationToken);
+    /// <param name="cancellationToken">Cancels the warm-up.</param>
+    public Task WarmUpAsync(CancellationToken cancellationToken = default) => Task.Run(
+        async () =>
+        {
+            var started = _runtime.Time.GetTimestamp();
+            _runtime.WarmUp();
+            if (!_runtime.EmbedsLocally)
+            {
+                _logger.LogInformation("Warmed up in {Milliseconds:F0} ms: tokenizer loaded; no turn rehearsed, as that would call the embedding generator, which is not Voxon's local one.", _runtime.Time.GetElapsedTime(started).TotalMilliseconds);
+                return;
+            }
+
+            await Turns.TurnRehearsal.RunAsync(_runtime, cancellationToken);
+            _logger.LogInformation("Warmed up in {Milliseconds:F0} ms: embedding models and tokenizer loaded, turn path compiled by a rehearsed conversation.", _runtime.Time.GetElapsedTime(started).TotalMilliseconds);
+        },
+        cancellationToken);
 
     /// <summary>The storage backend in use.</summary>
     public SessionStorage Storage => _runtime.Storage;

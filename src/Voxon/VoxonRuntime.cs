@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Voxon.Context;
 using Voxon.Engine;
 using Voxon.Memory;
@@ -67,6 +68,24 @@ internal sealed class VoxonRuntime(
         (embeddings as Memory.Search.LocalEmbeddingGenerator)?.WarmUp();
         Memory.TokenCounter.Count("warm up");
     }
+
+    /// <summary>Whether the embedding generator is Voxon's local one (the only one a warm-up calls).</summary>
+    public bool EmbedsLocally => embeddings is Memory.Search.LocalEmbeddingGenerator;
+
+    /// <summary>Whether turns of this runtime's sessions are counted in Voxon's metrics and traced; false only for the
+    /// warm-up's rehearsal (<see cref="Turns.TurnRehearsal"/>), whose turns are nobody's.</summary>
+    public bool Observed { get; private init; } = true;
+
+    /// <summary>A runtime for the warm-up's rehearsal: this one's storage (which a rehearsal never saves to), weaver,
+    /// embedding generator and search options, with the offline engine instead of the configured model, no logging, the
+    /// system clock, and turns that are not counted or traced.</summary>
+    public VoxonRuntime ForRehearsal() =>
+        new(Storage, new VoxEngine(new OfflineChatClient(), NullLogger<VoxEngine>.Instance), Weaver, embeddings,
+            TimeProvider.System, NullLoggerFactory.Instance)
+        {
+            SearchOptions = SearchOptions,
+            Observed = false,
+        };
 
     /// <summary>The model-based extractor when a model is configured and allowed to extract; null means the offline rules.</summary>
     public ChatMemoryExtractor? Extractor { get; init; }

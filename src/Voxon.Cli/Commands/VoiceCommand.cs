@@ -47,7 +47,7 @@ internal static class VoiceCommand
             var warmUp = voxon.WarmUpAsync(cancellationToken);
             await using var opened = await OpenAsync(io, voxon, result.GetValue(user)!, result.GetValue(session), cancellationToken);
             await warmUp;
-            await io.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Session opened and models warmed up in {TimeProvider.System.GetElapsedTime(warming).TotalMilliseconds:F0} ms (the warm-up is once per process)."));
+            await io.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Session opened and warmed up (models loaded, a first call rehearsed) in {TimeProvider.System.GetElapsedTime(warming).TotalMilliseconds:F0} ms (the warm-up is once per process)."));
             var target = result.GetValue(output)!;
             return text is not null
                 ? await SayAsync(io, opened, text, target, cancellationToken)

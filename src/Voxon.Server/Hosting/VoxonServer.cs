@@ -111,7 +111,7 @@ public static class VoxonServer
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Not fatal: the first turn loads what is missing.
-            app.Logger.LogWarning(ex, "Warming up the embedding models failed.");
+            app.Logger.LogWarning(ex, "Warming up failed.");
         }
         catch (OperationCanceledException)
         {

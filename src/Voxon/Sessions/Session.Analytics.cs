@@ -239,7 +239,10 @@ public sealed partial class Session
             activity.SetTag("voxon.turn.audio_seconds", user.AudioSeconds);
         }
 
-        AnalyticsTelemetry.TurnCost.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (_runtime.Observed)
+        {
+            AnalyticsTelemetry.TurnCost.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
     }
 
     /// <summary>Adaptation leans towards shorter replies after an interruption. Caller holds the lock.</summary>
@@ -279,7 +282,11 @@ public sealed partial class Session
         foreach (var milestone in _analytics.NewMilestones(_conversationOrder.Count, MessageCount(), now))
         {
             _logger.LogInformation("Session {SessionId} reached milestone {Milestone} ({Metric} = {Value}).", SessionId, milestone.Milestone, milestone.Metric, milestone.Value);
-            AnalyticsTelemetry.Milestones.Add(1);
+            if (_runtime.Observed)
+            {
+                AnalyticsTelemetry.Milestones.Add(1);
+            }
+
             _pendingInsights.Add((SessionEventNames.AnalyticsMilestone, milestone));
         }
     }
@@ -290,7 +297,11 @@ public sealed partial class Session
         foreach (var change in changes)
         {
             _logger.LogDebug("Session {SessionId} learned {Preference} = {Value} from {Evidence} messages.", SessionId, change.Name, change.Current, change.EvidenceCount);
-            AnalyticsTelemetry.PreferencesLearned.Add(1);
+            if (_runtime.Observed)
+            {
+                AnalyticsTelemetry.PreferencesLearned.Add(1);
+            }
+
             _pendingInsights.Add((SessionEventNames.PreferenceLearned, change));
         }
     }

@@ -252,7 +252,10 @@ public sealed partial class Session
                 Raise(SessionEventNames.MemoryOverBudget, _memory.TokenCount);
             }
 
-            VoxonTelemetry.MemoryTokens.Record(_memory.TokenCount);
+            if (_runtime.Observed)
+            {
+                VoxonTelemetry.MemoryTokens.Record(_memory.TokenCount);
+            }
         }
     }
 

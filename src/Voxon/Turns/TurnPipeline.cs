@@ -383,7 +383,10 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                     if (firstChunkMs is null && stream)
                     {
                         firstChunkMs = runtime.Time.GetElapsedTime(started).TotalMilliseconds;
-                        VoxonTelemetry.TimeToFirstToken.Record(firstChunkMs.Value);
+                        if (runtime.Observed)
+                        {
+                            VoxonTelemetry.TimeToFirstToken.Record(firstChunkMs.Value);
+                        }
                     }
 
                     generated.Append(chunk);
@@ -521,7 +524,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
     private Activity? StartActivity(ConversationState state)
     {
-        var activity = VoxonTelemetry.Source.StartActivity("voxon.turn");
+        var activity = runtime.Observed ? VoxonTelemetry.Source.StartActivity("voxon.turn") : null;
         activity?.SetTag("voxon.session_id", host.SessionId);
         activity?.SetTag("voxon.conversation_id", state.Id);
         return activity;
@@ -530,6 +533,11 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// <summary>Turn metrics: count, model time, and Voxon's own time around the model.</summary>
     private void ObserveTurn(ConversationTurn? assistant, long started)
     {
+        if (!runtime.Observed)
+        {
+            return;
+        }
+
         var responseMs = assistant?.ResponseTimeMs ?? 0;
         VoxonTelemetry.Turns.Add(1);
         VoxonTelemetry.ResponseTime.Record(responseMs);
@@ -538,7 +546,11 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
     private void Fail(Activity? activity, Exception ex)
     {
-        VoxonTelemetry.Errors.Add(1);
+        if (runtime.Observed)
+        {
+            VoxonTelemetry.Errors.Add(1);
+        }
+
         activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
         host.Raise(SessionEventNames.Error, ex.Message);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Voxon.Diagnostics;
 using Voxon.Tests.Analytics;
+using Voxon.Tests.TestSupport;
 
 namespace Voxon.Tests.Diagnostics;
 
@@ -12,25 +13,8 @@ public sealed class InsightsTelemetryTests
     {
         // Instruments are process-wide and tests run in parallel: count only what is at least ours, and match spans by session id.
         var measurements = new List<(string Instrument, double Value)>();
-        using var meters = new MeterListener();
-        meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == VoxonTelemetry.Name)
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        meters.SetMeasurementEventCallback<double>((instrument, value, _, _) => { lock (measurements) { measurements.Add((instrument.Name, value)); } });
-        meters.SetMeasurementEventCallback<long>((instrument, value, _, _) => { lock (measurements) { measurements.Add((instrument.Name, value)); } });
-        meters.Start();
         var spans = new List<Activity>();
-        using var activities = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == VoxonTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity => { lock (spans) { spans.Add(activity); } },
-        };
-        ActivitySource.AddActivityListener(activities);
+        using var listening = Listen(measurements, spans);
 
         await using var client = InsightsTestClient.Create();
         var session = await client.Voxon.CreateSessionAsync("user_1");
@@ -70,5 +54,102 @@ public sealed class InsightsTelemetryTests
         Assert.Equal(3.0, span.GetTagItem("voxon.turn.audio_seconds"));
         Assert.NotNull(span.GetTagItem("voxon.turn.response_time_ms"));
         Assert.DoesNotContain(span.TagObjects, t => t.Value is string s && s.Contains("Alice")); // no message text in spans
+    }
+
+    [Fact]
+    public async Task The_warm_up_rehearses_a_first_call_that_is_not_stored_counted_traced_or_logged_as_turns()
+    {
+        // Attributed by execution flow: the warm-up runs in this test's flow (it flows into the background thread and
+        // the turns' awaits), other tests' turns do not.
+        var ours = new AsyncLocal<bool>();
+        var measurements = new List<(string Instrument, double Value)>();
+        var spans = new List<Activity>();
+        using var listening = Listen(measurements, spans, () => ours.Value);
+        var logs = new LogCollector();
+        await using var voxon = new TestVoxon(configure: o => o.LoggerFactory = logs.Factory);
+
+        ours.Value = true;
+        await voxon.Client.WarmUpAsync();
+        ours.Value = false;
+
+        Assert.Contains(logs.Messages, m => m.StartsWith("Warmed up in ", StringComparison.Ordinal) && m.Contains("turn path compiled by a rehearsed conversation", StringComparison.Ordinal));
+        Assert.Single(logs.Messages); // the rehearsal's session logs nothing
+        lock (measurements)
+        {
+            Assert.Empty(measurements);
+        }
+
+        lock (spans)
+        {
+            Assert.Empty(spans);
+        }
+
+        Assert.Empty(await voxon.Storage.ListAsync());
+        Assert.Empty(Directory.Exists(voxon.StorageFolder) ? Directory.GetFileSystemEntries(voxon.StorageFolder) : []);
+    }
+
+    [Fact]
+    public async Task The_rehearsal_answers_its_question_from_the_memories_it_made()
+    {
+        await using var voxon = new TestVoxon();
+        var runtime = (VoxonRuntime)typeof(VoxonClient).GetField("_runtime", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(voxon.Client)!;
+
+        var reply = await Voxon.Turns.TurnRehearsal.RunAsync(runtime, CancellationToken.None);
+
+        // Extraction, embedding, search and weaving all ran: the offline engine answers from the woven memories.
+        Assert.Contains("green tea", reply, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Collects Voxon's measurements and stopped spans (those of flows where <paramref name="counted"/> holds, when given).</summary>
+    private static IDisposable Listen(List<(string Instrument, double Value)> measurements, List<Activity> spans, Func<bool>? counted = null)
+    {
+        var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == VoxonTelemetry.Name)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Add(Instrument instrument, double value)
+        {
+            if (counted?.Invoke() != false)
+            {
+                lock (measurements)
+                {
+                    measurements.Add((instrument.Name, value));
+                }
+            }
+        }
+
+        meters.SetMeasurementEventCallback<double>((instrument, value, _, _) => Add(instrument, value));
+        meters.SetMeasurementEventCallback<long>((instrument, value, _, _) => Add(instrument, value));
+        meters.Start();
+        var activities = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == VoxonTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (counted?.Invoke() != false)
+                {
+                    lock (spans)
+                    {
+                        spans.Add(activity);
+                    }
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(activities);
+        return new Listening(meters, activities);
+    }
+
+    private sealed class Listening(MeterListener meters, ActivityListener activities) : IDisposable
+    {
+        public void Dispose()
+        {
+            meters.Dispose();
+            activities.Dispose();
+        }
     }
 }
