@@ -96,7 +96,7 @@ public static class LoadProfile
         for (var i = -2; i < 15; i++)
         {
             var journal = Time("read journal bytes", () => File.Exists(journalPath) ? File.ReadAllBytes(journalPath) : []);
-            var frames = Time("journal frames (read, SHA-256 checks)", () => FileJournal.Read(journal).Frames);
+            var frames = Time("journal frames (read, checksums)", () => FileJournal.Read(journal).Frames);
             Time($"journal records ({frames.Count} frames)", () =>
             {
                 var assembler = new SessionAssembler("file", id);

@@ -231,6 +231,25 @@ public sealed class FileJournalTests : IDisposable
         Assert.Equal(sessionId, later.SessionId);
     }
 
+    [Fact]
+    public async Task A_middle_frame_whose_checksum_kind_flipped_is_corruption_on_full_and_lazy_loads()
+    {
+        var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted: false);
+        await using var _ = client;
+        var journal = JournalPath(sessionId);
+        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
+        var starts = Conformance.JournalDamage.FrameStarts(bytes);
+
+        // The top bit of the version word says the checksums are XxHash3: cleared, they are checked as SHA-256 prefixes.
+        bytes[(int)starts[1] + 15] ^= 0x80;
+        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+
+        var full = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(sessionId));
+        Assert.Contains($"byte {starts[1]}", full.Message, StringComparison.Ordinal);
+        Assert.Contains("fails its checksum", full.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadMetadataAsync(sessionId));
+    }
+
     /// <summary>Where a section of the frame with sections at <paramref name="frame"/> starts (see <see cref="FileJournal"/>).</summary>
     private static int SectionStart(byte[] journal, int frame, string section)
     {
@@ -274,34 +293,36 @@ public sealed class FileJournalTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_journal_of_frames_from_before_sections_then_frames_with_sections_loads_lazy_and_full_and_is_migrated(bool encrypted)
+    public async Task A_journal_of_frames_of_every_format_loads_lazy_and_full_and_is_migrated(bool encrypted)
     {
         var storage = new FileSessionStorage(_folder, encrypted ? SessionEncryption.FromKey("mixed frames key") : null);
         await using var client = WorkerStorage.Client(storage);
         var session = await client.CreateSessionAsync("user_mixed_frames");
         await session.SaveAsync();
         var conversation = await session.StartConversationAsync();
-        for (var i = 0; i < 4; i++)
+        FileJournal.OlderFormat?[] formats = [FileJournal.OlderFormat.Records, FileJournal.OlderFormat.Records, FileJournal.OlderFormat.Sha256Sections, FileJournal.OlderFormat.Sha256Sections, null, null];
+        for (var i = 0; i < formats.Length; i++)
         {
-            FileJournal.WriteLegacyFrames.Value = i < 2;
+            FileJournal.WriteOlderFormat.Value = formats[i];
             await session.AddMemoryAsync($"mixed fact {i}");
             await conversation.SendMessageAsync($"mixed message {i}");
             await session.SaveAsync();
         }
 
-        FileJournal.WriteLegacyFrames.Value = false;
+        FileJournal.WriteOlderFormat.Value = null;
         var bytes = await System.IO.File.ReadAllBytesAsync(JournalPath(session.SessionId));
-        var sections = Conformance.JournalDamage.FrameStarts(bytes).Select(s => (bytes[(int)s + 3] & 0x80) != 0).ToList();
-        Assert.Equal([false, false, true, true], sections);
-        string[] facts = ["mixed fact 0", "mixed fact 1", "mixed fact 2", "mixed fact 3"];
+        // Sections: the top bit of the first uint32; XxHash3 checksums: the top bit of the version word.
+        var written = Conformance.JournalDamage.FrameStarts(bytes).Select(s => ((bytes[(int)s + 3] & 0x80) != 0, (bytes[(int)s + 15] & 0x80) != 0)).ToList();
+        Assert.Equal([(false, false), (false, false), (true, false), (true, false), (true, true), (true, true)], written);
+        string[] facts = [.. Enumerable.Range(0, formats.Length).Select(i => $"mixed fact {i}")];
 
         var full = (await storage.LoadAsync(session.SessionId))!;
-        Assert.Equal(5, full.Version);
+        Assert.Equal(7, full.Version);
         Assert.Equal(facts, full.Memory.Entries.Select(e => e.Content));
-        Assert.Equal(5, (await storage.LoadMetadataAsync(session.SessionId))!.Version);
+        Assert.Equal(7, (await storage.LoadMetadataAsync(session.SessionId))!.Version);
         var lazy = await client.LoadSessionAsync(session.SessionId, lazyLoad: true);
         Assert.Equal(facts, lazy.GetMemory().Entries.Select(e => e.Content));
-        Assert.Equal(4, lazy.GetTranscript(lazy.Conversations.Single().ConversationId).Count(t => t.Content.StartsWith("mixed message", StringComparison.Ordinal)));
+        Assert.Equal(formats.Length, lazy.GetTranscript(lazy.Conversations.Single().ConversationId).Count(t => t.Content.StartsWith("mixed message", StringComparison.Ordinal)));
 
         var rewritten = await storage.RewriteAllAsync();
         Assert.Equal(1, rewritten.Sessions);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -7,16 +8,17 @@ using System.Text;
 namespace Voxon.Storage;
 
 /// <summary>
-/// The file backend's append-only journal of frames, one per save: <c>uint32 0x80000000 | n | 4-byte SHA-256 prefix of
-/// the sections header and the conversations section | int64 version | sections header: int32 conversations length,
-/// int32 head length, 4-byte SHA-256 prefixes of head and of content | conversations | head | content</c> (n counts the
-/// bytes after the version). The sections hold the save's conversation header records, its head record and its memory
-/// and turn records (<see cref="EncodeRecords"/>), each sealed on its own when encrypted. A head is the whole session's
+/// The file backend's append-only journal of frames, one per save: <c>uint32 0x80000000 | n | checksum of the sections
+/// header and the conversations section | int64 version, its top bit set | sections header: int32 conversations length,
+/// int32 head length, checksums of head and of content | conversations | head | content</c> (n counts the bytes after
+/// the version; a checksum is the low 32 bits of XxHash3, little-endian). The sections hold the save's conversation
+/// header records, its head record and its memory and turn records (<see cref="EncodeRecords"/>), each sealed on its own when encrypted. A head is the whole session's
 /// metadata, so a lazy load (<see cref="ReadMetadata"/>) reads of each frame only its headers and conversations (a few
 /// dozen bytes for a save of one turn), and the last frame whole: the bytes it reads do not grow with the memories,
-/// turns and heads saved since the snapshot. Frames written before sections (<c>uint32 n | 4-byte SHA-256 prefix |
-/// int64 version | records</c>, n under 2^31) are still read; a compaction or <c>voxon store migrate</c> folds them into
-/// a snapshot.
+/// turns and heads saved since the snapshot. Older frames are still read: with sections but the version's top bit clear,
+/// their checksums are 4-byte SHA-256 prefixes (which cost 30-60 times as much to check: a lazy load of a journal of 2,700
+/// frames spent about a third of its time on them); from before sections (<c>uint32 n | 4-byte SHA-256 prefix | int64
+/// version | records</c>, n under 2^31). A compaction or <c>voxon store migrate</c> folds them into a snapshot.
 /// Only a torn tail may be ignored: the last frame of the file, cut short by a crash during its append (it runs past
 /// the end of the file, fails a checksum as the file's last bytes, or the file ends in zeros from it on). Whether that
 /// frame was acknowledged is for the caller to check against the acknowledged version; a damaged frame with data after
@@ -32,36 +34,52 @@ internal static class FileJournal
     /// <summary>Set in the first uint32 of a frame with sections; never set in an older frame's payload length.</summary>
     private const uint SectionsFlag = 0x8000_0000;
 
-    /// <summary>A frame of one save's sections, each as stored (sealed or not).</summary>
-    public static byte[] Frame(long version, ReadOnlySpan<byte> conversations, ReadOnlySpan<byte> head, ReadOnlySpan<byte> content)
+    /// <summary>Set in the version word of a frame whose checksums are XxHash3; versions are positive, so it is never set
+    /// in an older frame's.</summary>
+    private const ulong XxHashFlag = 0x8000_0000_0000_0000;
+
+    /// <summary>The older frame formats a journal may hold, oldest first.</summary>
+    internal enum OlderFormat
+    {
+        /// <summary>Records, no sections, a SHA-256 checksum.</summary>
+        Records,
+
+        /// <summary>Sections with SHA-256 checksums.</summary>
+        Sha256Sections,
+    }
+
+    /// <summary>A frame of one save's sections, each as stored (sealed or not); with SHA-256 checksums when
+    /// <paramref name="sha256"/> (as older versions wrote, for tests).</summary>
+    public static byte[] Frame(long version, ReadOnlySpan<byte> conversations, ReadOnlySpan<byte> head, ReadOnlySpan<byte> content, bool sha256 = false)
     {
         var frame = new byte[HeaderSize + SectionsSize + conversations.Length + head.Length + content.Length];
         var span = frame.AsSpan();
+        var xxHash = !sha256;
         BinaryPrimitives.WriteUInt32LittleEndian(span, SectionsFlag | (uint)(frame.Length - HeaderSize));
-        BinaryPrimitives.WriteInt64LittleEndian(span[8..], version);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[8..], (ulong)version | (xxHash ? XxHashFlag : 0));
         var sections = span.Slice(HeaderSize, SectionsSize);
         BinaryPrimitives.WriteInt32LittleEndian(sections, conversations.Length);
         BinaryPrimitives.WriteInt32LittleEndian(sections[4..], head.Length);
-        Checksum(head, sections[8..12]);
-        Checksum(content, sections[12..16]);
+        Checksum(head, sections[8..12], xxHash);
+        Checksum(content, sections[12..16], xxHash);
         var at = HeaderSize + SectionsSize;
         conversations.CopyTo(span[at..]);
         head.CopyTo(span[(at + conversations.Length)..]);
         content.CopyTo(span[(at + conversations.Length + head.Length)..]);
-        Checksum(span.Slice(HeaderSize, SectionsSize + conversations.Length), span[4..8]);
+        Checksum(span.Slice(HeaderSize, SectionsSize + conversations.Length), span[4..8], xxHash);
         return frame;
     }
 
-    /// <summary>Test hook: saves in this flow append frames without sections, as before them, to test journals written
-    /// by older versions.</summary>
-    internal static readonly AsyncLocal<bool> WriteLegacyFrames = new();
+    /// <summary>Test hook: saves in this flow append frames of this older format, to test journals written by older
+    /// versions; null (the default) for the current one.</summary>
+    internal static readonly AsyncLocal<OlderFormat?> WriteOlderFormat = new();
 
-    /// <summary>A frame as written before sections (see <see cref="WriteLegacyFrames"/>).</summary>
+    /// <summary>A frame as written before sections (see <see cref="WriteOlderFormat"/>).</summary>
     internal static byte[] LegacyFrame(long version, ReadOnlySpan<byte> records)
     {
         var frame = new byte[HeaderSize + records.Length];
         BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)records.Length);
-        Checksum(records, frame.AsSpan(4, 4));
+        Checksum(records, frame.AsSpan(4, 4), xxHash: false);
         BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(8), version);
         records.CopyTo(frame.AsSpan(HeaderSize));
         return frame;
@@ -90,7 +108,7 @@ internal static class FileJournal
         // The last intact frame was read in part (a torn one follows it): its head is the session's, so read it whole.
         var frame = read.Frames[^1];
         var header = journal.Read(frame.Offset, HeaderSize + SectionsSize);
-        var (whole, problem) = ReadSections(journal, frame.Offset, header, (int)(frame.Length - HeaderSize), frame.Version, whole: true);
+        var (whole, problem) = ReadSections(journal, frame.Offset, header, (int)(frame.Length - HeaderSize), VersionWord(header.Span), whole: true);
         read.Frames[^1] = whole;
         return problem is null
             ? read
@@ -125,7 +143,7 @@ internal static class FileJournal
             }
 
             var last = offset + HeaderSize + size == length;
-            var version = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
+            var version = VersionWord(header);
             var (frame, problem) = (first & SectionsFlag) != 0
                 ? ReadSections(journal, offset, read, (int)size, version, whole: !metadataOnly || last)
                 : ReadRecords(journal, offset, header, (int)size, version);
@@ -144,18 +162,25 @@ internal static class FileJournal
         return new(frames, offset, null);
     }
 
-    private static (JournalFrame Frame, string? Problem) ReadRecords(JournalBytes journal, long offset, ReadOnlySpan<byte> header, int size, long version)
+    /// <summary>A frame's version, and whether its checksums are XxHash3 (else SHA-256 prefixes).</summary>
+    private static (long Version, bool XxHash) VersionWord(ReadOnlySpan<byte> header)
+    {
+        var word = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
+        return ((long)(word & ~XxHashFlag), (word & XxHashFlag) != 0);
+    }
+
+    private static (JournalFrame Frame, string? Problem) ReadRecords(JournalBytes journal, long offset, ReadOnlySpan<byte> header, int size, (long Version, bool XxHash) version)
     {
         var records = journal.Read(offset + HeaderSize, size);
-        return Matches(records.Span, header[4..8])
-            ? (new JournalFrame(version, offset, HeaderSize + size, false, default, null, records), null)
+        return Matches(records.Span, header[4..8], version.XxHash)
+            ? (new JournalFrame(version.Version, offset, HeaderSize + size, false, default, null, records), null)
             : (default, "fails its checksum");
     }
 
     /// <summary>Reads and checks a frame with sections of <paramref name="size"/> bytes after its header, whose first
     /// bytes (its headers, and maybe more) are <paramref name="header"/>; only its headers and conversations unless
     /// <paramref name="whole"/>.</summary>
-    private static (JournalFrame Frame, string? Problem) ReadSections(JournalBytes journal, long offset, ReadOnlyMemory<byte> header, int size, long version, bool whole)
+    private static (JournalFrame Frame, string? Problem) ReadSections(JournalBytes journal, long offset, ReadOnlyMemory<byte> header, int size, (long Version, bool XxHash) version, bool whole)
     {
         if (size < SectionsSize)
         {
@@ -173,7 +198,7 @@ internal static class FileJournal
         // The sections header is checked with the conversations: damaged lengths or checksums are caught here.
         var checkedLength = SectionsSize + conversationsLength;
         var checkedPart = header.Length >= HeaderSize + checkedLength ? header.Slice(HeaderSize, checkedLength) : journal.Read(offset + HeaderSize, checkedLength);
-        if (!Matches(checkedPart.Span, header.Span[4..8]))
+        if (!Matches(checkedPart.Span, header.Span[4..8], version.XxHash))
         {
             return (default, "fails its checksum");
         }
@@ -183,28 +208,34 @@ internal static class FileJournal
 
         if (!whole)
         {
-            return (new JournalFrame(version, offset, HeaderSize + size, true, conversations, null, null), null);
+            return (new JournalFrame(version.Version, offset, HeaderSize + size, true, conversations, null, null), null);
         }
 
         var head = journal.Read(start, headLength);
         var content = journal.Read(start + headLength, size - checkedLength - headLength);
-        return !Matches(head.Span, sections[8..12]) ? (default, "fails its head checksum")
-            : !Matches(content.Span, sections[12..16]) ? (default, "fails its content checksum")
-            : (new JournalFrame(version, offset, HeaderSize + size, true, conversations, head, content), null);
+        return !Matches(head.Span, sections[8..12], version.XxHash) ? (default, "fails its head checksum")
+            : !Matches(content.Span, sections[12..16], version.XxHash) ? (default, "fails its content checksum")
+            : (new JournalFrame(version.Version, offset, HeaderSize + size, true, conversations, head, content), null);
     }
 
-    private static void Checksum(ReadOnlySpan<byte> bytes, Span<byte> prefix)
+    private static void Checksum(ReadOnlySpan<byte> bytes, Span<byte> checksum, bool xxHash)
     {
+        if (xxHash)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(checksum, (uint)XxHash3.HashToUInt64(bytes));
+            return;
+        }
+
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(bytes, hash);
-        hash[..4].CopyTo(prefix);
+        hash[..4].CopyTo(checksum);
     }
 
-    private static bool Matches(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> prefix)
+    private static bool Matches(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> checksum, bool xxHash)
     {
-        Span<byte> hash = stackalloc byte[4];
-        Checksum(bytes, hash);
-        return hash.SequenceEqual(prefix);
+        Span<byte> computed = stackalloc byte[4];
+        Checksum(bytes, computed, xxHash);
+        return computed.SequenceEqual(checksum);
     }
 
     private static bool IsZero(ReadOnlySpan<byte> bytes) => !bytes.ContainsAnyExcept((byte)0);

@@ -90,13 +90,15 @@ public sealed partial class FileSessionStorage : SessionStorage
         var key = await _codec.KeyForAsync(changes.Head.UserId, "save", cancellationToken);
         var records = SessionRecords.Encode(changes);
         byte[] Section(string name, Func<SessionRecord, bool> holds) => SealRecords(records.Where(holds), JournalContext(id, changes.Version, name), key);
-        var frame = FileJournal.WriteLegacyFrames.Value
+        var older = FileJournal.WriteOlderFormat.Value;
+        var frame = older == FileJournal.OlderFormat.Records
             ? FileJournal.LegacyFrame(changes.Version, SealRecords(records, JournalContext(id, changes.Version), key))
             : FileJournal.Frame(
                 changes.Version,
                 Section("conversations", r => r.Kind == RecordKind.Conversation),
                 Section("head", r => r.Kind == RecordKind.Head),
-                Section("content", r => !FileSnapshot.IsMeta(r)));
+                Section("content", r => !FileSnapshot.IsMeta(r)),
+                sha256: older == FileJournal.OlderFormat.Sha256Sections);
         var journal = PathOf(id, JournalExtension);
         long length;
         try
