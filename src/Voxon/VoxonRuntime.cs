@@ -72,9 +72,8 @@ internal sealed class VoxonRuntime(
     /// <summary>Whether the embedding generator is Voxon's local one (the only one a warm-up calls).</summary>
     public bool EmbedsLocally => embeddings is Memory.Search.LocalEmbeddingGenerator;
 
-    /// <summary>Whether turns of this runtime's sessions are counted in Voxon's metrics and traced; false only for the
-    /// warm-up's rehearsal (<see cref="Turns.TurnRehearsal"/>), whose turns are nobody's.</summary>
-    public bool Observed { get; private init; } = true;
+    /// <summary>Where this runtime's sessions record metrics and spans; nowhere for the warm-up's rehearsal.</summary>
+    public Diagnostics.SessionTelemetry Telemetry { get; private init; } = Diagnostics.SessionTelemetry.Recorded;
 
     /// <summary>A runtime for the warm-up's rehearsal: this one's storage (which a rehearsal never saves to), weaver,
     /// embedding generator and search options, with the offline engine instead of the configured model, no logging, the
@@ -84,7 +83,7 @@ internal sealed class VoxonRuntime(
             TimeProvider.System, NullLoggerFactory.Instance)
         {
             SearchOptions = SearchOptions,
-            Observed = false,
+            Telemetry = Diagnostics.SessionTelemetry.Muted,
         };
 
     /// <summary>The model-based extractor when a model is configured and allowed to extract; null means the offline rules.</summary>

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Voxon.Diagnostics;
 using Voxon.Memory.Search;
 
 namespace Voxon.Memory;
@@ -83,7 +82,7 @@ internal sealed class PendingEmbeddings(VoxonRuntime runtime, EmbeddingCache cac
         }
         catch (Exception ex)
         {
-            VoxonTelemetry.EmbeddingFailures.Add(texts.Count);
+            runtime.Telemetry.EmbeddingFailures(texts.Count);
             logger.LogWarning(ex, "Embedding {Count} new memories failed; they are found by their words until a save or load embeds them.", texts.Count);
             Keep(texts);
             return;

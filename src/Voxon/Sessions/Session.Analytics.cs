@@ -127,7 +127,7 @@ public sealed partial class Session
             UpdatedAt = _runtime.Time.GetUtcNow();
         }
 
-        AnalyticsTelemetry.MetricsTracked.Add(1);
+        _runtime.Telemetry.MetricTracked();
     }
 
     /// <summary>Custom metrics by name: count, sum, last, min, max and average of each.</summary>
@@ -239,10 +239,7 @@ public sealed partial class Session
             activity.SetTag("voxon.turn.audio_seconds", user.AudioSeconds);
         }
 
-        if (_runtime.Observed)
-        {
-            AnalyticsTelemetry.TurnCost.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
+        _runtime.Telemetry.TurnCost(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>Adaptation leans towards shorter replies after an interruption. Caller holds the lock.</summary>
@@ -282,11 +279,7 @@ public sealed partial class Session
         foreach (var milestone in _analytics.NewMilestones(_conversationOrder.Count, MessageCount(), now))
         {
             _logger.LogInformation("Session {SessionId} reached milestone {Milestone} ({Metric} = {Value}).", SessionId, milestone.Milestone, milestone.Metric, milestone.Value);
-            if (_runtime.Observed)
-            {
-                AnalyticsTelemetry.Milestones.Add(1);
-            }
-
+            _runtime.Telemetry.Milestone();
             _pendingInsights.Add((SessionEventNames.AnalyticsMilestone, milestone));
         }
     }
@@ -297,11 +290,7 @@ public sealed partial class Session
         foreach (var change in changes)
         {
             _logger.LogDebug("Session {SessionId} learned {Preference} = {Value} from {Evidence} messages.", SessionId, change.Name, change.Current, change.EvidenceCount);
-            if (_runtime.Observed)
-            {
-                AnalyticsTelemetry.PreferencesLearned.Add(1);
-            }
-
+            _runtime.Telemetry.PreferenceLearned();
             _pendingInsights.Add((SessionEventNames.PreferenceLearned, change));
         }
     }

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Voxon.Conversations;
-using Voxon.Diagnostics;
 using Voxon.Events;
 using Voxon.Memory;
 using Voxon.Security;
@@ -252,10 +251,7 @@ public sealed partial class Session
                 Raise(SessionEventNames.MemoryOverBudget, _memory.TokenCount);
             }
 
-            if (_runtime.Observed)
-            {
-                VoxonTelemetry.MemoryTokens.Record(_memory.TokenCount);
-            }
+            _runtime.Telemetry.MemoryTokens(_memory.TokenCount);
         }
     }
 

@@ -290,7 +290,7 @@ public sealed partial class Session : IAsyncDisposable
         }
         catch (VoxonStorageException ex)
         {
-            Diagnostics.VoxonTelemetry.Errors.Add(1);
+            _runtime.Telemetry.Error();
             _logger.LogError(ex, "Saving session {SessionId} failed.", SessionId);
             Raise(SessionEventNames.Error, ex.Message);
             throw;

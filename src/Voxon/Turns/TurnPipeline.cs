@@ -5,7 +5,6 @@ using System.Text;
 using Microsoft.Extensions.AI;
 using Voxon.Context;
 using Voxon.Conversations;
-using Voxon.Diagnostics;
 using Voxon.Engine;
 using Voxon.Events;
 using Voxon.Memory;
@@ -205,7 +204,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             host.Raise(SessionEventNames.MessageSent, assistantTurn);
             if (assistantTurn.Interrupted)
             {
-                AnalyticsTelemetry.Interruptions.Add(1);
+                runtime.Telemetry.Interruption();
                 host.Raise(SessionEventNames.ConversationInterrupted, assistantTurn);
             }
         }
@@ -290,7 +289,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             host.OnInterrupted(runtime.Time.GetUtcNow());
         }
 
-        AnalyticsTelemetry.Interruptions.Add(1);
+        runtime.Telemetry.Interruption();
         host.Raise(SessionEventNames.ConversationInterrupted, amended);
         host.RaisePendingInsights();
         return true;
@@ -383,10 +382,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                     if (firstChunkMs is null && stream)
                     {
                         firstChunkMs = runtime.Time.GetElapsedTime(started).TotalMilliseconds;
-                        if (runtime.Observed)
-                        {
-                            VoxonTelemetry.TimeToFirstToken.Record(firstChunkMs.Value);
-                        }
+                        runtime.Telemetry.TimeToFirstToken(firstChunkMs.Value);
                     }
 
                     generated.Append(chunk);
@@ -524,7 +520,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
     private Activity? StartActivity(ConversationState state)
     {
-        var activity = runtime.Observed ? VoxonTelemetry.Source.StartActivity("voxon.turn") : null;
+        var activity = runtime.Telemetry.StartTurn();
         activity?.SetTag("voxon.session_id", host.SessionId);
         activity?.SetTag("voxon.conversation_id", state.Id);
         return activity;
@@ -533,24 +529,13 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// <summary>Turn metrics: count, model time, and Voxon's own time around the model.</summary>
     private void ObserveTurn(ConversationTurn? assistant, long started)
     {
-        if (!runtime.Observed)
-        {
-            return;
-        }
-
         var responseMs = assistant?.ResponseTimeMs ?? 0;
-        VoxonTelemetry.Turns.Add(1);
-        VoxonTelemetry.ResponseTime.Record(responseMs);
-        VoxonTelemetry.TurnOverhead.Record(Math.Max(0, runtime.Time.GetElapsedTime(started).TotalMilliseconds - responseMs));
+        runtime.Telemetry.Turn(responseMs, Math.Max(0, runtime.Time.GetElapsedTime(started).TotalMilliseconds - responseMs));
     }
 
     private void Fail(Activity? activity, Exception ex)
     {
-        if (runtime.Observed)
-        {
-            VoxonTelemetry.Errors.Add(1);
-        }
-
+        runtime.Telemetry.Error();
         activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
         host.Raise(SessionEventNames.Error, ex.Message);
     }
