@@ -41,16 +41,18 @@ internal static class VoiceCommand
             }
 
             await using var voxon = CliIO.Client(result);
+            using var espeak = text is null ? null : new EspeakTextToSpeechClient();
+            var pipeline = espeak is null ? null : new VoicePipeline(espeak);
 
             // Once per process, as a server does at startup: the turn measured below is the turn a caller waits for.
             var warming = TimeProvider.System.GetTimestamp();
-            var warmUp = voxon.WarmUpAsync(cancellationToken);
+            var warmUp = Task.WhenAll(voxon.WarmUpAsync(cancellationToken), pipeline?.WarmUpAsync(cancellationToken) ?? Task.CompletedTask);
             await using var opened = await OpenAsync(io, voxon, result.GetValue(user)!, result.GetValue(session), cancellationToken);
             await warmUp;
-            await io.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Session opened and warmed up (models loaded, a first call rehearsed) in {TimeProvider.System.GetElapsedTime(warming).TotalMilliseconds:F0} ms (the warm-up is once per process)."));
+            await io.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Session opened and warmed up (models loaded, a first call rehearsed{(pipeline is null ? "" : ", the speaker started")}) in {TimeProvider.System.GetElapsedTime(warming).TotalMilliseconds:F0} ms (the warm-up is once per process)."));
             var target = result.GetValue(output)!;
-            return text is not null
-                ? await SayAsync(io, opened, text, target, cancellationToken)
+            return pipeline is not null
+                ? await SayAsync(io, opened, pipeline, text!, target, cancellationToken)
                 : await HearAsync(io, opened, wav!, target, cancellationToken);
         }));
         return command;
@@ -81,10 +83,8 @@ internal static class VoiceCommand
         return session;
     }
 
-    private static async Task<int> SayAsync(CliIO io, Session session, string text, string target, CancellationToken cancellationToken)
+    private static async Task<int> SayAsync(CliIO io, Session session, VoicePipeline pipeline, string text, string target, CancellationToken cancellationToken)
     {
-        using var espeak = new EspeakTextToSpeechClient();
-        var pipeline = new VoicePipeline(espeak);
         SpokenReply spoken;
         await using (var conversation = await session.StartConversationAsync(cancellationToken: cancellationToken))
         {

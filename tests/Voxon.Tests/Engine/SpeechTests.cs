@@ -82,6 +82,22 @@ public sealed class SpeechTests
     }
 
     [Fact]
+    public async Task Pipeline_warm_up_speaks_one_sentence_with_the_pipelines_options_and_reports_a_broken_speaker()
+    {
+        using var espeak = new EspeakTextToSpeechClient();
+        var speaker = new RecordingSpeaker(espeak);
+        var options = new TextToSpeechOptions { Speed = 1.5f };
+
+        await new VoicePipeline(speaker) { SpeechOptions = options }.WarmUpAsync();
+
+        var (text, used) = Assert.Single(speaker.Calls);
+        Assert.False(string.IsNullOrWhiteSpace(text));
+        Assert.Same(options, used);
+        using var missing = new EspeakTextToSpeechClient("/nonexistent/espeak-ng");
+        await Assert.ThrowsAsync<SpeechException>(() => new VoicePipeline(missing).WarmUpAsync()); // found at startup, not by the first caller
+    }
+
+    [Fact]
     public async Task Cascaded_pipeline_transcribes_streams_the_turn_and_speaks_each_sentence()
     {
         await using var model = LoopbackChatServer.Start();
@@ -165,5 +181,29 @@ public sealed class SpeechTests
         }
 
         return sum / (info.DataLength / 2);
+    }
+
+    /// <summary>Speaks through <paramref name="inner"/>, recording each text and its options.</summary>
+    private sealed class RecordingSpeaker(ITextToSpeechClient inner) : ITextToSpeechClient
+    {
+        public List<(string Text, TextToSpeechOptions? Options)> Calls { get; } = [];
+
+        public Task<TextToSpeechResponse> GetAudioAsync(string text, TextToSpeechOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            Calls.Add((text, options));
+            return inner.GetAudioAsync(text, options, cancellationToken);
+        }
+
+        public IAsyncEnumerable<TextToSpeechResponseUpdate> GetStreamingAudioAsync(string text, TextToSpeechOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            Calls.Add((text, options));
+            return inner.GetStreamingAudioAsync(text, options, cancellationToken);
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => inner.GetService(serviceType, serviceKey);
+
+        public void Dispose()
+        {
+        }
     }
 }
