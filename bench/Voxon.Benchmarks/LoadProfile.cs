@@ -228,7 +228,7 @@ public static class LoadProfile
             });
             Time("  of which validation", () => SessionDocumentSerializer.Problems(document, id, memoryKeyedById: true));
             var whole = await TimeAsync("storage.LoadAsync (whole)", () => storage.LoadAsync(id));
-            var loaded = Time("session (search index deferred)", () => Session.FromDocument(RuntimeOf(client), whole!));
+            var loaded = Time("session (search index deferred)", () => Session.FromDocument(client.Runtime, whole!));
             Time("first search (builds the search index)", () => loaded.SearchMemory("benchmark fact about topic 42"));
             var codes = new sbyte[whole!.Memory.Entries[0].Embedding.Length];
             Time("  of which int8 codes of the vectors (one thread)", () => whole.Memory.Entries.Sum(e => Int8Quantizer.Quantize(e.Embedding.Span, codes)));
@@ -323,7 +323,4 @@ public static class LoadProfile
 
         return largest / Int8Quantizer.MaxCode;
     }
-
-    private static VoxonRuntime RuntimeOf(VoxonClient client) =>
-        (VoxonRuntime)typeof(VoxonClient).GetField("_runtime", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(client)!;
 }

@@ -101,6 +101,9 @@ public sealed partial class VoxonClient : IAsyncDisposable
     /// <summary>The storage backend in use.</summary>
     public SessionStorage Storage => _runtime.Storage;
 
+    /// <summary>The services the client shares with its sessions (for tests and benchmarks that build sessions directly).</summary>
+    internal VoxonRuntime Runtime => _runtime;
+
     /// <summary>The model that answers turns (the offline engine when none is configured).</summary>
     public IChatClient ChatClient => _runtime.Engine.ChatClient;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Voxon.Diagnostics;
 using Voxon.Memory.Search;
 
 namespace Voxon.Memory;
@@ -82,7 +83,7 @@ internal sealed class PendingEmbeddings(VoxonRuntime runtime, EmbeddingCache cac
         }
         catch (Exception ex)
         {
-            runtime.Telemetry.EmbeddingFailures(texts.Count);
+            runtime.Telemetry.Add(VoxonTelemetry.EmbeddingFailures, texts.Count);
             logger.LogWarning(ex, "Embedding {Count} new memories failed; they are found by their words until a save or load embeds them.", texts.Count);
             Keep(texts);
             return;

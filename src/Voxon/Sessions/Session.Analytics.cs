@@ -127,7 +127,7 @@ public sealed partial class Session
             UpdatedAt = _runtime.Time.GetUtcNow();
         }
 
-        _runtime.Telemetry.MetricTracked();
+        _runtime.Telemetry.Add(AnalyticsTelemetry.MetricsTracked);
     }
 
     /// <summary>Custom metrics by name: count, sum, last, min, max and average of each.</summary>
@@ -239,7 +239,7 @@ public sealed partial class Session
             activity.SetTag("voxon.turn.audio_seconds", user.AudioSeconds);
         }
 
-        _runtime.Telemetry.TurnCost(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _runtime.Telemetry.Record(AnalyticsTelemetry.TurnCost, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>Adaptation leans towards shorter replies after an interruption. Caller holds the lock.</summary>
@@ -279,7 +279,7 @@ public sealed partial class Session
         foreach (var milestone in _analytics.NewMilestones(_conversationOrder.Count, MessageCount(), now))
         {
             _logger.LogInformation("Session {SessionId} reached milestone {Milestone} ({Metric} = {Value}).", SessionId, milestone.Milestone, milestone.Metric, milestone.Value);
-            _runtime.Telemetry.Milestone();
+            _runtime.Telemetry.Add(AnalyticsTelemetry.Milestones);
             _pendingInsights.Add((SessionEventNames.AnalyticsMilestone, milestone));
         }
     }
@@ -290,7 +290,7 @@ public sealed partial class Session
         foreach (var change in changes)
         {
             _logger.LogDebug("Session {SessionId} learned {Preference} = {Value} from {Evidence} messages.", SessionId, change.Name, change.Current, change.EvidenceCount);
-            _runtime.Telemetry.PreferenceLearned();
+            _runtime.Telemetry.Add(AnalyticsTelemetry.PreferencesLearned);
             _pendingInsights.Add((SessionEventNames.PreferenceLearned, change));
         }
     }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Voxon.Conversations;
+using Voxon.Diagnostics;
 using Voxon.Events;
 using Voxon.Memory;
 using Voxon.Security;
@@ -251,7 +252,7 @@ public sealed partial class Session
                 Raise(SessionEventNames.MemoryOverBudget, _memory.TokenCount);
             }
 
-            _runtime.Telemetry.MemoryTokens(_memory.TokenCount);
+            _runtime.Telemetry.Record(VoxonTelemetry.MemoryTokens, (long)_memory.TokenCount);
         }
     }
 

@@ -290,7 +290,7 @@ public sealed partial class Session : IAsyncDisposable
         }
         catch (VoxonStorageException ex)
         {
-            _runtime.Telemetry.Error();
+            _runtime.Telemetry.Add(Diagnostics.VoxonTelemetry.Errors);
             _logger.LogError(ex, "Saving session {SessionId} failed.", SessionId);
             Raise(SessionEventNames.Error, ex.Message);
             throw;

@@ -12,17 +12,17 @@ namespace Voxon.Storage;
 /// header and the conversations section | int64 version, its top bit set | sections header: int32 conversations length,
 /// int32 head length, checksums of head and of content | conversations | head | content</c> (n counts the bytes after
 /// the version; a checksum is the low 32 bits of XxHash3, little-endian). The sections hold the save's conversation
-/// header records, its head record and its memory and turn records (<see cref="EncodeRecords"/>), each sealed on its own when encrypted. A head is the whole session's
-/// metadata, so a lazy load (<see cref="ReadMetadata"/>) reads of each frame only its headers and conversations (a few
-/// dozen bytes for a save of one turn), and the last frame whole: the bytes it reads do not grow with the memories,
-/// turns and heads saved since the snapshot. Older frames are still read: with sections but the version's top bit clear,
-/// their checksums are 4-byte SHA-256 prefixes (which cost 30-60 times as much to check: a lazy load of a journal of 2,700
-/// frames spent about a third of its time on them); from before sections (<c>uint32 n | 4-byte SHA-256 prefix | int64
-/// version | records</c>, n under 2^31). A compaction or <c>voxon store migrate</c> folds them into a snapshot.
-/// Only a torn tail may be ignored: the last frame of the file, cut short by a crash during its append (it runs past
-/// the end of the file, fails a checksum as the file's last bytes, or the file ends in zeros from it on). Whether that
-/// frame was acknowledged is for the caller to check against the acknowledged version; a damaged frame with data after
-/// it is corruption.
+/// header records, its head record and its memory and turn records (<see cref="EncodeRecords"/>), each sealed on its
+/// own when encrypted. A head is the whole session's metadata, so a lazy load (<see cref="ReadMetadata"/>) reads of
+/// each frame only its headers and conversations (a few dozen bytes for a save of one turn), and the last frame whole:
+/// the bytes it reads do not grow with the memories, turns and heads saved since the snapshot. Older frames are still
+/// read: with sections but the version's top bit clear, their checksums are 4-byte SHA-256 prefixes (which cost 25-100
+/// times as much to check: a lazy load of a journal of 2,700 frames spent about a third of its time on them); from
+/// before sections (<c>uint32 n | 4-byte SHA-256 prefix | int64 version | records</c>, n under 2^31). A compaction or
+/// <c>voxon store migrate</c> folds them into a snapshot. Only a torn tail may be ignored: the last frame of the file,
+/// cut short by a crash during its append (it runs past the end of the file, fails a checksum as the file's last bytes,
+/// or the file ends in zeros from it on). Whether that frame was acknowledged is for the caller to check against the
+/// acknowledged version; a damaged frame with data after it is corruption.
 /// </summary>
 internal static class FileJournal
 {

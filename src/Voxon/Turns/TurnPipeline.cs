@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.AI;
 using Voxon.Context;
 using Voxon.Conversations;
+using Voxon.Diagnostics;
 using Voxon.Engine;
 using Voxon.Events;
 using Voxon.Memory;
@@ -204,7 +205,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             host.Raise(SessionEventNames.MessageSent, assistantTurn);
             if (assistantTurn.Interrupted)
             {
-                runtime.Telemetry.Interruption();
+                runtime.Telemetry.Add(AnalyticsTelemetry.Interruptions);
                 host.Raise(SessionEventNames.ConversationInterrupted, assistantTurn);
             }
         }
@@ -289,7 +290,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             host.OnInterrupted(runtime.Time.GetUtcNow());
         }
 
-        runtime.Telemetry.Interruption();
+        runtime.Telemetry.Add(AnalyticsTelemetry.Interruptions);
         host.Raise(SessionEventNames.ConversationInterrupted, amended);
         host.RaisePendingInsights();
         return true;
@@ -382,7 +383,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                     if (firstChunkMs is null && stream)
                     {
                         firstChunkMs = runtime.Time.GetElapsedTime(started).TotalMilliseconds;
-                        runtime.Telemetry.TimeToFirstToken(firstChunkMs.Value);
+                        runtime.Telemetry.Record(VoxonTelemetry.TimeToFirstToken, firstChunkMs.Value);
                     }
 
                     generated.Append(chunk);
@@ -530,12 +531,14 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     private void ObserveTurn(ConversationTurn? assistant, long started)
     {
         var responseMs = assistant?.ResponseTimeMs ?? 0;
-        runtime.Telemetry.Turn(responseMs, Math.Max(0, runtime.Time.GetElapsedTime(started).TotalMilliseconds - responseMs));
+        runtime.Telemetry.Add(VoxonTelemetry.Turns);
+        runtime.Telemetry.Record(VoxonTelemetry.ResponseTime, responseMs);
+        runtime.Telemetry.Record(VoxonTelemetry.TurnOverhead, Math.Max(0, runtime.Time.GetElapsedTime(started).TotalMilliseconds - responseMs));
     }
 
     private void Fail(Activity? activity, Exception ex)
     {
-        runtime.Telemetry.Error();
+        runtime.Telemetry.Add(VoxonTelemetry.Errors);
         activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
         host.Raise(SessionEventNames.Error, ex.Message);
     }

@@ -92,9 +92,7 @@ public sealed class InsightsTelemetryTests
     public async Task The_rehearsal_answers_its_question_from_the_memories_it_made()
     {
         await using var voxon = new TestVoxon();
-        var runtime = (VoxonRuntime)typeof(VoxonClient).GetField("_runtime", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(voxon.Client)!;
-
-        var reply = await Voxon.Turns.TurnRehearsal.RunAsync(runtime, CancellationToken.None);
+        var reply = await Voxon.Turns.TurnRehearsal.RunAsync(voxon.Client.Runtime, CancellationToken.None);
 
         // Extraction, embedding, search and weaving all ran: the offline engine answers from the woven memories.
         Assert.Contains("green tea", reply, StringComparison.OrdinalIgnoreCase);
