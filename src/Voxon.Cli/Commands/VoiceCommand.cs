@@ -41,6 +41,9 @@ internal static class VoiceCommand
             }
 
             await using var voxon = CliIO.Client(result);
+
+            // What a realtime turn needs is checked before the warm-up (a second or more) and before a session is made.
+            var pcm = wav is null ? null : await ReadQuestionAsync(voxon, wav, cancellationToken);
             using var espeak = text is null ? null : new EspeakTextToSpeechClient();
             var pipeline = espeak is null ? null : new VoicePipeline(espeak);
 
@@ -53,7 +56,7 @@ internal static class VoiceCommand
             var target = result.GetValue(output)!;
             return pipeline is not null
                 ? await SayAsync(io, opened, pipeline, text!, target, cancellationToken)
-                : await HearAsync(io, opened, wav!, target, cancellationToken);
+                : await HearAsync(io, opened, pcm!, target, cancellationToken);
         }));
         return command;
     }
@@ -96,14 +99,32 @@ internal static class VoiceCommand
         return 0;
     }
 
-    private static async Task<int> HearAsync(CliIO io, Session session, string source, string target, CancellationToken cancellationToken)
+    /// <summary>The question's audio at the realtime sample rate.</summary>
+    /// <exception cref="VoxonConfigurationException">No realtime endpoint is configured.</exception>
+    /// <exception cref="ArgumentException">The file holds no audio, or is not a WAV file it can read.</exception>
+    private static async Task<byte[]> ReadQuestionAsync(VoxonClient voxon, string source, CancellationToken cancellationToken)
     {
-        var pcm = WavAudio.ToMonoPcm16(await File.ReadAllBytesAsync(source, cancellationToken), RealtimeAudio.SampleRate);
-        if (pcm.Length == 0)
+        if (voxon.Options.Realtime is null && RealtimeOptions.FromEnvironment() is null)
         {
-            throw new ArgumentException($"{source} holds no audio.");
+            throw new VoxonConfigurationException("realtime settings", [$"voice --in needs a realtime endpoint: set {RealtimeOptions.EndpointVariable} and {RealtimeOptions.ModelVariable} (or use --say, offline)"]);
         }
 
+        var bytes = await File.ReadAllBytesAsync(source, cancellationToken);
+        byte[] pcm;
+        try
+        {
+            pcm = WavAudio.ToMonoPcm16(bytes, RealtimeAudio.SampleRate);
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentException($"{source} is not a 16-bit PCM WAV file: {ex.Message}", ex);
+        }
+
+        return pcm.Length > 0 ? pcm : throw new ArgumentException($"{source} holds no audio.");
+    }
+
+    private static async Task<int> HearAsync(CliIO io, Session session, byte[] pcm, string target, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReplyTimeout);
         var reply = new MemoryStream();

@@ -289,6 +289,33 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Voice_in_refuses_a_missing_endpoint_or_a_bad_file_before_warming_up_or_making_a_session()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        var question = folder.Combine("question.wav");
+        await File.WriteAllBytesAsync(question, Voxon.Engine.Speech.WavAudio.FromPcm16(new byte[16_000 * 2], 16_000));
+        var notWav = folder.Combine("question.txt");
+        await File.WriteAllTextAsync(notWav, "My name is Alice");
+        var endpoint = new Dictionary<string, string> { ["VOXON_REALTIME_ENDPOINT"] = "http://127.0.0.1:9/", ["VOXON_API_KEY"] = "k" };
+
+        var unconfigured = await CliProcess.RunAsync(folder.Path, null, "voice", "--in", question, "--out", folder.Combine("r.wav"), "--store", store);
+        var badFile = await CliProcess.RunAsync(folder.Path, null, endpoint, "voice", "--in", notWav, "--out", folder.Combine("r.wav"), "--store", store);
+
+        foreach (var result in new[] { unconfigured, badFile })
+        {
+            Assert.Equal(1, result.ExitCode);
+            var line = Assert.Single(result.ErrorLines);                 // no warm-up line, no "New session" line
+            Assert.StartsWith("error:", line, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("needs a realtime endpoint: set VOXON_REALTIME_ENDPOINT", unconfigured.Error, StringComparison.Ordinal);
+        Assert.Contains("question.txt is not a 16-bit PCM WAV file", badFile.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(folder.Combine("r.wav")));
+        Assert.Empty(Directory.Exists(store) ? Directory.GetFiles(store, "*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
     public async Task Voice_in_speaks_to_the_realtime_endpoint_and_writes_its_audio()
     {
         using var folder = new TempFolder();
