@@ -43,15 +43,28 @@ public static partial class PostgresStorage
         }));
 
     /// <summary>An Npgsql connection string from a URL, and the URL's <c>schema</c> key; other strings pass through.</summary>
+    /// <exception cref="ArgumentException">It is malformed (the message does not repeat it: it may hold a password).</exception>
     internal static (string ConnectionString, string? Schema) ParseUrl(string value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(value);
         if (!value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) && !value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase))
         {
-            return (new NpgsqlConnectionStringBuilder(value).ConnectionString, null);
+            try
+            {
+                return (new NpgsqlConnectionStringBuilder(value).ConnectionString, null);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"The database URL is neither a postgresql:// URL nor a connection string (Host=...;Database=...): {ex.Message}", nameof(value), ex);
+            }
         }
 
-        var uri = new Uri(value);
+        // The messages never repeat the URL: it may hold a password.
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+        {
+            throw new ArgumentException("The database URL is malformed: expected postgresql://user:password@host:port/database, with a numeric port and special characters in the user and password percent-encoded.", nameof(value));
+        }
+
         var builder = new NpgsqlConnectionStringBuilder
         {
             Host = uri.Host,
@@ -77,7 +90,14 @@ public static partial class PostgresStorage
             }
             else
             {
-                builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = val;
+                try
+                {
+                    builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = val;
+                }
+                catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
+                {
+                    throw new ArgumentException($"The database URL's setting '{key}' is not a PostgreSQL connection setting it can take (schema, sslmode or an Npgsql keyword with a valid value).", nameof(value), ex);
+                }
             }
         }
 

@@ -49,13 +49,19 @@ public static class RedisStorage
         }));
 
     /// <summary>Client configuration from a URL or a configuration string.</summary>
+    /// <exception cref="ArgumentException">It is malformed (the message does not repeat it: it may hold a password).</exception>
     internal static ConfigurationOptions Parse(string value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(value);
         ConfigurationOptions options;
         if (value.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase))
         {
-            var uri = new Uri(value);
+            // The messages never repeat the URL: it may hold a password.
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+            {
+                throw new ArgumentException("The Redis URL is malformed: expected redis://user:password@host:port/database, with a numeric port and special characters in the user and password percent-encoded.", nameof(value));
+            }
+
             options = new ConfigurationOptions { Ssl = uri.Scheme.Equals("rediss", StringComparison.OrdinalIgnoreCase) };
             options.EndPoints.Add(uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port);
             if (uri.UserInfo.Length > 0)
@@ -65,9 +71,12 @@ public static class RedisStorage
                 options.Password = Uri.UnescapeDataString(parts.Length > 1 ? parts[1] : parts[0]);
             }
 
-            if (int.TryParse(uri.AbsolutePath.Trim('/'), System.Globalization.CultureInfo.InvariantCulture, out var db))
+            // A database the URL names but this cannot read would silently put sessions in database 0.
+            if (uri.AbsolutePath.Trim('/') is { Length: > 0 } database)
             {
-                options.DefaultDatabase = db;
+                options.DefaultDatabase = int.TryParse(database, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var db)
+                    ? db
+                    : throw new ArgumentException($"The Redis URL's database must be a number (redis://host:port/0), got '{database}'.", nameof(value));
             }
         }
         else

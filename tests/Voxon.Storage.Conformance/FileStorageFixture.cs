@@ -11,10 +11,12 @@ public class FileStorageFixture : StorageFixture
 
     public override SessionStorage CreateBroken()
     {
-        // A file where the folder should be: every write fails, even for root.
+        // A file where the folder should be, put there after the storage is made (which refuses a file): every write
+        // fails, even for root.
         var path = Path.Combine(Target!, "not-a-folder");
+        var storage = new FileSessionStorage(path);
         File.WriteAllText(path, "x");
-        return new FileSessionStorage(path);
+        return storage;
     }
 
     public override async Task<byte[]> ReadRawAsync()

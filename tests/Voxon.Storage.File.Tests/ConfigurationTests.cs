@@ -44,6 +44,39 @@ public sealed class ConfigurationTests
         Assert.Contains("cassandra", unknown.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("database", "postgresql://alice:s3cret@db.example:port/voxon", "database URL is malformed")]
+    [InlineData("database", "postgresql://alice:s3cret@db.example/voxon?color=blue", "setting 'color' is not a PostgreSQL connection setting")]
+    [InlineData("database", "Host=db.example;Password=s3cret;;=", "neither a postgresql:// URL nor a connection string")]
+    [InlineData("redis", "redis://:s3cret@cache.example:port", "Redis URL is malformed")]
+    [InlineData("redis", "redis://:s3cret@cache.example:6379/sessions", "database must be a number")]
+    public void Malformed_storage_urls_are_argument_errors_that_do_not_repeat_the_password(string backend, string url, string expected)
+    {
+        var options = new VoxonOptions { SessionStorage = backend, SessionDatabaseUrl = url, SessionRedisUrl = url, UseEnvironment = false };
+
+        var error = Assert.ThrowsAny<ArgumentException>(() => new VoxonClient(options));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_storage_folder_that_is_a_file_is_refused()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var error = Assert.Throws<ArgumentException>(() => new VoxonClient(new VoxonOptions { SessionStoragePath = file, UseEnvironment = false }));
+
+            Assert.Contains("is a file; file storage needs a folder", error.Message, StringComparison.Ordinal);
+            Assert.True(new FileInfo(file).Exists);
+        }
+        finally
+        {
+            System.IO.File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task AddVoxon_registers_the_client_and_its_storage()
     {

@@ -28,10 +28,16 @@ public sealed partial class FileSessionStorage : SessionStorage
     /// <summary>Uses <paramref name="folder"/>, creating it on first save.</summary>
     /// <param name="folder">The folder.</param>
     /// <param name="encryption">Encrypts everything stored; null stores plain JSON.</param>
+    /// <exception cref="ArgumentException"><paramref name="folder"/> is empty, or is a file.</exception>
     public FileSessionStorage(string folder, SessionEncryption? encryption = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         _folder = Path.GetFullPath(folder);
+        if (File.Exists(_folder))
+        {
+            throw new ArgumentException($"The session storage folder '{_folder}' is a file; file storage needs a folder (made if missing).", nameof(folder));
+        }
+
         _codec = new SessionRecordCodec("file", encryption, new FileKeyRingStore(_folder));
     }
 
