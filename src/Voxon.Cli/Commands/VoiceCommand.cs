@@ -40,6 +40,13 @@ internal static class VoiceCommand
                 throw new ArgumentException("Give exactly one of --say TEXT and --in question.wav.");
             }
 
+            if (text is not null && string.IsNullOrWhiteSpace(text))
+            {
+                throw new ArgumentException("--say needs something to say.");
+            }
+
+            var target = CheckTarget(result.GetValue(output)!);
+
             await using var voxon = CliIO.Client(result);
 
             // What a realtime turn needs is checked before the warm-up (a second or more) and before a session is made.
@@ -53,7 +60,6 @@ internal static class VoiceCommand
             await using var opened = await OpenAsync(io, voxon, result.GetValue(user)!, result.GetValue(session), cancellationToken);
             await warmUp;
             await io.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Session opened and warmed up (models loaded, a first call rehearsed{(pipeline is null ? "" : ", the speaker started")}) in {TimeProvider.System.GetElapsedTime(warming).TotalMilliseconds:F0} ms (the warm-up is once per process)."));
-            var target = result.GetValue(output)!;
             return pipeline is not null
                 ? await SayAsync(io, opened, pipeline, text!, target, cancellationToken)
                 : await HearAsync(io, opened, pcm!, target, cancellationToken);
@@ -97,6 +103,20 @@ internal static class VoiceCommand
         await File.WriteAllBytesAsync(target, spoken.Wav, cancellationToken);
         await WriteAsync(io, spoken.TimeToFirstAudio, spoken.Text, target, WavAudio.Parse(spoken.Wav).Duration);
         return 0;
+    }
+
+    /// <summary><paramref name="target"/>, checked before the turn is taken and saved: a reply that
+    /// cannot be written would otherwise be lost after it was stored.</summary>
+    /// <exception cref="ArgumentException">It is a folder, or its folder does not exist.</exception>
+    private static string CheckTarget(string target)
+    {
+        var path = Path.GetFullPath(target);
+        if (Directory.Exists(path))
+        {
+            throw new ArgumentException($"--out {target} is a folder; give the WAV file to write.");
+        }
+
+        return Directory.Exists(Path.GetDirectoryName(path)) ? target : throw new ArgumentException($"--out {target}: its folder does not exist.");
     }
 
     /// <summary>The question's audio at the realtime sample rate.</summary>

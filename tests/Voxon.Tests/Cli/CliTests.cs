@@ -254,6 +254,8 @@ public class CliTests
     [InlineData("sessions", "show", "missing")]
     [InlineData("chat", "--session", "s1")]
     [InlineData("sessions", "list", "--user", "../bob")]
+    [InlineData("sessions", "list", "--storage", "database", "--database-url", "postgresql://u:pw@host:port/db")]
+    [InlineData("sessions", "list", "--storage", "redis", "--redis-url", "redis://:pw@host:port")]
     public async Task Errors_print_one_line_without_a_stack_trace(params string[] args)
     {
         using var folder = new TempFolder();
@@ -289,20 +291,24 @@ public class CliTests
     }
 
     [Fact]
-    public async Task Voice_in_refuses_a_missing_endpoint_or_a_bad_file_before_warming_up_or_making_a_session()
+    public async Task Voice_refuses_bad_input_before_warming_up_or_making_a_session()
     {
         using var folder = new TempFolder();
         var store = folder.Combine("store");
+        var reply = folder.Combine("r.wav");
         var question = folder.Combine("question.wav");
         await File.WriteAllBytesAsync(question, Voxon.Engine.Speech.WavAudio.FromPcm16(new byte[16_000 * 2], 16_000));
         var notWav = folder.Combine("question.txt");
         await File.WriteAllTextAsync(notWav, "My name is Alice");
         var endpoint = new Dictionary<string, string> { ["VOXON_REALTIME_ENDPOINT"] = "http://127.0.0.1:9/", ["VOXON_API_KEY"] = "k" };
 
-        var unconfigured = await CliProcess.RunAsync(folder.Path, null, "voice", "--in", question, "--out", folder.Combine("r.wav"), "--store", store);
-        var badFile = await CliProcess.RunAsync(folder.Path, null, endpoint, "voice", "--in", notWav, "--out", folder.Combine("r.wav"), "--store", store);
+        var unconfigured = await CliProcess.RunAsync(folder.Path, null, "voice", "--in", question, "--out", reply, "--store", store);
+        var badFile = await CliProcess.RunAsync(folder.Path, null, endpoint, "voice", "--in", notWav, "--out", reply, "--store", store);
+        var nothingSaid = await CliProcess.RunAsync(folder.Path, null, "voice", "--say", " ", "--out", reply, "--store", store);
+        var outIsFolder = await CliProcess.RunAsync(folder.Path, null, "voice", "--say", "Hello", "--out", folder.Path, "--store", store);
+        var outFolderMissing = await CliProcess.RunAsync(folder.Path, null, "voice", "--say", "Hello", "--out", folder.Combine("missing", "r.wav"), "--store", store);
 
-        foreach (var result in new[] { unconfigured, badFile })
+        foreach (var result in new[] { unconfigured, badFile, nothingSaid, outIsFolder, outFolderMissing })
         {
             Assert.Equal(1, result.ExitCode);
             var line = Assert.Single(result.ErrorLines);                 // no warm-up line, no "New session" line
@@ -311,7 +317,10 @@ public class CliTests
 
         Assert.Contains("needs a realtime endpoint: set VOXON_REALTIME_ENDPOINT", unconfigured.Error, StringComparison.Ordinal);
         Assert.Contains("question.txt is not a 16-bit PCM WAV file", badFile.Error, StringComparison.Ordinal);
-        Assert.False(File.Exists(folder.Combine("r.wav")));
+        Assert.Contains("--say needs something to say", nothingSaid.Error, StringComparison.Ordinal);
+        Assert.Contains("is a folder; give the WAV file to write", outIsFolder.Error, StringComparison.Ordinal);
+        Assert.Contains("its folder does not exist", outFolderMissing.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(reply));
         Assert.Empty(Directory.Exists(store) ? Directory.GetFiles(store, "*", SearchOption.AllDirectories) : []);
     }
 
