@@ -125,6 +125,8 @@ public static class VoxonServer
         json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         json.DictionaryKeyPolicy = null;
         json.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        // A misspelt field (expires_at for expires_in_seconds) is a 400 naming it, not a request half applied.
+        json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         return json;
     }

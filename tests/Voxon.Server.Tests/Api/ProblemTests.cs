@@ -93,6 +93,8 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
         var cid = await Server.StartConversationAsync(id);
         await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations/{cid}/messages", new { text = " " }), HttpStatusCode.BadRequest, "text");
         await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "x", importance = 3.0 }), HttpStatusCode.BadRequest);
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "Flu symptoms", expires_at = "2027-01-01" }), HttpStatusCode.BadRequest, "expires_at");
+        Assert.DoesNotContain("Flu symptoms", await api.GetStringAsync($"/v1/sessions/{id}/memory"), StringComparison.Ordinal);
         await AssertProblem(await api.GetAsync($"/v1/sessions/{id}/memory?q=x&top_k=0"), HttpStatusCode.BadRequest, "top_k");
         await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations", new { conversation_id = cid }), HttpStatusCode.Conflict, "already has");
     }
