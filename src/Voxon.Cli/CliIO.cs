@@ -23,6 +23,16 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
         }
     }
 
+    /// <summary>Prints a "skipped:" line on standard error for each stored record a listing or rewrite of
+    /// <paramref name="client"/>'s storage skips (damaged, or sealed with a key not configured): it goes on without
+    /// it, but must not hide it.</summary>
+    public VoxonClient ReportingSkipped(VoxonClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        client.Storage.RecordSkipped += (_, problem) => Error.WriteLine($"skipped: {problem.Message}");
+        return client;
+    }
+
     /// <summary>A client with the same options the library takes: the backend and its URL from the flags (or
     /// VOXON_STORAGE, VOXON_SESSIONS, VOXON_DATABASE_URL, VOXON_REDIS_URL), the encryption key from VOXON_SESSION_KEY
     /// (older keys from VOXON_SESSION_PREVIOUS_KEYS), the model from the environment or the offline engine.</summary>

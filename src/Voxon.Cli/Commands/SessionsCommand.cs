@@ -17,7 +17,7 @@ internal static class SessionsCommand
         list.Options.Add(user);
         list.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = CliIO.Client(result);
+            await using var voxon = io.ReportingSkipped(CliIO.Client(result));
             var sessions = await voxon.ListSessionsAsync(result.GetValue(user), cancellationToken);
             if (sessions.Count == 0)
             {

@@ -58,7 +58,7 @@ internal static class ShareCommand
         list.Arguments.Add(sessionId);
         list.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = CliIO.Client(result);
+            await using var voxon = io.ReportingSkipped(CliIO.Client(result));
             var shares = await voxon.ListSharesAsync(result.GetValue(sessionId)!, cancellationToken);
             if (shares.Count == 0)
             {

@@ -19,8 +19,7 @@ internal static class StoreCommand
                 throw new ArgumentException($"Set {Storage.SessionEncryption.KeyVariable} to the new key (and {VoxonOptions.PreviousKeysVariable} to the old ones) before rotating.");
             }
 
-            await using var voxon = new VoxonClient(options);
-            voxon.Storage.RecordSkipped += (_, problem) => io.Error.WriteLine($"skipped: {problem.Message}");
+            await using var voxon = io.ReportingSkipped(new VoxonClient(options));
             // User data keys are rewrapped under the new master key (their data stays as it is); records sealed with a
             // master key directly (templates, records from before the key ring) are re-encrypted.
             var rewrapped = await voxon.Storage.RewrapKeysAsync(cancellationToken);
@@ -33,8 +32,7 @@ internal static class StoreCommand
             "Rewrite every session, share and template in the current storage format, in place (binary memory records and sectioned file snapshots); sessions not migrated are still read, and each is rewritten at its next snapshot anyway.");
         migrate.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await using var voxon = new VoxonClient(CliIO.Options(result));
-            voxon.Storage.RecordSkipped += (_, problem) => io.Error.WriteLine($"skipped: {problem.Message}");
+            await using var voxon = io.ReportingSkipped(new VoxonClient(CliIO.Options(result)));
             return await RewriteAllAsync(io, voxon, "Migrated", string.Empty, cancellationToken);
         }));
         command.Subcommands.Add(migrate);

@@ -206,6 +206,26 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Sessions_list_names_a_session_it_cannot_read_instead_of_hiding_it()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        await CliProcess.RunAsync(folder.Path, "hello\n", "chat", "--user", "alice", "--session", "s1", "--store", store);
+        await CliProcess.RunAsync(folder.Path, "hello\n", "chat", "--user", "bob", "--session", "s2", "--store", store);
+        await File.WriteAllTextAsync(Path.Combine(store, "s1.json"), "damaged");
+        File.Delete(Path.Combine(store, "s1.lock"));                       // no summary to fall back on: the listing reads the session
+
+        var list = await CliProcess.RunAsync(folder.Path, null, "sessions", "list", "--store", store);
+
+        Assert.True(list.ExitCode == 0, list.Error);
+        Assert.Contains("s2", list.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("s1", list.Output, StringComparison.Ordinal);
+        var skipped = Assert.Single(list.ErrorLines);
+        Assert.StartsWith("skipped: ", skipped, StringComparison.Ordinal);
+        Assert.Contains("'s1'", skipped, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Users_erase_prints_a_receipt_and_a_second_run_finds_nothing()
     {
         using var folder = new TempFolder();
