@@ -27,7 +27,7 @@ internal static class ShareEndpoints
     private static async Task<IResult> CreateAsync(string id, CreateShareRequest body, HttpContext http, SessionHost host, CancellationToken cancellationToken)
     {
         var tenant = http.Tenant();
-        var with = Tenants.StoredUserId(tenant, body.SharedWith);
+        var with = Tenants.StoredUserId(tenant, body.SharedWith, "shared_with user id");
         var hours = body.ExpiresInHours ?? 24;
         if (hours is <= 0 or > 24 * 365)
         {

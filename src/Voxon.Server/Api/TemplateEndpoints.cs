@@ -14,7 +14,7 @@ internal static class TemplateEndpoints
         templates.MapGet("/", ListAsync).WithName("ListTemplates");
     }
 
-    public static string StoredName(string tenant, string? name) => Tenants.StoredUserId(tenant, name);
+    public static string StoredName(string tenant, string? name) => Tenants.StoredUserId(tenant, name, "template name");
 
     private static async Task<IResult> RegisterAsync(TemplateRequest body, HttpContext http, SessionHost host, CancellationToken cancellationToken)
     {
