@@ -1,3 +1,6 @@
+using System.Text.Json;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 using Voxon.Server.Hosting;
 
 namespace Voxon.Server.Mcp;
@@ -9,10 +12,28 @@ public static class McpEndpoints
     {
         services.AddHttpContextAccessor();
         services.AddScoped<IMcpSessionScope, TenantSessionScope>();
-        services.AddMcpServer().WithHttpTransport().WithTools<MemoryTools>();
+        services.AddMcpServer().WithHttpTransport().WithMemoryTools();
     }
 
     internal static void Map(WebApplication app) => app.MapMcp("/mcp");
+
+    /// <summary>The memory tools, with a call missing a required argument answered by a tool error naming it: the
+    /// SDK's own answer ("An error occurred invoking 'memory_search'.") tells a model nothing to correct.</summary>
+    private static IMcpServerBuilder WithMemoryTools(this IMcpServerBuilder builder) =>
+        builder.WithTools<MemoryTools>().WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
+            context.MatchedPrimitive is McpServerTool tool && MissingArguments(tool.ProtocolTool, context.Params?.Arguments) is { Count: > 0 } missing
+                ? new CallToolResult
+                {
+                    IsError = true,
+                    Content = [new TextContentBlock { Text = $"'{tool.ProtocolTool.Name}' needs {string.Join(" and ", missing)} (see its input schema)." }],
+                }
+                : await next(context, cancellationToken)));
+
+    /// <summary>The required arguments of <paramref name="tool"/> that <paramref name="arguments"/> lacks or gives as null.</summary>
+    private static List<string> MissingArguments(Tool tool, IDictionary<string, JsonElement>? arguments) =>
+        tool.InputSchema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array
+            ? [.. required.EnumerateArray().Select(r => r.GetString()!).Where(name => arguments is null || !arguments.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null)]
+            : [];
 
     /// <summary>Serves the memory tools over stdin/stdout, scoped to session <paramref name="sessionId"/> of the
     /// library configured by <paramref name="options"/>; returns when stdin closes.</summary>
@@ -31,7 +52,7 @@ public static class McpEndpoints
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<IMcpSessionScope>(scope);
-        builder.Services.AddMcpServer().WithStdioServerTransport().WithTools<MemoryTools>();
+        builder.Services.AddMcpServer().WithStdioServerTransport().WithMemoryTools();
         using var host = builder.Build();
         try
         {

@@ -24,6 +24,11 @@ internal sealed class MemoryTools(IMcpSessionScope scope)
         CancellationToken cancellationToken = default) =>
         RunAsync(session_id, save: false, async session =>
         {
+            if (string.IsNullOrWhiteSpace(query))
+            {
+                throw new ArgumentException("query must not be empty: say what to look for.");
+            }
+
             if (top_k is < 1 or > 50)
             {
                 throw new ArgumentException("top_k must be between 1 and 50.");
@@ -40,7 +45,9 @@ internal sealed class MemoryTools(IMcpSessionScope scope)
         [Description("Importance from 0 to 1.")] double importance = 0.5,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(session_id, save: true, async session => ApiViews.Memory(await session.AddMemoryAsync(content, category, importance, cancellationToken: cancellationToken)), cancellationToken);
+        RunAsync(session_id, save: true, async session => ApiViews.Memory(await session.AddMemoryAsync(
+            string.IsNullOrWhiteSpace(content) ? throw new ArgumentException("content must not be empty: say what to remember.") : content,
+            category, importance, cancellationToken: cancellationToken)), cancellationToken);
 
     [McpServerTool(Name = "memory_forget", Destructive = true), Description("Forgets one memory of the session by its id.")]
     public Task<string> ForgetAsync(

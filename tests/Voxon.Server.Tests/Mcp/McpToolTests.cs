@@ -114,6 +114,12 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.NotEqual(true, (await client.CallToolAsync("memory_forget", new Dictionary<string, object?> { ["memory_id"] = memoryId })).IsError);
         var missing = await client.CallToolAsync("memory_forget", new Dictionary<string, object?> { ["memory_id"] = memoryId });
         Assert.True(missing.IsError);
+        var noQuery = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["top_k"] = 3 });
+        Assert.True(noQuery.IsError);
+        Assert.Equal("'memory_search' needs query (see its input schema).", Text(noQuery));
+        var blank = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = " " });
+        Assert.True(blank.IsError);
+        Assert.Contains("content must not be empty", Text(blank), StringComparison.Ordinal);
 
         // What the stdio server saved is in storage: another process sees the add and the forget.
         await using var reader = await Server.StartAnotherAsync();
