@@ -71,6 +71,13 @@ internal static class ChatCommand
                     continue;
                 }
 
+                // A mistyped command is not said to the assistant (nor stored in the transcript as the user's words).
+                if (line.StartsWith('/') && !line.Contains(' ', StringComparison.Ordinal))
+                {
+                    await io.Error.WriteLineAsync($"Unknown command {line}: /memory shows memory, /quit (or /exit) stops.");
+                    continue;
+                }
+
                 // The turn counts as done once saved: a reply is shown (or, streaming, finished) only after the save,
                 // and a save that lost to another writer is redone on the stored copy instead of dropping the turn.
                 for (var attempt = 1; ; attempt++)

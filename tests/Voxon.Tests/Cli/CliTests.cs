@@ -70,6 +70,18 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Chat_does_not_say_a_mistyped_command_to_the_assistant()
+    {
+        using var folder = new TempFolder();
+
+        var chat = await CliProcess.RunAsync(folder.Path, "/memroy\nMy name is Alice\n/quit\n", "chat", "--user", "alice", "--store", folder.Combine("store"));
+
+        Assert.True(chat.ExitCode == 0, chat.Error);
+        Assert.Equal("Unknown command /memroy: /memory shows memory, /quit (or /exit) stops.", Assert.Single(chat.ErrorLines));
+        Assert.Single(chat.Output.Split('\n'), l => l.StartsWith("assistant>", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Two_chat_runs_share_memory_and_sessions_commands_show_it()
     {
         using var folder = new TempFolder();
