@@ -45,9 +45,14 @@ internal static class MemoryEndpoints
             throw new ArgumentException("A memory needs a non-empty 'content'.");
         }
 
+        if (body.ExpiresInSeconds is { } seconds && !(seconds > 0 && seconds <= Sessions.Session.MaxMemoryLifetime.TotalSeconds))
+        {
+            throw new ArgumentException("expires_in_seconds must be more than 0 and at most 36500 days; leave it out for none.");
+        }
+
         var entry = await host.RunAsync(http.Tenant(), id, save: true, live => live.Session.AddMemoryAsync(
             body.Content, body.Category ?? "general", body.Importance ?? 0.5,
-            body.ExpiresInSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, body.Sensitive ?? false, cancellationToken: cancellationToken), cancellationToken);
+            body.ExpiresInSeconds is { } lifetime ? TimeSpan.FromSeconds(lifetime) : null, body.Sensitive ?? false, cancellationToken: cancellationToken), cancellationToken);
         return Results.Created($"/v1/sessions/{id}/memory/{entry.Id}", ApiViews.Memory(entry));
     }
 

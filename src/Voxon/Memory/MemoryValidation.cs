@@ -32,9 +32,9 @@ internal static class MemoryValidation
             throw new ArgumentOutOfRangeException(nameof(importance), importance, "Importance must be between 0 and 1.");
         }
 
-        if (expiresAfter is { } ttl && ttl <= TimeSpan.Zero)
+        if (expiresAfter is { } ttl && (ttl <= TimeSpan.Zero || ttl > Session.MaxMemoryLifetime))
         {
-            throw new ArgumentOutOfRangeException(nameof(expiresAfter), ttl, "A memory's lifetime must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(expiresAfter), ttl, "A memory's lifetime must be positive and at most 36500 days (null for none).");
         }
 
         if (context is { Length: > Session.MaxMemoryContentLength })

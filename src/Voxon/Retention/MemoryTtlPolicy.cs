@@ -14,9 +14,6 @@ namespace Voxon.Retention;
 /// entries already stored.</remarks>
 internal sealed class MemoryTtlPolicy
 {
-    /// <summary>Longest lifetime accepted (so that stored time plus lifetime stays a valid date).</summary>
-    public static readonly TimeSpan MaxTtl = TimeSpan.FromDays(36_500);
-
     private readonly Dictionary<string, TimeSpan> _ttl;
 
     public MemoryTtlPolicy(IEnumerable<KeyValuePair<string, TimeSpan>> ttl) => _ttl = new Dictionary<string, TimeSpan>(ttl, StringComparer.Ordinal);
@@ -43,7 +40,7 @@ internal sealed class MemoryTtlPolicy
             {
                 yield return $"memory_ttl: '{category}' is not a memory category (letters, digits, '_', '-' and '.', at most 64)";
             }
-            else if (lifetime <= TimeSpan.Zero || lifetime > MaxTtl)
+            else if (lifetime <= TimeSpan.Zero || lifetime > Sessions.Session.MaxMemoryLifetime)
             {
                 yield return $"memory_ttl['{category}'] must be positive and at most 36500 days, got {lifetime.ToString("c", CultureInfo.InvariantCulture)}";
             }

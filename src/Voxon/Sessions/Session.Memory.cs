@@ -15,6 +15,9 @@ public sealed partial class Session
     /// <summary>Longest accepted memory content, in characters.</summary>
     public const int MaxMemoryContentLength = 4_000;
 
+    /// <summary>Longest memory lifetime accepted (stored time plus lifetime stays a valid date); null is none.</summary>
+    public static readonly TimeSpan MaxMemoryLifetime = TimeSpan.FromDays(36_500);
+
     /// <summary>Share of max_memory_size in use, 0..1.</summary>
     public double MemoryUsage => GetMemory().Usage;
 

@@ -96,6 +96,7 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
         await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "Flu symptoms", expires_at = "2027-01-01" }), HttpStatusCode.BadRequest, "expires_at");
         Assert.DoesNotContain("Flu symptoms", await api.GetStringAsync($"/v1/sessions/{id}/memory"), StringComparison.Ordinal);
         await AssertProblem(await api.PostAsJsonAsync("/v1/templates", new { name = "", config = new { } }), HttpStatusCode.BadRequest, "Invalid template name");
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "x", expires_in_seconds = 1e30 }), HttpStatusCode.BadRequest, "expires_in_seconds");
         await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/shares", new { shared_with = "../bob" }), HttpStatusCode.BadRequest, "Invalid shared_with user id");
         await AssertProblem(await api.GetAsync($"/v1/sessions/{id}/memory?q=x&top_k=0"), HttpStatusCode.BadRequest, "top_k");
         await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations", new { conversation_id = cid }), HttpStatusCode.Conflict, "already has");

@@ -224,6 +224,9 @@ public sealed class MemoryApiTests
         var session = await host.NewSessionAsync();
         Assert.Throws<ArgumentException>(() => session.AddMemory(new string('x', Session.MaxMemoryContentLength + 1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => session.AddMemory("User likes tea", expiresAfter: TimeSpan.Zero));
+        var endless = Assert.Throws<ArgumentOutOfRangeException>(() => session.AddMemory("User likes tea", expiresAfter: TimeSpan.MaxValue));
+        Assert.Contains("at most 36500 days (null for none)", endless.Message, StringComparison.Ordinal);
+        Assert.Empty(session.GetMemory().Entries);
     }
 
     [Fact]
