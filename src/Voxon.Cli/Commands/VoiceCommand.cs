@@ -105,8 +105,8 @@ internal static class VoiceCommand
         return 0;
     }
 
-    /// <summary><paramref name="target"/>, checked before the turn is taken and saved: a reply that
-    /// cannot be written would otherwise be lost after it was stored.</summary>
+    /// <summary>Returns <paramref name="target"/> once it is known the reply can be written there: checked before the
+    /// turn is taken and saved, since a reply that cannot be written would be lost after it was stored.</summary>
     /// <exception cref="ArgumentException">It is a folder, or its folder does not exist.</exception>
     private static string CheckTarget(string target)
     {

@@ -25,10 +25,10 @@ public static class Tenants
     }
 
     /// <summary>The stored user id of <paramref name="tenant"/>'s user <paramref name="userId"/>.</summary>
-    /// <exception cref="ArgumentException">The user id breaks the id rules or is too long with the tenant prefix.</exception>
     /// <param name="tenant">The caller's tenant.</param>
     /// <param name="userId">The id as the tenant gives it.</param>
     /// <param name="kind">What the id is, for the error (the field that carried it).</param>
+    /// <exception cref="ArgumentException">The user id breaks the id rules or is too long with the tenant prefix.</exception>
     public static string StoredUserId(string tenant, string? userId, string kind = "user id")
     {
         SessionIds.Validate(userId, kind);
