@@ -42,16 +42,24 @@ public static class McpEndpoints
     public static async Task RunStdioAsync(VoxonServerOptions options, string sessionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        await using var voxon = new VoxonClient(options.CreateVoxonOptions());
+
+        // stdout carries the protocol: every log goes to stderr, warnings and up, and the library's warm-up line.
+        void Logging(ILoggingBuilder logging) => logging.ClearProviders()
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .SetMinimumLevel(LogLevel.Warning)
+            .AddFilter(typeof(VoxonClient).FullName, LogLevel.Information);
+        using var loggers = LoggerFactory.Create(Logging);
+        var voxonOptions = options.CreateVoxonOptions();
+        voxonOptions.LoggerFactory ??= loggers;
+        await using var voxon = new VoxonClient(voxonOptions);
         // Loaded before serving: a wrong id is a start-up error, not a tool error on every call.
         var session = await voxon.LoadSessionAsync(sessionId, cancellationToken);
-        var scope = new FixedSessionScope(session);
+        // Then the models load in the background, as the server's do at startup: the first memory_search would
+        // otherwise wait about a second for them.
+        var warmUp = WarmUpAsync(voxon, loggers, cancellationToken);
         var builder = Host.CreateApplicationBuilder();
-        // stdout carries the protocol: every log goes to stderr.
-        builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSingleton<IMcpSessionScope>(scope);
+        Logging(builder.Logging);
+        builder.Services.AddSingleton<IMcpSessionScope>(new FixedSessionScope(session));
         builder.Services.AddMcpServer().WithStdioServerTransport().WithMemoryTools();
         using var host = builder.Build();
         try
@@ -61,6 +69,24 @@ public static class McpEndpoints
         finally
         {
             await session.CloseAsync(CancellationToken.None);
+            await warmUp;
+        }
+    }
+
+    /// <summary>Warms <paramref name="voxon"/> up; a failure is logged, not thrown (the first call loads what is missing).</summary>
+    private static async Task WarmUpAsync(VoxonClient voxon, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await voxon.WarmUpAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped before it finished.
+        }
+        catch (Exception ex)
+        {
+            loggers.CreateLogger(typeof(McpEndpoints)).LogWarning(ex, "Warming up failed.");
         }
     }
 }

@@ -91,12 +91,14 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
         var id = await Server.CreateSessionAsync(user: "stdio_user");
         var other = await Server.CreateSessionAsync(user: "stdio_other");
         var cli = CliPath();
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
         {
             Command = "dotnet",
             Arguments = [cli, "mcp", "--session", id, "--store", Server.Store],
             Name = "voxon",
             EnvironmentVariables = new Dictionary<string, string?> { ["VOXON_MODEL_ENDPOINT"] = null },
+            StandardErrorLines = errors.Enqueue,
         }));
 
         Assert.Equal(ToolNames, (await client.ListToolsAsync()).Select(t => t.Name).Order());
@@ -120,6 +122,14 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
         var blank = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = " " });
         Assert.True(blank.IsError);
         Assert.Contains("content must not be empty", Text(blank), StringComparison.Ordinal);
+
+        // The models were loaded in the background at startup (the warm-up's line is the one log line at information).
+        for (var waited = 0; !errors.Any(l => l.Contains("Warmed up in", StringComparison.Ordinal)) && waited < 600; waited++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(errors, l => l.Contains("Warmed up in", StringComparison.Ordinal));
 
         // What the stdio server saved is in storage: another process sees the add and the forget.
         await using var reader = await Server.StartAnotherAsync();
