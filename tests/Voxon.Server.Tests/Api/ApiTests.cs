@@ -155,6 +155,52 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal(done, turns[1].GetProperty("content").GetString());
     }
 
+    [Fact]
+    public async Task A_client_that_leaves_mid_reply_leaves_the_turn_stored_as_far_as_it_was_sent()
+    {
+        await using var model = LoopbackChatServer.Start();
+        model.Reply = "Quantum physics studies the smallest things that exist in nature.";
+        (model.StallAfterWords, model.Stall) = (2, TimeSpan.FromSeconds(2));
+        await using var server = await ServerInstance.StartAsync(o => o.ConfigureVoxon = v =>
+        {
+            v.UseEnvironment = false;
+            v.Model = new Voxon.Engine.ModelOptions { Endpoint = model.Endpoint, Model = "test-model", ApiKey = "k" };
+        });
+        var api = server.Client(server.KeyA);
+        var id = await server.CreateSessionAsync(user: "hana");
+        var cid = await server.StartConversationAsync(id);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/sessions/{id}/conversations/{cid}/messages")
+        {
+            Content = JsonContent.Create(new { text = "Tell me about quantum physics" }),
+        };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+
+        // Two words arrive, then the model stalls and the client goes away (at once: a client that drained the rest of
+        // the response first, as HttpClient does for up to two seconds by default, would have read the whole reply).
+        using var leaving = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = server.BaseAddress };
+        leaving.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.KeyA);
+        using (var response = await leaving.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            for (var deltas = 0; deltas < 2;)
+            {
+                deltas += (await reader.ReadLineAsync())!.StartsWith("event: delta", StringComparison.Ordinal) ? 1 : 0;
+            }
+        }
+
+        // The server notices the departure, stops the model and saves the turn: waited for, up to ten seconds.
+        var turns = (await Json(await api.GetAsync($"/v1/sessions/{id}/conversations/{cid}"))).GetProperty("turns");
+        for (var waited = 0; waited < 200 && turns.GetArrayLength() < 2; waited++)
+        {
+            await Task.Delay(50);
+            turns = (await Json(await api.GetAsync($"/v1/sessions/{id}/conversations/{cid}"))).GetProperty("turns");
+        }
+
+        Assert.Equal(2, turns.GetArrayLength());
+        Assert.Equal("Quantum physics", turns[1].GetProperty("content").GetString()!.Trim());
+        Assert.True(turns[1].GetProperty("interrupted").GetBoolean());
+    }
+
     internal static List<(string Name, JsonElement Data)> Parse(string stream) =>
         [.. stream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(block =>
         {

@@ -36,6 +36,12 @@ public sealed class LoopbackChatServer : IAsyncDisposable
     /// <summary>Status code of each answer; 200 sends a Chat Completions body.</summary>
     public int Status { get; set; } = 200;
 
+    /// <summary>A streamed answer stops for <see cref="Stall"/> after this many words (a slow model), then goes on.</summary>
+    public int? StallAfterWords { get; set; }
+
+    /// <summary>How long a streamed answer stops after <see cref="StallAfterWords"/> words.</summary>
+    public TimeSpan Stall { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Runs with each chat request's body before it is answered (for example, to change the store meanwhile).</summary>
     public Func<string, Task>? BeforeAnswer { get; set; }
 
@@ -157,12 +163,18 @@ public sealed class LoopbackChatServer : IAsyncDisposable
         try
         {
             var first = true;
+            var sent = 0;
             foreach (var delta in deltas)
             {
                 if (first)
                 {
                     ((Dictionary<string, object>)delta)["role"] = "assistant";
                     first = false;
+                }
+
+                if (sent++ == StallAfterWords)
+                {
+                    await Task.Delay(Stall);
                 }
 
                 await SendEventAsync(response, Chunk(delta, null));
