@@ -27,6 +27,12 @@ internal static class ConversationEndpoints
     {
         var started = await host.RunAsync(http.Tenant(), id, save: true, async live =>
         {
+            // Said here in the API's terms (the library's message names its own method).
+            if (body?.ConversationId is { } existing && live.Session.Conversations.Any(c => c.ConversationId == existing))
+            {
+                throw new Sessions.SessionStateException($"Session '{id}' already has a conversation '{existing}'; resume it (POST .../conversations/{existing}/resume).");
+            }
+
             var conversation = await live.Session.StartConversationAsync(body?.ConversationId, body?.ParentId, cancellationToken);
             live.Open[conversation.ConversationId] = conversation;
             return new ConversationStarted(conversation.ConversationId, conversation.ParentId);

@@ -34,6 +34,11 @@ internal static class MemoryEndpoints
                 throw new ArgumentException("top_k must be between 1 and 100.");
             }
 
+            if (minScore is < 0 or > 1 || minScore is double.NaN)
+            {
+                throw new ArgumentException("min_score must be between 0 and 1.");
+            }
+
             var hits = await live.Session.SearchMemoryAsync(q, k, category, minScore ?? 0, cancellationToken);
             return Results.Ok(hits.Select(h => new MemorySearchHit(ApiViews.Memory(h.Entry), h.Score, h.LexicalScore, h.SemanticScore)).ToList());
         }, cancellationToken);

@@ -99,7 +99,8 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
         await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "x", expires_in_seconds = 1e30 }), HttpStatusCode.BadRequest, "expires_in_seconds");
         await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/shares", new { shared_with = "../bob" }), HttpStatusCode.BadRequest, "Invalid shared_with user id");
         await AssertProblem(await api.GetAsync($"/v1/sessions/{id}/memory?q=x&top_k=0"), HttpStatusCode.BadRequest, "top_k");
-        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations", new { conversation_id = cid }), HttpStatusCode.Conflict, "already has");
+        await AssertProblem(await api.GetAsync($"/v1/sessions/{id}/memory?q=x&min_score=2"), HttpStatusCode.BadRequest, "min_score must be between 0 and 1");
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations", new { conversation_id = cid }), HttpStatusCode.Conflict, $"already has a conversation '{cid}'; resume it (POST .../conversations/{cid}/resume)");
     }
 
     [Fact]
