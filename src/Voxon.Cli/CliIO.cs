@@ -78,8 +78,8 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
         }
     }
 
-    /// <summary>A duration such as <c>90d</c>, <c>12h</c> or <c>30m</c>.</summary>
-    /// <exception cref="ArgumentException">Not a positive number followed by d, h or m; the message names <paramref name="what"/>.</exception>
+    /// <summary>A duration such as <c>90d</c>, <c>12h</c> or <c>30m</c>, at most <see cref="Sessions.Session.MaxMemoryLifetime"/>.</summary>
+    /// <exception cref="ArgumentException">Not a positive number followed by d, h or m, or longer; the message names <paramref name="what"/>.</exception>
     public static TimeSpan ParseDuration(string text, string what)
     {
         var unit = text.Length > 1 ? text[^1] : ' ';
@@ -88,7 +88,11 @@ public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error
             throw new ArgumentException($"{what} must be a positive number followed by d, h or m (90d, 12h, 30m), got '{text}'.");
         }
 
-        return unit switch { 'd' => TimeSpan.FromDays(amount), 'h' => TimeSpan.FromHours(amount), _ => TimeSpan.FromMinutes(amount) };
+        // In minutes as a double first: a large count of days or hours would overflow TimeSpan.
+        var minutes = amount * (unit switch { 'd' => 1440.0, 'h' => 60.0, _ => 1.0 });
+        return minutes <= Sessions.Session.MaxMemoryLifetime.TotalMinutes
+            ? TimeSpan.FromMinutes(minutes)
+            : throw new ArgumentException($"{what} may be at most {Sessions.Session.MaxMemoryLifetime.TotalDays:F0} days, got '{text}'.");
     }
 
     /// <summary>Describes the engine in use.</summary>

@@ -77,7 +77,7 @@ public sealed partial class VoxonClient
         }
         else if (await ExistsAsync(document.SessionId, cancellationToken))
         {
-            throw new SessionImportException($"session '{document.SessionId}' already exists here; delete it first or import with newSessionId: true to make a copy");
+            throw new SessionImportException($"session '{document.SessionId}' already exists here; delete it first, or import it as a copy under a new session id (newSessionId: true; `voxon sessions import --new-id`)");
         }
 
         document.Version++;

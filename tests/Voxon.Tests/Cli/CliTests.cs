@@ -260,6 +260,9 @@ public class CliTests
         var badAge = await CliProcess.RunAsync(folder.Path, null, "sessions", "prune", "--older-than", "ninety", "--store", store);
         Assert.Equal(1, badAge.ExitCode);
         Assert.Contains("--older-than must be", badAge.Error, StringComparison.Ordinal);
+        var endlessAge = await CliProcess.RunAsync(folder.Path, null, "sessions", "prune", "--older-than", "99999999d", "--store", store);
+        Assert.Equal(1, endlessAge.ExitCode);
+        Assert.Contains("--older-than may be at most 36500 days, got '99999999d'", endlessAge.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -120,6 +120,7 @@ public sealed class SessionMigrationTests : IDisposable
         var before = FeatureKit.Snapshot(_dir.Path);
         var error = await Assert.ThrowsAsync<SessionImportException>(() => voxon.ImportSessionAsync(export));
         Assert.Contains("already exists", error.Message, StringComparison.Ordinal);
+        Assert.Contains("`voxon sessions import --new-id`", error.Message, StringComparison.Ordinal); // the CLI's way too
         Assert.Equal(before, FeatureKit.Snapshot(_dir.Path));
 
         var copy = await voxon.ImportSessionAsync(export, newSessionId: true);
