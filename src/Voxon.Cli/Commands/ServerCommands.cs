@@ -22,9 +22,18 @@ internal static class ServerCommands
             var retention = new VoxonOptions { UseEnvironment = false };
             CliIO.ApplyRetention(result, retention);
             retention.Validate();
-            var app = VoxonServer.Build(Options(result), ["--urls", result.GetValue(urls)!]);
+            // A failure to start is this command's one error line, not the host's log of it with a stack trace.
+            var app = VoxonServer.Build(Options(result), ["--urls", result.GetValue(urls)!, "--Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host=None"]);
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (FormatException ex)
+            {
+                throw new ArgumentException($"--urls '{result.GetValue(urls)}' is not a list of URLs to listen on (http://127.0.0.1:5080;http://[::1]:5080): {ex.Message}", ex);
+            }
+
             await io.Output.WriteLineAsync($"Voxon server on {result.GetValue(urls)}: dashboard at /, API at /v1, OpenAPI at /openapi/v1.json. Ctrl+C stops it.");
-            await app.StartAsync(cancellationToken);
             await app.WaitForShutdownAsync(cancellationToken);
             await app.DisposeAsync();
             return 0;

@@ -291,6 +291,7 @@ public class CliTests
     [InlineData("sessions", "list", "--user", "../bob")]
     [InlineData("sessions", "list", "--storage", "database", "--database-url", "postgresql://u:pw@host:port/db")]
     [InlineData("sessions", "list", "--storage", "redis", "--redis-url", "redis://:pw@host:port")]
+    [InlineData("serve", "--urls", "notaurl")]
     public async Task Errors_print_one_line_without_a_stack_trace(params string[] args)
     {
         using var folder = new TempFolder();
