@@ -34,7 +34,7 @@ internal static class MemoryEndpoints
                 throw new ArgumentException("top_k must be between 1 and 100.");
             }
 
-            if (minScore is < 0 or > 1 || minScore is double.NaN)
+            if (minScore is { } score && !(score is >= 0 and <= 1))
             {
                 throw new ArgumentException("min_score must be between 0 and 1.");
             }

@@ -78,7 +78,7 @@ public static class VoxonServer
 
         var app = builder.Build();
         // The first call would otherwise wait about a second for the local embedding models.
-        app.Lifetime.ApplicationStarted.Register(() => _ = WarmUpAsync(app));
+        app.Lifetime.ApplicationStarted.Register(() => _ = WarmUpAsync(app.Services.GetRequiredService<VoxonClient>(), app.Logger, app.Lifetime.ApplicationStopping));
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseWebSockets();
@@ -102,20 +102,21 @@ public static class VoxonServer
         return app;
     }
 
-    private static async Task WarmUpAsync(WebApplication app)
+    /// <summary>Warms <paramref name="voxon"/> up off the first caller's path (the HTTP server at startup, the stdio MCP
+    /// server once its session is loaded); a failure is logged, not thrown: the first call loads what is missing.</summary>
+    internal static async Task WarmUpAsync(VoxonClient voxon, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
-            await app.Services.GetRequiredService<VoxonClient>().WarmUpAsync(app.Lifetime.ApplicationStopping);
+            await voxon.WarmUpAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Not fatal: the first turn loads what is missing.
-            app.Logger.LogWarning(ex, "Warming up failed.");
+            logger.LogWarning(ex, "Warming up failed.");
         }
         catch (OperationCanceledException)
         {
-            // Stopped before it began.
+            // Stopped before it finished.
         }
     }
 

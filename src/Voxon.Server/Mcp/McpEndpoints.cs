@@ -56,7 +56,7 @@ public static class McpEndpoints
         var session = await voxon.LoadSessionAsync(sessionId, cancellationToken);
         // Then the models load in the background, as the server's do at startup: the first memory_search would
         // otherwise wait about a second for them.
-        var warmUp = WarmUpAsync(voxon, loggers, cancellationToken);
+        var warmUp = VoxonServer.WarmUpAsync(voxon, loggers.CreateLogger(typeof(McpEndpoints)), cancellationToken);
         var builder = Host.CreateApplicationBuilder();
         Logging(builder.Logging);
         builder.Services.AddSingleton<IMcpSessionScope>(new FixedSessionScope(session));
@@ -70,23 +70,6 @@ public static class McpEndpoints
         {
             await session.CloseAsync(CancellationToken.None);
             await warmUp;
-        }
-    }
-
-    /// <summary>Warms <paramref name="voxon"/> up; a failure is logged, not thrown (the first call loads what is missing).</summary>
-    private static async Task WarmUpAsync(VoxonClient voxon, ILoggerFactory loggers, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await voxon.WarmUpAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped before it finished.
-        }
-        catch (Exception ex)
-        {
-            loggers.CreateLogger(typeof(McpEndpoints)).LogWarning(ex, "Warming up failed.");
         }
     }
 }
