@@ -179,20 +179,26 @@ internal sealed class MemoryStore
             throw new InvalidOperationException("LoadStored only fills an empty store; entries added to a live session must be recorded for the next save (Put or Add).");
         }
 
-        _unindexed = [];
-        if (entries.TryGetNonEnumeratedCount(out var count))
+        // Under the index lock: a lazily loaded session was first loaded empty, so a build started in the background
+        // (IndexInBackground, when a conversation starts) may come now, and must take all of these entries, not the
+        // ones loaded so far (it would drop those added while it ran, or null the list under this loop).
+        lock (_indexLock)
         {
-            // Sized once: a 10,000-memory load otherwise grew each of these a dozen times.
-            _entries.EnsureCapacity(count);
-            _stored.EnsureCapacity(count);
-            _byContent.EnsureCapacity(count);
-            _unindexed.Capacity = count;
-        }
+            _unindexed = [];
+            if (entries.TryGetNonEnumeratedCount(out var count))
+            {
+                // Sized once: a 10,000-memory load otherwise grew each of these a dozen times.
+                _entries.EnsureCapacity(count);
+                _stored.EnsureCapacity(count);
+                _byContent.EnsureCapacity(count);
+                _unindexed.Capacity = count;
+            }
 
-        foreach (var entry in entries)
-        {
-            Insert(entry, loading: true);
-            _stored.Add(entry.Id);
+            foreach (var entry in entries)
+            {
+                Insert(entry, loading: true);
+                _stored.Add(entry.Id);
+            }
         }
     }
 

@@ -218,6 +218,54 @@ public sealed class MemoryApiTests
     }
 
     [Fact]
+    public async Task A_background_index_build_waits_for_a_lazy_load_and_indexes_every_loaded_memory()
+    {
+        // As a lazily loaded session: loaded empty from its metadata, then its first use loading the memories while a
+        // conversation starts, which builds the search index in the background. That build used to take the memories
+        // loaded so far and drop those that arrived while it ran (or fail the load with a NullReferenceException when
+        // it came at its start); it must wait for the load. The load is held halfway to show it.
+        var now = new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
+        var entries = Enumerable.Range(0, 10_000).Select(i => new MemoryEntry
+        {
+            Id = $"mem_{i}", Content = $"User fact {i} about topic{i}", Category = "general", Importance = 0.5,
+            CreatedAt = now, OccurredAt = now, UpdatedAt = now, TokenCount = 6,
+        }).ToList();
+        var store = new MemoryStore(1_000_000);
+        store.LoadStored([]);
+        using var halfway = new ManualResetEventSlim();
+        using var goOn = new ManualResetEventSlim();
+        IEnumerable<MemoryEntry> Arriving()
+        {
+            for (var i = 0; i < entries.Count; i++)
+            {
+                if (i == entries.Count / 2)
+                {
+                    halfway.Set();
+                    goOn.Wait();
+                }
+
+                yield return entries[i];
+            }
+        }
+
+        var loading = Task.Run(() => store.LoadStored(Arriving()));
+        halfway.Wait();
+        store.IndexInBackground();
+        var builtHalfway = false;
+        for (var waited = 0; waited < 40 && !builtHalfway; waited++)
+        {
+            await Task.Delay(10);
+            builtHalfway = store.SearchIndexBuilt;
+        }
+
+        goOn.Set();
+        await loading;
+
+        Assert.False(builtHalfway);
+        Assert.Equal(entries.Count, store.Search("user fact", default, entries.Count, null, 0, now).Count);
+    }
+
+    [Fact]
     public async Task AddMemory_rejects_oversized_content_and_non_positive_lifetimes()
     {
         await using var host = new MemoryTestHost();
