@@ -107,6 +107,10 @@ public sealed partial class VoxonClient : IAsyncDisposable
     /// <summary>The model that answers turns (the offline engine when none is configured).</summary>
     public IChatClient ChatClient => _runtime.Engine.ChatClient;
 
+    /// <summary>The realtime speech settings voice conversations use (from <see cref="VoxonOptions.Realtime"/> or the
+    /// environment); null when none are configured, and voice conversations cannot start.</summary>
+    public Engine.Realtime.RealtimeOptions? Realtime => _runtime.Realtime;
+
     /// <summary>Creates a session for <paramref name="userId"/> from <paramref name="config"/> or a preset
     /// (<see cref="SessionPresets"/>); the default config when null. Not stored until saved.</summary>
     /// <exception cref="ArgumentException">The user id breaks the id rules.</exception>

@@ -124,7 +124,7 @@ internal static class VoiceCommand
     /// <exception cref="ArgumentException">The file holds no audio, or is not a WAV file it can read.</exception>
     private static async Task<byte[]> ReadQuestionAsync(VoxonClient voxon, string source, CancellationToken cancellationToken)
     {
-        if (voxon.Options.Realtime is null && RealtimeOptions.FromEnvironment() is null)
+        if (voxon.Realtime is null)
         {
             throw new VoxonConfigurationException("realtime settings", [$"voice --in needs a realtime endpoint: set {RealtimeOptions.EndpointVariable} and {RealtimeOptions.ModelVariable} (or use --say, offline)"]);
         }
