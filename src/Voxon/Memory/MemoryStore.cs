@@ -34,6 +34,11 @@ internal sealed class MemoryStore
     // are lookups, not scans, on the per-turn path.
     private readonly Dictionary<ScopedKey, string> _byContent = new(ScopedKey.IgnoringCase);
     private readonly Dictionary<ScopedKey, string> _bySlot = new(ScopedKey.Exact);
+
+    // Whether those two lack the entries a load put back: the first add builds them (BuildKeys). Many loads never add a
+    // memory (export, listing, the dashboard), and hashing every content was half of making a 10,000-memory session
+    // from its document (2 of 4 ms), which a call now pays at most once, on its first new memory.
+    private bool _keysPending;
     private readonly MemoryTtlPolicy _ttl;
     private int _liveTokens;
 
@@ -131,6 +136,7 @@ internal sealed class MemoryStore
     public MemoryChange Add(MemoryEntry entry, DateTimeOffset now)
     {
         Hydrate?.Invoke();
+        BuildKeys();
         var duplicate = LiveBy(_byContent, ContentKey(entry), now);
         if (duplicate is not null)
         {
@@ -185,12 +191,12 @@ internal sealed class MemoryStore
         lock (_indexLock)
         {
             _unindexed = [];
+            _keysPending = true;
             if (entries.TryGetNonEnumeratedCount(out var count))
             {
                 // Sized once: a 10,000-memory load otherwise grew each of these a dozen times.
                 _entries.EnsureCapacity(count);
                 _stored.EnsureCapacity(count);
-                _byContent.EnsureCapacity(count);
                 _unindexed.Capacity = count;
             }
 
@@ -416,12 +422,40 @@ internal sealed class MemoryStore
                 _profile.Add(entry.Id);
             }
 
-            _byContent[ContentKey(entry)] = entry.Id;
-            if (SlotKey(entry) is { } slot)
+            if (!_keysPending)
             {
-                _bySlot[slot] = entry.Id;
+                AddKeys(entry);
             }
         }
+    }
+
+    private void AddKeys(MemoryEntry entry)
+    {
+        _byContent[ContentKey(entry)] = entry.Id;
+        if (SlotKey(entry) is { } slot)
+        {
+            _bySlot[slot] = entry.Id;
+        }
+    }
+
+    /// <summary>Adds the content and slot keys of the live entries when a load left them out.</summary>
+    private void BuildKeys()
+    {
+        if (!_keysPending)
+        {
+            return;
+        }
+
+        _byContent.EnsureCapacity(_entries.Count);
+        foreach (var entry in _entries.Values)
+        {
+            if (entry.SupersededBy is null)
+            {
+                AddKeys(entry);
+            }
+        }
+
+        _keysPending = false;
     }
 
     private void Replace(MemoryEntry entry) => Insert(entry);
@@ -433,10 +467,13 @@ internal sealed class MemoryStore
             Index.Remove(entry.Id);
             _liveTokens -= entry.TokenCount;
             _profile.Remove(entry.Id);
-            RemoveKey(_byContent, ContentKey(entry), entry.Id);
-            if (SlotKey(entry) is { } slot)
+            if (!_keysPending)
             {
-                RemoveKey(_bySlot, slot, entry.Id);
+                RemoveKey(_byContent, ContentKey(entry), entry.Id);
+                if (SlotKey(entry) is { } slot)
+                {
+                    RemoveKey(_bySlot, slot, entry.Id);
+                }
             }
         }
     }

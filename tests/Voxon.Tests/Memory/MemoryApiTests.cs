@@ -126,6 +126,68 @@ public sealed class MemoryApiTests
     }
 
     [Fact]
+    public void A_loaded_store_dedupes_and_supersedes_like_one_built_entry_by_entry()
+    {
+        // A load leaves the content and slot keys unbuilt until a memory is added; changes made before that must count.
+        var now = new DateTimeOffset(2024, 3, 1, 9, 0, 0, TimeSpan.Zero);
+        MemoryEntry Entry(string id, string content, string? slot = null, string? scope = null, string? supersededBy = null) => new()
+        {
+            Id = id,
+            Content = content,
+            Category = "general",
+            Importance = 0.5,
+            CreatedAt = now,
+            UpdatedAt = now,
+            TokenCount = 5,
+            Slot = slot,
+            Scope = scope,
+            SupersededBy = supersededBy,
+        };
+        List<MemoryEntry> entries =
+        [
+            Entry("mem_a", "User likes jazz"),
+            Entry("mem_b", "User lives in Lisbon", slot: "location.home"),
+            Entry("mem_c", "User lives in Porto", slot: "location.home", supersededBy: "mem_b"),
+            Entry("mem_d", "User plays chess"),
+            Entry("mem_e", "User likes jazz", scope: "what_if"),
+            Entry("mem_f", "User works at Contoso", slot: "work.employer"),
+        ];
+
+        var eager = new MemoryStore(100_000);
+        entries.ForEach(eager.Put);
+        var loaded = new MemoryStore(100_000);
+        loaded.LoadStored(entries);
+        foreach (var store in new[] { eager, loaded })
+        {
+            // Before any add: one memory removed, one changed to say something else, one made history.
+            store.Remove("mem_d");
+            store.Put(entries[0] with { Content = "User likes blues" });
+            store.Put(entries[5] with { SupersededBy = "mem_x" });
+        }
+
+        var adds = new[]
+        {
+            Entry("mem_1", "USER LIKES BLUES"),                  // restates the changed memory: refreshed
+            Entry("mem_2", "User likes jazz"),                   // its old content: new
+            Entry("mem_3", "User plays chess"),                  // the removed memory's content: new
+            Entry("mem_4", "user likes jazz", scope: "what_if"), // restates the branch's own: refreshed
+            Entry("mem_5", "User lives in Faro", slot: "location.home"), // supersedes mem_b
+            Entry("mem_6", "User works at Fabrikam", slot: "work.employer"), // the slot's holder is history: nothing superseded
+        };
+        foreach (var add in adds)
+        {
+            var expected = eager.Add(add, now);
+            var actual = loaded.Add(add, now);
+            Assert.Equal((expected.Entry.Id, expected.Duplicate, expected.Superseded?.Id), (actual.Entry.Id, actual.Duplicate, actual.Superseded?.Id));
+        }
+
+        Assert.Equal(
+            ["mem_2", "mem_3", "mem_5", "mem_6", "mem_a", "mem_b", "mem_c", "mem_e", "mem_f"],
+            loaded.All.Select(e => e.Id).Order(StringComparer.Ordinal));
+        Assert.Equal("mem_5", loaded.Find("mem_b")!.SupersededBy);
+        Assert.Equal(eager.All.OrderBy(e => e.Id, StringComparer.Ordinal), loaded.All.OrderBy(e => e.Id, StringComparer.Ordinal));
+    }
+    [Fact]
     public async Task A_loaded_session_builds_its_search_index_in_the_background_once_a_conversation_starts()
     {
         await using var host = new MemoryTestHost();
