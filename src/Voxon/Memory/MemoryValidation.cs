@@ -6,7 +6,8 @@ namespace Voxon.Memory;
 internal static class MemoryValidation
 {
     /// <summary>Checks a memory given through the API before anything is embedded or stored.</summary>
-    /// <exception cref="ArgumentException">Empty or oversized content or context, a malformed or disallowed category.</exception>
+    /// <exception cref="ArgumentException">Empty, oversized or malformed (<see cref="WellFormedText"/>) content or context, a
+    /// malformed or disallowed category.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Importance outside 0..1, or a non-positive lifetime.</exception>
     public static void Validate(string content, string category, double importance, TimeSpan? expiresAfter, string? context, IReadOnlySet<string>? allowedCategories)
     {
@@ -15,6 +16,8 @@ internal static class MemoryValidation
         {
             throw new ArgumentException($"Memory content may have at most {Session.MaxMemoryContentLength} characters; this has {content.Length}.", nameof(content));
         }
+
+        WellFormedText.Check(content, "Memory content", nameof(content));
 
         ArgumentException.ThrowIfNullOrWhiteSpace(category);
         if (!Session.CategoryPattern().IsMatch(category))
@@ -41,5 +44,7 @@ internal static class MemoryValidation
         {
             throw new ArgumentException($"Memory context may have at most {Session.MaxMemoryContentLength} characters; this has {context.Length}.", nameof(context));
         }
+
+        WellFormedText.Check(context, "Memory context", nameof(context));
     }
 }

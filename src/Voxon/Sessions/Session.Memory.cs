@@ -184,7 +184,7 @@ public sealed partial class Session
     /// <summary>Sets a preference override (e.g. <c>formality</c> = <c>always_formal</c>); overrides win over learned values and shape the style guidance.</summary>
     /// <param name="name">Letters, digits, '_', '.', '-'; at most 64 characters.</param>
     /// <param name="value">At most <see cref="MaxPreferenceValueLength"/> characters.</param>
-    /// <exception cref="ArgumentException">The name is malformed or the value too long.</exception>
+    /// <exception cref="ArgumentException">The name is malformed, or the value too long or cut inside a character.</exception>
     public void SetPreference(string name, string value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -263,7 +263,7 @@ public sealed partial class Session
     internal static string? PreferenceProblem(string name, string value) =>
         !CategoryPattern().IsMatch(name) ? $"Preference name '{(name.Length > 64 ? name[..64] + "..." : name)}' may contain only letters, digits, '_', '-' and '.' (at most 64)."
         : value.Length > MaxPreferenceValueLength ? $"Preference '{name}' may have a value of at most {MaxPreferenceValueLength} characters; this has {value.Length}."
-        : null;
+        : WellFormedText.Problem(value, $"The value of preference '{name}'");
 
     [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}$")]
     internal static partial Regex CategoryPattern();

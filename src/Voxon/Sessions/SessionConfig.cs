@@ -86,6 +86,10 @@ public sealed class SessionConfig
         {
             errors.Add("instructions must not be empty");
         }
+        else if (WellFormedText.FirstUnpairedSurrogate(Instructions) is var at and >= 0)
+        {
+            errors.Add(Invariant($"instructions have an unpaired UTF-16 surrogate at character {at}"));
+        }
 
         if (string.IsNullOrWhiteSpace(Voice))
         {

@@ -104,6 +104,8 @@ public sealed class SharedSessionView
             throw new ArgumentException($"A note may have at most {Session.MaxMemoryContentLength} characters; this has {content.Length}.", nameof(content));
         }
 
+        WellFormedText.Check(content, "The note", nameof(content));
+
         if (double.IsNaN(importance) || importance is < 0 or > 1)
         {
             throw new ArgumentOutOfRangeException(nameof(importance), importance, "Importance must be between 0 and 1.");

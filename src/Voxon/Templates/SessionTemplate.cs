@@ -75,6 +75,10 @@ public sealed class SessionTemplate
                 // Values are rendered into the model's context one per line: a newline could forge other lines.
                 problems.Add($"context value of '{key}' must be at most {MaxContextValueLength} characters without control characters (newlines)");
             }
+            else if (WellFormedText.Problem(value, $"context value of '{key}'") is { } problem)
+            {
+                problems.Add(problem);
+            }
         }
 
         if (problems.Count > 0)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using Voxon.Conversations;
 using Voxon.Engine;
 using Voxon.Engine.Realtime;
+using Voxon.Sessions;
 
 namespace Voxon.Turns;
 
@@ -14,11 +15,7 @@ internal sealed class RealtimeTurns(TurnPipeline pipeline, Conversation conversa
     {
         // A transcript is what the user said: an over-long one is cut rather than refused, and a zero-length
         // utterance carries no pace.
-        if (words.Length > TurnPipeline.MaxMessageLength)
-        {
-            words = words[..TurnPipeline.MaxMessageLength];
-        }
-
+        words = WellFormedText.Cut(words, TurnPipeline.MaxMessageLength);
         words = pipeline.Redact(words);
         audio = audio > TimeSpan.Zero ? audio : null;
         var config = conversation.Session.Config;

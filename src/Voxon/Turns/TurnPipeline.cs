@@ -36,6 +36,8 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             throw new ArgumentException($"A message may have at most {MaxMessageLength} characters; this one has {text.Length}.", nameof(text));
         }
 
+        WellFormedText.Check(text, "The message", nameof(text));
+
         if (audio is { } duration && duration <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(audio), "The audio duration must be positive.");

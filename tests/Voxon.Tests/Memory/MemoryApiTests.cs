@@ -340,6 +340,47 @@ public sealed class MemoryApiTests
     }
 
     [Fact]
+    public async Task Text_cut_inside_a_character_is_refused_where_it_would_be_stored_and_whole_ones_round_trip()
+    {
+        // Storage holds UTF-8, which cannot hold half a surrogate pair: such text came back from a reload as U+FFFD.
+        const string Emoji = "\U0001F431";
+        var cut = "User's cat is " + Emoji[..1];
+        await using var host = new MemoryTestHost();
+        await using var voxon = host.NewClient();
+        var session = await voxon.CreateSessionAsync("user_1");
+        var conversation = await session.StartConversationAsync("c1");
+
+        var refused = new List<Exception>
+        {
+            Assert.Throws<ArgumentException>(() => session.AddMemory(cut)),
+            Assert.Throws<ArgumentException>(() => session.AddMemory("User has a cat", context: Emoji[1..] + " the cat")),
+            await Assert.ThrowsAsync<ArgumentException>(() => conversation.SendMessageAsync(cut)),
+            Assert.Throws<ArgumentException>(() => session.SetPreference("pet", cut)),
+            await Assert.ThrowsAsync<VoxonConfigurationException>(() => voxon.CreateSessionAsync("user_2", new SessionConfig { Instructions = "Be brief " + Emoji[..1] })),
+        };
+        await session.SaveAsync();
+        var share = await session.CreateSharedViewAsync("vet_1", ["add_notes"], TimeSpan.FromDays(1));
+        var view = await voxon.AccessSharedSessionAsync(share.Token, "vet_1");
+        refused.Add(await Assert.ThrowsAsync<ArgumentException>(() => view.AddNoteAsync(cut)));
+        Assert.All(refused, e => Assert.Contains("unpaired UTF-16 surrogate at character", e.Message, StringComparison.Ordinal));
+        Assert.Contains("at character 14", refused[0].Message, StringComparison.Ordinal);
+        Assert.Empty(session.GetMemory().Entries);
+        Assert.Empty(conversation.Transcript);
+
+        // Whole characters beyond U+FFFF are stored as they are.
+        session.AddMemory("User's cat is " + Emoji, context: Emoji + Emoji);
+        await conversation.SendMessageAsync("My cat " + Emoji + " sleeps");
+        await session.SaveAsync();
+        await using var reloaded = await host.NewClient().LoadSessionAsync(session.SessionId);
+        Assert.Single(reloaded.GetMemory().Entries, e => e.Content == "User's cat is " + Emoji && e.Context == Emoji + Emoji);
+        Assert.Equal("My cat " + Emoji + " sleeps", reloaded.GetTranscript("c1")[0].Content);
+        Assert.Equal(-1, WellFormedText.FirstUnpairedSurrogate("a" + Emoji + Emoji + "b"));
+        Assert.Equal(3, WellFormedText.FirstUnpairedSurrogate("a" + Emoji + Emoji[1..] + Emoji));
+        Assert.Equal("ab", WellFormedText.Cut("ab" + Emoji, 3));
+        Assert.Equal("ab" + Emoji, WellFormedText.Cut("ab" + Emoji, 4));
+    }
+
+    [Fact]
     public async Task Memory_is_searchable_as_soon_as_AddMemory_returns()
     {
         await using var host = new MemoryTestHost();

@@ -41,6 +41,17 @@ public sealed class SessionTemplateTests : IDisposable
     }
 
     [Fact]
+    public async Task Context_values_cut_inside_a_character_are_refused()
+    {
+        await using var voxon = FeatureKit.Client(_dir.Path);
+        var context = Context();
+        context["appointment_type"] = "checkup " + "\U0001F9B7"[..1];
+        var error = await Assert.ThrowsAsync<SessionTemplateException>(() => voxon.CreateSessionFromTemplateAsync(Medical(), context, "u1"));
+        Assert.Contains("context value of 'appointment_type' has an unpaired UTF-16 surrogate at character 8", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await voxon.ListSessionsAsync());
+    }
+
+    [Fact]
     public void Invalid_template_lists_every_problem()
     {
         var error = Assert.Throws<VoxonConfigurationException>(() =>
