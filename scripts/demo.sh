@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs Voxon's walkthrough demo offline (embedded engine and embedding model; nothing is downloaded), then speaks a
-# streamed turn into a WAV file with espeak-ng (installed by scripts/voice-deps.sh when it can be).
+# streamed turn into a WAV file with espeak-ng (installed by scripts/debian-deps.sh when it can be).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet run -c Release --project src/Voxon.Cli -- demo "$@"
 
 echo
 echo "== a spoken turn (streamed reply, spoken sentence by sentence with espeak-ng)"
-if scripts/voice-deps.sh; then
+if scripts/debian-deps.sh espeak-ng; then
   store="$(mktemp -d)"
   trap 'rm -rf "$store"' EXIT
   dotnet run -c Release --no-build --project src/Voxon.Cli -- voice --say "My name is Alice and I like quantum physics" \

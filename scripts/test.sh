@@ -17,8 +17,9 @@ if [ -x scripts/servers.sh ]; then
   eval "$servers_env"
 fi
 
-# The speech tests run the real espeak-ng (offline text to speech); install it when missing.
-scripts/voice-deps.sh || echo "test.sh: espeak-ng is not available; the speech tests will fail"
+# The speech tests run the real espeak-ng (offline text to speech), the file storage's durability test runs strace
+# (which lists the system calls of a save); install them when missing.
+scripts/debian-deps.sh espeak-ng strace || echo "test.sh: espeak-ng or strace is not available; the tests that use them will fail"
 
 # Warnings are errors through Directory.Build.props (NU1603 excepted: a near version of a transitive package).
 dotnet build Voxon.slnx -c Release

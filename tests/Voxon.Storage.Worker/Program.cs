@@ -4,12 +4,13 @@ using Voxon.Storage.Worker;
 
 // voxon-storage-worker BACKEND TARGET SPACE MODE SESSION_ID COUNT
 //   stream: add a memory and save, COUNT times (or forever with 0); prints "ACK <version>" after each acknowledged save.
+//   create: the same on a new session of user SESSION_ID (a user id here), first saved (and acknowledged) empty.
 //   hammer: COUNT times: load, add a memory, save, retrying on a concurrency conflict; prints "ACK <content>" after each.
 //   erase: erases user SESSION_ID (a user id here); after COUNT sessions prints "ERASED <n>" and hangs, to be killed.
 // VOXON_WORKER_KEY, when set, is the storage's encryption key.
 if (args.Length != 6)
 {
-    Console.Error.WriteLine("usage: BACKEND TARGET SPACE stream|hammer SESSION_ID COUNT");
+    Console.Error.WriteLine("usage: BACKEND TARGET SPACE stream|create|hammer|erase SESSION_ID COUNT");
     return 2;
 }
 
@@ -24,9 +25,15 @@ if (mode == "erase")
     return 0;
 }
 
-if (mode == "stream")
+if (mode is "stream" or "create")
 {
-    var session = await client.LoadSessionAsync(sessionId);
+    var session = mode == "create" ? await client.CreateSessionAsync(sessionId) : await client.LoadSessionAsync(sessionId);
+    if (mode == "create")
+    {
+        await session.SaveAsync();
+        Console.WriteLine($"ACK {session.Version}");
+    }
+
     for (var i = 0; count == 0 || i < count; i++)
     {
         await session.AddMemoryAsync($"stream fact {tag} {i}");

@@ -27,17 +27,22 @@ internal sealed class FileKeyRingStore(string folder) : KeyRingStore
         try
         {
             File.Move(temp, PathOf(name), overwrite: false);
-            return value;
         }
         catch (IOException) when (File.Exists(PathOf(name)))
         {
             File.Delete(temp);
             return await GetAsync(name, cancellationToken) ?? throw new IOException($"key ring entry '{name}' vanished while being added");
         }
+
+        DurableFolder.Flush(Folder); // data sealed with this key is about to be stored
+        return value;
     }
 
-    public override async Task SetAsync(string name, byte[] value, CancellationToken cancellationToken = default) =>
+    public override async Task SetAsync(string name, byte[] value, CancellationToken cancellationToken = default)
+    {
         File.Move(await WriteTempAsync(name, value, cancellationToken), PathOf(name), overwrite: true);
+        DurableFolder.Flush(Folder);
+    }
 
     public override Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
@@ -48,6 +53,7 @@ internal sealed class FileKeyRingStore(string folder) : KeyRingStore
         }
 
         File.Delete(path);
+        DurableFolder.Flush(Folder); // an erased user's key must stay erased after a power loss
         return Task.FromResult(true);
     }
 
@@ -61,7 +67,7 @@ internal sealed class FileKeyRingStore(string folder) : KeyRingStore
 
     private async Task<string> WriteTempAsync(string name, byte[] value, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Folder);
+        DurableFolder.Create(Folder);
         var temp = PathOf(name) + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
         await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
         {

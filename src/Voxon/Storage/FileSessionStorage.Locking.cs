@@ -14,7 +14,7 @@ public sealed partial class FileSessionStorage
         var delay = 1;
         try
         {
-            Directory.CreateDirectory(_folder);
+            DurableFolder.Create(_folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -139,7 +139,7 @@ public sealed partial class FileSessionStorage
         var temp = path + TempMarker + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            DurableFolder.Create(Path.GetDirectoryName(path)!);
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
             {
                 await stream.WriteAsync(bytes, cancellationToken);
@@ -148,6 +148,7 @@ public sealed partial class FileSessionStorage
 
             BeforeCommit?.Invoke(temp);
             File.Move(temp, path, overwrite: true);
+            DurableFolder.Flush(Path.GetDirectoryName(path)!); // the rename, before the write is acknowledged
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

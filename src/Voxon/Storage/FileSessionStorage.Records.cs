@@ -28,9 +28,15 @@ public sealed partial class FileSessionStorage
     /// <summary>Deletes the share records of <paramref name="sessionId"/>.</summary>
     private async Task DeleteSharesAsync(string sessionId, CancellationToken cancellationToken)
     {
-        foreach (var (_, path) in await SharesWhereAsync(s => s.SessionId == sessionId, cancellationToken))
+        var shares = await SharesWhereAsync(s => s.SessionId == sessionId, cancellationToken);
+        foreach (var (_, path) in shares)
         {
             File.Delete(path);
+        }
+
+        if (shares.Count > 0)
+        {
+            DurableFolder.Flush(Path.GetDirectoryName(shares[0].Path)!);
         }
     }
 
@@ -107,6 +113,7 @@ public sealed partial class FileSessionStorage
             DeleteShare = (hash, _) =>
             {
                 File.Delete(SharePath(hash));
+                DurableFolder.Flush(Path.GetDirectoryName(SharePath(hash))!);
                 return Task.CompletedTask;
             },
         }, options, cancellationToken);

@@ -113,6 +113,10 @@ public sealed partial class FileSessionStorage : SessionStorage
             await stream.WriteAsync(frame, cancellationToken);
             stream.Flush(flushToDisk: true);
             length = stream.Length;
+            if (length == frame.Length)
+            {
+                DurableFolder.Flush(_folder); // this append made the journal: its entry in the folder too
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -219,6 +223,7 @@ public sealed partial class FileSessionStorage : SessionStorage
             File.Delete(snapshot);
             File.Delete(PathOf(id, JournalExtension));
             File.Delete(PathOf(id, LockExtension));
+            DurableFolder.Flush(_folder); // a deleted (erased) session must not come back after a power loss
             return existed;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

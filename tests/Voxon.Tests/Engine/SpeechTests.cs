@@ -9,7 +9,7 @@ namespace Voxon.Tests.Engine;
 // MEAI001: ITextToSpeechClient is experimental in Microsoft.Extensions.AI.
 #pragma warning disable MEAI001
 
-/// <summary>Offline speech output on the real espeak-ng (installed by scripts/voice-deps.sh), and the WAV helpers.</summary>
+/// <summary>Offline speech output on the real espeak-ng (installed by scripts/debian-deps.sh), and the WAV helpers.</summary>
 public sealed class SpeechTests
 {
     private const string Short = "Hello Alice, nice to meet you.";

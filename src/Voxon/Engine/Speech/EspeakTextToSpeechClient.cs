@@ -10,7 +10,7 @@ namespace Voxon.Engine.Speech;
 #pragma warning disable MEAI001
 
 /// <summary>
-/// Offline speech output on Debian's <c>espeak-ng</c> (installed by <c>scripts/voice-deps.sh</c>): each call runs the
+/// Offline speech output on Debian's <c>espeak-ng</c> (installed by <c>scripts/debian-deps.sh</c>): each call runs the
 /// program with the text on its standard input and returns a 16-bit mono WAV (22,050 Hz). No network.
 /// <see cref="TextToSpeechOptions.VoiceId"/> (or <see cref="TextToSpeechOptions.Language"/>) picks an espeak-ng voice
 /// such as <c>en</c> or <c>fr</c>; <see cref="TextToSpeechOptions.Speed"/> scales the default 175 words per minute.
@@ -115,7 +115,7 @@ public sealed class EspeakTextToSpeechClient : ITextToSpeechClient
         }
         catch (Win32Exception ex)
         {
-            throw new SpeechException($"{_executable} is not installed (Debian: apt-get install espeak-ng, or run scripts/voice-deps.sh).", ex);
+            throw new SpeechException($"{_executable} is not installed (Debian: apt-get install espeak-ng, or run scripts/debian-deps.sh espeak-ng).", ex);
         }
 
         using (process)

@@ -1,0 +1,74 @@
+using System.Runtime.InteropServices;
+
+namespace Voxon.Storage;
+
+/// <summary>
+/// Makes a folder's entries durable: on Linux and macOS a rename, a new file or a deletion is an entry of its
+/// folder, which the file's own fsync does not cover (POSIX). Without it, a save acknowledged after renaming its new
+/// snapshot into place could come back after a power loss as the older snapshot, the save that wrote the new one lost
+/// (its changes are in no journal), and an erased session or key could come back.
+/// </summary>
+/// <remarks>Nothing is done on Windows, where .NET cannot open a folder to flush it.</remarks>
+internal static class DurableFolder
+{
+    /// <summary>Creates <paramref name="folder"/> when it is missing, its entry in its parent flushed to disk (a storage
+    /// folder made by the first save must outlive a power loss with it).</summary>
+    /// <exception cref="IOException">The folder could not be made or flushed.</exception>
+    public static void Create(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(folder);
+        if (Path.GetDirectoryName(Path.GetFullPath(folder)) is { } parent)
+        {
+            Flush(parent);
+        }
+    }
+
+    /// <summary>Flushes <paramref name="folder"/>'s entries to disk.</summary>
+    /// <exception cref="IOException">The folder could not be opened or flushed.</exception>
+    public static void Flush(string folder)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // .NET opens no folder as a file, so libc does: open read-only (O_RDONLY is 0 everywhere), fsync, close.
+        var fd = Open(folder, 0);
+        if (fd < 0)
+        {
+            throw new IOException($"could not open folder '{folder}' to flush it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            // Some file systems cannot fsync a folder (EINVAL, ENOTSUP): their entries are as durable as they get.
+            if (Fsync(fd) != 0 && Marshal.GetLastPInvokeError() is var errno && errno is not (Einval or Enotsup or EnotsupDarwin))
+            {
+                throw new IOException($"could not flush folder '{folder}' to disk (errno {errno})");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private const int Einval = 22;
+    private const int Enotsup = 95;
+    private const int EnotsupDarwin = 45;
+
+    // DllImport rather than LibraryImport, whose generated code needs unsafe blocks in the whole library.
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int Fsync(int fd);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
+}
