@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Voxon.Server.Api;
 using Voxon.Server.Hosting;
@@ -17,7 +18,7 @@ internal sealed class MemoryTools(IMcpSessionScope scope)
     private const string SessionIdHelp = "The session (over HTTP: a session of your tenant; over stdio: optional, fixed at start).";
 
     [McpServerTool(Name = "memory_search", ReadOnly = true), Description("Searches the session's memory (hybrid lexical and semantic); returns the best matches with scores.")]
-    public Task<string> SearchAsync(
+    public Task<CallToolResult> SearchAsync(
         [Description("What to look for.")] string query,
         [Description("How many results, 1 to 50.")] int top_k = 5,
         [Description(SessionIdHelp)] string? session_id = null,
@@ -39,7 +40,7 @@ internal sealed class MemoryTools(IMcpSessionScope scope)
         }, cancellationToken);
 
     [McpServerTool(Name = "memory_add"), Description("Adds a memory to the session; it is searchable at once and stored.")]
-    public Task<string> AddAsync(
+    public Task<CallToolResult> AddAsync(
         [Description("What to remember, as a short statement.")] string content,
         [Description("Category, e.g. preference, identity, scheduling.")] string category = "general",
         [Description("Importance from 0 to 1.")] double importance = 0.5,
@@ -50,7 +51,7 @@ internal sealed class MemoryTools(IMcpSessionScope scope)
             category, importance, cancellationToken: cancellationToken)), cancellationToken);
 
     [McpServerTool(Name = "memory_forget", Destructive = true), Description("Forgets one memory of the session by its id.")]
-    public Task<string> ForgetAsync(
+    public Task<CallToolResult> ForgetAsync(
         [Description("The memory's id (from memory_search).")] string memory_id,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
@@ -59,7 +60,7 @@ internal sealed class MemoryTools(IMcpSessionScope scope)
             : throw new KeyNotFoundException($"The session has no memory '{memory_id}'.")), cancellationToken);
 
     [McpServerTool(Name = "session_summary", ReadOnly = true), Description("Summarises the session: conversations, messages, topics, satisfaction and its most important memories.")]
-    public Task<string> SummaryAsync(
+    public Task<CallToolResult> SummaryAsync(
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
         RunAsync(session_id, save: false, async session =>
@@ -78,16 +79,20 @@ internal sealed class MemoryTools(IMcpSessionScope scope)
             };
         }, cancellationToken);
 
-    private async Task<string> RunAsync<T>(string? sessionId, bool save, Func<Sessions.Session, Task<T>> work, CancellationToken cancellationToken)
+    private async Task<CallToolResult> RunAsync<T>(string? sessionId, bool save, Func<Sessions.Session, Task<T>> work, CancellationToken cancellationToken)
     {
         try
         {
-            return JsonSerializer.Serialize(await scope.RunAsync(sessionId, save, work, cancellationToken), Json);
+            return Result(JsonSerializer.Serialize(await scope.RunAsync(sessionId, save, work, cancellationToken), Json));
         }
-        catch (Exception ex) when (ex is VoxonException or ArgumentException or KeyNotFoundException)
+        catch (Exception ex) when (ex is McpException or VoxonException or ArgumentException or KeyNotFoundException)
         {
             // Library messages are written for users and name nothing of another tenant (its sessions are "not found").
-            throw new McpException(ex.Message, ex);
+            // Answered here as the tool's error, not thrown: the SDK logs a thrown one as a failure with its stack trace,
+            // which bad input from a model is not.
+            return Result(ex.Message, error: true);
         }
     }
+
+    private static CallToolResult Result(string text, bool error = false) => new() { Content = [new TextContentBlock { Text = text }], IsError = error ? true : null };
 }
