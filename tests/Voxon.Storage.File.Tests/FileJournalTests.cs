@@ -590,78 +590,24 @@ public sealed class FileJournalTests : IDisposable
     [InlineData(true)]
     public async Task Every_folder_entry_a_save_makes_is_flushed_to_disk_before_the_save_is_acknowledged(bool encrypted)
     {
-        // A file's fsync does not cover its entry in its folder (POSIX): a save acknowledged after renaming its snapshot
-        // into place could come back after a power loss as the older snapshot. The storage worker runs under strace,
-        // which lists its system calls in order: a new session saved (its folder, key ring and snapshot made), then
-        // saved twice more (its journal made, then appended to).
+        // A save acknowledged after renaming its snapshot into place could otherwise come back after a power loss as the
+        // older snapshot. The storage worker saves a new session (its folder, key ring and snapshot made), then twice
+        // more (its journal made, then appended to), printing "ACK n" after each.
         var folder = Path.Combine(_folder, "sessions");
-        var trace = Path.Combine(_folder, "trace.txt");
-        var info = new System.Diagnostics.ProcessStartInfo("strace") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])["-f", "-y", "-qq", "-o", trace, "-e", "trace=rename,renameat,renameat2,link,linkat,mkdir,mkdirat,openat,fsync,write",
-            "dotnet", Path.Combine(AppContext.BaseDirectory, "Voxon.Storage.Worker.dll"), "file", folder, "-", "create", "user_durable", "2"])
-        {
-            info.ArgumentList.Add(argument);
-        }
+        var run = await Voxon.Tests.TestSupport.DurabilityTrace.RunAsync(
+            _folder,
+            [Path.Combine(AppContext.BaseDirectory, "Voxon.Storage.Worker.dll"), "file", folder, "-", "create", "user_durable", "2"],
+            "\"ACK ",
+            encrypted ? new Dictionary<string, string> { ["VOXON_WORKER_KEY"] = "durable test key" } : null);
 
-        if (encrypted)
-        {
-            info.Environment["VOXON_WORKER_KEY"] = "durable test key";
-        }
-
-        System.Diagnostics.Process worker;
-        try
-        {
-            worker = System.Diagnostics.Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException("strace is needed for this test (scripts/test.sh installs it)", ex);
-        }
-
-        using (worker)
-        {
-            var output = await worker.StandardOutput.ReadToEndAsync();
-            await worker.WaitForExitAsync();
-            Assert.True(worker.ExitCode == 0, await worker.StandardError.ReadToEndAsync());
-            Assert.Equal(["ACK 1", "ACK 2", "ACK 3"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        }
-
-        // Entries made (a rename's target, a new folder, a file created other than a lock file, whose state is rebuilt
-        // from the files, or a temporary one, renamed later) must each be followed by an fsync of their folder before
-        // the next "ACK" is written.
-        var made = new List<string>();
-        var created = new HashSet<string>(StringComparer.Ordinal);
-        var flushed = new List<string>();
-        var acknowledged = 0;
-        foreach (var line in await System.IO.File.ReadAllLinesAsync(trace))
-        {
-            var entry = System.Text.RegularExpressions.Regex.Match(line, """
-                (?:rename(?:at2?)?\(.*, "(?<path>[^"]+)"(?:, \w+)?\) = 0|mkdir(?:at)?\((?:[^,]+, )?"(?<path>[^"]+)", \d+\) = 0|openat\([^,]+, "(?<path>[^"]+)", [^)]*O_CREAT[^)]*\) = \d)
-                """);
-            if (entry.Success && entry.Groups["path"].Value is var path && path.StartsWith(_folder, StringComparison.Ordinal)
-                && !path.EndsWith(".lock", StringComparison.Ordinal) && !path.Contains(".tmp-", StringComparison.Ordinal)
-                && (!line.Contains("openat(", StringComparison.Ordinal) || created.Add(path)))
-            {
-                made.Add(Path.GetDirectoryName(path)!);
-            }
-            else if (System.Text.RegularExpressions.Regex.Match(line, @"fsync\(\d+<(?<path>[^>]+)>") is { Success: true } sync)
-            {
-                made.RemoveAll(m => m == sync.Groups["path"].Value);
-                flushed.Add(sync.Groups["path"].Value);
-            }
-            else if (line.Contains("\"ACK ", StringComparison.Ordinal))
-            {
-                Assert.True(made.Count == 0, $"acknowledged with entries of {string.Join(", ", made)} not flushed (ACK {acknowledged + 1})");
-                acknowledged++;
-            }
-        }
-
-        Assert.Equal(3, acknowledged);
+        Assert.Equal(["ACK 1", "ACK 2", "ACK 3"], run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(3, run.Acknowledgements);
+        Assert.Empty(run.Unflushed);
         // Not vacuous: the storage folder's parent (the folder was made), the storage folder (snapshot, journal) and,
         // encrypted, the key ring were flushed.
-        Assert.Contains(_folder, flushed);
-        Assert.True(flushed.Count(f => f == folder) >= 2, string.Join(", ", flushed));
-        Assert.Equal(encrypted, flushed.Contains(Path.Combine(folder, "keyring")));
+        Assert.Contains(_folder, run.Flushed);
+        Assert.True(run.Flushed.Count(f => f == folder) >= 2, string.Join(", ", run.Flushed));
+        Assert.Equal(encrypted, run.Flushed.Contains(Path.Combine(folder, "keyring")));
     }
 
     /// <summary>A session saved five times: a snapshot (version 1) and journal frames for versions 2 to 5.</summary>

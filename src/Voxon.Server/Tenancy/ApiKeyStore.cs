@@ -101,13 +101,21 @@ public sealed class ApiKeyStore
     {
         lock (_gate)
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            var folder = System.IO.Path.GetDirectoryName(Path)!;
+            Storage.DurableFolder.Create(folder);
             using var fileLock = AcquireLock();
             var keys = Read();
             change(keys);
             var temp = Path + ".tmp";
-            File.WriteAllText(temp, JsonSerializer.Serialize(new KeyFile { Keys = keys }, Json));
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(JsonSerializer.SerializeToUtf8Bytes(new KeyFile { Keys = keys }, Json));
+                stream.Flush(flushToDisk: true);
+            }
+
+            // Renamed, then the rename flushed: a key created (or revoked) stays so after a power loss.
             File.Move(temp, Path, overwrite: true);
+            Storage.DurableFolder.Flush(folder);
             _byHash = keys.ToDictionary(k => k.Hash, StringComparer.Ordinal);
             _loadedStamp = File.GetLastWriteTimeUtc(Path);
         }

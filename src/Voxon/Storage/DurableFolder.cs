@@ -11,18 +11,25 @@ namespace Voxon.Storage;
 /// <remarks>Nothing is done on Windows, where .NET cannot open a folder to flush it.</remarks>
 internal static class DurableFolder
 {
-    /// <summary>Creates <paramref name="folder"/> when it is missing, its entry in its parent flushed to disk (a storage
-    /// folder made by the first save must outlive a power loss with it).</summary>
-    /// <exception cref="IOException">The folder could not be made or flushed.</exception>
+    /// <summary>Creates <paramref name="folder"/> and its missing parents, each one's entry in its parent flushed to disk
+    /// (a storage folder made by the first save must outlive a power loss with it).</summary>
+    /// <exception cref="IOException">A folder could not be made or flushed.</exception>
     public static void Create(string folder)
     {
+        folder = Path.GetFullPath(folder);
         if (Directory.Exists(folder))
         {
             return;
         }
 
+        var parent = Path.GetDirectoryName(folder);
+        if (parent is not null)
+        {
+            Create(parent);
+        }
+
         Directory.CreateDirectory(folder);
-        if (Path.GetDirectoryName(Path.GetFullPath(folder)) is { } parent)
+        if (parent is not null)
         {
             Flush(parent);
         }

@@ -2,6 +2,7 @@ using System.Net;
 using Voxon.Cli;
 using Voxon.Server.Tenancy;
 using Voxon.Server.Tests.Support;
+using Voxon.Tests.TestSupport;
 
 namespace Voxon.Server.Tests.Api;
 
@@ -30,5 +31,25 @@ public sealed class KeysCliTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await server.Client(key).GetAsync("/v1/sessions")).StatusCode);
         Assert.Equal(1, await VoxonCommand.RunAsync(["keys", "create", "--tenant", "bad tenant", "--store", store], TextReader.Null, new StringWriter(), error));
         Assert.Contains("Invalid tenant", error.ToString());
+    }
+
+    [Fact]
+    public async Task A_created_or_revoked_key_is_flushed_to_disk_before_the_command_reports_it()
+    {
+        // The key file is replaced by a rename: unflushed, a power loss could bring back a revoked key, or lose a new one.
+        using var folder = new Voxon.Tests.TestSupport.TempFolder();
+        var store = folder.Combine("sessions");
+        var created = await DurabilityTrace.RunAsync(folder.Path, [ServerInstance.CliPath(), "keys", "create", "--tenant", "acme", "--store", store], ApiKeyStore.KeyPrefix);
+        Assert.Equal(1, created.Acknowledgements);
+        Assert.Empty(created.Unflushed);
+        var keys = Path.GetDirectoryName(ApiKeyStore.DefaultPathFor(store))!;
+        Assert.Equal([folder.Path, store, keys], created.Flushed.Where(f => !f.EndsWith(".tmp", StringComparison.Ordinal)).Distinct());
+        Assert.Contains(ApiKeyStore.DefaultPathFor(store) + ".tmp", created.Flushed); // the new file's bytes, before the rename
+
+        var keyId = new ApiKeyStore(ApiKeyStore.DefaultPathFor(store)).List().Single().KeyId;
+        var revoked = await DurabilityTrace.RunAsync(folder.Path, [ServerInstance.CliPath(), "keys", "revoke", keyId, "--store", store], "Revoked key");
+        Assert.Equal(1, revoked.Acknowledgements);
+        Assert.Empty(revoked.Unflushed);
+        Assert.Contains(keys, revoked.Flushed);
     }
 }

@@ -22,16 +22,6 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
             AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {key}" },
         }));
 
-    /// <summary>The CLI from its own build output: copied beside the tests, its dependency manifest points at
-    /// assemblies that the test output resolves from the ASP.NET Core framework instead.</summary>
-    private static string CliPath()
-    {
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var (framework, configuration) = (testBin.Name, testBin.Parent!.Name);
-        var root = testBin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
-        return Path.Combine(root, "src", "Voxon.Cli", "bin", configuration, framework, "Voxon.Cli.dll");
-    }
-
     private static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
 
     [Fact]
@@ -90,7 +80,7 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
     {
         var id = await Server.CreateSessionAsync(user: "stdio_user");
         var other = await Server.CreateSessionAsync(user: "stdio_other");
-        var cli = CliPath();
+        var cli = ServerInstance.CliPath();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
         {

@@ -44,6 +44,16 @@ public sealed class ServerInstance : IAsyncDisposable
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
+    /// <summary>The CLI from its own build output, to run as its own process: copied beside the tests, its dependency
+    /// manifest points at assemblies that the test output resolves from the ASP.NET Core framework instead.</summary>
+    public static string CliPath()
+    {
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var (framework, configuration) = (testBin.Name, testBin.Parent!.Name);
+        var root = testBin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
+        return Path.Combine(root, "src", "Voxon.Cli", "bin", configuration, framework, "Voxon.Cli.dll");
+    }
+
     /// <summary>Starts a server; over <paramref name="store"/> when given (a restart), else a fresh folder.</summary>
     public static async Task<ServerInstance> StartAsync(Action<VoxonServerOptions>? configure = null, string? store = null)
     {
