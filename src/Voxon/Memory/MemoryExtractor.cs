@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Voxon.Sessions;
 
 namespace Voxon.Memory;
 
@@ -86,7 +87,7 @@ public static partial class MemoryExtractor
     private static string Clean(string value)
     {
         var cleaned = Trailing().Replace(value.Trim(), string.Empty).Trim().TrimEnd('.', ',', '!', ';', ':', '"', '\'');
-        return cleaned.Length > MaxValueLength ? cleaned[..MaxValueLength].TrimEnd() : cleaned;
+        return WellFormedText.Cut(cleaned, MaxValueLength).TrimEnd(); // never half of an emoji: storage could not hold it
     }
 
     [GeneratedRegex(@"(?<=[.!?;])\s+|,?\s+(?:and|but|also)\s+(?=(?:i|i'm|i've|my|call)\b)|,\s+(?=(?:i|i'm|my)\b)", RegexOptions.IgnoreCase)]

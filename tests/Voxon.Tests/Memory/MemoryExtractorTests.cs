@@ -34,6 +34,16 @@ public class MemoryExtractorTests
     }
 
     [Fact]
+    public void A_long_value_is_cut_between_characters_not_inside_one()
+    {
+        // The value is cut at 120 characters; here the 120th is the first half of an emoji.
+        var value = new string('x', 119) + "\U0001F3B9 jazz";
+        var fact = Assert.Single(MemoryExtractor.Extract("I love " + value));
+        Assert.Equal("User likes " + new string('x', 119), fact.Content);
+        Assert.Equal(-1, WellFormedText.FirstUnpairedSurrogate(fact.Content));
+    }
+
+    [Fact]
     public void Mood_is_less_important_than_name()
     {
         var mood = Assert.Single(MemoryExtractor.Extract("I'm so stressed"));
