@@ -122,9 +122,18 @@ public sealed class Conversation : IAsyncDisposable
     /// </summary>
     /// <returns>False when there is no reply to interrupt, or the last one is already marked interrupted.</returns>
     /// <exception cref="SessionStateException">The conversation has ended or the session is closed.</exception>
+    /// <exception cref="ArgumentException">The text has half of a surrogate pair other than at its end.</exception>
     public bool Interrupt(string heardText)
     {
         ArgumentNullException.ThrowIfNull(heardText);
+
+        // Heard text is often the reply cut where the audio stopped: a cut inside its last character (an emoji) drops it.
+        if (heardText.Length > 0 && char.IsHighSurrogate(heardText[^1]))
+        {
+            heardText = heardText[..^1];
+        }
+
+        WellFormedText.Check(heardText, "The heard text", nameof(heardText));
         return _session.Turns.Interrupt(this, new Turns.Interruption(heardText, null, null));
     }
 

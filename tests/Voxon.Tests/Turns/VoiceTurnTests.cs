@@ -289,6 +289,27 @@ public class VoiceTurnTests
     }
 
     [Fact]
+    public async Task Heard_text_cut_inside_its_last_character_is_stored_up_to_the_character_before()
+    {
+        // An application cuts the reply where the audio stopped; storage could not hold half of the emoji there.
+        const string Reply = "Here is a cat \U0001F431 and more words after it.";
+        var client = new RecordingChatClient { FixedReply = Reply };
+        await using var voxon = new TestVoxon(client);
+        var session = await voxon.CreateSessionAsync();
+        await using (var conversation = await session.StartConversationAsync("c1"))
+        {
+            await conversation.SendMessageAsync("Show me a cat");
+            Assert.Throws<ArgumentException>(() => conversation.Interrupt("Here " + Reply[15] + " is"));
+            Assert.False(conversation.Transcript[^1].Interrupted);
+            Assert.True(conversation.Interrupt(Reply[..15]));
+        }
+
+        await session.SaveAsync();
+        var stored = (await voxon.NewClient().LoadSessionAsync(session.SessionId)).GetTranscript("c1")[^1];
+        Assert.Equal(("Here is a cat", Reply, true), (stored.Content, stored.GeneratedContent, stored.Interrupted));
+    }
+
+    [Fact]
     public async Task Interrupt_without_a_reply_returns_false()
     {
         await using var voxon = new TestVoxon();
