@@ -110,6 +110,38 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Stored_control_characters_reach_a_terminal_as_text_and_a_pipe_as_they_are()
+    {
+        // A message can hold escape sequences (an API client, an import): shown raw, a terminal would run them.
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        const string Words = "I love \u001b[31mred\u001b]0;owned\u0007 things \u009b2J";
+        var chat = await CliProcess.RunAsync(folder.Path, Words + "\n", "chat", "--user", "alice", "--session", "s1", "--store", store);
+        Assert.True(chat.ExitCode == 0, chat.Error);
+
+        // On a terminal (script gives the command one): the escapes as text.
+        var command = string.Join(' ', new[] { Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", CliProcess.CliPath, "sessions", "show", "s1", "--store", store }.Select(a => "'" + a + "'"));
+        var start = new System.Diagnostics.ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var argument in (string[])["-qec", command, "/dev/null"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var terminal = System.Diagnostics.Process.Start(start)!;
+        terminal.StandardInput.Close();
+        var shown = await terminal.StandardOutput.ReadToEndAsync();
+        await terminal.WaitForExitAsync();
+        Assert.True(terminal.ExitCode == 0, shown + await terminal.StandardError.ReadToEndAsync());
+        // (The runtime itself sets the terminal's keypad mode with an escape of its own; the message's line has none.)
+        var line = Assert.Single(shown.Split('\n'), l => l.Contains("user> I love", StringComparison.Ordinal));
+        Assert.Equal("user> I love ^[[31mred^[]0;owned^G things \\u009B2J", line.Trim());
+
+        // Into a pipe: exact.
+        var piped = await CliProcess.RunAsync(folder.Path, null, "sessions", "show", "s1", "--store", store);
+        Assert.Contains("user> " + Words, piped.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Chat_redoes_a_turn_whose_save_lost_to_another_writer_and_keeps_both()
     {
         using var folder = new TempFolder();
