@@ -1,5 +1,6 @@
 using System.Globalization;
 using Voxon.Analytics;
+using Voxon.Sessions;
 using Voxon.Storage;
 
 namespace Voxon.Adaptation;
@@ -111,6 +112,13 @@ internal sealed class PreferenceLearner
         AvgMessageLength => AvgMessageLength,
         _ => null,
     };
+
+    /// <summary>What is wrong with a preference override (<see cref="Session.SetPreference"/>), or null; shared by the API
+    /// and import.</summary>
+    public static string? OverrideProblem(string name, string value) =>
+        !Session.CategoryPattern().IsMatch(name) ? $"Preference name '{(name.Length > 64 ? name[..64] + "..." : name)}' may contain only letters, digits, '_', '-' and '.' (at most 64)."
+        : value.Length > Session.MaxPreferenceValueLength ? $"Preference '{name}' may have a value of at most {Session.MaxPreferenceValueLength} characters; this has {value.Length}."
+        : WellFormedText.Problem(value, $"The value of preference '{name}'");
 
     /// <summary>Starts from a profile: its values count as <see cref="SessionProfile.EvidenceCount"/> earlier messages.</summary>
     public void Seed(SessionProfile profile)

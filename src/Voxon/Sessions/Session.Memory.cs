@@ -189,7 +189,7 @@ public sealed partial class Session
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(value);
-        if (PreferenceProblem(name, value) is { } problem)
+        if (Adaptation.PreferenceLearner.OverrideProblem(name, value) is { } problem)
         {
             throw new ArgumentException(problem, nameof(value));
         }
@@ -258,12 +258,6 @@ public sealed partial class Session
             _runtime.Telemetry.Record(VoxonTelemetry.MemoryTokens, (long)_memory.TokenCount);
         }
     }
-
-    /// <summary>What is wrong with a preference, or null; shared by the API and import.</summary>
-    internal static string? PreferenceProblem(string name, string value) =>
-        !CategoryPattern().IsMatch(name) ? $"Preference name '{(name.Length > 64 ? name[..64] + "..." : name)}' may contain only letters, digits, '_', '-' and '.' (at most 64)."
-        : value.Length > MaxPreferenceValueLength ? $"Preference '{name}' may have a value of at most {MaxPreferenceValueLength} characters; this has {value.Length}."
-        : WellFormedText.Problem(value, $"The value of preference '{name}'");
 
     [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}$")]
     internal static partial Regex CategoryPattern();
