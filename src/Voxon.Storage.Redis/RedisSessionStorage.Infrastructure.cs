@@ -80,6 +80,36 @@ internal sealed partial class RedisSessionStorage
         }
     }
 
+    /// <summary>Redis acknowledges a save from memory: without an append-only file on a primary, the saves since its last
+    /// snapshot are lost when it stops. Read from INFO persistence, on a connection of its own: StackExchange.Redis
+    /// allows INFO only in admin mode, which the storage's connection does not need.</summary>
+    internal override async Task<string?> DurabilityWarningAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var admin = configuration.Clone();
+            admin.AllowAdmin = true;
+            await using var connection = await ConnectionMultiplexer.ConnectAsync(admin);
+            var withoutAof = new List<string>();
+            foreach (var endpoint in connection.GetEndPoints())
+            {
+                var server = connection.GetServer(endpoint);
+                if (server.IsConnected && !server.IsReplica
+                    && (await server.InfoAsync("persistence")).SelectMany(g => g).FirstOrDefault(p => p.Key == "aof_enabled").Value == "0")
+                {
+                    withoutAof.Add(endpoint.ToString() ?? "?");
+                }
+            }
+
+            return withoutAof.Count == 0 ? null
+                : $"Redis {string.Join(", ", withoutAof)} keeps no append-only file (appendonly no): saves acknowledged since its last snapshot are lost if it stops. Set appendonly yes and appendfsync always for every acknowledged save to survive.";
+        }
+        catch (Exception ex) when (ex is RedisException or RedisCommandException)
+        {
+            return null; // unknown (INFO refused, or the server unreachable: the first load reports that)
+        }
+    }
+
     private async Task<ConnectionMultiplexer> ConnectAsync()
     {
         await _connectGate.WaitAsync();

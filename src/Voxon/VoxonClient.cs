@@ -79,13 +79,19 @@ public sealed partial class VoxonClient : IAsyncDisposable
     /// embedding models (about a second) and the tokenizer, then plays a short conversation on a throwaway session so
     /// that the turn path is compiled (<see cref="Turns.TurnRehearsal"/>: never saved, answered offline, not logged,
     /// counted or traced). Call it at startup, as the server does, so the first call's first turn is as quick as the
-    /// others. A remote embedding generator is not called (and nothing is rehearsed with one).
+    /// others. A remote embedding generator is not called (and nothing is rehearsed with one). It also logs a warning
+    /// when the storage would not keep acknowledged saves through a stop (a Redis primary without an append-only file).
     /// </summary>
     /// <param name="cancellationToken">Cancels the warm-up.</param>
     public Task WarmUpAsync(CancellationToken cancellationToken = default) => Task.Run(
         async () =>
         {
             var started = _runtime.Time.GetTimestamp();
+            if (await _runtime.Storage.DurabilityWarningAsync(cancellationToken) is { } durability)
+            {
+                _logger.LogWarning("{Warning}", durability);
+            }
+
             _runtime.WarmUp();
             if (!_runtime.EmbedsLocally)
             {

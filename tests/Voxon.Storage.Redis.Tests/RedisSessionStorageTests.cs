@@ -177,6 +177,44 @@ public sealed class RedisClusterFixture : RedisFixture
 public abstract class RedisStorageTests<TFixture>(TFixture fixture) : SessionStorageTests<TFixture>(fixture)
     where TFixture : RedisFixture
 {
+    [SkippableFact]
+    public async Task Warming_up_warns_while_a_primary_keeps_no_append_only_file()
+    {
+        // Redis acknowledges a save from memory: without an append-only file, a stop loses what came after its last
+        // snapshot. The test servers run so (appendonly no); the warning goes once every primary keeps one.
+        Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
+        var admin = RedisStorage.Parse(Fixture.Target!);
+        admin.AllowAdmin = true;
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(admin);
+        var primaries = connection.GetServers().Where(s => !s.IsReplica).ToList();
+        async Task<IReadOnlyList<string>> WarmUpAsync()
+        {
+            var logs = new Voxon.Tests.TestSupport.LogCollector();
+            await using var client = new VoxonClient(new VoxonOptions { Storage = Fixture.Create(), UseEnvironment = false, LoggerFactory = logs.Factory });
+            await client.WarmUpAsync();
+            return logs.Messages;
+        }
+
+        var warned = Assert.Single(await WarmUpAsync(), m => m.Contains("keeps no append-only file", StringComparison.Ordinal));
+        Assert.All(primaries, p => Assert.Contains(p.EndPoint.ToString()!, warned, StringComparison.Ordinal));
+        try
+        {
+            foreach (var primary in primaries)
+            {
+                await primary.ConfigSetAsync("appendonly", "yes");
+            }
+
+            Assert.DoesNotContain(await WarmUpAsync(), m => m.Contains("append-only", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var primary in primaries)
+            {
+                await primary.ConfigSetAsync("appendonly", "no");
+            }
+        }
+    }
+
     [SkippableTheory]
     [InlineData("", "version", "two")]
     [InlineData(":c", "*", "\u0001")]

@@ -65,6 +65,8 @@ public abstract class DelegatingSessionStorage : SessionStorage
     /// <inheritdoc />
     public override bool IsEncrypted => InnerStorage.IsEncrypted;
 
+    internal override Task<string?> DurabilityWarningAsync(CancellationToken cancellationToken) => InnerStorage.DurabilityWarningAsync(cancellationToken);
+
     /// <inheritdoc />
     public override Task<ErasureReceipt> EraseUserAsync(string userId, ErasureOptions? options = null, CancellationToken cancellationToken = default) => InnerStorage.EraseUserAsync(userId, options, cancellationToken);
 
