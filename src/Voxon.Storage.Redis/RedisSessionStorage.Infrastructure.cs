@@ -80,9 +80,10 @@ internal sealed partial class RedisSessionStorage
         }
     }
 
-    /// <summary>Redis acknowledges a save from memory: without an append-only file on a primary, the saves since its last
-    /// snapshot are lost when it stops. Read from INFO persistence, on a connection of its own: StackExchange.Redis
-    /// allows INFO only in admin mode, which the storage's connection does not need.</summary>
+    /// <summary>Redis acknowledges a save from memory: a primary without an append-only file loses the saves since its
+    /// last snapshot when it stops, and one that fsyncs the file less than always loses up to the last second's. Read
+    /// on a connection of its own, in StackExchange.Redis's admin mode (which INFO and CONFIG need and the storage's
+    /// connection does not): INFO persistence, then CONFIG GET appendfsync where the server allows it.</summary>
     internal override async Task<string?> DurabilityWarningAsync(CancellationToken cancellationToken)
     {
         try
@@ -90,23 +91,44 @@ internal sealed partial class RedisSessionStorage
             var admin = configuration.Clone();
             admin.AllowAdmin = true;
             await using var connection = await ConnectionMultiplexer.ConnectAsync(admin);
-            var withoutAof = new List<string>();
+            var problems = new List<string>();
             foreach (var endpoint in connection.GetEndPoints())
             {
                 var server = connection.GetServer(endpoint);
-                if (server.IsConnected && !server.IsReplica
-                    && (await server.InfoAsync("persistence")).SelectMany(g => g).FirstOrDefault(p => p.Key == "aof_enabled").Value == "0")
+                if (!server.IsConnected || server.IsReplica)
                 {
-                    withoutAof.Add(endpoint.ToString() ?? "?");
+                    continue;
+                }
+
+                if ((await server.InfoAsync("persistence")).SelectMany(g => g).FirstOrDefault(p => p.Key == "aof_enabled").Value == "0")
+                {
+                    problems.Add($"{endpoint} keeps no append-only file (appendonly no): the saves since its last snapshot are lost if it stops");
+                }
+                else if (await FsyncPolicyAsync(server) is { } policy and not "always")
+                {
+                    problems.Add($"{endpoint} fsyncs its append-only file {(policy == "no" ? "when the system chooses" : "every second")} (appendfsync {policy}): the last saves before its machine stops can be lost");
                 }
             }
 
-            return withoutAof.Count == 0 ? null
-                : $"Redis {string.Join(", ", withoutAof)} keeps no append-only file (appendonly no): saves acknowledged since its last snapshot are lost if it stops. Set appendonly yes and appendfsync always for every acknowledged save to survive.";
+            return problems.Count == 0 ? null
+                : $"Redis may lose acknowledged saves: {string.Join("; ", problems)}. Set appendonly yes and appendfsync always for every acknowledged save to survive.";
         }
         catch (Exception ex) when (ex is RedisException or RedisCommandException)
         {
             return null; // unknown (INFO refused, or the server unreachable: the first load reports that)
+        }
+    }
+
+    /// <summary>The server's appendfsync, or null where CONFIG is refused (managed services often rename it).</summary>
+    private static async Task<string?> FsyncPolicyAsync(IServer server)
+    {
+        try
+        {
+            return (await server.ConfigGetAsync("appendfsync")).FirstOrDefault().Value;
+        }
+        catch (RedisServerException)
+        {
+            return null;
         }
     }
 

@@ -178,10 +178,10 @@ public abstract class RedisStorageTests<TFixture>(TFixture fixture) : SessionSto
     where TFixture : RedisFixture
 {
     [SkippableFact]
-    public async Task Warming_up_warns_while_a_primary_keeps_no_append_only_file()
+    public async Task Warming_up_warns_while_a_primary_could_lose_acknowledged_saves()
     {
         // Redis acknowledges a save from memory: without an append-only file, a stop loses what came after its last
-        // snapshot. The test servers run so (appendonly no); the warning goes once every primary keeps one.
+        // snapshot; with one fsynced every second, up to that second. The test servers run without (appendonly no).
         Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
         var admin = RedisStorage.Parse(Fixture.Target!);
         admin.AllowAdmin = true;
@@ -195,23 +195,30 @@ public abstract class RedisStorageTests<TFixture>(TFixture fixture) : SessionSto
             return logs.Messages;
         }
 
-        var warned = Assert.Single(await WarmUpAsync(), m => m.Contains("keeps no append-only file", StringComparison.Ordinal));
-        Assert.All(primaries, p => Assert.Contains(p.EndPoint.ToString()!, warned, StringComparison.Ordinal));
-        try
+        async Task SetAsync(string name, string value)
         {
             foreach (var primary in primaries)
             {
-                await primary.ConfigSetAsync("appendonly", "yes");
+                await primary.ConfigSetAsync(name, value);
             }
+        }
 
-            Assert.DoesNotContain(await WarmUpAsync(), m => m.Contains("append-only", StringComparison.Ordinal));
+        var warned = Assert.Single(await WarmUpAsync(), m => m.StartsWith("Redis may lose acknowledged saves", StringComparison.Ordinal));
+        Assert.All(primaries, p => Assert.Contains($"{p.EndPoint} keeps no append-only file", warned, StringComparison.Ordinal));
+        try
+        {
+            await SetAsync("appendonly", "yes");
+            await SetAsync("appendfsync", "everysec");
+            warned = Assert.Single(await WarmUpAsync(), m => m.StartsWith("Redis may lose acknowledged saves", StringComparison.Ordinal));
+            Assert.All(primaries, p => Assert.Contains($"{p.EndPoint} fsyncs its append-only file every second", warned, StringComparison.Ordinal));
+
+            await SetAsync("appendfsync", "always");
+            Assert.DoesNotContain(await WarmUpAsync(), m => m.Contains("Redis may lose", StringComparison.Ordinal));
         }
         finally
         {
-            foreach (var primary in primaries)
-            {
-                await primary.ConfigSetAsync("appendonly", "no");
-            }
+            await SetAsync("appendonly", "no");
+            await SetAsync("appendfsync", "everysec");
         }
     }
 
