@@ -44,6 +44,29 @@ internal sealed partial class PostgresSessionStorage
         }
     }
 
+    /// <summary>PostgreSQL acknowledges a commit once it is on disk, unless the server or the connection says otherwise:
+    /// with fsync off a crash can lose or damage anything, with synchronous_commit off the last commits before it.</summary>
+    internal override async Task<string?> DurabilityWarningAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT current_setting('fsync'), current_setting('synchronous_commit')", connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var (fsync, synchronousCommit) = (reader.GetString(0), reader.GetString(1));
+            return fsync == "off"
+                ? "PostgreSQL runs with fsync off: a crash of its machine can lose or damage acknowledged saves. Turn fsync on."
+                : synchronousCommit == "off"
+                    ? "PostgreSQL commits Voxon's saves with synchronous_commit off: the last acknowledged saves before a crash of the server can be lost. Set it on (or local, remote_write...)."
+                    : null;
+        }
+        catch (NpgsqlException)
+        {
+            return null; // unknown (the server unreachable: the first load reports that)
+        }
+    }
+
     private Task RunAsync(string operation, string? sessionId, Func<NpgsqlConnection, Task> body) =>
         RunAsync(operation, sessionId, async connection =>
         {

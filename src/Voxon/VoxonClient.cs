@@ -80,8 +80,8 @@ public sealed partial class VoxonClient : IAsyncDisposable
     /// that the turn path is compiled (<see cref="Turns.TurnRehearsal"/>: never saved, answered offline, not logged,
     /// counted or traced). Call it at startup, as the server does, so the first call's first turn is as quick as the
     /// others. A remote embedding generator is not called (and nothing is rehearsed with one). It also logs a warning
-    /// when the storage would not keep acknowledged saves through a stop (a Redis primary without an append-only file,
-    /// or fsyncing it less than always).
+    /// when the storage would not keep acknowledged saves through a crash (PostgreSQL with fsync or synchronous_commit
+    /// off, a Redis primary without an append-only file or fsyncing it less than always).
     /// </summary>
     /// <param name="cancellationToken">Cancels the warm-up.</param>
     public Task WarmUpAsync(CancellationToken cancellationToken = default) => Task.Run(

@@ -128,6 +128,25 @@ public sealed class PostgresFixture : StorageFixture
 public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : SessionStorageTests<PostgresFixture>(fixture)
 {
     [SkippableFact]
+    public async Task Warming_up_warns_when_saves_commit_with_synchronous_commit_off()
+    {
+        // A commit then returns before its WAL is on disk: the last acknowledged saves before a server crash can be lost.
+        Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
+        async Task<IReadOnlyList<string>> WarmUpAsync(string connectionString)
+        {
+            var logs = new Voxon.Tests.TestSupport.LogCollector();
+            var storage = PostgresStorage.Create(new PostgresStorageOptions { ConnectionString = connectionString, Schema = Fixture.Space });
+            await using var client = new VoxonClient(new VoxonOptions { Storage = storage, UseEnvironment = false, LoggerFactory = logs.Factory });
+            await client.WarmUpAsync();
+            return logs.Messages;
+        }
+
+        Assert.DoesNotContain(await WarmUpAsync(Fixture.Target!), m => m.StartsWith("PostgreSQL", StringComparison.Ordinal));
+        var relaxed = new NpgsqlConnectionStringBuilder(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString) { Options = "-c synchronous_commit=off" };
+        Assert.Single(await WarmUpAsync(relaxed.ConnectionString), m => m.StartsWith("PostgreSQL commits Voxon's saves with synchronous_commit off", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task Processes_starting_together_migrate_the_schema_once()
     {
         Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);

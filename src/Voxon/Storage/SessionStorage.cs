@@ -164,8 +164,9 @@ public abstract class SessionStorage : IAsyncDisposable
     /// <summary>Whether this backend encrypts what it stores (built-in backends given a <see cref="SessionEncryption"/>).</summary>
     public virtual bool IsEncrypted => false;
 
-    /// <summary>What an acknowledged save may not survive in this backend's setup (a Redis server that keeps no
-    /// append-only file), which the client logs when it warms up; null when nothing is known to be wrong.</summary>
+    /// <summary>What an acknowledged save may not survive in this backend's setup (PostgreSQL with synchronous_commit off,
+    /// a Redis server that keeps no append-only file), which the client logs when it warms up; null when nothing is
+    /// known to be wrong.</summary>
     internal virtual Task<string?> DurabilityWarningAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 
     /// <summary>
