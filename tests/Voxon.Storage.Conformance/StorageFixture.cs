@@ -38,6 +38,15 @@ public abstract class StorageFixture : IAsyncLifetime
         return storage;
     }
 
+    /// <summary>What warming up a client over <paramref name="storage"/> logs (the storage's durability warning among it).</summary>
+    public static async Task<IReadOnlyList<string>> WarmUpLogsAsync(SessionStorage storage)
+    {
+        var logs = new Voxon.Tests.TestSupport.LogCollector();
+        await using var client = new VoxonClient(new VoxonOptions { Storage = storage, UseEnvironment = false, LoggerFactory = logs.Factory });
+        await client.WarmUpAsync();
+        return logs.Messages;
+    }
+
     /// <summary>A backend that cannot work (server down, folder unusable), to test error reporting.</summary>
     public abstract SessionStorage CreateBroken();
 

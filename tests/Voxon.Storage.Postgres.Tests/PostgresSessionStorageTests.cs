@@ -132,14 +132,8 @@ public sealed class PostgresSessionStorageTests(PostgresFixture fixture) : Sessi
     {
         // A commit then returns before its WAL is on disk: the last acknowledged saves before a server crash can be lost.
         Skip.If(Fixture.SkipReason is not null, Fixture.SkipReason);
-        async Task<IReadOnlyList<string>> WarmUpAsync(string connectionString)
-        {
-            var logs = new Voxon.Tests.TestSupport.LogCollector();
-            var storage = PostgresStorage.Create(new PostgresStorageOptions { ConnectionString = connectionString, Schema = Fixture.Space });
-            await using var client = new VoxonClient(new VoxonOptions { Storage = storage, UseEnvironment = false, LoggerFactory = logs.Factory });
-            await client.WarmUpAsync();
-            return logs.Messages;
-        }
+        Task<IReadOnlyList<string>> WarmUpAsync(string connectionString) =>
+            StorageFixture.WarmUpLogsAsync(PostgresStorage.Create(new PostgresStorageOptions { ConnectionString = connectionString, Schema = Fixture.Space }));
 
         Assert.DoesNotContain(await WarmUpAsync(Fixture.Target!), m => m.StartsWith("PostgreSQL", StringComparison.Ordinal));
         var relaxed = new NpgsqlConnectionStringBuilder(PostgresStorage.ParseUrl(Fixture.Target!).ConnectionString) { Options = "-c synchronous_commit=off" };

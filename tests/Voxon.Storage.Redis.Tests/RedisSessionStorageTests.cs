@@ -187,14 +187,7 @@ public abstract class RedisStorageTests<TFixture>(TFixture fixture) : SessionSto
         admin.AllowAdmin = true;
         await using var connection = await ConnectionMultiplexer.ConnectAsync(admin);
         var primaries = connection.GetServers().Where(s => !s.IsReplica).ToList();
-        async Task<IReadOnlyList<string>> WarmUpAsync()
-        {
-            var logs = new Voxon.Tests.TestSupport.LogCollector();
-            await using var client = new VoxonClient(new VoxonOptions { Storage = Fixture.Create(), UseEnvironment = false, LoggerFactory = logs.Factory });
-            await client.WarmUpAsync();
-            return logs.Messages;
-        }
-
+        Task<IReadOnlyList<string>> WarmUpAsync() => StorageFixture.WarmUpLogsAsync(Fixture.Create());
         async Task SetAsync(string name, string value)
         {
             foreach (var primary in primaries)
