@@ -262,7 +262,8 @@ public sealed class LoopbackChatServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        // Close alone: after Stop, the managed HttpListener's Close looks its port up again and binds it anew, which
+        // failed with "Address already in use" whenever another test had taken the port in between.
         _listener.Close();
         await _loop;
     }
