@@ -205,13 +205,8 @@ public sealed class FileJournalTests : IDisposable
     {
         var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted);
         await using var _ = client;
-        var journal = JournalPath(sessionId);
-        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
-        var starts = Conformance.JournalDamage.FrameStarts(bytes);
-
         // Frame 1 saved a conversation header, a head, a memory and a turn.
-        bytes[SectionStart(bytes, (int)starts[1], section) + 5] ^= 0x20;
-        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+        var (_, starts) = await FlipJournalByteAsync(sessionId, (journal, frames) => SectionStart(journal, (int)frames[1], section) + 5, 0x20);
 
         var full = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(sessionId));
         Assert.Contains($"byte {starts[1]}", full.Message, StringComparison.Ordinal);
@@ -236,13 +231,8 @@ public sealed class FileJournalTests : IDisposable
     {
         var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted: false);
         await using var _ = client;
-        var journal = JournalPath(sessionId);
-        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
-        var starts = Conformance.JournalDamage.FrameStarts(bytes);
-
         // The top bit of the version word says the checksums are XxHash3: cleared, they are checked as SHA-256 prefixes.
-        bytes[(int)starts[1] + 15] ^= 0x80;
-        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+        var (_, starts) = await FlipJournalByteAsync(sessionId, (_, frames) => (int)frames[1] + 15, 0x80);
 
         var full = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(sessionId));
         Assert.Contains($"byte {starts[1]}", full.Message, StringComparison.Ordinal);
@@ -478,11 +468,7 @@ public sealed class FileJournalTests : IDisposable
     {
         var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted);
         await using var _ = client;
-        var journal = JournalPath(sessionId);
-        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
-        var starts = Conformance.JournalDamage.FrameStarts(bytes);
-        bytes[(int)starts[1] + 40] ^= 0x20;
-        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+        var (_, starts) = await FlipJournalByteAsync(sessionId, (_, frames) => (int)frames[1] + 40, 0x20);
 
         var error = await Assert.ThrowsAsync<SessionCorruptException>(() => storage.LoadAsync(sessionId));
         Assert.Equal(sessionId, error.SessionId);
@@ -520,10 +506,7 @@ public sealed class FileJournalTests : IDisposable
     {
         var (storage, client, sessionId) = await JournalOfFourFramesAsync(encrypted: true);
         await using var _ = client;
-        var journal = JournalPath(sessionId);
-        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
-        bytes[(int)Conformance.JournalDamage.FrameStarts(bytes)[2] + 30] ^= 0x01;
-        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+        var (bytes, _) = await FlipJournalByteAsync(sessionId, (_, frames) => (int)frames[2] + 30, 0x01);
 
         var repair = await client.RepairSessionAsync(sessionId);
         Assert.True(repair.Repaired);
@@ -631,4 +614,16 @@ public sealed class FileJournalTests : IDisposable
     }
 
     private string JournalPath(string sessionId) => Path.Combine(_folder, sessionId + ".journal");
+
+    /// <summary>Flips <paramref name="mask"/> in the journal byte that <paramref name="at"/> picks from its bytes and frame
+    /// starts; returns the damaged journal and its frame starts.</summary>
+    private async Task<(byte[] Damaged, List<long> Starts)> FlipJournalByteAsync(string sessionId, Func<byte[], List<long>, int> at, byte mask)
+    {
+        var journal = JournalPath(sessionId);
+        var bytes = await System.IO.File.ReadAllBytesAsync(journal);
+        var starts = Conformance.JournalDamage.FrameStarts(bytes);
+        bytes[at(bytes, starts)] ^= mask;
+        await System.IO.File.WriteAllBytesAsync(journal, bytes);
+        return (bytes, starts);
+    }
 }
