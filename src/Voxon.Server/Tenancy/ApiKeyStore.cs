@@ -114,8 +114,7 @@ public sealed class ApiKeyStore
             }
 
             // Renamed, then the rename flushed: a key created (or revoked) stays so after a power loss.
-            File.Move(temp, Path, overwrite: true);
-            Storage.DurableFolder.Flush(folder);
+            Storage.DurableFolder.Commit(temp, Path);
             _byHash = keys.ToDictionary(k => k.Hash, StringComparer.Ordinal);
             _loadedStamp = File.GetLastWriteTimeUtc(Path);
         }

@@ -35,6 +35,36 @@ internal static class DurableFolder
         }
     }
 
+    /// <summary>Writes <paramref name="bytes"/> beside <paramref name="path"/> under a fresh temporary name (its folder made
+    /// with <see cref="Create"/>), flushed to disk; returns that name, for <see cref="Commit"/>. A failed write leaves
+    /// no temporary file.</summary>
+    public static async Task<string> WriteTempAsync(string path, byte[] bytes, CancellationToken cancellationToken)
+    {
+        Create(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            await using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+            await stream.WriteAsync(bytes, cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        return temp;
+    }
+
+    /// <summary>Renames <paramref name="temp"/> (from <see cref="WriteTempAsync"/>) to <paramref name="path"/>, replacing
+    /// it, and flushes the rename: after this the new content outlives a power loss.</summary>
+    public static void Commit(string temp, string path)
+    {
+        File.Move(temp, path, overwrite: true);
+        Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
     /// <summary>Flushes <paramref name="folder"/>'s entries to disk.</summary>
     /// <exception cref="IOException">The folder could not be opened or flushed.</exception>
     public static void Flush(string folder)

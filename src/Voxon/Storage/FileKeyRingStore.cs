@@ -23,7 +23,7 @@ internal sealed class FileKeyRingStore(string folder) : KeyRingStore
 
     public override async Task<byte[]> GetOrAddAsync(string name, byte[] value, CancellationToken cancellationToken = default)
     {
-        var temp = await WriteTempAsync(name, value, cancellationToken);
+        var temp = await DurableFolder.WriteTempAsync(PathOf(name), value, cancellationToken);
         try
         {
             File.Move(temp, PathOf(name), overwrite: false);
@@ -38,11 +38,8 @@ internal sealed class FileKeyRingStore(string folder) : KeyRingStore
         return value;
     }
 
-    public override async Task SetAsync(string name, byte[] value, CancellationToken cancellationToken = default)
-    {
-        File.Move(await WriteTempAsync(name, value, cancellationToken), PathOf(name), overwrite: true);
-        DurableFolder.Flush(Folder);
-    }
+    public override async Task SetAsync(string name, byte[] value, CancellationToken cancellationToken = default) =>
+        DurableFolder.Commit(await DurableFolder.WriteTempAsync(PathOf(name), value, cancellationToken), PathOf(name));
 
     public override Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
@@ -63,19 +60,6 @@ internal sealed class FileKeyRingStore(string folder) : KeyRingStore
             ? [.. Directory.EnumerateFiles(Folder, prefix + "*" + Extension).Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
             : [];
         return Task.FromResult(names);
-    }
-
-    private async Task<string> WriteTempAsync(string name, byte[] value, CancellationToken cancellationToken)
-    {
-        DurableFolder.Create(Folder);
-        var temp = PathOf(name) + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
-        {
-            await stream.WriteAsync(value, cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-
-        return temp;
     }
 
     private string PathOf(string name) => Path.Combine(Folder, SessionIds.Validate(name, "key ring entry") + Extension);

@@ -136,19 +136,12 @@ public sealed partial class FileSessionStorage
 
     private async Task WriteAtomicallyAsync(string path, byte[] bytes, string operation, string? sessionId, CancellationToken cancellationToken)
     {
-        var temp = path + TempMarker + Guid.NewGuid().ToString("N")[..8];
+        string? temp = null;
         try
         {
-            DurableFolder.Create(Path.GetDirectoryName(path)!);
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
-            {
-                await stream.WriteAsync(bytes, cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-
+            temp = await DurableFolder.WriteTempAsync(path, bytes, cancellationToken);
             BeforeCommit?.Invoke(temp);
-            File.Move(temp, path, overwrite: true);
-            DurableFolder.Flush(Path.GetDirectoryName(path)!); // the rename, before the write is acknowledged
+            DurableFolder.Commit(temp, path); // the rename flushed, before the write is acknowledged
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -183,11 +176,14 @@ public sealed partial class FileSessionStorage
         }
     }
 
-    private static void TryDelete(string path)
+    private static void TryDelete(string? path)
     {
         try
         {
-            File.Delete(path);
+            if (path is not null)
+            {
+                File.Delete(path);
+            }
         }
         catch (IOException)
         {

@@ -20,7 +20,6 @@ public sealed partial class FileSessionStorage : SessionStorage
     private const string Extension = ".json";
     private const string JournalExtension = ".journal";
     private const string LockExtension = ".lock";
-    private const string TempMarker = ".tmp-";
 
     private readonly string _folder;
     private readonly SessionRecordCodec _codec;
