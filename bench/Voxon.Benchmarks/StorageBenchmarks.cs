@@ -13,9 +13,9 @@ namespace Voxon.Benchmarks;
 /// <summary>
 /// Harness "storage": on each backend (file; PostgreSQL at VOXON_TEST_POSTGRES; Redis at VOXON_TEST_REDIS), plain and
 /// encrypted, for sessions of 1,000 and 10,000 memories with 100 conversations: (a) the save after one new turn,
-/// (b) a full load next to the raw driver reading the same bytes (files also into a reused buffer), interleaved in one run, with the ratios; (c) on files,
-/// the bytes a lazy load reads before memory is used. VOXON_BENCH_BACKENDS, VOXON_BENCH_MEMORIES and
-/// VOXON_BENCH_ENCRYPTED select a part of it.
+/// (b) a full load next to the raw driver reading the same bytes (files also into a reused buffer), interleaved in one
+/// run, with the ratios; (c) on files, the bytes a lazy load reads before memory is used; (e) the first turn of a call
+/// started on a lazy load. VOXON_BENCH_BACKENDS, VOXON_BENCH_MEMORIES and VOXON_BENCH_ENCRYPTED select a part of it.
 /// Run: dotnet run -c Release --project bench/Voxon.Benchmarks -- harness storage
 /// </summary>
 public static class StorageBenchmarks
@@ -161,7 +161,31 @@ public static class StorageBenchmarks
             await LazyLoadBeforeCompactionAsync(files, client, session.SessionId, label);
         }
 
+        await FirstTurnOfACallAsync(client, session.SessionId, label);
         await storage.DeleteAsync(session.SessionId);
+    }
+
+    /// <summary>(e) A call on a lazy load: the session loaded lazily and a conversation started (then the call can start
+    /// talking), timed; a pause as for the greeting; then the user's first turn, timed.</summary>
+    private static async Task FirstTurnOfACallAsync(VoxonClient client, string sessionId, string label)
+    {
+        var (starts, turns) = (new double[20], new double[20]);
+        for (var i = -3; i < turns.Length; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await using var call = await client.LoadSessionAsync(sessionId, lazyLoad: true);
+            var conversation = await call.StartConversationAsync();
+            var start = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            await Task.Delay(300);
+            var turn = await TimeAsync(() => conversation.SendMessageAsync("What do you know about topic 5?"));
+            if (i >= 0)
+            {
+                (starts[i], turns[i]) = (start, turn);
+            }
+        }
+
+        Harness.Print($"lazy load + conversation start {label}", starts);
+        Harness.Print($"first turn, 300 ms later        {label}", turns);
     }
 
     /// <summary>(d) file: the same with the journal at its longest, saves of one turn (and a memory every fourth save)

@@ -146,7 +146,9 @@ public sealed partial class VoxonClient : IAsyncDisposable
 
     /// <summary>Loads a stored session; with <paramref name="lazyLoad"/>, only its metadata and conversation list:
     /// memory and transcripts load on first use (the spec's <c>lazy_load=True</c>).</summary>
-    /// <remarks>The first member that needs memory or a transcript of a lazily loaded session blocks while it loads.</remarks>
+    /// <remarks>The first member that needs memory or a transcript of a lazily loaded session blocks while it loads.
+    /// Starting or resuming a conversation starts that load on the thread pool (and then the search index), so a call
+    /// can start talking at once and its first turn finds memory loaded.</remarks>
     /// <inheritdoc cref="LoadSessionAsync(string, CancellationToken)" path="/exception"/>
     public async Task<Session> LoadSessionAsync(string sessionId, bool lazyLoad, CancellationToken cancellationToken = default)
     {

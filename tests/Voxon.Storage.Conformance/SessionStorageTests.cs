@@ -326,6 +326,36 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
     }
 
     [SkippableFact]
+    public virtual async Task A_conversation_started_after_a_lazy_load_has_its_content_read_before_the_first_turn()
+    {
+        var counting = new CountingStorage(Open());
+        await using var client = WorkerStorage.Client(counting);
+        var session = await client.CreateSessionAsync("user_lazy_call");
+        await session.AddMemoryAsync("My dog is called Rex", "pets");
+        var earlier = await session.StartConversationAsync();
+        await earlier.SendMessageAsync("an earlier call");
+        await session.SaveAsync();
+
+        // A call: loaded lazily to start at once, its conversation started before the user first speaks. The content is
+        // read and the search index built on the thread pool meanwhile, not by the first turn.
+        var lazy = await client.LoadSessionAsync(session.SessionId, lazyLoad: true);
+        var call = await lazy.StartConversationAsync();
+        Assert.True(
+            SpinWait.SpinUntil(() => lazy.IsContentLoaded && lazy.SearchIndexBuilt, TimeSpan.FromSeconds(10)),
+            $"after the conversation started: content read {lazy.IsContentLoaded}, search index built {lazy.SearchIndexBuilt}");
+        Assert.Equal(1, counting.Loads);
+        Assert.Equal(2, lazy.GetTranscript(earlier.ConversationId).Count);
+
+        var reply = await call.SendMessageAsync("What is my dog called?");
+        Assert.Contains("Rex", reply, StringComparison.Ordinal);
+        Assert.Equal(1, counting.Loads);
+        await lazy.SaveAsync();
+        var stored = (await counting.LoadAsync(session.SessionId))!;
+        Assert.Equal(["My dog is called Rex"], stored.Memory.Entries.Select(e => e.Content));
+        Assert.Equal([2, 2], stored.Conversations.Select(c => c.Turns.Count));
+    }
+
+    [SkippableFact]
     public virtual async Task Batch_update_makes_exactly_one_write()
     {
         var counting = new CountingStorage(Open());

@@ -222,6 +222,7 @@ public sealed class FileJournalTests : IDisposable
         Assert.Equal(5, (await storage.LoadMetadataAsync(sessionId))!.Version);
         var lazy = await client.LoadSessionAsync(sessionId, lazyLoad: true);
         Assert.Equal("warm", lazy.ExportPreferenceProfile().Overrides["tone"]);
+        await lazy.StartConversationAsync(); // reads the content in the background, which fails there unseen
         var later = Assert.Throws<SessionCorruptException>(() => lazy.GetMemory());
         Assert.Equal(sessionId, later.SessionId);
     }

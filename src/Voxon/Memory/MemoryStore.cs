@@ -62,6 +62,9 @@ internal sealed class MemoryStore
     /// <summary>Loads a lazily loaded session's entries on first access; null once loaded.</summary>
     public Action? Hydrate { get; set; }
 
+    /// <summary>Loads a lazily loaded session's entries on the thread pool, then calls the action given; null once loaded.</summary>
+    public Action<Action>? LoadInBackground { get; set; }
+
     public int TokenCount
     {
         get
@@ -326,12 +329,19 @@ internal sealed class MemoryStore
     internal bool SearchIndexBuilt => Volatile.Read(ref _unindexed) is null;
 
     /// <summary>
-    /// Starts building the search index on the thread pool when a load left it unbuilt: a conversation is starting, and
-    /// its first turn searches. A call then does not wait for the build (tens of milliseconds at 10,000 memories) when
-    /// the user first speaks; a load for anything else (export, listing, the dashboard) still skips it.
+    /// Starts building the search index on the thread pool when a load left it unbuilt (after reading the entries when
+    /// a lazy load left them unread): a conversation is starting, and its first turn searches. A call then does not wait
+    /// for the build (tens of milliseconds at 10,000 memories) when the user first speaks; a load for anything else
+    /// (export, listing, the dashboard) still skips it.
     /// </summary>
     public void IndexInBackground()
     {
+        if (LoadInBackground is { } load)
+        {
+            load(IndexInBackground); // a lazy load left the entries unread: read them first
+            return;
+        }
+
         if (Volatile.Read(ref _unindexed) is null || Interlocked.Exchange(ref _indexing, 1) == 1)
         {
             return;

@@ -295,8 +295,8 @@ public sealed partial class Session
         }
     }
 
-    /// <summary>Messages in all transcripts. Caller holds the lock.</summary>
-    private int MessageCount() => _conversationOrder.Sum(c => c.Turns.Count);
+    /// <summary>Messages in all transcripts, without reading those a lazy load left unread. Caller holds the lock.</summary>
+    private int MessageCount() => _conversationOrder.Sum(c => c.TurnCountLoaded);
 
     /// <summary>Adds the running analytics and learned state to a document being saved. Caller holds the lock.</summary>
     private void WriteInsights(SessionDocument document)

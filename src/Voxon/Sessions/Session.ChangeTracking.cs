@@ -53,8 +53,9 @@ public sealed partial class Session
     /// <summary>Makes memory and transcripts load on first use (lazy load). <paramref name="load"/> returns the whole stored session.</summary>
     internal void LoadContentLazily(SessionDocument metadata, Func<SessionDocument> load)
     {
-        _lazy = new LazySessionContent(_memory, _conversationOrder, load) { Analytics = metadata.Analytics, TokenCount = metadata.Memory.TokenCount, StoredRecords = metadata.Records };
+        _lazy = new LazySessionContent(_memory, _conversationOrder, load, _gate) { Analytics = metadata.Analytics, TokenCount = metadata.Memory.TokenCount, StoredRecords = metadata.Records };
         _memory.Hydrate = _lazy.Ensure;
+        _memory.LoadInBackground = _lazy.LoadInBackground;
         foreach (var state in _conversationOrder)
         {
             state.Hydrate = _lazy.Ensure;
