@@ -12,7 +12,7 @@ namespace Voxon.Server.Hosting;
 
 /// <summary>Turns every failure into ProblemDetails with the status that says what went wrong; library messages are
 /// written for users, so they become the detail, while unexpected failures say nothing of the server's insides.</summary>
-internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+internal sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -22,13 +22,21 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             logger.LogError(exception, "Request {Method} {Path} failed.", httpContext.Request.Method, httpContext.Request.Path);
         }
 
-        httpContext.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        await WriteAsync(httpContext, new ProblemDetails { Status = status, Title = title, Detail = detail }, exception);
+        return true;
+    }
+
+    /// <summary>Answers <paramref name="problem"/> (its status and a ProblemDetails body) whatever the request accepts.
+    /// ASP.NET Core's writer declines a client that accepts only <c>text/event-stream</c> (a streamed message) or
+    /// <c>text/html</c> (a browser): the error went out without a body, and a 404 became an empty 500.</summary>
+    internal static async Task WriteAsync(HttpContext httpContext, ProblemDetails problem, Exception? exception = null)
+    {
+        httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        var problems = httpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, Exception = exception, ProblemDetails = problem }))
         {
-            HttpContext = httpContext,
-            Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
-        });
+            await TypedResults.Problem(problem).ExecuteAsync(httpContext);
+        }
     }
 
     internal static (int Status, string Title, string? Detail) Describe(Exception exception) => exception switch

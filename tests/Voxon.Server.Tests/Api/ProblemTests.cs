@@ -104,6 +104,32 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Errors_reach_clients_that_accept_only_an_event_stream_or_html()
+    {
+        var id = await Server.CreateSessionAsync(user: "streamer");
+        var cid = await Server.StartConversationAsync(id);
+        Task<HttpResponseMessage> Send(string? key, string accept, string path, string? body = null)
+        {
+            var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, path);
+            request.Headers.Accept.ParseAdd(accept);
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            }
+
+            return Server.Client(key).SendAsync(request);
+        }
+
+        // A streamed message (the client accepts only text/event-stream) that fails before its first event.
+        await AssertProblem(await Send(Server.KeyA, "text/event-stream", $"/v1/sessions/{id}/conversations/nope/messages", """{"text":"hi"}"""), HttpStatusCode.NotFound, "no conversation 'nope'");
+        await AssertProblem(await Send(Server.KeyA, "text/event-stream", $"/v1/sessions/{id}/conversations/{cid}/messages", """{"text":" "}"""), HttpStatusCode.BadRequest, "non-empty 'text'");
+        await AssertProblem(await Send(null, "text/event-stream", $"/v1/sessions/{id}/conversations/{cid}/messages", """{"text":"hi"}"""), HttpStatusCode.Unauthorized, "Bearer");
+        // A browser opening an API address.
+        await AssertProblem(await Send(Server.KeyA, "text/html", "/v1/sessions/sess_000000000000000000000000"), HttpStatusCode.NotFound, "not found");
+        await AssertProblem(await Send(null, "text/html", "/v1/sessions"), HttpStatusCode.Unauthorized, "Bearer");
+    }
+
+    [Fact]
     public async Task Stale_version_is_409_and_the_next_request_sees_the_current_one()
     {
         var id = await Server.CreateSessionAsync(user: "stale");
