@@ -130,6 +130,22 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_metric_whose_sum_would_overflow_is_400_and_the_session_still_saves()
+    {
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync(user: "big_numbers");
+        Assert.Equal(HttpStatusCode.NoContent, (await api.PostAsJsonAsync($"/v1/sessions/{id}/metrics", new { name = "bytes", value = 1e308 })).StatusCode);
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/metrics", new { name = "bytes", value = 1e308 }), HttpStatusCode.BadRequest, "metric 'bytes'");
+
+        // The refused value left nothing behind that the next save could not write.
+        Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "Saved after the refused metric" })).StatusCode);
+        var analytics = await (await api.GetAsync($"/v1/sessions/{id}/analytics")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, analytics.GetProperty("metrics").GetProperty("bytes").GetProperty("count").GetInt32());
+        await using var restarted = await Server.StartAnotherAsync();
+        Assert.Contains("Saved after the refused metric", await restarted.Client(Server.KeyA).GetStringAsync($"/v1/sessions/{id}/memory"));
+    }
+
+    [Fact]
     public async Task Stale_version_is_409_and_the_next_request_sees_the_current_one()
     {
         var id = await Server.CreateSessionAsync(user: "stale");
