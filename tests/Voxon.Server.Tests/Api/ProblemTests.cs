@@ -146,6 +146,30 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_shared_note_with_a_field_notes_lack_is_400_and_not_stored()
+    {
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync(user: "patient");
+        var share = await (await api.PostAsJsonAsync($"/v1/sessions/{id}/shares", new { shared_with = "dr_kim", permissions = new[] { "read", "add_notes" } })).Content.ReadFromJsonAsync<JsonElement>();
+        var token = share.GetProperty("token").GetString()!;
+        Task<HttpResponseMessage> NoteAsync(object body)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/shared/notes?user_id=dr_kim") { Content = JsonContent.Create(body) };
+            request.Headers.Add("X-Share-Token", token);
+            return api.SendAsync(request);
+        }
+
+        // Notes cannot be sensitive, categorised or expiring: a note asking to be kept secret must not be stored in the clear.
+        await AssertProblem(await NoteAsync(new { content = "Direct line 555-0100", sensitive = true }), HttpStatusCode.BadRequest, "sensitive");
+        await AssertProblem(await NoteAsync(new { content = "Recheck in a week", expires_in_seconds = 604800 }), HttpStatusCode.BadRequest, "expires_in_seconds");
+        Assert.Equal(HttpStatusCode.Created, (await NoteAsync(new { content = "Reviewed the chart", importance = 0.7 })).StatusCode);
+        var memory = await api.GetStringAsync($"/v1/sessions/{id}/memory");
+        Assert.DoesNotContain("555-0100", memory, StringComparison.Ordinal);
+        Assert.DoesNotContain("Recheck", memory, StringComparison.Ordinal);
+        Assert.Contains("Reviewed the chart", memory, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stale_version_is_409_and_the_next_request_sees_the_current_one()
     {
         var id = await Server.CreateSessionAsync(user: "stale");
