@@ -112,6 +112,13 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
         var blank = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = " " });
         Assert.True(blank.IsError);
         Assert.Contains("content must not be empty", Text(blank), StringComparison.Ordinal);
+        var mistyped = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = 42, ["top_k"] = "three" });
+        Assert.True(mistyped.IsError);
+        Assert.Equal("'memory_search' needs query as a string and top_k as an integer (see its input schema).", Text(mistyped));
+        var fractional = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "tea", ["top_k"] = 2.5 });
+        Assert.Equal("'memory_search' needs top_k as an integer (see its input schema).", Text(fractional));
+        var nullCategory = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Likes rain", ["category"] = null, ["importance"] = "high" });
+        Assert.Equal("'memory_add' needs category as a string and importance as a number (see its input schema).", Text(nullCategory));
 
         // The models were loaded in the background at startup (the warm-up's line is the one log line at information).
         for (var waited = 0; !errors.Any(l => l.Contains("Warmed up in", StringComparison.Ordinal)) && waited < 600; waited++)
