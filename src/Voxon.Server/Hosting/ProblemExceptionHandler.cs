@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Voxon.Engine;
 using Voxon.Engine.Realtime;
 using Voxon.Migration;
+using Voxon.Retention;
 using Voxon.Sessions;
 using Voxon.Sharing;
 using Voxon.Storage;
@@ -57,6 +59,9 @@ internal sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> l
         ArgumentException arg => (400, "Bad request", arg.ParamName is { } name ? arg.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : arg.Message),
         SessionCorruptException => (500, "Stored session unreadable", exception.Message),
         RealtimeConnectionException => (502, "Realtime service unavailable", exception.Message),
+        SessionLimitException => (409, "Session limit reached", exception.Message),
+        // Its message can carry the model's address or the provider's error text: logged, not shown to the tenant.
+        EngineException => (502, "Model unavailable", "The model did not answer; try again."),
         VoxonStorageException => (503, "Storage unavailable", "The session storage failed; try again."),
         OperationCanceledException => (499, "Cancelled", null),
         _ => (500, "Internal error", "The server failed; the error is logged."),

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Voxon.Server.Tests.Support;
+using Voxon.Tests.TestSupport;
 
 namespace Voxon.Server.Tests.Api;
 
@@ -167,6 +168,27 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.DoesNotContain("555-0100", memory, StringComparison.Ordinal);
         Assert.DoesNotContain("Recheck", memory, StringComparison.Ordinal);
         Assert.Contains("Reviewed the chart", memory, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_session_limit_is_409_and_a_failing_model_is_502_not_a_server_failure()
+    {
+        await using var model = LoopbackChatServer.Start();
+        model.Status = 500;
+        await using var server = await ServerInstance.StartAsync(o => o.ConfigureVoxon = v =>
+        {
+            v.UseEnvironment = false;
+            v.MaxSessionsPerUser = 1;
+            v.Model = new Voxon.Engine.ModelOptions { Endpoint = model.Endpoint, Model = "test-model", ApiKey = "k" };
+        });
+        var api = server.Client(server.KeyA);
+        var id = await server.CreateSessionAsync(user: "limited");
+        await AssertProblem(await api.PostAsJsonAsync("/v1/sessions", new { user_id = "limited" }), HttpStatusCode.Conflict, "already has 1 stored sessions");
+
+        var cid = await server.StartConversationAsync(id);
+        var failed = await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations/{cid}/messages", new { text = "Hello" }), HttpStatusCode.BadGateway, "model did not answer");
+        // Where the model lives is the server's business, not the tenant's.
+        Assert.DoesNotContain(model.Endpoint.Authority, failed.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
