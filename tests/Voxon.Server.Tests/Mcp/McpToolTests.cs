@@ -76,6 +76,29 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Http_storage_failure_is_a_tool_error_that_names_no_server_path()
+    {
+        var id = await Server.CreateSessionAsync(user: "mcp_storage");
+        await using var client = await HttpClientAsync(Server.KeyA);
+        Assert.NotEqual(true, (await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Stored fine", ["session_id"] = id })).IsError);
+
+        // The session's journal cannot be written: a folder stands where the file goes.
+        var journal = Path.Combine(Server.Store, id + ".journal");
+        File.Delete(journal);
+        Directory.CreateDirectory(journal);
+        try
+        {
+            var failed = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Not stored", ["session_id"] = id });
+            Assert.True(failed.IsError);
+            Assert.Equal("The session storage failed; try again.", Text(failed));
+        }
+        finally
+        {
+            Directory.Delete(journal);
+        }
+    }
+
+    [Fact]
     public async Task Stdio_serves_one_session_and_refuses_another()
     {
         var id = await Server.CreateSessionAsync(user: "stdio_user");
