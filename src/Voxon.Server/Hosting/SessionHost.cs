@@ -14,6 +14,9 @@ namespace Voxon.Server.Hosting;
 internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options, ILogger<SessionHost> logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<LiveSession>>> _live = new(StringComparer.Ordinal);
+
+    // Conversations open in a live copy when it was dropped, handed to the copy loaded next (LiveSession.OpenBeforeReload).
+    private readonly ConcurrentDictionary<string, string[]> _openAtDrop = new(StringComparer.Ordinal);
     private long _clock;
 
     public VoxonClient Voxon => voxon;
@@ -72,6 +75,7 @@ internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options,
         {
             await voxon.DeleteSessionAsync(sessionId, cancellationToken);
             await DropAsync(live);
+            _openAtDrop.TryRemove(sessionId, out _);
             return true;
         }, cancellationToken);
     }
@@ -138,6 +142,11 @@ internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options,
     private async Task<LiveSession> LoadAsync(string sessionId)
     {
         var live = new LiveSession(await voxon.LoadSessionAsync(sessionId, CancellationToken.None));
+        if (_openAtDrop.TryRemove(sessionId, out var open))
+        {
+            live.OpenBeforeReload.UnionWith(open);
+        }
+
         EvictIfFull();
         return live;
     }
@@ -185,8 +194,28 @@ internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options,
     private async Task DropAsync(LiveSession live)
     {
         live.Dropped = true;
+        RememberOpen(live);
         _live.TryRemove(live.Session.SessionId, out _);
         await live.Session.CloseAsync();
+    }
+
+    /// <summary>Keeps the conversations open in <paramref name="live"/> for its next copy; for as many sessions as are
+    /// kept live, so sessions that never come back do not pile up (a forgotten one is merely resumed explicitly).</summary>
+    private void RememberOpen(LiveSession live)
+    {
+        var id = live.Session.SessionId;
+        string[] open = [.. live.Open.Where(c => c.Value.IsActive).Select(c => c.Key).Union(live.OpenBeforeReload)];
+        if (open.Length == 0)
+        {
+            _openAtDrop.TryRemove(id, out _);
+            return;
+        }
+
+        _openAtDrop[id] = open;
+        while (_openAtDrop.Count > options.MaxLiveSessions && _openAtDrop.Keys.FirstOrDefault(k => k != id) is { } forgotten)
+        {
+            _openAtDrop.TryRemove(forgotten, out _);
+        }
     }
 
     public async ValueTask DisposeAsync()
