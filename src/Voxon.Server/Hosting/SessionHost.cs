@@ -9,7 +9,8 @@ namespace Voxon.Server.Hosting;
 /// Serves sessions to requests: loads each once and keeps it live, checks that it belongs to the caller's tenant
 /// (another tenant's session is "not found", exactly like a missing one), runs one request at a time per session, and
 /// saves after every change, so an acknowledged request is stored. A save that finds a newer stored version (another
-/// process wrote it) fails with 409 and drops the stale copy; the next request loads the current one.
+/// process wrote it) fails with 409, and one that storage refuses with 503; either drops the live copy with its
+/// unstored change, and the next request loads the stored one.
 /// </summary>
 internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options, ILogger<SessionHost> logger) : IAsyncDisposable
 {
@@ -105,9 +106,16 @@ internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options,
             // An acknowledged change must be stored even when the client goes away mid-save.
             await live.Session.SaveAsync(CancellationToken.None);
         }
-        catch (SessionConcurrencyException)
+        catch (VoxonStorageException ex)
         {
-            logger.LogWarning("Session {SessionId} was saved elsewhere; dropping the stale copy.", live.Session.SessionId);
+            // The change was not stored, so it was not acknowledged: the copy holding it goes, and the next request loads
+            // the stored session. Kept, the change would be stored by the next save, and a client retrying after 503
+            // would have its turn recorded twice.
+            if (ex is SessionConcurrencyException)
+            {
+                logger.LogWarning("Session {SessionId} was saved elsewhere; dropping the stale copy.", live.Session.SessionId);
+            }
+
             await DropAsync(live);
             throw;
         }

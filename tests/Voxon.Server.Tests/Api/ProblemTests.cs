@@ -192,6 +192,37 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_message_whose_save_failed_is_stored_once_when_the_client_retries()
+    {
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync(user: "retrier");
+        var cid = await Server.StartConversationAsync(id);
+
+        // Storage fails for a moment: the session's journal cannot be written (a folder stands where the file goes).
+        var journal = Path.Combine(Server.Store, id + ".journal");
+        var aside = journal + ".aside";
+        File.Move(journal, aside);
+        Directory.CreateDirectory(journal);
+        try
+        {
+            await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations/{cid}/messages", new { text = "Book a table for two" }), HttpStatusCode.ServiceUnavailable, "try again");
+        }
+        finally
+        {
+            Directory.Delete(journal);
+            File.Move(aside, journal);
+        }
+
+        // The client does as told and tries again: the turn is there once, live and stored.
+        await Server.SendAsync(id, cid, "Book a table for two");
+        var turns = (await (await api.GetAsync($"/v1/sessions/{id}/conversations/{cid}")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("turns");
+        Assert.Equal(["Book a table for two"], turns.EnumerateArray().Where(t => t.GetProperty("role").GetString() == "user").Select(t => t.GetProperty("content").GetString()));
+        await using var restarted = await Server.StartAnotherAsync();
+        var stored = await (await restarted.Client(Server.KeyA).GetAsync($"/v1/sessions/{id}/conversations/{cid}")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(2, stored.GetProperty("turns").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Stale_version_is_409_and_the_next_request_sees_the_current_one()
     {
         var id = await Server.CreateSessionAsync(user: "stale");
