@@ -40,6 +40,10 @@ internal sealed record MessageReply(string Reply, string ConversationId);
 
 internal sealed record AddMemoryRequest(string? Content, string? Category, double? Importance, bool? Sensitive, double? ExpiresInSeconds);
 
+/// <summary>Body of <c>POST /v1/shared/notes</c>: only what a note has, so a note sent as sensitive, categorised or
+/// expiring is refused rather than stored without it.</summary>
+internal sealed record NoteRequest(string? Content, double? Importance);
+
 internal sealed record MemorySearchHit(MemoryEntry Memory, double Score, double LexicalScore, double SemanticScore);
 
 internal sealed record MemoryList(IReadOnlyList<MemoryEntry> Entries, int TokenCount, int MaxTokens);

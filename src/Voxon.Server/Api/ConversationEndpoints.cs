@@ -66,6 +66,7 @@ internal static class ConversationEndpoints
         host.RunAsync(http.Tenant(), id, save: true, async live =>
         {
             Find(live, cid);
+            live.OpenBeforeReload.Remove(cid);
             if (live.Open.Remove(cid, out var open))
             {
                 await open.EndAsync(cancellationToken);

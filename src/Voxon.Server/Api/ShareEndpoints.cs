@@ -65,7 +65,7 @@ internal static class ShareEndpoints
         });
     }
 
-    private static async Task<IResult> AddNoteAsync([FromQuery(Name = "user_id")] string? userId, AddMemoryRequest body, HttpContext http, SessionHost host, CancellationToken cancellationToken)
+    private static async Task<IResult> AddNoteAsync([FromQuery(Name = "user_id")] string? userId, NoteRequest body, HttpContext http, SessionHost host, CancellationToken cancellationToken)
     {
         var view = await AccessAsync(http, host, userId, cancellationToken);
         var note = await view.AddNoteAsync(body.Content ?? throw new ArgumentException("A note needs 'content'."), body.Importance ?? 0.5, cancellationToken);

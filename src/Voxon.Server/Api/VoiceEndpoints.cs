@@ -36,7 +36,7 @@ internal static class VoiceEndpoints
         }
 
         var options = new VoiceConversationOptions { ConversationId = conversationId, ParentId = parentId, ServerVad = vad ?? true };
-        return await host.RunAsync(http.Tenant(), id, save: true, async live =>
+        return await host.RunAsync(http.Tenant(), id, save: false, async live =>
         {
             // The realtime connection opens before the upgrade, so a refused one is still answered with ProblemDetails.
             var voice = await live.Session.StartVoiceConversationAsync(options, cancellationToken);
@@ -51,6 +51,9 @@ internal static class VoiceEndpoints
                 await voice.DisposeAsync();
             }
 
+            // Saved here rather than by the host, which drops a copy whose save failed: a call cannot be retried, so its
+            // turns stay in the live copy for the next save to store.
+            await live.Session.SaveAsync(CancellationToken.None);
             return Results.Empty;
         }, cancellationToken);
     }

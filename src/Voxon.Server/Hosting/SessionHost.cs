@@ -9,11 +9,15 @@ namespace Voxon.Server.Hosting;
 /// Serves sessions to requests: loads each once and keeps it live, checks that it belongs to the caller's tenant
 /// (another tenant's session is "not found", exactly like a missing one), runs one request at a time per session, and
 /// saves after every change, so an acknowledged request is stored. A save that finds a newer stored version (another
-/// process wrote it) fails with 409 and drops the stale copy; the next request loads the current one.
+/// process wrote it) fails with 409, and one that storage refuses with 503; either drops the live copy with its
+/// unstored change, and the next request loads the stored one.
 /// </summary>
 internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options, ILogger<SessionHost> logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<LiveSession>>> _live = new(StringComparer.Ordinal);
+
+    // Conversations open in a live copy when it was dropped, handed to the copy loaded next (LiveSession.OpenBeforeReload).
+    private readonly ConcurrentDictionary<string, string[]> _openAtDrop = new(StringComparer.Ordinal);
     private long _clock;
 
     public VoxonClient Voxon => voxon;
@@ -72,6 +76,7 @@ internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options,
         {
             await voxon.DeleteSessionAsync(sessionId, cancellationToken);
             await DropAsync(live);
+            _openAtDrop.TryRemove(sessionId, out _);
             return true;
         }, cancellationToken);
     }
@@ -101,9 +106,16 @@ internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options,
             // An acknowledged change must be stored even when the client goes away mid-save.
             await live.Session.SaveAsync(CancellationToken.None);
         }
-        catch (SessionConcurrencyException)
+        catch (VoxonStorageException ex)
         {
-            logger.LogWarning("Session {SessionId} was saved elsewhere; dropping the stale copy.", live.Session.SessionId);
+            // The change was not stored, so it was not acknowledged: the copy holding it goes, and the next request loads
+            // the stored session. Kept, the change would be stored by the next save, and a client retrying after 503
+            // would have its turn recorded twice.
+            if (ex is SessionConcurrencyException)
+            {
+                logger.LogWarning("Session {SessionId} was saved elsewhere; dropping the stale copy.", live.Session.SessionId);
+            }
+
             await DropAsync(live);
             throw;
         }
@@ -138,6 +150,11 @@ internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options,
     private async Task<LiveSession> LoadAsync(string sessionId)
     {
         var live = new LiveSession(await voxon.LoadSessionAsync(sessionId, CancellationToken.None));
+        if (_openAtDrop.TryRemove(sessionId, out var open))
+        {
+            live.OpenBeforeReload.UnionWith(open);
+        }
+
         EvictIfFull();
         return live;
     }
@@ -185,8 +202,28 @@ internal sealed class SessionHost(VoxonClient voxon, VoxonServerOptions options,
     private async Task DropAsync(LiveSession live)
     {
         live.Dropped = true;
+        RememberOpen(live);
         _live.TryRemove(live.Session.SessionId, out _);
         await live.Session.CloseAsync();
+    }
+
+    /// <summary>Keeps the conversations open in <paramref name="live"/> for its next copy; for as many sessions as are
+    /// kept live, so sessions that never come back do not pile up (a forgotten one is merely resumed explicitly).</summary>
+    private void RememberOpen(LiveSession live)
+    {
+        var id = live.Session.SessionId;
+        string[] open = [.. live.Open.Where(c => c.Value.IsActive).Select(c => c.Key).Union(live.OpenBeforeReload)];
+        if (open.Length == 0)
+        {
+            _openAtDrop.TryRemove(id, out _);
+            return;
+        }
+
+        _openAtDrop[id] = open;
+        while (_openAtDrop.Count > options.MaxLiveSessions && _openAtDrop.Keys.FirstOrDefault(k => k != id) is { } forgotten)
+        {
+            _openAtDrop.TryRemove(forgotten, out _);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -61,15 +61,11 @@ public static class VoxonServer
                     context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
 
-                await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                await ProblemExceptionHandler.WriteAsync(context.HttpContext, new ProblemDetails
                 {
-                    HttpContext = context.HttpContext,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many requests",
-                        Detail = $"This key may make {options.RateLimitPermits} requests per {options.RateLimitWindow.TotalSeconds:0} s.",
-                    },
+                    Status = StatusCodes.Status429TooManyRequests,
+                    Title = "Too many requests",
+                    Detail = $"This key may make {options.RateLimitPermits} requests per {options.RateLimitWindow.TotalSeconds:0} s.",
                 });
             };
         });

@@ -17,23 +17,59 @@ public static class McpEndpoints
 
     internal static void Map(WebApplication app) => app.MapMcp("/mcp");
 
-    /// <summary>The memory tools, with a call missing a required argument answered by a tool error naming it: the
-    /// SDK's own answer ("An error occurred invoking 'memory_search'.") tells a model nothing to correct.</summary>
+    /// <summary>The memory tools, with a call missing a required argument, or giving one of another JSON type than its
+    /// schema says, answered by a tool error naming it: the SDK's own answer ("An error occurred invoking
+    /// 'memory_search'.") tells a model nothing to correct, and the SDK logs it as a server failure with a stack trace.</summary>
     private static IMcpServerBuilder WithMemoryTools(this IMcpServerBuilder builder) =>
         builder.WithTools<MemoryTools>().WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
-            context.MatchedPrimitive is McpServerTool tool && MissingArguments(tool.ProtocolTool, context.Params?.Arguments) is { Count: > 0 } missing
+            context.MatchedPrimitive is McpServerTool tool && ArgumentProblems(tool.ProtocolTool, context.Params?.Arguments) is { Count: > 0 } problems
                 ? new CallToolResult
                 {
                     IsError = true,
-                    Content = [new TextContentBlock { Text = $"'{tool.ProtocolTool.Name}' needs {string.Join(" and ", missing)} (see its input schema)." }],
+                    Content = [new TextContentBlock { Text = $"'{tool.ProtocolTool.Name}' needs {string.Join(" and ", problems)} (see its input schema)." }],
                 }
                 : await next(context, cancellationToken)));
 
-    /// <summary>The required arguments of <paramref name="tool"/> that <paramref name="arguments"/> lacks or gives as null.</summary>
-    private static List<string> MissingArguments(Tool tool, IDictionary<string, JsonElement>? arguments) =>
-        tool.InputSchema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array
+    /// <summary>The required arguments of <paramref name="tool"/> that <paramref name="arguments"/> lacks or gives as
+    /// null, then those it gives as another JSON type than the schema's ("top_k as an integer").</summary>
+    private static List<string> ArgumentProblems(Tool tool, IDictionary<string, JsonElement>? arguments)
+    {
+        var schema = tool.InputSchema;
+        List<string> problems = schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array
             ? [.. required.EnumerateArray().Select(r => r.GetString()!).Where(name => arguments is null || !arguments.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null)]
             : [];
+        if (arguments is null || !schema.TryGetProperty("properties", out var properties))
+        {
+            return problems;
+        }
+
+        foreach (var (name, value) in arguments)
+        {
+            if (!problems.Contains(name) && properties.TryGetProperty(name, out var property) && property.TryGetProperty("type", out var type))
+            {
+                List<string?> types = type.ValueKind == JsonValueKind.Array ? [.. type.EnumerateArray().Select(t => t.GetString())] : [type.GetString()];
+                if (!types.Any(t => Fits(t, value)))
+                {
+                    problems.Add($"{name} as {(types[0] is "integer" or "array" or "object" ? "an" : "a")} {types[0]}");
+                }
+            }
+        }
+
+        return problems;
+    }
+
+    private static bool Fits(string? type, JsonElement value) => type switch
+    {
+        "string" => value.ValueKind == JsonValueKind.String,
+        // The tools' integers are int parameters: 2.5 or 1e12 fails their binding just as "abc" does.
+        "integer" => value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out _),
+        "number" => value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out _),
+        "boolean" => value.ValueKind is JsonValueKind.True or JsonValueKind.False,
+        "null" => value.ValueKind == JsonValueKind.Null,
+        "array" => value.ValueKind == JsonValueKind.Array,
+        "object" => value.ValueKind == JsonValueKind.Object,
+        _ => true,
+    };
 
     /// <summary>Serves the memory tools over stdin/stdout, scoped to session <paramref name="sessionId"/> of the
     /// library configured by <paramref name="options"/>; returns when stdin closes.</summary>

@@ -11,7 +11,7 @@ namespace Voxon.Server.Mcp;
 /// <summary>The MCP tools: search, add and forget memories of one session, and summarise it. Each call is confined to
 /// the scope's session (<see cref="IMcpSessionScope"/>); library errors come back as tool errors with their message.</summary>
 [McpServerToolType]
-internal sealed class MemoryTools(IMcpSessionScope scope)
+internal sealed class MemoryTools(IMcpSessionScope scope, ILogger<MemoryTools> logger)
 {
     private static readonly JsonSerializerOptions Json = VoxonServer.Configure(new JsonSerializerOptions());
 
@@ -85,12 +85,23 @@ internal sealed class MemoryTools(IMcpSessionScope scope)
         {
             return Result(JsonSerializer.Serialize(await scope.RunAsync(sessionId, save, work, cancellationToken), Json));
         }
-        catch (Exception ex) when (ex is McpException or VoxonException or ArgumentException or KeyNotFoundException)
+        catch (McpException ex)
         {
-            // Library messages are written for users and name nothing of another tenant (its sessions are "not found").
-            // Answered here as the tool's error, not thrown: the SDK logs a thrown one as a failure with its stack trace,
-            // which bad input from a model is not.
             return Result(ex.Message, error: true);
+        }
+        catch (Exception ex) when (ex is VoxonException or ArgumentException or KeyNotFoundException)
+        {
+            // Answered here as the tool's error, not thrown: the SDK logs a thrown one as a failure with its stack trace,
+            // which bad input from a model is not. The REST API's wording is used: a library message names nothing of
+            // another tenant (its sessions are "not found"), while a storage failure's message names the server's
+            // paths or hosts, so that one is logged and the model is told only that storage failed.
+            var (status, _, detail) = ProblemExceptionHandler.Describe(ex);
+            if (status >= 500)
+            {
+                logger.LogError(ex, "MCP tool call failed.");
+            }
+
+            return Result(detail ?? ex.Message, error: true);
         }
     }
 

@@ -4,7 +4,7 @@ namespace Voxon.Server.Tenancy;
 
 /// <summary>Every request outside the open paths (<c>/</c>, the dashboard's files, <c>/healthz</c>, <c>/openapi</c>)
 /// needs <c>Authorization: Bearer KEY</c> (WebSockets may carry it otherwise, see <see cref="Secret"/>); a missing or unknown key gets 401 before any endpoint runs.</summary>
-internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys, IProblemDetailsService problems)
+internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -17,17 +17,12 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys, I
         var secret = Secret(context);
         if (keys.Find(secret) is not { } key)
         {
-            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await problems.WriteAsync(new ProblemDetailsContext
+            await Hosting.ProblemExceptionHandler.WriteAsync(context, new ProblemDetails
             {
-                HttpContext = context,
-                ProblemDetails = new ProblemDetails
-                {
-                    Status = StatusCodes.Status401Unauthorized,
-                    Title = "Unauthorized",
-                    Detail = secret is null ? "Send an API key as 'Authorization: Bearer KEY'." : "The API key is unknown or revoked.",
-                },
+                Status = StatusCodes.Status401Unauthorized,
+                Title = "Unauthorized",
+                Detail = secret is null ? "Send an API key as 'Authorization: Bearer KEY'." : "The API key is unknown or revoked.",
             });
             return;
         }

@@ -22,7 +22,18 @@ public sealed record CustomMetric(
     public double Average => Count == 0 ? 0 : Sum / Count;
 
     /// <summary>This aggregate with <paramref name="value"/> added.</summary>
-    internal CustomMetric With(double value) => Count == 0
-        ? new CustomMetric(Name, 1, value, value, value, value)
-        : new CustomMetric(Name, Count + 1, Sum + value, value, Math.Min(Min, value), Math.Max(Max, value));
+    /// <exception cref="ArgumentOutOfRangeException">The sum would overflow: an infinite sum cannot be saved as JSON, so
+    /// every later save of the session would fail.</exception>
+    internal CustomMetric With(double value)
+    {
+        if (Count == 0)
+        {
+            return new CustomMetric(Name, 1, value, value, value, value);
+        }
+
+        var sum = Sum + value;
+        return double.IsFinite(sum)
+            ? new CustomMetric(Name, Count + 1, sum, value, Math.Min(Min, value), Math.Max(Max, value))
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"Adding this value to metric '{Name}' would make its sum overflow.");
+    }
 }

@@ -105,7 +105,7 @@ public sealed partial class Session
     /// <param name="name">Letters, digits, '_', '.', '-'; at most 64 characters.</param>
     /// <param name="value">A finite number.</param>
     /// <exception cref="ArgumentException">The name is malformed.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite, or would overflow the metric's sum.</exception>
     /// <exception cref="SessionStateException">The session is closed.</exception>
     public void TrackMetric(string name, double value)
     {

@@ -292,6 +292,31 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     }
 
     [Fact]
+    public async Task An_open_conversation_stays_open_when_the_server_reloads_its_session()
+    {
+        await using var server = await ServerInstance.StartAsync(o => o.MaxLiveSessions = 1);
+        var api = server.Client(server.KeyA);
+        var id = await server.CreateSessionAsync(user: "kai");
+        var cid = await server.StartConversationAsync(id);
+        await server.SendAsync(id, cid, "My name is Kai");
+
+        // A note through a share is written to storage behind the live copy, which is then reloaded.
+        var share = await Json(await api.PostAsJsonAsync($"/v1/sessions/{id}/shares", new { shared_with = "coach", permissions = new[] { "add_notes" } }), HttpStatusCode.Created);
+        using var note = new HttpRequestMessage(HttpMethod.Post, "/v1/shared/notes?user_id=coach") { Content = JsonContent.Create(new { content = "Training for a marathon" }) };
+        note.Headers.Add("X-Share-Token", share.GetProperty("token").GetString());
+        await Json(await api.SendAsync(note), HttpStatusCode.Created);
+        await server.SendAsync(id, cid, "I like running");
+
+        // Past MaxLiveSessions the least recently used session is dropped from memory, and loaded again when used.
+        await server.CreateSessionAsync(user: "other");
+        await server.SendAsync(id, cid, "What's my name?");
+
+        var conversation = await Json(await api.GetAsync($"/v1/sessions/{id}/conversations/{cid}"));
+        Assert.Equal(6, conversation.GetProperty("turns").GetArrayLength());
+        Assert.False(conversation.GetProperty("conversation").TryGetProperty("ended_at", out _), "the client never ended it");
+    }
+
+    [Fact]
     public async Task Export_and_import_round_trip_into_the_callers_tenant()
     {
         var api = Server.Client(Server.KeyA);

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Voxon.Server.Tests.Support;
+using Voxon.Tests.TestSupport;
 
 namespace Voxon.Server.Tests.Api;
 
@@ -101,6 +102,124 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
         await AssertProblem(await api.GetAsync($"/v1/sessions/{id}/memory?q=x&top_k=0"), HttpStatusCode.BadRequest, "top_k");
         await AssertProblem(await api.GetAsync($"/v1/sessions/{id}/memory?q=x&min_score=2"), HttpStatusCode.BadRequest, "min_score must be between 0 and 1");
         await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations", new { conversation_id = cid }), HttpStatusCode.Conflict, $"already has a conversation '{cid}'; resume it (POST .../conversations/{cid}/resume)");
+    }
+
+    [Fact]
+    public async Task Errors_reach_clients_that_accept_only_an_event_stream_or_html()
+    {
+        var id = await Server.CreateSessionAsync(user: "streamer");
+        var cid = await Server.StartConversationAsync(id);
+        Task<HttpResponseMessage> Send(string? key, string accept, string path, string? body = null)
+        {
+            var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, path);
+            request.Headers.Accept.ParseAdd(accept);
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            }
+
+            return Server.Client(key).SendAsync(request);
+        }
+
+        // A streamed message (the client accepts only text/event-stream) that fails before its first event.
+        await AssertProblem(await Send(Server.KeyA, "text/event-stream", $"/v1/sessions/{id}/conversations/nope/messages", """{"text":"hi"}"""), HttpStatusCode.NotFound, "no conversation 'nope'");
+        await AssertProblem(await Send(Server.KeyA, "text/event-stream", $"/v1/sessions/{id}/conversations/{cid}/messages", """{"text":" "}"""), HttpStatusCode.BadRequest, "non-empty 'text'");
+        await AssertProblem(await Send(null, "text/event-stream", $"/v1/sessions/{id}/conversations/{cid}/messages", """{"text":"hi"}"""), HttpStatusCode.Unauthorized, "Bearer");
+        // A browser opening an API address.
+        await AssertProblem(await Send(Server.KeyA, "text/html", "/v1/sessions/sess_000000000000000000000000"), HttpStatusCode.NotFound, "not found");
+        await AssertProblem(await Send(null, "text/html", "/v1/sessions"), HttpStatusCode.Unauthorized, "Bearer");
+    }
+
+    [Fact]
+    public async Task A_metric_whose_sum_would_overflow_is_400_and_the_session_still_saves()
+    {
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync(user: "big_numbers");
+        Assert.Equal(HttpStatusCode.NoContent, (await api.PostAsJsonAsync($"/v1/sessions/{id}/metrics", new { name = "bytes", value = 1e308 })).StatusCode);
+        await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/metrics", new { name = "bytes", value = 1e308 }), HttpStatusCode.BadRequest, "metric 'bytes'");
+
+        // The refused value left nothing behind that the next save could not write.
+        Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync($"/v1/sessions/{id}/memory", new { content = "Saved after the refused metric" })).StatusCode);
+        var analytics = await (await api.GetAsync($"/v1/sessions/{id}/analytics")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, analytics.GetProperty("metrics").GetProperty("bytes").GetProperty("count").GetInt32());
+        await using var restarted = await Server.StartAnotherAsync();
+        Assert.Contains("Saved after the refused metric", await restarted.Client(Server.KeyA).GetStringAsync($"/v1/sessions/{id}/memory"));
+    }
+
+    [Fact]
+    public async Task A_shared_note_with_a_field_notes_lack_is_400_and_not_stored()
+    {
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync(user: "patient");
+        var share = await (await api.PostAsJsonAsync($"/v1/sessions/{id}/shares", new { shared_with = "dr_kim", permissions = new[] { "read", "add_notes" } })).Content.ReadFromJsonAsync<JsonElement>();
+        var token = share.GetProperty("token").GetString()!;
+        Task<HttpResponseMessage> NoteAsync(object body)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/shared/notes?user_id=dr_kim") { Content = JsonContent.Create(body) };
+            request.Headers.Add("X-Share-Token", token);
+            return api.SendAsync(request);
+        }
+
+        // Notes cannot be sensitive, categorised or expiring: a note asking to be kept secret must not be stored in the clear.
+        await AssertProblem(await NoteAsync(new { content = "Direct line 555-0100", sensitive = true }), HttpStatusCode.BadRequest, "sensitive");
+        await AssertProblem(await NoteAsync(new { content = "Recheck in a week", expires_in_seconds = 604800 }), HttpStatusCode.BadRequest, "expires_in_seconds");
+        Assert.Equal(HttpStatusCode.Created, (await NoteAsync(new { content = "Reviewed the chart", importance = 0.7 })).StatusCode);
+        var memory = await api.GetStringAsync($"/v1/sessions/{id}/memory");
+        Assert.DoesNotContain("555-0100", memory, StringComparison.Ordinal);
+        Assert.DoesNotContain("Recheck", memory, StringComparison.Ordinal);
+        Assert.Contains("Reviewed the chart", memory, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_session_limit_is_409_and_a_failing_model_is_502_not_a_server_failure()
+    {
+        await using var model = LoopbackChatServer.Start();
+        model.Status = 500;
+        await using var server = await ServerInstance.StartAsync(o => o.ConfigureVoxon = v =>
+        {
+            v.UseEnvironment = false;
+            v.MaxSessionsPerUser = 1;
+            v.Model = new Voxon.Engine.ModelOptions { Endpoint = model.Endpoint, Model = "test-model", ApiKey = "k" };
+        });
+        var api = server.Client(server.KeyA);
+        var id = await server.CreateSessionAsync(user: "limited");
+        await AssertProblem(await api.PostAsJsonAsync("/v1/sessions", new { user_id = "limited" }), HttpStatusCode.Conflict, "already has 1 stored sessions");
+
+        var cid = await server.StartConversationAsync(id);
+        var failed = await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations/{cid}/messages", new { text = "Hello" }), HttpStatusCode.BadGateway, "model did not answer");
+        // Where the model lives is the server's business, not the tenant's.
+        Assert.DoesNotContain(model.Endpoint.Authority, failed.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_message_whose_save_failed_is_stored_once_when_the_client_retries()
+    {
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync(user: "retrier");
+        var cid = await Server.StartConversationAsync(id);
+
+        // Storage fails for a moment: the session's journal cannot be written (a folder stands where the file goes).
+        var journal = Path.Combine(Server.Store, id + ".journal");
+        var aside = journal + ".aside";
+        File.Move(journal, aside);
+        Directory.CreateDirectory(journal);
+        try
+        {
+            await AssertProblem(await api.PostAsJsonAsync($"/v1/sessions/{id}/conversations/{cid}/messages", new { text = "Book a table for two" }), HttpStatusCode.ServiceUnavailable, "try again");
+        }
+        finally
+        {
+            Directory.Delete(journal);
+            File.Move(aside, journal);
+        }
+
+        // The client does as told and tries again: the turn is there once, live and stored.
+        await Server.SendAsync(id, cid, "Book a table for two");
+        var turns = (await (await api.GetAsync($"/v1/sessions/{id}/conversations/{cid}")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("turns");
+        Assert.Equal(["Book a table for two"], turns.EnumerateArray().Where(t => t.GetProperty("role").GetString() == "user").Select(t => t.GetProperty("content").GetString()));
+        await using var restarted = await Server.StartAnotherAsync();
+        var stored = await (await restarted.Client(Server.KeyA).GetAsync($"/v1/sessions/{id}/conversations/{cid}")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(2, stored.GetProperty("turns").GetArrayLength());
     }
 
     [Fact]

@@ -76,6 +76,29 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Http_storage_failure_is_a_tool_error_that_names_no_server_path()
+    {
+        var id = await Server.CreateSessionAsync(user: "mcp_storage");
+        await using var client = await HttpClientAsync(Server.KeyA);
+        Assert.NotEqual(true, (await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Stored fine", ["session_id"] = id })).IsError);
+
+        // The session's journal cannot be written: a folder stands where the file goes.
+        var journal = Path.Combine(Server.Store, id + ".journal");
+        File.Delete(journal);
+        Directory.CreateDirectory(journal);
+        try
+        {
+            var failed = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Not stored", ["session_id"] = id });
+            Assert.True(failed.IsError);
+            Assert.Equal("The session storage failed; try again.", Text(failed));
+        }
+        finally
+        {
+            Directory.Delete(journal);
+        }
+    }
+
+    [Fact]
     public async Task Stdio_serves_one_session_and_refuses_another()
     {
         var id = await Server.CreateSessionAsync(user: "stdio_user");
@@ -112,6 +135,13 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
         var blank = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = " " });
         Assert.True(blank.IsError);
         Assert.Contains("content must not be empty", Text(blank), StringComparison.Ordinal);
+        var mistyped = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = 42, ["top_k"] = "three" });
+        Assert.True(mistyped.IsError);
+        Assert.Equal("'memory_search' needs query as a string and top_k as an integer (see its input schema).", Text(mistyped));
+        var fractional = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "tea", ["top_k"] = 2.5 });
+        Assert.Equal("'memory_search' needs top_k as an integer (see its input schema).", Text(fractional));
+        var nullCategory = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Likes rain", ["category"] = null, ["importance"] = "high" });
+        Assert.Equal("'memory_add' needs category as a string and importance as a number (see its input schema).", Text(nullCategory));
 
         // The models were loaded in the background at startup (the warm-up's line is the one log line at information).
         for (var waited = 0; !errors.Any(l => l.Contains("Warmed up in", StringComparison.Ordinal)) && waited < 600; waited++)
