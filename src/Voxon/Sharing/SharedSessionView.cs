@@ -61,7 +61,8 @@ public sealed class SharedSessionView
         return [.. document.Conversations.Select(c => new ConversationInfo(c.ConversationId, c.ParentId, c.StartedAt, c.EndedAt, c.Turns.Count))];
     }
 
-    /// <summary>A conversation's transcript with personal data (emails, phone and card numbers) and the content of sensitive memories redacted.</summary>
+    /// <summary>A conversation's transcript with personal data (emails, phone and card numbers) and the content of sensitive
+    /// memories redacted, in what was said, the unheard rest of interrupted replies and tool call arguments and results.</summary>
     /// <exception cref="SessionStateException">The session has no such conversation.</exception>
     /// <inheritdoc cref="GetMemory" path="/exception"/>
     public IReadOnlyList<ConversationTurn> GetTranscript(string conversationId)
@@ -71,7 +72,17 @@ public sealed class SharedSessionView
             ?? throw new SessionStateException($"Session '{SessionId}' has no conversation '{conversationId}'.");
         // By the values that carry each secret, not the memory's exact words: "The code for my locker is ZEBRA7731" hides ZEBRA7731.
         var secrets = document.Memory.Entries.Where(e => e.Sensitive).SelectMany(e => Redaction.SensitiveValues(e.Content)).Distinct(StringComparer.OrdinalIgnoreCase).OrderByDescending(v => v.Length).ToList();
-        return [.. conversation.Turns.Select(t => t with { Content = RedactTurn(t.Content, secrets) })];
+        // The unheard rest of a reply and the tool calls are transcript text too: they carry secrets as the reply does.
+        return [.. conversation.Turns.Select(t => t with
+        {
+            Content = RedactTurn(t.Content, secrets),
+            GeneratedContent = t.GeneratedContent is null ? null : RedactTurn(t.GeneratedContent, secrets),
+            ToolCalls = t.ToolCalls?.Select(c => c with
+            {
+                Arguments = c.Arguments is null ? null : RedactTurn(c.Arguments, secrets),
+                Result = c.Result is null ? null : RedactTurn(c.Result, secrets),
+            }).ToList(),
+        })];
     }
 
     /// <summary>Basic analytics: counts and durations.</summary>
