@@ -102,6 +102,30 @@ public sealed class SessionSharingTests : IDisposable
     }
 
     [Fact]
+    public async Task Shared_memories_redact_secrets_in_the_transcript_text_they_carry()
+    {
+        var (voxon, session, conversation) = await SecretKeepingSessionAsync("Noted: your locker code is ZEBRA7731, and I will write to alice@example.com.", "User's locker code: ZEBRA7731");
+        await using var _ = voxon;
+        await conversation.SendMessageAsync("Remember my locker code please");
+        await conversation.SendMessageAsync("Thanks. I love jazz piano");
+        await session.AddMemoryAsync("Locker ZEBRA7731 is on the second floor", "places");
+        await session.SaveAsync();
+        var share = await session.CreateSharedViewAsync("doctor_9", [SharePermissions.Read], Day);
+
+        var memory = (await voxon.AccessSharedSessionAsync(share.Token, "doctor_9")).GetMemory();
+
+        var jazz = Assert.Single(memory, e => e.Content.Contains("jazz piano", StringComparison.Ordinal));
+        Assert.NotNull(jazz.Context); // the reply the user answered
+        Assert.Contains("your locker code is", jazz.Context, StringComparison.Ordinal);
+        Assert.All(memory, e =>
+        {
+            Assert.DoesNotContain("7731", e.Content + e.Context, StringComparison.Ordinal);
+            Assert.DoesNotContain("alice@example.com", e.Context ?? string.Empty, StringComparison.Ordinal);
+        });
+        Assert.Contains(memory, e => e.Content.StartsWith("Locker [REDACTED] is on the second floor", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_read_only_view_cannot_add_notes_and_nothing_is_written()
     {
         var (voxon, session) = await StoredSessionAsync();
