@@ -11,13 +11,17 @@ internal sealed partial class RedisSessionStorage
         {
             Control = _codec.ControlStore,
             KeyRing = _codec.KeyRing,
-            CountStorage = (summary, counts, _) => RunAsync("erase user", summary.SessionId, async db =>
+            CountStorage = (sessionId, counts, _) => RunAsync("erase user", sessionId, async db =>
             {
                 // The session's member in the user's sorted-set index, and its locator.
-                var indexed = (await db.SortedSetScoreAsync(_keys.Sessions(userId), summary.SessionId)).HasValue ? 1 : 0;
-                indexed += await db.KeyExistsAsync(_keys.SessionUser(summary.SessionId)) ? 1 : 0;
+                var indexed = (await db.SortedSetScoreAsync(_keys.Sessions(userId), sessionId)).HasValue ? 1 : 0;
+                indexed += await db.KeyExistsAsync(_keys.SessionUser(sessionId)) ? 1 : 0;
                 counts[ErasureReceipt.IndexEntries] = counts.GetValueOrDefault(ErasureReceipt.IndexEntries) + indexed;
             }),
+
+            // Every session in the user's index, those whose summary fields a listing cannot read included.
+            UnlistedSessions = (user, _) => RunAsync<IReadOnlyList<string>>("erase user", null, async db =>
+                [.. (await db.SortedSetRangeByRankAsync(_keys.Sessions(user))).Select(id => (string)id!)]),
             DeleteShare = (hash, _) => RunAsync("erase user", null, async db =>
             {
                 if ((string?)await db.StringGetAsync(_keys.ShareUser(hash)) is { } owner)

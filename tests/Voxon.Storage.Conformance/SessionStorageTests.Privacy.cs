@@ -88,6 +88,32 @@ public abstract partial class SessionStorageTests<TFixture>
     }
 
     [SkippableFact]
+    public virtual async Task Erasure_removes_a_users_sessions_that_are_too_damaged_to_list()
+    {
+        await using var space = await IsolatedSpaceAsync();
+        var storage = space.Fixture.Create();
+        await using var client = WorkerStorage.Client(storage);
+        var victim = "user_damaged_" + space.Fixture.Space;
+        var journaled = await client.CreateSessionAsync(victim);
+        await journaled.AddMemoryAsync(victim + " secret first " + Secret);
+        await journaled.SaveAsync();
+        await journaled.AddMemoryAsync(victim + " secret second " + Secret);
+        await journaled.SaveAsync();
+        var summarized = await client.CreateSessionAsync(victim);
+        await summarized.AddMemoryAsync(victim + " secret third " + Secret);
+        await summarized.SaveAsync();
+
+        // A lost last save, and a damaged listing entry: either can make a listing skip the session.
+        await space.Fixture.DeleteLastRecordAsync(journaled.SessionId, "memory");
+        await space.Fixture.BreakSummaryAsync(summarized.SessionId);
+        await client.EraseUserAsync(victim);
+
+        Assert.Null(await storage.LoadAsync(journaled.SessionId));
+        Assert.Empty(await storage.ListAsync(victim));
+        Assert.DoesNotContain(victim + " secret", Encoding.UTF8.GetString(await space.Fixture.ReadRawAsync()), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public virtual async Task Copy_taken_before_erasure_no_longer_decrypts_after_it()
     {
         await using var space = await IsolatedSpaceAsync();

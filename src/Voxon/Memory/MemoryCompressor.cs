@@ -18,12 +18,14 @@ internal sealed class MemoryCompressor(IChatClient chatClient, ILogger logger)
         "drop repetition. Answer only with JSON: {\"summary\": \"...\"}.";
 
     /// <summary>The groups a compression merges: live memories last updated before <paramref name="cutoff"/>, by category,
-    /// scope and sensitivity, two or more to a group. Single-valued facts (slots), importance-1.0 entries and memories that
-    /// end with their conversation are left as they are.</summary>
+    /// scope, sensitivity and expiry, two or more to a group. Single-valued facts (slots), importance-1.0 entries and memories
+    /// that end with their conversation are left as they are.</summary>
+    /// <remarks>By expiry too: a summary has one expiry, and a fact merged with longer-lived ones must not outlive its own
+    /// (nor shorten theirs).</remarks>
     public static List<List<MemoryEntry>> Groups(IEnumerable<MemoryEntry> live, DateTimeOffset cutoff) =>
         [.. live
             .Where(e => e.UpdatedAt < cutoff && e.Slot is null && e.Importance < 1.0 && !e.Transient)
-            .GroupBy(e => (e.Category, e.Scope, e.Sensitive))
+            .GroupBy(e => (e.Category, e.Scope, e.Sensitive, e.ExpiresAt))
             .Where(g => g.Count() > 1)
             .Select(g => g.ToList())];
 
@@ -39,8 +41,8 @@ internal sealed class MemoryCompressor(IChatClient chatClient, ILogger logger)
             Importance = sources.Max(s => s.Importance),
             CreatedAt = sources.Min(s => s.CreatedAt),
             UpdatedAt = now,
-            ExpiresAt = sources.All(s => s.ExpiresAt is not null) ? sources.Max(s => s.ExpiresAt) : null,
-            Sensitive = first.Sensitive, // the group is all sensitive or all not
+            ExpiresAt = first.ExpiresAt, // the group shares one expiry, as it shares one sensitivity
+            Sensitive = first.Sensitive,
             Source = MemorySource.Summary,
             Scope = first.Scope,
             TokenCount = TokenCounter.Count(text),

@@ -11,7 +11,7 @@ public sealed partial class Session
 
     /// <summary>
     /// Merges memories last updated more than <paramref name="keepRecentDays"/> ago into one summary entry per
-    /// category, scope and sensitivity (a model summary when a model is configured, a deterministic merge offline; sensitive
+    /// category, scope, sensitivity and expiry (a model summary when a model is configured, a deterministic merge offline; sensitive
     /// memories are always merged offline and never sent to the model). Single-valued
     /// facts (name, home...), importance-1.0 entries and memories that end with their conversation are kept as they are. The facts stay findable by search.
     /// </summary>

@@ -44,13 +44,20 @@ public sealed class SharedSessionView
     /// <summary>Whether the share grants <see cref="SharePermissions.AddNotes"/>.</summary>
     public bool CanAddNotes => Info.Permissions.Contains(SharePermissions.AddNotes);
 
-    /// <summary>The session's live memory; sensitive entries read <c>[REDACTED]</c>, embeddings are left out.</summary>
+    /// <summary>The session's live memory; sensitive entries read <c>[REDACTED]</c>, and the values of sensitive memories
+    /// are redacted from the others too, with personal data from their context (transcript text, redacted as in
+    /// <see cref="GetTranscript"/>); embeddings are left out.</summary>
     /// <exception cref="SharePermissionException">The share does not grant <c>read</c>.</exception>
     /// <exception cref="InvalidShareTokenException">The share has expired.</exception>
     public IReadOnlyList<MemoryEntry> GetMemory()
     {
         var (document, now) = Readable();
-        return [.. document.Memory.Entries.Where(e => _runtime.MemoryTtl.IsLive(e, now)).Select(e => e.Redacted())];
+        var secrets = Secrets(document);
+        return [.. document.Memory.Entries.Where(e => _runtime.MemoryTtl.IsLive(e, now)).Select(e => e.Redacted()).Select(e => e.Sensitive ? e : e with
+        {
+            Content = Redaction.RedactValues(e.Content, secrets),
+            Context = e.Context is null ? null : RedactTurn(e.Context, secrets),
+        })];
     }
 
     /// <summary>The session's conversations in the order they started.</summary>
@@ -61,7 +68,8 @@ public sealed class SharedSessionView
         return [.. document.Conversations.Select(c => new ConversationInfo(c.ConversationId, c.ParentId, c.StartedAt, c.EndedAt, c.Turns.Count))];
     }
 
-    /// <summary>A conversation's transcript with personal data (emails, phone and card numbers) and the content of sensitive memories redacted.</summary>
+    /// <summary>A conversation's transcript with personal data (emails, phone and card numbers) and the content of sensitive
+    /// memories redacted, in what was said, the unheard rest of interrupted replies and tool call arguments and results.</summary>
     /// <exception cref="SessionStateException">The session has no such conversation.</exception>
     /// <inheritdoc cref="GetMemory" path="/exception"/>
     public IReadOnlyList<ConversationTurn> GetTranscript(string conversationId)
@@ -69,9 +77,18 @@ public sealed class SharedSessionView
         var (document, _) = Readable();
         var conversation = document.Conversations.FirstOrDefault(c => c.ConversationId == conversationId)
             ?? throw new SessionStateException($"Session '{SessionId}' has no conversation '{conversationId}'.");
-        // By the values that carry each secret, not the memory's exact words: "The code for my locker is ZEBRA7731" hides ZEBRA7731.
-        var secrets = document.Memory.Entries.Where(e => e.Sensitive).SelectMany(e => Redaction.SensitiveValues(e.Content)).Distinct(StringComparer.OrdinalIgnoreCase).OrderByDescending(v => v.Length).ToList();
-        return [.. conversation.Turns.Select(t => t with { Content = RedactTurn(t.Content, secrets) })];
+        var secrets = Secrets(document);
+        // The unheard rest of a reply and the tool calls are transcript text too: they carry secrets as the reply does.
+        return [.. conversation.Turns.Select(t => t with
+        {
+            Content = RedactTurn(t.Content, secrets),
+            GeneratedContent = t.GeneratedContent is null ? null : RedactTurn(t.GeneratedContent, secrets),
+            ToolCalls = t.ToolCalls?.Select(c => c with
+            {
+                Arguments = c.Arguments is null ? null : RedactTurn(c.Arguments, secrets),
+                Result = c.Result is null ? null : RedactTurn(c.Result, secrets),
+            }).ToList(),
+        })];
     }
 
     /// <summary>Basic analytics: counts and durations.</summary>
@@ -172,6 +189,11 @@ public sealed class SharedSessionView
             EmbeddingModel = _runtime.EmbeddingModelId,
         };
     }
+
+    /// <summary>The values that carry the secrets of the session's sensitive memories, longest first.</summary>
+    /// <remarks>By the values, not the memory's exact words: "The code for my locker is ZEBRA7731" hides ZEBRA7731.</remarks>
+    private static List<string> Secrets(SessionDocument document) =>
+        [.. document.Memory.Entries.Where(e => e.Sensitive).SelectMany(e => Redaction.SensitiveValues(e.Content)).Distinct(StringComparer.OrdinalIgnoreCase).OrderByDescending(v => v.Length)];
 
     private static string RedactTurn(string text, List<string> secrets) => Redaction.RedactPii(Redaction.RedactValues(text, secrets)).Text;
 

@@ -102,13 +102,14 @@ public sealed partial class FileSessionStorage
         {
             Control = _codec.ControlStore,
             KeyRing = _codec.KeyRing,
-            CountStorage = (summary, counts, _) =>
+            CountStorage = (sessionId, counts, _) =>
             {
-                Add(counts, ErasureReceipt.Snapshots, File.Exists(PathOf(summary.SessionId, Extension)));
-                Add(counts, ErasureReceipt.Journals, File.Exists(PathOf(summary.SessionId, JournalExtension)));
-                Add(counts, ErasureReceipt.IndexEntries, File.Exists(PathOf(summary.SessionId, LockExtension)));
+                Add(counts, ErasureReceipt.Snapshots, File.Exists(PathOf(sessionId, Extension)));
+                Add(counts, ErasureReceipt.Journals, File.Exists(PathOf(sessionId, JournalExtension)));
+                Add(counts, ErasureReceipt.IndexEntries, File.Exists(PathOf(sessionId, LockExtension)));
                 return Task.CompletedTask;
             },
+            UnlistedSessions = SessionsLockedForAsync,
             SharesWithUser = async (user, token) => [.. (await SharesWhereAsync(s => s.SharedWithUserId == user, token)).Select(s => s.Share)],
             DeleteShare = (hash, _) =>
             {
@@ -121,6 +122,32 @@ public sealed partial class FileSessionStorage
     /// <inheritdoc />
     public override async Task<int> RewrapKeysAsync(CancellationToken cancellationToken = default) =>
         _codec.KeyRing is { } ring ? await ring.RewrapAsync(cancellationToken) : 0;
+
+    /// <summary>The sessions whose lock file names <paramref name="userId"/>, whether or not their files still load (a
+    /// listing skips a damaged one).</summary>
+    private async Task<IReadOnlyList<string>> SessionsLockedForAsync(string userId, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        if (!Directory.Exists(_folder))
+        {
+            return ids;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(_folder, "*" + LockExtension))
+        {
+            var id = Path.GetFileNameWithoutExtension(path);
+            if (SessionIds.IsValid(id))
+            {
+                await using var handle = await SharedLockAsync(id, cancellationToken);
+                if (handle is not null && ReadState(handle, cancellationToken)?.UserId == userId)
+                {
+                    ids.Add(id);
+                }
+            }
+        }
+
+        return ids;
+    }
 
     private static void Add(Dictionary<string, int> counts, string kind, bool present) =>
         counts[kind] = counts.GetValueOrDefault(kind) + (present ? 1 : 0);

@@ -24,7 +24,11 @@ internal static class UserErasure
         public KeyRing? KeyRing { get; init; }
 
         /// <summary>Adds the backend's own kinds (files, index entries) for one stored session to the counts.</summary>
-        public Func<SessionSummary, Dictionary<string, int>, CancellationToken, Task>? CountStorage { get; init; }
+        public Func<string, Dictionary<string, int>, CancellationToken, Task>? CountStorage { get; init; }
+
+        /// <summary>Ids of the sessions stored under the user that a listing skips as unreadable (damaged); null: none
+        /// beyond the listing. They hold the user's data all the same, so they are erased too.</summary>
+        public Func<string, CancellationToken, Task<IReadOnlyList<string>>>? UnlistedSessions { get; init; }
 
         /// <summary>The shares other users granted to the user; null finds them through every session's share listing.</summary>
         public Func<string, CancellationToken, Task<IReadOnlyList<ShareRecord>>>? SharesWithUser { get; init; }
@@ -68,7 +72,7 @@ internal static class UserErasure
         }
 
         // Sessions saved since the inventory are erased too (not counted: they were not there when it was taken).
-        var sessions = marker.Sessions.Union((await storage.ListAsync(userId, cancellationToken)).Select(s => s.SessionId), StringComparer.Ordinal).ToList();
+        var sessions = marker.Sessions.Union(await SessionsOfAsync(storage, userId, hooks, cancellationToken), StringComparer.Ordinal).ToList();
         for (var i = 0; i < sessions.Count; i++)
         {
             await storage.DeleteAsync(sessions[i], cancellationToken);
@@ -97,11 +101,11 @@ internal static class UserErasure
             counts[kind] = 0;
         }
 
-        foreach (var summary in await storage.ListAsync(userId, cancellationToken))
+        foreach (var sessionId in await SessionsOfAsync(storage, userId, hooks, cancellationToken))
         {
-            marker.Sessions.Add(summary.SessionId);
+            marker.Sessions.Add(sessionId);
             counts[ErasureReceipt.Sessions]++;
-            if (await TryLoadAsync(storage, summary.SessionId, cancellationToken) is { } document)
+            if (await TryLoadAsync(storage, sessionId, cancellationToken) is { } document)
             {
                 counts[ErasureReceipt.Conversations] += document.Conversations.Count;
                 counts[ErasureReceipt.Turns] += document.Conversations.Sum(c => c.Turns.Count);
@@ -109,12 +113,12 @@ internal static class UserErasure
                 counts[ErasureReceipt.TemplateBindings] += document.Template is null ? 0 : 1;
             }
 
-            var shares = await storage.ListSharesAsync(summary.SessionId, cancellationToken);
+            var shares = await storage.ListSharesAsync(sessionId, cancellationToken);
             marker.Shares.AddRange(shares.Select(s => s.TokenHash));
             counts[ErasureReceipt.Shares] += shares.Count;
             if (hooks.CountStorage is not null)
             {
-                await hooks.CountStorage(summary, counts, cancellationToken);
+                await hooks.CountStorage(sessionId, counts, cancellationToken);
             }
         }
 
@@ -129,6 +133,15 @@ internal static class UserErasure
         }
 
         return marker;
+    }
+
+    /// <summary>The user's sessions: those listed, then those the backend finds stored under the user that the listing skipped.</summary>
+    private static async Task<List<string>> SessionsOfAsync(SessionStorage storage, string userId, Hooks hooks, CancellationToken cancellationToken)
+    {
+        var listed = (await storage.ListAsync(userId, cancellationToken)).Select(s => s.SessionId);
+        return hooks.UnlistedSessions is { } unlisted
+            ? [.. listed.Union(await unlisted(userId, cancellationToken), StringComparer.Ordinal)]
+            : [.. listed];
     }
 
     /// <summary>Shares granted to <paramref name="userId"/>, found through every session's listing (backends that can read

@@ -53,6 +53,28 @@ public sealed class CompressionTests
     }
 
     [Fact]
+    public async Task Compression_never_lets_a_memory_outlive_its_expiry()
+    {
+        await using var host = new MemoryTestHost();
+        var session = await host.NewSessionAsync();
+        session.AddMemory("User is interested in quantum physics", "interest", 0.7);
+        session.AddMemory("User is interested in a gate code 4471", "interest", 0.6, expiresAfter: TimeSpan.FromDays(40));
+        session.AddMemory("User is interested in jazz piano", "interest", 0.6, expiresAfter: TimeSpan.FromDays(60));
+        session.AddMemory("User is interested in chess openings", "interest", 0.6, expiresAfter: TimeSpan.FromDays(60));
+        host.Time.Advance(TimeSpan.FromDays(30));
+        session.CompressMemory(keepRecentDays: 7);
+
+        host.Time.Advance(TimeSpan.FromDays(11)); // past the gate code's expiry, before the others'
+
+        var contents = session.GetMemory().Entries.Select(e => e.Content).ToList();
+        Assert.DoesNotContain(contents, c => c.Contains("gate code", StringComparison.Ordinal));
+        Assert.Contains(contents, c => c.Contains("quantum physics", StringComparison.Ordinal));
+        Assert.Contains(contents, c => c.Contains("jazz piano", StringComparison.Ordinal) && c.Contains("chess openings", StringComparison.Ordinal));
+        host.Time.Advance(TimeSpan.FromDays(20));
+        Assert.DoesNotContain(session.GetMemory().Entries, e => e.Content.Contains("jazz piano", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Offline_merge_factors_out_the_shared_beginning()
     {
         var merged = MemoryCompressor.Merge(["User is interested in jazz", "User is interested in chess", "User likes tea"]);

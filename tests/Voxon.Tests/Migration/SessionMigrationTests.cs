@@ -204,6 +204,37 @@ public sealed class SessionMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task Vectors_of_another_size_than_this_models_are_embedded_again_on_import()
+    {
+        string export;
+        await using (var source = FeatureKit.Client(_dir.Sub("a"), _time))
+        {
+            export = (await (await MigrationFixture.RichSessionAsync(source, _time)).ExportFullAsync()).ToString();
+        }
+
+        // Two-dimension vectors, as another embedding model (or a forged file) would leave them.
+        var foreign = Convert.ToBase64String(new byte[] { 0, 0, 128, 63, 0, 0, 0, 0 });
+        var data = MigrationFixture.Resign(export, p =>
+        {
+            foreach (var entry in MigrationFixture.Session(p)["memory"]!["entries"]!.AsArray())
+            {
+                entry!["embedding"] = foreign;
+            }
+        });
+        var folder = _dir.Sub("b");
+        await using var target = FeatureKit.Client(folder, _time);
+
+        var imported = await target.ImportSessionAsync(data);
+
+        Assert.Contains(await imported.SearchMemoryAsync("penicillin allergy"), h => h.Entry.Content == "Allergic to penicillin");
+        await imported.SaveAsync();
+        await using var later = FeatureKit.Client(folder, _time);
+        var reloaded = await later.LoadSessionAsync(imported.SessionId);
+        Assert.Contains(await reloaded.SearchMemoryAsync("penicillin allergy"), h => h.Entry.Content == "Allergic to penicillin");
+        Assert.All(reloaded.GetMemory().Entries, e => Assert.Equal(32, e.Embedding.Length));
+    }
+
+    [Fact]
     public async Task A_pretty_printed_export_still_passes_the_checksum()
     {
         await using var source = FeatureKit.Client(_dir.Sub("a"), _time);

@@ -66,6 +66,65 @@ public sealed class SessionSharingTests : IDisposable
         Assert.Contains("The code for my locker is", said, StringComparison.Ordinal); // the rest stays readable
     }
 
+    /// <summary>A session with one sensitive memory and a conversation c1 whose assistant always answers <paramref name="reply"/>.</summary>
+    private async Task<(VoxonClient Voxon, Session Session, Voxon.Conversations.Conversation Conversation)> SecretKeepingSessionAsync(string reply, string secret)
+    {
+        var voxon = FeatureKit.Client(_dir.Path, _time, new RecordingChatClient { FixedReply = reply });
+        var session = await voxon.CreateSessionAsync("patient_secret");
+        await session.AddMemoryAsync(secret, "secrets", sensitive: true);
+        return (voxon, session, await session.StartConversationAsync("c1"));
+    }
+
+    [Fact]
+    public async Task Shared_transcripts_redact_the_unheard_rest_of_a_reply_and_tool_calls_too()
+    {
+        var (voxon, session, conversation) = await SecretKeepingSessionAsync("Sure. Your PIN 4321 is noted, and I wrote to alice@example.com about it.", "Card PIN is 4321");
+        await using var _ = voxon;
+        await conversation.SendMessageAsync("Please keep my card PIN safe");
+        var reply = session.FindConversation("c1").Turns[1];
+        session.FindConversation("c1").Turns[1] = reply with { ToolCalls = [new("lookup_card", """{"pin":"4321"}""", "card for alice@example.com, PIN 4321", false)] };
+        Assert.True(conversation.Interrupt("Sure."));
+        await session.SaveAsync();
+        var share = await session.CreateSharedViewAsync("doctor_9", [SharePermissions.Read], Day);
+
+        var turn = (await voxon.AccessSharedSessionAsync(share.Token, "doctor_9")).GetTranscript("c1")[1];
+
+        Assert.Equal(("Sure.", true), (turn.Content, turn.Interrupted));
+        var call = Assert.Single(turn.ToolCalls!);
+        foreach (var text in new[] { turn.GeneratedContent!, call.Arguments!, call.Result! })
+        {
+            Assert.DoesNotContain("4321", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("alice@example.com", text, StringComparison.Ordinal);
+        }
+
+        Assert.StartsWith("Sure. Your PIN", turn.GeneratedContent, StringComparison.Ordinal); // the rest stays readable
+        Assert.Equal("lookup_card", call.Name);
+    }
+
+    [Fact]
+    public async Task Shared_memories_redact_secrets_in_the_transcript_text_they_carry()
+    {
+        var (voxon, session, conversation) = await SecretKeepingSessionAsync("Noted: your locker code is ZEBRA7731, and I will write to alice@example.com.", "User's locker code: ZEBRA7731");
+        await using var _ = voxon;
+        await conversation.SendMessageAsync("Remember my locker code please");
+        await conversation.SendMessageAsync("Thanks. I love jazz piano");
+        await session.AddMemoryAsync("Locker ZEBRA7731 is on the second floor", "places");
+        await session.SaveAsync();
+        var share = await session.CreateSharedViewAsync("doctor_9", [SharePermissions.Read], Day);
+
+        var memory = (await voxon.AccessSharedSessionAsync(share.Token, "doctor_9")).GetMemory();
+
+        var jazz = Assert.Single(memory, e => e.Content.Contains("jazz piano", StringComparison.Ordinal));
+        Assert.NotNull(jazz.Context); // the reply the user answered
+        Assert.Contains("your locker code is", jazz.Context, StringComparison.Ordinal);
+        Assert.All(memory, e =>
+        {
+            Assert.DoesNotContain("7731", e.Content + e.Context, StringComparison.Ordinal);
+            Assert.DoesNotContain("alice@example.com", e.Context ?? string.Empty, StringComparison.Ordinal);
+        });
+        Assert.Contains(memory, e => e.Content.StartsWith("Locker [REDACTED] is on the second floor", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_read_only_view_cannot_add_notes_and_nothing_is_written()
     {
