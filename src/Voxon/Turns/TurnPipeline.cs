@@ -266,19 +266,21 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// last recorded one (amended to what was heard, the generated text kept beside it).
     /// </summary>
     /// <returns>False when there is no reply to interrupt, or the last one is already marked interrupted.</returns>
-    public bool Interrupt(Conversation conversation, Interruption interruption)
-    {
-        if (conversation.ActiveReply is { } active && active.TryInterrupt(interruption))
-        {
-            return true;
-        }
+    public bool Interrupt(Conversation conversation, Interruption interruption) =>
+        conversation.ActiveReply?.TryInterrupt(interruption) ?? Amend(conversation, interruption, null);
 
+    /// <summary>Amends a recorded reply to what was heard: <paramref name="reply"/>, or the last one when null.</summary>
+    /// <returns>False when there is no such reply, or it is already marked interrupted.</returns>
+    private bool Amend(Conversation conversation, Interruption interruption, ConversationTurn? reply)
+    {
         ConversationTurn amended;
         var state = conversation.State;
         lock (host.Gate)
         {
             host.ThrowIfNotOpen(state);
-            var index = state.Turns.FindLastIndex(t => t.Role == TurnRole.Assistant);
+            var index = reply is null
+                ? state.Turns.FindLastIndex(t => t.Role == TurnRole.Assistant)
+                : state.Turns.FindLastIndex(t => ReferenceEquals(t, reply));
             if (index < 0 || state.Turns[index].Interrupted)
             {
                 return false;
@@ -401,7 +403,6 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         }
         finally
         {
-            conversation.ActiveReply = null;
             var (delivered, interruption) = reply.Close();
             try
             {
@@ -421,6 +422,12 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                         extraction,
                         CancellationToken.None);
                     ObserveTurn(assistant, started);
+
+                    // The user cut in while the reply was being recorded (its audio plays on after the text ended).
+                    if (reply.Recorded() is { } late && assistant is not null)
+                    {
+                        Amend(conversation, late, assistant);
+                    }
                 }
                 else if (failure is not (SessionStateException or ArgumentException))
                 {
@@ -429,6 +436,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             }
             finally
             {
+                conversation.ActiveReply = null;
                 conversation.TurnGate.Release();
             }
         }
