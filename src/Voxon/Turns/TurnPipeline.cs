@@ -331,7 +331,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         Task<IReadOnlyList<ExtractedFact>>? extraction = null;
         Exception? failure = null;
         var generated = new StringBuilder();
-        var tools = new ToolCallLog();
+        ToolCallLog? tools = null;
         double? firstChunkMs = null;
         long modelStarted = 0;
         var completed = false;
@@ -351,10 +351,13 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
             if (input is not null)
             {
+                var offered = Tools();
+                tools = new ToolCallLog(offered);
+
                 // The caller's token only: an interruption stops the reply, not the reading of what the user said.
                 extraction = StartExtraction(words, cancellationToken);
                 modelStarted = runtime.Time.GetTimestamp();
-                await using var updates = Respond(input, stream, reply.Token).GetAsyncEnumerator(reply.Token);
+                await using var updates = Respond(input, stream, offered, reply.Token).GetAsyncEnumerator(reply.Token);
                 while (true)
                 {
                     string chunk;
@@ -412,7 +415,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                     Activity.Current = activity ?? Activity.Current;
                     var modelMs = modelStarted == 0 ? (double?)null : runtime.Time.GetElapsedTime(modelStarted).TotalMilliseconds;
                     var answer = Reply((completed ? generated.ToString() : delivered).Trim(), completed, interruption, modelMs, firstChunkMs) is { } r
-                        ? r with { ToolCalls = tools.Calls }
+                        ? r with { ToolCalls = tools?.Calls }
                         : null;
                     // Cancelled before the context was woven: the words are still recorded, and read by the offline rules.
                     var (_, assistant) = await RecordAsync(
@@ -476,11 +479,10 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// <summary>The tools offered to the model: with functions enabled, the client's, the session's and the memory tools; none otherwise.</summary>
     public IList<AITool> Tools() => host.Config.EnableFunctions ? [.. runtime.Tools, .. host.SessionTools()] : [];
 
-    /// <summary>The model's reply as updates: streamed as it is produced, or whole (its updates at once). With functions
-    /// enabled, the client's, the session's and the memory tools are offered.</summary>
-    private async IAsyncEnumerable<ChatResponseUpdate> Respond(TurnInput input, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The model's reply as updates: streamed as it is produced, or whole (its updates at once), with
+    /// <paramref name="tools"/> offered (<see cref="Tools"/>).</summary>
+    private async IAsyncEnumerable<ChatResponseUpdate> Respond(TurnInput input, bool stream, IList<AITool> tools, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var tools = Tools();
         if (!stream)
         {
             var response = await runtime.Engine.RespondAsync(host.Config, input.Context.Text, input.History, input.Words, tools, cancellationToken);
