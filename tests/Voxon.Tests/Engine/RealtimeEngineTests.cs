@@ -465,6 +465,34 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_function_that_times_out_answers_the_model_with_its_error_and_the_conversation_goes_on()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions();
+        // What an HTTP call inside a function throws when its client's timeout elapses.
+        options.Tools.Add(AIFunctionFactory.Create(
+            string () => throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing."),
+            "track_parcel",
+            "Where the user's parcel is"));
+        await using var voice = await session.StartVoiceConversationAsync(options);
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        var call = await connection.CallFunctionAsync("track_parcel", "{}");
+        var output = await connection.WaitForAsync("conversation.item.create");
+
+        Assert.Equal(call, (string?)output["item"]!["call_id"]);
+        Assert.Contains("HttpClient.Timeout", (string)output["item"]!["output"]!, StringComparison.Ordinal);
+        await connection.WaitForAsync("response.create");
+        Assert.False(voice.Completion.IsCompleted);
+        var reply = await connection.ReplyAsync("Sorry, parcel tracking is not answering.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(reply, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 1);
+        Assert.Equal(("track_parcel", true), (voice.Transcript[0].ToolCalls![0].Name, voice.Transcript[0].ToolCalls![0].Failed));
+    }
+
+    [Fact]
     public async Task Missing_endpoint_fails_with_a_configuration_error_naming_the_variables()
     {
         await using var offline = new TestVoxon();

@@ -642,9 +642,10 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                 };
                 failed = false;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !_stop.IsCancellationRequested)
             {
-                // A failing tool answers the model with the error instead of ending the conversation.
+                // A failing tool answers the model with the error instead of ending the conversation; so does one that
+                // gave up on its own timeout (an HTTP call's surfaces as a cancellation).
                 _logger.LogWarning(ex, "The function {Function} failed.", call.FunctionName);
                 output = $"Error: {ex.Message}";
             }
