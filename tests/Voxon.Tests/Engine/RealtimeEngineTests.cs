@@ -493,6 +493,39 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ending_the_conversation_stops_a_function_still_running()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        options.Tools.Add(AIFunctionFactory.Create(
+            async (CancellationToken cancellationToken) =>
+            {
+                running.SetResult();
+                using var registration = cancellationToken.Register(stopped.SetResult);
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                return "never";
+            },
+            "wait_for_delivery",
+            "Waits until the parcel arrives"));
+        var voice = await session.StartVoiceConversationAsync(options);
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+        await connection.UserSaysAsync("Tell me when my parcel arrives");
+        await Eventually(() => voice.Transcript.Count == 1);
+        await connection.CallFunctionAsync("wait_for_delivery", "{}");
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        await voice.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(stopped.Task.IsCompleted);
+        Assert.True(voice.Completion.IsCompletedSuccessfully);
+        Assert.Equal("Tell me when my parcel arrives", Assert.Single(voice.Transcript).Content);
+        Assert.Empty(connection.EventsOf("conversation.item.create"));
+    }
+
+    [Fact]
     public async Task Missing_endpoint_fails_with_a_configuration_error_naming_the_variables()
     {
         await using var offline = new TestVoxon();

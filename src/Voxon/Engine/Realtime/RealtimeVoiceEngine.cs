@@ -632,7 +632,8 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                     arguments[property.Name] = property.Value.Clone();
                 }
 
-                var result = await tool.InvokeAsync(arguments, _stop.Token);
+                // Stopped when the conversation ends: the engine's loop waits for it, and so does ending the conversation.
+                var result = await tool.InvokeAsync(arguments, _ending.Token);
                 output = result switch
                 {
                     null => "null",
@@ -642,7 +643,12 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                 };
                 failed = false;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !_stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (_ending.IsCancellationRequested)
+            {
+                // Nobody waits for its answer any more.
+                return;
+            }
+            catch (Exception ex)
             {
                 // A failing tool answers the model with the error instead of ending the conversation; so does one that
                 // gave up on its own timeout (an HTTP call's surfaces as a cancellation).
