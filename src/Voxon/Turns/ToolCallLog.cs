@@ -28,6 +28,9 @@ internal sealed class ToolCallLog(IEnumerable<AITool> offered)
         }
     }
 
+    /// <summary>Whether a call got no result (the tool loop stopped before running it).</summary>
+    public bool Unanswered => _calls.Any(call => !_results.ContainsKey(call.CallId));
+
     /// <summary>The calls in the order the model made them, each with its result (null when none came back).</summary>
     public IReadOnlyList<ToolCall> Calls => [.. _calls.Select(call =>
     {

@@ -400,7 +400,13 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
                 if (completed && generated.ToString().Trim().Length == 0)
                 {
-                    failure = new EngineException("The model returned an empty answer.", null);
+                    // The tool loop stops at its limit with the model's last calls unanswered: a model that would not stop
+                    // calling functions, which "an empty answer" hid.
+                    failure = new EngineException(
+                        tools.Unanswered
+                            ? $"The model kept calling functions for {runtime.Engine.MaxToolRounds} rounds without answering; the turn was stopped there."
+                            : "The model returned an empty answer.",
+                        null);
                 }
             }
         }

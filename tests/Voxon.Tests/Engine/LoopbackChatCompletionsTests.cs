@@ -178,6 +178,30 @@ public class LoopbackChatCompletionsTests
             conversation.Transcript[^1].ToolCalls!.Select(c => (c.Name, c.Failed)));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_model_that_keeps_calling_functions_is_stopped_with_an_error_saying_so(bool stream)
+    {
+        var calls = 0;
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = LoopbackVoxon(server);
+        var conversation = await WeatherConversationAsync(voxon, city => { Interlocked.Increment(ref calls); return $"Sunny in {city}"; });
+        var rounds = voxon.Client.Runtime.Engine.MaxToolRounds;
+        for (var i = 0; i <= rounds; i++)
+        {
+            server.EnqueueToolCall("get_weather", """{"city":"Lisbon"}""");
+        }
+
+        var error = await Assert.ThrowsAsync<EngineException>(() => SayAsync(conversation, "What's the weather in Lisbon?", stream));
+
+        Assert.Equal(rounds, calls);
+        Assert.Contains($"kept calling functions for {rounds} rounds", error.Message, StringComparison.Ordinal);
+        Assert.Empty(conversation.Transcript);
+        server.Reply = "It is sunny.";
+        Assert.Equal("It is sunny.", await conversation.SendMessageAsync("Just tell me, please")); // the next turn is answered
+    }
+
     [Fact]
     public async Task Memory_tools_remember_and_recall_within_the_session_and_never_reveal_sensitive_memories()
     {
