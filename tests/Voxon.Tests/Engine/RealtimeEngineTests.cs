@@ -205,14 +205,7 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     public async Task Dropped_socket_without_reconnecting_raises_a_clear_error_and_loses_no_recorded_turn()
     {
         var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
-        var voice = await session.StartVoiceConversationAsync(new VoiceConversationOptions { Realtime = ServerOptions(maxReconnectAttempts: 0) });
-        var connection = await _server.AcceptAsync();
-        await connection.WaitForAsync("session.update");
-
-        await connection.UserSaysAsync("My name is Alice");
-        var hello = await connection.ReplyAsync("Hello Alice.", TimeSpan.FromMilliseconds(300));
-        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(300));
-        voice.ReportPlayback(hello, TimeSpan.FromMilliseconds(300));
+        var (voice, connection) = await GreetedWithoutReconnectingAsync(session);
         await connection.UserSaysAsync("I like chess");
         await connection.ReplyAsync("Chess is a wonderful game of patience and plans.", TimeSpan.FromSeconds(2), finish: false);
         await ReadAudioAsync(voice, TimeSpan.FromSeconds(2));
@@ -229,6 +222,24 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         var loaded = await _voxon.NewClient().LoadSessionAsync(session.SessionId);
         Assert.Equal(4, loaded.GetTranscript(voice.ConversationId).Count);
         Assert.Contains(loaded.GetMemory().Entries, m => m.Content.Contains("chess", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task An_event_that_cannot_be_read_ends_the_connection_with_a_clear_error_and_keeps_the_turns()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
+        var (voice, connection) = await GreetedWithoutReconnectingAsync(session);
+        await Eventually(() => voice.Transcript.Count == 2);
+
+        // Audio that is not base64: the SDK cannot read the event.
+        await connection.SendRawAsync("""{"type":"response.output_audio.delta","event_id":"evt_bad","response_id":"resp_bad","item_id":"item_bad","output_index":0,"content_index":0,"delta":"!!not base64!!"}""");
+
+        var error = await Assert.ThrowsAsync<RealtimeConnectionException>(() => voice.Completion.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("dropped", error.Message, StringComparison.Ordinal);
+        await voice.DisposeAsync();                                 // ends the conversation and saves
+        var loaded = await _voxon.NewClient().LoadSessionAsync(session.SessionId);
+        Assert.Equal(["My name is Alice", "Hello Alice."], loaded.GetTranscript(voice.ConversationId).Select(t => t.Content));
+        Assert.NotNull(Assert.Single(loaded.Conversations).EndedAt);
     }
 
     [Fact]
@@ -560,6 +571,21 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         MaxReconnectAttempts = maxReconnectAttempts,
         ReconnectDelay = delay ?? TimeSpan.FromMilliseconds(10),
     };
+
+    /// <summary>A voice conversation that does not reconnect, after the user said "My name is Alice" and heard the whole
+    /// "Hello Alice." (300 ms of audio).</summary>
+    private async Task<(VoiceConversation Voice, LoopbackRealtimeServer.RealtimeConnection Connection)> GreetedWithoutReconnectingAsync(Session session)
+    {
+        var voice = await session.StartVoiceConversationAsync(new VoiceConversationOptions { Realtime = ServerOptions(maxReconnectAttempts: 0) });
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+        await connection.UserSaysAsync("My name is Alice");
+        await Eventually(() => voice.Transcript.Count == 1);
+        var hello = await connection.ReplyAsync("Hello Alice.", TimeSpan.FromMilliseconds(300));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(300));
+        voice.ReportPlayback(hello, TimeSpan.FromMilliseconds(300));
+        return (voice, connection);
+    }
 
     private static async Task ReadAudioAsync(VoiceConversation voice, TimeSpan total)
     {

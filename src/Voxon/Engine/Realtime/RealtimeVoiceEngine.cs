@@ -204,8 +204,10 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         {
             return;
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or JsonException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception ex)
         {
+            // Whatever ended the read (the network, or an event the SDK could not read, e.g. audio that is not base64)
+            // ends this connection: the loop must hear of it, or the conversation would wait forever.
             failure = ex;
         }
 
