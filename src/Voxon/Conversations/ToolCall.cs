@@ -4,5 +4,5 @@ namespace Voxon.Conversations;
 /// <param name="Name">The function's name.</param>
 /// <param name="Arguments">The arguments as the model sent them (JSON).</param>
 /// <param name="Result">What the function returned (JSON), or the error the model was told.</param>
-/// <param name="Failed">Whether the call failed (the function threw, or the arguments did not bind).</param>
+/// <param name="Failed">Whether the call failed (the function threw, the arguments did not bind, or no function has that name).</param>
 public sealed record ToolCall(string Name, string? Arguments, string? Result, bool Failed);

@@ -20,6 +20,9 @@ internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
 
     public IChatClient ChatClient { get; } = chatClient;
 
+    /// <summary>Most rounds of function calls in one turn; past them the turn stops with the last calls unanswered.</summary>
+    public int MaxToolRounds => _withTools.MaximumIterationsPerRequest;
+
     /// <summary>The whole reply. With tools, the model's function calls are invoked (a failing one reports its error to the
     /// model) and the response's messages carry the calls and results. A failure of the model surfaces as <see cref="EngineException"/>.</summary>
     public async Task<ChatResponse> RespondAsync(SessionConfig config, string? context, IReadOnlyList<ConversationTurn> history, string userMessage, IList<AITool> tools, CancellationToken cancellationToken)

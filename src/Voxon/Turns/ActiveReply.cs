@@ -3,14 +3,17 @@ using System.Text;
 namespace Voxon.Turns;
 
 /// <summary>A reply being produced: what has been delivered so far, and the switch that interrupts it.
-/// Once closed (about to be recorded) it can no longer be interrupted; a later interruption amends the recorded turn.</summary>
+/// Once closed (being recorded) it can no longer be stopped: an interruption then is kept for the turn being recorded
+/// (<see cref="Recorded"/>); once recorded, an interruption amends the recorded turn.</summary>
 internal sealed class ActiveReply : IDisposable
 {
     private readonly CancellationTokenSource _cancel;
     private readonly StringBuilder _delivered = new();
     private readonly Lock _lock = new();
     private Interruption? _interruption;
+    private Interruption? _late;
     private bool _closed;
+    private bool _recorded;
 
     public ActiveReply(CancellationToken callerToken)
     {
@@ -41,14 +44,28 @@ internal sealed class ActiveReply : IDisposable
         }
     }
 
-    /// <summary>Interrupts the reply; false when it is already closed.</summary>
-    public bool TryInterrupt(Interruption interruption)
+    /// <summary>Interrupts the reply.</summary>
+    /// <returns>True when taken; false when the reply being recorded was already interrupted; null when the reply is
+    /// recorded (the recorded turn is the one to amend).</returns>
+    public bool? TryInterrupt(Interruption interruption)
     {
         lock (_lock)
         {
+            if (_recorded)
+            {
+                return null;
+            }
+
             if (_closed)
             {
-                return false;
+                // Being recorded: the last recorded reply is still the one before, so this one takes the interruption after.
+                if (_interruption is not null || _late is not null)
+                {
+                    return false;
+                }
+
+                _late = interruption;
+                return true;
             }
 
             _interruption ??= interruption;
@@ -73,6 +90,16 @@ internal sealed class ActiveReply : IDisposable
         {
             _closed = true;
             return (_delivered.ToString(), _interruption);
+        }
+    }
+
+    /// <summary>Marks the reply recorded and returns the interruption that came while it was being recorded, if any.</summary>
+    public Interruption? Recorded()
+    {
+        lock (_lock)
+        {
+            _recorded = true;
+            return _late;
         }
     }
 

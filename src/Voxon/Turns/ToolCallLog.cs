@@ -5,8 +5,10 @@ using Voxon.Conversations;
 namespace Voxon.Turns;
 
 /// <summary>Pairs the function calls and results in a reply's updates into <see cref="ToolCall"/>s for the transcript.</summary>
-internal sealed class ToolCallLog
+/// <param name="offered">The tools the model was offered: a call to any other failed (the model was told it does not exist).</param>
+internal sealed class ToolCallLog(IEnumerable<AITool> offered)
 {
+    private readonly HashSet<string> _offered = [.. offered.Select(t => t.Name)];
     private readonly List<FunctionCallContent> _calls = [];
     private readonly Dictionary<string, FunctionResultContent> _results = new(StringComparer.Ordinal);
 
@@ -26,6 +28,9 @@ internal sealed class ToolCallLog
         }
     }
 
+    /// <summary>Whether a call got no result (the tool loop stopped before running it).</summary>
+    public bool Unanswered => _calls.Any(call => !_results.ContainsKey(call.CallId));
+
     /// <summary>The calls in the order the model made them, each with its result (null when none came back).</summary>
     public IReadOnlyList<ToolCall> Calls => [.. _calls.Select(call =>
     {
@@ -34,6 +39,6 @@ internal sealed class ToolCallLog
             call.Name,
             call.Arguments is null ? null : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions),
             result?.Result is null ? null : result.Result as string ?? JsonSerializer.Serialize(result.Result, AIJsonUtilities.DefaultOptions),
-            result?.Exception is not null);
+            result?.Exception is not null || !_offered.Contains(call.Name));
     })];
 }

@@ -266,19 +266,21 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// last recorded one (amended to what was heard, the generated text kept beside it).
     /// </summary>
     /// <returns>False when there is no reply to interrupt, or the last one is already marked interrupted.</returns>
-    public bool Interrupt(Conversation conversation, Interruption interruption)
-    {
-        if (conversation.ActiveReply is { } active && active.TryInterrupt(interruption))
-        {
-            return true;
-        }
+    public bool Interrupt(Conversation conversation, Interruption interruption) =>
+        conversation.ActiveReply?.TryInterrupt(interruption) ?? Amend(conversation, interruption, null);
 
+    /// <summary>Amends a recorded reply to what was heard: <paramref name="reply"/>, or the last one when null.</summary>
+    /// <returns>False when there is no such reply, or it is already marked interrupted.</returns>
+    private bool Amend(Conversation conversation, Interruption interruption, ConversationTurn? reply)
+    {
         ConversationTurn amended;
         var state = conversation.State;
         lock (host.Gate)
         {
             host.ThrowIfNotOpen(state);
-            var index = state.Turns.FindLastIndex(t => t.Role == TurnRole.Assistant);
+            var index = reply is null
+                ? state.Turns.FindLastIndex(t => t.Role == TurnRole.Assistant)
+                : state.Turns.FindLastIndex(t => ReferenceEquals(t, reply));
             if (index < 0 || state.Turns[index].Interrupted)
             {
                 return false;
@@ -329,7 +331,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
         Task<IReadOnlyList<ExtractedFact>>? extraction = null;
         Exception? failure = null;
         var generated = new StringBuilder();
-        var tools = new ToolCallLog();
+        ToolCallLog? tools = null;
         double? firstChunkMs = null;
         long modelStarted = 0;
         var completed = false;
@@ -349,10 +351,13 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
             if (input is not null)
             {
+                var offered = Tools();
+                tools = new ToolCallLog(offered);
+
                 // The caller's token only: an interruption stops the reply, not the reading of what the user said.
                 extraction = StartExtraction(words, cancellationToken);
                 modelStarted = runtime.Time.GetTimestamp();
-                await using var updates = Respond(input, stream, reply.Token).GetAsyncEnumerator(reply.Token);
+                await using var updates = Respond(input, stream, offered, reply.Token).GetAsyncEnumerator(reply.Token);
                 while (true)
                 {
                     string chunk;
@@ -395,13 +400,18 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
 
                 if (completed && generated.ToString().Trim().Length == 0)
                 {
-                    failure = new EngineException("The model returned an empty answer.", null);
+                    // The tool loop stops at its limit with the model's last calls unanswered: a model that would not stop
+                    // calling functions, which "an empty answer" hid.
+                    failure = new EngineException(
+                        tools.Unanswered
+                            ? $"The model kept calling functions for {runtime.Engine.MaxToolRounds} rounds without answering; the turn was stopped there."
+                            : "The model returned an empty answer.",
+                        null);
                 }
             }
         }
         finally
         {
-            conversation.ActiveReply = null;
             var (delivered, interruption) = reply.Close();
             try
             {
@@ -411,7 +421,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                     Activity.Current = activity ?? Activity.Current;
                     var modelMs = modelStarted == 0 ? (double?)null : runtime.Time.GetElapsedTime(modelStarted).TotalMilliseconds;
                     var answer = Reply((completed ? generated.ToString() : delivered).Trim(), completed, interruption, modelMs, firstChunkMs) is { } r
-                        ? r with { ToolCalls = tools.Calls }
+                        ? r with { ToolCalls = tools?.Calls }
                         : null;
                     // Cancelled before the context was woven: the words are still recorded, and read by the offline rules.
                     var (_, assistant) = await RecordAsync(
@@ -421,6 +431,12 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                         extraction,
                         CancellationToken.None);
                     ObserveTurn(assistant, started);
+
+                    // The user cut in while the reply was being recorded (its audio plays on after the text ended).
+                    if (reply.Recorded() is { } late && assistant is not null)
+                    {
+                        Amend(conversation, late, assistant);
+                    }
                 }
                 else if (failure is not (SessionStateException or ArgumentException))
                 {
@@ -429,6 +445,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             }
             finally
             {
+                conversation.ActiveReply = null;
                 conversation.TurnGate.Release();
             }
         }
@@ -468,11 +485,10 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     /// <summary>The tools offered to the model: with functions enabled, the client's, the session's and the memory tools; none otherwise.</summary>
     public IList<AITool> Tools() => host.Config.EnableFunctions ? [.. runtime.Tools, .. host.SessionTools()] : [];
 
-    /// <summary>The model's reply as updates: streamed as it is produced, or whole (its updates at once). With functions
-    /// enabled, the client's, the session's and the memory tools are offered.</summary>
-    private async IAsyncEnumerable<ChatResponseUpdate> Respond(TurnInput input, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The model's reply as updates: streamed as it is produced, or whole (its updates at once), with
+    /// <paramref name="tools"/> offered (<see cref="Tools"/>).</summary>
+    private async IAsyncEnumerable<ChatResponseUpdate> Respond(TurnInput input, bool stream, IList<AITool> tools, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var tools = Tools();
         if (!stream)
         {
             var response = await runtime.Engine.RespondAsync(host.Config, input.Context.Text, input.History, input.Words, tools, cancellationToken);

@@ -157,6 +157,51 @@ public class LoopbackChatCompletionsTests
         Assert.Equal(0, session.GetDebugInfo().ErrorCount);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_call_to_a_function_that_does_not_exist_is_recorded_as_failed(bool stream)
+    {
+        await using var server = LoopbackChatServer.Start();
+        server.EnqueueToolCall("get_forecast", """{"city":"Lisbon"}""");
+        server.EnqueueToolCall("get_weather", """{"city":"Lisbon"}""");
+        await using var voxon = LoopbackVoxon(server);
+        var conversation = await WeatherConversationAsync(voxon, city => $"Sunny in {city}");
+        server.Reply = "It is sunny in Lisbon.";
+
+        await SayAsync(conversation, "What's the weather in Lisbon?", stream);
+
+        var results = server.Requests[^1].Json.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("role").GetString() == "tool").Select(TextOf).ToList();
+        Assert.Contains("get_forecast", results[0], StringComparison.Ordinal);   // the model was told it does not exist
+        Assert.Equal(
+            [("get_forecast", true), ("get_weather", false)],
+            conversation.Transcript[^1].ToolCalls!.Select(c => (c.Name, c.Failed)));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_model_that_keeps_calling_functions_is_stopped_with_an_error_saying_so(bool stream)
+    {
+        var calls = 0;
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = LoopbackVoxon(server);
+        var conversation = await WeatherConversationAsync(voxon, city => { Interlocked.Increment(ref calls); return $"Sunny in {city}"; });
+        var rounds = voxon.Client.Runtime.Engine.MaxToolRounds;
+        for (var i = 0; i <= rounds; i++)
+        {
+            server.EnqueueToolCall("get_weather", """{"city":"Lisbon"}""");
+        }
+
+        var error = await Assert.ThrowsAsync<EngineException>(() => SayAsync(conversation, "What's the weather in Lisbon?", stream));
+
+        Assert.Equal(rounds, calls);
+        Assert.Contains($"kept calling functions for {rounds} rounds", error.Message, StringComparison.Ordinal);
+        Assert.Empty(conversation.Transcript);
+        server.Reply = "It is sunny.";
+        Assert.Equal("It is sunny.", await conversation.SendMessageAsync("Just tell me, please")); // the next turn is answered
+    }
+
     [Fact]
     public async Task Memory_tools_remember_and_recall_within_the_session_and_never_reveal_sensitive_memories()
     {
@@ -189,6 +234,14 @@ public class LoopbackChatCompletionsTests
         await conversation.SendMessageAsync("Hello there");
 
         Assert.False(server.Requests[^1].Json.TryGetProperty("tools", out _));
+    }
+
+    /// <summary>A conversation of a session with functions on and a <c>get_weather</c> function answered by <paramref name="weather"/>.</summary>
+    private static async Task<Conversation> WeatherConversationAsync(TestVoxon voxon, Func<string, string> weather)
+    {
+        var session = await voxon.CreateSessionAsync(SessionPresets.TaskOriented);
+        session.AddTool(AIFunctionFactory.Create((string city) => weather(city), "get_weather", "Weather in a city"));
+        return await session.StartConversationAsync();
     }
 
     /// <summary>Voxon on the loopback server, without model memory extraction so the server sees only the turns.</summary>

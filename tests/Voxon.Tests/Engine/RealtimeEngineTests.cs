@@ -205,14 +205,7 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     public async Task Dropped_socket_without_reconnecting_raises_a_clear_error_and_loses_no_recorded_turn()
     {
         var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
-        var voice = await session.StartVoiceConversationAsync(new VoiceConversationOptions { Realtime = ServerOptions(maxReconnectAttempts: 0) });
-        var connection = await _server.AcceptAsync();
-        await connection.WaitForAsync("session.update");
-
-        await connection.UserSaysAsync("My name is Alice");
-        var hello = await connection.ReplyAsync("Hello Alice.", TimeSpan.FromMilliseconds(300));
-        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(300));
-        voice.ReportPlayback(hello, TimeSpan.FromMilliseconds(300));
+        var (voice, connection) = await GreetedWithoutReconnectingAsync(session);
         await connection.UserSaysAsync("I like chess");
         await connection.ReplyAsync("Chess is a wonderful game of patience and plans.", TimeSpan.FromSeconds(2), finish: false);
         await ReadAudioAsync(voice, TimeSpan.FromSeconds(2));
@@ -229,6 +222,24 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         var loaded = await _voxon.NewClient().LoadSessionAsync(session.SessionId);
         Assert.Equal(4, loaded.GetTranscript(voice.ConversationId).Count);
         Assert.Contains(loaded.GetMemory().Entries, m => m.Content.Contains("chess", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task An_event_that_cannot_be_read_ends_the_connection_with_a_clear_error_and_keeps_the_turns()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
+        var (voice, connection) = await GreetedWithoutReconnectingAsync(session);
+        await Eventually(() => voice.Transcript.Count == 2);
+
+        // Audio that is not base64: the SDK cannot read the event.
+        await connection.SendRawAsync("""{"type":"response.output_audio.delta","event_id":"evt_bad","response_id":"resp_bad","item_id":"item_bad","output_index":0,"content_index":0,"delta":"!!not base64!!"}""");
+
+        var error = await Assert.ThrowsAsync<RealtimeConnectionException>(() => voice.Completion.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("dropped", error.Message, StringComparison.Ordinal);
+        await voice.DisposeAsync();                                 // ends the conversation and saves
+        var loaded = await _voxon.NewClient().LoadSessionAsync(session.SessionId);
+        Assert.Equal(["My name is Alice", "Hello Alice."], loaded.GetTranscript(voice.ConversationId).Select(t => t.Content));
+        Assert.NotNull(Assert.Single(loaded.Conversations).EndedAt);
     }
 
     [Fact]
@@ -465,6 +476,67 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_function_that_times_out_answers_the_model_with_its_error_and_the_conversation_goes_on()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions();
+        // What an HTTP call inside a function throws when its client's timeout elapses.
+        options.Tools.Add(AIFunctionFactory.Create(
+            string () => throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing."),
+            "track_parcel",
+            "Where the user's parcel is"));
+        await using var voice = await session.StartVoiceConversationAsync(options);
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        var call = await connection.CallFunctionAsync("track_parcel", "{}");
+        var output = await connection.WaitForAsync("conversation.item.create");
+
+        Assert.Equal(call, (string?)output["item"]!["call_id"]);
+        Assert.Contains("HttpClient.Timeout", (string)output["item"]!["output"]!, StringComparison.Ordinal);
+        await connection.WaitForAsync("response.create");
+        Assert.False(voice.Completion.IsCompleted);
+        var reply = await connection.ReplyAsync("Sorry, parcel tracking is not answering.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(reply, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 1);
+        Assert.Equal(("track_parcel", true), (voice.Transcript[0].ToolCalls![0].Name, voice.Transcript[0].ToolCalls![0].Failed));
+    }
+
+    [Fact]
+    public async Task Ending_the_conversation_stops_a_function_still_running()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        options.Tools.Add(AIFunctionFactory.Create(
+            async (CancellationToken cancellationToken) =>
+            {
+                running.SetResult();
+                using var registration = cancellationToken.Register(stopped.SetResult);
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                return "never";
+            },
+            "wait_for_delivery",
+            "Waits until the parcel arrives"));
+        var voice = await session.StartVoiceConversationAsync(options);
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+        await connection.UserSaysAsync("Tell me when my parcel arrives");
+        await Eventually(() => voice.Transcript.Count == 1);
+        await connection.CallFunctionAsync("wait_for_delivery", "{}");
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        await voice.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(stopped.Task.IsCompleted);
+        Assert.True(voice.Completion.IsCompletedSuccessfully);
+        Assert.Equal("Tell me when my parcel arrives", Assert.Single(voice.Transcript).Content);
+        Assert.Empty(connection.EventsOf("conversation.item.create"));
+    }
+
+    [Fact]
     public async Task Missing_endpoint_fails_with_a_configuration_error_naming_the_variables()
     {
         await using var offline = new TestVoxon();
@@ -499,6 +571,21 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         MaxReconnectAttempts = maxReconnectAttempts,
         ReconnectDelay = delay ?? TimeSpan.FromMilliseconds(10),
     };
+
+    /// <summary>A voice conversation that does not reconnect, after the user said "My name is Alice" and heard the whole
+    /// "Hello Alice." (300 ms of audio).</summary>
+    private async Task<(VoiceConversation Voice, LoopbackRealtimeServer.RealtimeConnection Connection)> GreetedWithoutReconnectingAsync(Session session)
+    {
+        var voice = await session.StartVoiceConversationAsync(new VoiceConversationOptions { Realtime = ServerOptions(maxReconnectAttempts: 0) });
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+        await connection.UserSaysAsync("My name is Alice");
+        await Eventually(() => voice.Transcript.Count == 1);
+        var hello = await connection.ReplyAsync("Hello Alice.", TimeSpan.FromMilliseconds(300));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(300));
+        voice.ReportPlayback(hello, TimeSpan.FromMilliseconds(300));
+        return (voice, connection);
+    }
 
     private static async Task ReadAudioAsync(VoiceConversation voice, TimeSpan total)
     {

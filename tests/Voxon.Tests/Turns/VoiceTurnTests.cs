@@ -310,6 +310,81 @@ public class VoiceTurnTests
     }
 
     [Fact]
+    public async Task Barge_in_while_a_finished_stream_is_being_recorded_amends_that_reply_not_the_one_before()
+    {
+        // The reply's text is complete, its audio still playing, and the turn waits for the model's memory extraction.
+        var client = new GatedExtractionChatClient { Reply = "First answer." };
+        await using var voxon = new TestVoxon(client);
+        var conversation = await (await voxon.CreateSessionAsync()).StartConversationAsync();
+        await conversation.SendMessageAsync("Hello there");
+        client.Reply = "Second answer, a longer one.";
+        client.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var delivered = 0;
+        var streamed = Task.Run(async () =>
+        {
+            await foreach (var _ in conversation.StreamMessageAsync("Tell me more"))
+            {
+                Interlocked.Increment(ref delivered);
+            }
+        });
+        while (Volatile.Read(ref delivered) < 5)
+        {
+            await Task.Delay(5);
+        }
+
+        await Task.Delay(100);                        // the stream has ended; recording waits at the extraction
+        Assert.False(streamed.IsCompleted);
+        Assert.True(conversation.Interrupt("Second answer,"));
+        Assert.False(conversation.Interrupt("Second"));   // already interrupted
+        client.Gate.SetResult();
+        await streamed;
+
+        Assert.Equal(
+            [("First answer.", null, false), ("Second answer,", "Second answer, a longer one.", true)],
+            conversation.Transcript.Where(t => t.Role == TurnRole.Assistant).Select(t => (t.Content, t.GeneratedContent, t.Interrupted)));
+        Assert.Equal(1, conversation.GetAnalytics().InterruptionCount);
+    }
+
+    /// <summary>A model (not the offline engine, so memory extraction asks it too) whose extraction answers only once
+    /// <see cref="Gate"/> opens; replies stream word by word.</summary>
+    private sealed class GatedExtractionChatClient : Microsoft.Extensions.AI.IChatClient
+    {
+        public string Reply { get; set; } = "Hello.";
+
+        public TaskCompletionSource? Gate { get; set; }
+
+        public async Task<Microsoft.Extensions.AI.ChatResponse> GetResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            if (options?.ResponseFormat is null)
+            {
+                return new(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.Assistant, Reply));
+            }
+
+            if (Gate is { } gate)
+            {
+                await gate.Task.WaitAsync(cancellationToken);
+            }
+
+            return new(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.Assistant, """{"facts":[]}"""));
+        }
+
+        public async IAsyncEnumerable<Microsoft.Extensions.AI.ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            foreach (var word in System.Text.RegularExpressions.Regex.Matches(Reply, @"\S+\s*").Select(m => m.Value))
+            {
+                await Task.Yield();
+                yield return new(Microsoft.Extensions.AI.ChatRole.Assistant, word);
+            }
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => serviceType.IsInstanceOfType(this) ? this : null;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
     public async Task Interrupt_without_a_reply_returns_false()
     {
         await using var voxon = new TestVoxon();

@@ -204,8 +204,10 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         {
             return;
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or JsonException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception ex)
         {
+            // Whatever ended the read (the network, or an event the SDK could not read, e.g. audio that is not base64)
+            // ends this connection: the loop must hear of it, or the conversation would wait forever.
             failure = ex;
         }
 
@@ -632,7 +634,8 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                     arguments[property.Name] = property.Value.Clone();
                 }
 
-                var result = await tool.InvokeAsync(arguments, _stop.Token);
+                // Stopped when the conversation ends: the engine's loop waits for it, and so does ending the conversation.
+                var result = await tool.InvokeAsync(arguments, _ending.Token);
                 output = result switch
                 {
                     null => "null",
@@ -642,9 +645,15 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                 };
                 failed = false;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (OperationCanceledException) when (_ending.IsCancellationRequested)
             {
-                // A failing tool answers the model with the error instead of ending the conversation.
+                // Nobody waits for its answer any more.
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A failing tool answers the model with the error instead of ending the conversation; so does one that
+                // gave up on its own timeout (an HTTP call's surfaces as a cancellation).
                 _logger.LogWarning(ex, "The function {Function} failed.", call.FunctionName);
                 output = $"Error: {ex.Message}";
             }
