@@ -83,16 +83,23 @@ public sealed class VoxonContextProvider : AIContextProvider
     }
 
     /// <inheritdoc />
-    protected override ValueTask InvokedCoreAsync(InvokedContext context, CancellationToken cancellationToken = default)
+    protected override async ValueTask InvokedCoreAsync(InvokedContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.InvokeException is not null && context.Session is not null)
         {
-            // The model failed: as with SendMessageAsync, nothing is recorded.
+            _pending.TryGetValue(context.Session, out var pending);
             _pending.Remove(context.Session);
+            if (context.InvokeException is OperationCanceledException && pending is not null)
+            {
+                // Cancelled, as SendMessageAsync is: the user's words were said all the same and are recorded; the
+                // reply is not. Any other failure of the model records nothing.
+                var conversation = await _sessions.ConversationAsync(context.Session, CancellationToken.None);
+                await RecordAsync(conversation, pending, reply: null, CancellationToken.None);
+            }
         }
 
-        return base.InvokedCoreAsync(context, cancellationToken);
+        await base.InvokedCoreAsync(context, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -117,6 +124,12 @@ public sealed class VoxonContextProvider : AIContextProvider
             return;
         }
 
+        await RecordAsync(conversation, pending, reply, cancellationToken);
+    }
+
+    /// <summary>Records a run's turn in its conversation, through the turn pipeline, and saves the session.</summary>
+    private static async Task RecordAsync(Conversation conversation, PendingTurn? pending, TurnReply? reply, CancellationToken cancellationToken)
+    {
         await conversation.TurnGate.WaitAsync(cancellationToken);
         try
         {

@@ -13,10 +13,19 @@ public sealed partial class VoxonClient
     /// <param name="preferenceProfile">From <see cref="Session.ExportPreferenceProfile"/> or <see cref="SessionProfile.Merge"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="ArgumentNullException"><paramref name="preferenceProfile"/> is null.</exception>
+    /// <exception cref="ArgumentException">The profile is malformed (a missing part, a score out of range, an override
+    /// <see cref="Session.SetPreference"/> would refuse); the message names every problem.</exception>
     /// <inheritdoc cref="CreateSessionAsync(string, SessionConfig?, CancellationToken)" path="/exception"/>
     public async Task<Session> CreateSessionAsync(string userId, SessionConfig? config, SessionProfile preferenceProfile, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(preferenceProfile);
+
+        // Checked before the session exists: a bad value would otherwise fail every turn, or be stored and come back altered.
+        if (preferenceProfile.Problems() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException($"The preference profile cannot be applied: {string.Join("; ", problems)}.", nameof(preferenceProfile));
+        }
+
         var session = await CreateSessionAsync(userId, config, cancellationToken);
         session.ApplyProfile(preferenceProfile);
         return session;

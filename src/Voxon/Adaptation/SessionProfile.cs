@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
+using Voxon.Sessions;
 
 namespace Voxon.Adaptation;
 
@@ -29,6 +31,69 @@ public sealed record SessionProfile
     /// <summary>User messages the learned values are based on; the weight of this profile in <see cref="Merge"/>.</summary>
     [JsonIgnore]
     public int EvidenceCount => Preferences.EvidenceCount;
+
+    /// <summary>What is wrong with this profile, one entry per problem (empty when it can seed a session). A profile is
+    /// plain data, often read back from JSON, so nothing in it is trusted: its overrides meet the rules of
+    /// <see cref="Session.SetPreference"/>, its scores the ranges the learner produces.</summary>
+    internal List<string> Problems()
+    {
+        var problems = new List<string>();
+        if (Preferences is not { } p)
+        {
+            problems.Add("preferences are missing");
+        }
+        else
+        {
+            void Score(string name, double value, double? max = null)
+            {
+                if (!double.IsFinite(value) || value < 0 || value > max)
+                {
+                    var range = max is null ? "a non-negative number" : string.Create(CultureInfo.InvariantCulture, $"a number from 0 to {max}");
+                    problems.Add(string.Create(CultureInfo.InvariantCulture, $"{name} must be {range}, got {value}"));
+                }
+            }
+
+            Score(PreferenceLearner.Formality, p.FormalityScore, 1);
+            Score(PreferenceLearner.TechnicalLevel, p.TechnicalLevel, 1);
+            Score(PreferenceLearner.Verbosity, p.Verbosity, 1);
+            Score(PreferenceLearner.AvgMessageLength, p.AvgMessageLength);
+            if (p.SpeakingPace is { } pace)
+            {
+                Score(PreferenceLearner.SpeakingPace, pace);
+            }
+
+            if (p.EvidenceCount < 0 || p.SpeakingPaceSamples < 0)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"evidence_count and speaking_pace_samples may not be negative, got {p.EvidenceCount} and {p.SpeakingPaceSamples}"));
+            }
+        }
+
+        if (Overrides is null)
+        {
+            problems.Add("overrides are missing");
+        }
+        else
+        {
+            foreach (var (name, value) in Overrides)
+            {
+                if ((value is null ? $"override '{name}' has no value" : PreferenceLearner.OverrideProblem(name, value)) is { } problem)
+                {
+                    problems.Add(problem);
+                }
+            }
+        }
+
+        if (Topics is null)
+        {
+            problems.Add("topics are missing");
+        }
+        else if (Topics.Any(t => string.IsNullOrWhiteSpace(t) || WellFormedText.Problem(t, "topic") is not null))
+        {
+            problems.Add("topics must be non-empty, well-formed text");
+        }
+
+        return problems;
+    }
 
     /// <summary>Combines profiles: each learned value is the evidence-weighted mean (speaking pace weighted by its own
     /// samples), evidence adds up, overrides of later profiles win, topics are ranked by evidence-weighted rank.</summary>

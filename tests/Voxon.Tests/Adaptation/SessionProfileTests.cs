@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Voxon.Adaptation;
 using Voxon.Tests.Analytics;
 
@@ -42,6 +43,32 @@ public sealed class SessionProfileTests
         await (await fresh.StartConversationAsync()).SendMessageAsync("Good afternoon.");
         Assert.Contains("Use a formal, courteous register", chat.LastContext()); // from the very first turn
         Assert.Equal(5, fresh.GetLearnedPreferences().EvidenceCount);
+    }
+
+    [Fact]
+    public async Task A_malformed_profile_is_refused_with_every_problem_named()
+    {
+        // A profile is plain data, often read back from JSON. Unchecked, a null override failed every later turn, an
+        // override cut inside a character came back altered from storage, and impossible scores drove the style guidance.
+        await using var client = InsightsTestClient.Create();
+        (SessionProfile Profile, string Problem)[] cases =
+        [
+            (FromJson("""{"overrides":{"formality":null}}"""), "override 'formality' has no value"),
+            (new SessionProfile { Overrides = new Dictionary<string, string> { ["formality"] = "formal\ud83d" } }, "unpaired UTF-16 surrogate"),
+            (FromJson("""{"overrides":{"bad name":"formal"}}"""), "Preference name 'bad name'"),
+            (FromJson("""{"preferences":{"formality_score":40,"evidence_count":10}}"""), "formality_score must be a number from 0 to 1, got 40"),
+            (FromJson("""{"preferences":{"speaking_pace":-120,"evidence_count":-1}}"""), "speaking_pace must be a non-negative number, got -120"),
+            (FromJson("""{"preferences":null,"overrides":null,"topics":[null]}"""), "preferences are missing; overrides are missing; topics must be"),
+        ];
+
+        foreach (var (profile, problem) in cases)
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => client.Voxon.CreateSessionAsync("user_2", null, preferenceProfile: profile));
+            Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+            Assert.Equal("preferenceProfile", error.ParamName);
+        }
+
+        static SessionProfile FromJson(string json) => JsonSerializer.Deserialize<SessionProfile>(json)!;
     }
 
     [Fact]

@@ -162,6 +162,41 @@ public class VoxonAgentTests
     }
 
     [Fact]
+    public async Task A_cancelled_agent_run_records_the_users_words_and_the_next_run_goes_on()
+    {
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = new TestVoxon();
+        var agent = Agent(server, voxon.Client);
+        var session = await agent.CreateSessionAsync();
+        server.Reply = "Nice to meet you, Alice, and welcome to your first lesson.";
+        server.StallAfterWords = 3;
+        server.Stall = TimeSpan.FromSeconds(2);
+
+        // The user stops the reply while it streams: the words were said, as with a cancelled SendMessageAsync.
+        using var cancel = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in agent.RunStreamingAsync("My name is Alice", session, cancellationToken: cancel.Token))
+            {
+                if (update.Text.Length > 0)
+                {
+                    await cancel.CancelAsync();
+                }
+            }
+        });
+
+        var conversation = await Provider(agent).GetConversationAsync(session);
+        Assert.Equal(["My name is Alice"], conversation.Transcript.Select(t => t.Content));
+        Assert.Contains(conversation.Session.GetMemory().Entries, e => e.Content.Contains("Alice", StringComparison.Ordinal));
+        var stored = await voxon.NewClient().LoadSessionAsync(conversation.Session.SessionId);
+        Assert.Equal(["My name is Alice"], stored.GetTranscript(conversation.ConversationId).Select(t => t.Content));
+
+        server.StallAfterWords = null;
+        await TurnAsync(server, agent, session, "What's my name?", "You are Alice.");
+        Assert.Equal(["My name is Alice", "What's my name?", "You are Alice."], conversation.Transcript.Select(t => t.Content));
+    }
+
+    [Fact]
     public async Task A_streamed_agent_run_is_recorded_once_with_the_whole_reply()
     {
         await using var server = LoopbackChatServer.Start();
