@@ -39,6 +39,9 @@ public abstract class DelegatingSessionStorage : SessionStorage
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) => InnerStorage.DeleteAsync(sessionId, cancellationToken);
 
     /// <inheritdoc />
+    public override Task<bool> DeleteAsync(string sessionId, long expectedVersion, CancellationToken cancellationToken = default) => InnerStorage.DeleteAsync(sessionId, expectedVersion, cancellationToken);
+
+    /// <inheritdoc />
     public override Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default) => InnerStorage.ListAsync(userId, cancellationToken);
 
     /// <inheritdoc />

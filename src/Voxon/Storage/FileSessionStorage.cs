@@ -201,7 +201,17 @@ public sealed partial class FileSessionStorage : SessionStorage
     }
 
     /// <inheritdoc />
-    public override async Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        DeleteAsync(sessionId, null, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<bool> DeleteAsync(string sessionId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expectedVersion);
+        return DeleteAsync(sessionId, (long?)expectedVersion, cancellationToken);
+    }
+
+    private async Task<bool> DeleteAsync(string sessionId, long? expectedVersion, CancellationToken cancellationToken)
     {
         var id = SessionIds.Validate(sessionId);
         if (!File.Exists(PathOf(id, Extension)) && !File.Exists(PathOf(id, LockExtension)))
@@ -210,6 +220,12 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
 
         await using var handle = await LockAsync(id, "delete", cancellationToken);
+        if (expectedVersion is { } expected && (await CurrentStateAsync(handle, id, cancellationToken)).Version is var stored and not 0 && stored != expected)
+        {
+            // Checked under the lock a save takes: no save slips in before the files go.
+            throw new SessionConcurrencyException(BackendName, "delete", id, expected, stored);
+        }
+
         var snapshot = PathOf(id, Extension);
         try
         {

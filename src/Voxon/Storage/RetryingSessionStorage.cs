@@ -24,6 +24,9 @@ internal sealed class RetryingSessionStorage(SessionStorage inner, int attempts,
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) =>
         RunAsync(() => InnerStorage.DeleteAsync(sessionId, cancellationToken), cancellationToken);
 
+    public override Task<bool> DeleteAsync(string sessionId, long expectedVersion, CancellationToken cancellationToken = default) =>
+        RunAsync(() => InnerStorage.DeleteAsync(sessionId, expectedVersion, cancellationToken), cancellationToken);
+
     public override Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default) =>
         RunAsync(() => InnerStorage.ListAsync(userId, cancellationToken), cancellationToken);
 
