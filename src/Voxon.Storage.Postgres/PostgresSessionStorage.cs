@@ -49,6 +49,13 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
         return WriteAsync(document, SessionRecords.Encode(document), replace: true, cancellationToken);
     }
 
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        SessionIds.Validate(document.SessionId);
+        return WriteAsync(document, SessionRecords.Encode(document), replace: true, cancellationToken, baseVersion: 0);
+    }
+
     public override Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);

@@ -39,6 +39,13 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
         return WriteAsync(document, SessionRecords.Encode(document), replace: true, baseVersion: null);
     }
 
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        SessionIds.Validate(document.SessionId);
+        return WriteAsync(document, SessionRecords.Encode(document), replace: true, baseVersion: 0);
+    }
+
     public override Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);

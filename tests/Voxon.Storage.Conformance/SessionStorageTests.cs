@@ -245,6 +245,47 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
     }
 
     [SkippableFact]
+    public virtual async Task Create_never_replaces_a_stored_session_whatever_its_version()
+    {
+        var storage = Open();
+        SessionDocument Document(string id, long version, string content)
+        {
+            var document = new SessionDocument { SessionId = id, UserId = "user_create", Config = new SessionConfig { UserId = "user_create" }, Version = version };
+            document.Memory.Entries.Add(new Memory.MemoryEntry { Id = "mem_create", Content = content, Category = "general" });
+            return document;
+        }
+
+        var id = SessionIds.NewSessionId();
+        await storage.CreateAsync(Document(id, 5, "first import"));
+        Assert.Equal(5, (await storage.LoadAsync(id))!.Version);
+
+        // The next version would be a valid save, but a create never replaces.
+        var error = await Assert.ThrowsAsync<SessionConcurrencyException>(() => storage.CreateAsync(Document(id, 6, "second import")));
+        Assert.Equal((0L, 5L), (error.ExpectedVersion, error.ActualVersion));
+        Assert.Equal(["first import"], (await storage.LoadAsync(id))!.Memory.Entries.Select(e => e.Content));
+
+        // Creates of one id at once: exactly one is acknowledged, and it is the one stored.
+        for (var round = 0; round < 10; round++)
+        {
+            var racing = SessionIds.NewSessionId();
+            var creates = Enumerable.Range(1, 4).Select(v => Task.Run(async () =>
+            {
+                try
+                {
+                    await storage.CreateAsync(Document(racing, v, $"create {v}"));
+                    return v;
+                }
+                catch (SessionConcurrencyException)
+                {
+                    return 0;
+                }
+            })).ToList();
+            var won = Assert.Single(await Task.WhenAll(creates), v => v > 0);
+            Assert.Equal(won, (await storage.LoadAsync(racing))!.Version);
+        }
+    }
+
+    [SkippableFact]
     public virtual async Task A_full_save_under_another_user_moves_the_session_and_a_stale_one_is_refused()
     {
         // Backends that place a user's data together (Redis hash tags, PostgreSQL partitions) move it between users.

@@ -24,6 +24,9 @@ public abstract class DelegatingSessionStorage : SessionStorage
     public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default) => InnerStorage.SaveAsync(document, cancellationToken);
 
     /// <inheritdoc />
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default) => InnerStorage.CreateAsync(document, cancellationToken);
+
+    /// <inheritdoc />
     public override Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default) => InnerStorage.SaveChangesAsync(changes, cancellationToken);
 
     /// <inheritdoc />

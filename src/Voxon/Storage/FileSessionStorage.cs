@@ -59,15 +59,22 @@ public sealed partial class FileSessionStorage : SessionStorage
     internal Action<string>? BeforeCommit { get; set; }
 
     /// <inheritdoc />
-    public override async Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default) =>
+        SaveAsync(document, createOnly: false, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default) =>
+        SaveAsync(document, createOnly: true, cancellationToken);
+
+    private async Task SaveAsync(SessionDocument document, bool createOnly, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
         var id = SessionIds.Validate(document.SessionId);
         await using var handle = await LockAsync(id, "save", cancellationToken);
         var state = await CurrentStateAsync(handle, id, cancellationToken);
-        if (state.Version != 0 && state.Version != document.Version - 1)
+        if (state.Version != 0 && (createOnly || state.Version != document.Version - 1))
         {
-            throw new SessionConcurrencyException(BackendName, id, document.Version - 1, state.Version);
+            throw new SessionConcurrencyException(BackendName, id, createOnly ? 0 : document.Version - 1, state.Version);
         }
 
         await WriteSnapshotAsync(handle, document, cancellationToken);

@@ -12,6 +12,9 @@ internal sealed class RetryingSessionStorage(SessionStorage inner, int attempts,
     public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default) =>
         RunAsync(() => InnerStorage.SaveAsync(document, cancellationToken), cancellationToken);
 
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default) =>
+        RunAsync(() => InnerStorage.CreateAsync(document, cancellationToken), cancellationToken);
+
     public override Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default) =>
         RunAsync(() => InnerStorage.SaveChangesAsync(changes, cancellationToken), cancellationToken);
 

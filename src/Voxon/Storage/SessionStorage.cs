@@ -18,6 +18,24 @@ public abstract class SessionStorage : IAsyncDisposable
     /// <exception cref="SessionConcurrencyException">Another save came in between.</exception>
     public abstract Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default);
 
+    /// <summary>Stores a session that must not be stored yet, at the version <paramref name="document"/> has (an import
+    /// keeps the exported version), atomically like <see cref="SaveAsync"/>: a session with this id, whatever its
+    /// version, is never replaced.</summary>
+    /// <remarks>The default, for custom backends, looks the id up and then saves, so a session stored between the two
+    /// can still be replaced; the built-in backends override it with one atomic step.</remarks>
+    /// <exception cref="SessionConcurrencyException">A session with this id is stored (<see cref="SessionConcurrencyException.ExpectedVersion"/> 0); nothing was written.</exception>
+    /// <exception cref="VoxonStorageException">The write failed.</exception>
+    public virtual async Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        if (await LoadMetadataAsync(document.SessionId, cancellationToken) is { } stored)
+        {
+            throw new SessionConcurrencyException(BackendName, document.SessionId, 0, stored.Version);
+        }
+
+        await SaveAsync(document, cancellationToken);
+    }
+
     /// <summary>Writes only what changed since the stored version <see cref="SessionChangeSet.BaseVersion"/>, atomically.
     /// The default writes the whole document with <see cref="SaveAsync"/>; backends override it to write the delta.</summary>
     /// <remarks>The stored version must be exactly <see cref="SessionChangeSet.BaseVersion"/> (for 0: the session must not be stored).</remarks>
