@@ -49,6 +49,13 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
         return WriteAsync(document, SessionRecords.Encode(document), replace: true, cancellationToken);
     }
 
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        SessionIds.Validate(document.SessionId);
+        return WriteAsync(document, SessionRecords.Encode(document), replace: true, cancellationToken, baseVersion: 0);
+    }
+
     public override Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
@@ -257,20 +264,47 @@ internal sealed partial class PostgresSessionStorage : SessionStorage
             : sql;
     }
 
-    public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        DeleteAsync(sessionId, null, cancellationToken);
+
+    public override Task<bool> DeleteAsync(string sessionId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expectedVersion);
+        return DeleteAsync(sessionId, (long?)expectedVersion, cancellationToken);
+    }
+
+    private Task<bool> DeleteAsync(string sessionId, long? expectedVersion, CancellationToken cancellationToken)
     {
         var id = SessionIds.Validate(sessionId);
         return RunAsync("delete", id, async connection =>
         {
-            // Shares go with the session: a token must never open a later session that reuses the id.
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            bool deleted;
+
+            // The version is checked by the delete itself: a save committed meanwhile (row locked, then re-read) keeps the row.
+            await using (var command = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE {OfSession}{(expectedVersion is null ? string.Empty : " AND version = $2")}", connection, transaction) { Parameters = { new() { Value = id } } })
+            {
+                if (expectedVersion is { } expected)
+                {
+                    command.Parameters.Add(new NpgsqlParameter { Value = expected });
+                }
+
+                deleted = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+                if (!deleted && expectedVersion is { } wanted)
+                {
+                    await using var read = new NpgsqlCommand($"SELECT version FROM {S}.voxon_sessions WHERE session_id = $1", connection, transaction) { Parameters = { new() { Value = id } } };
+                    var stored = await read.ExecuteScalarAsync(cancellationToken) as long?;
+                    await transaction.RollbackAsync(cancellationToken);
+                    return stored is { } actual ? throw new SessionConcurrencyException(BackendName, "delete", id, wanted, actual) : false;
+                }
+            }
+
+            // Shares go with the session: a token must never open a later session that reuses the id.
             await using (var shares = new NpgsqlCommand($"DELETE FROM {S}.voxon_shares WHERE session_id = $1", connection, transaction) { Parameters = { new() { Value = id } } })
             {
                 await shares.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            await using var command = new NpgsqlCommand($"DELETE FROM {S}.voxon_sessions WHERE {OfSession}", connection, transaction) { Parameters = { new() { Value = id } } };
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
             await transaction.CommitAsync(cancellationToken);
             return deleted;
         });

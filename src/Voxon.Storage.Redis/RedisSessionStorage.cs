@@ -39,6 +39,13 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
         return WriteAsync(document, SessionRecords.Encode(document), replace: true, baseVersion: null);
     }
 
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        SessionIds.Validate(document.SessionId);
+        return WriteAsync(document, SessionRecords.Encode(document), replace: true, baseVersion: 0);
+    }
+
     public override Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
@@ -278,19 +285,35 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
         : throw new SessionCorruptException(BackendName, id, "the 'version' field is not a positive number");
 
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        DeleteAsync(sessionId, null);
+
+    public override Task<bool> DeleteAsync(string sessionId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expectedVersion);
+        return DeleteAsync(sessionId, (long?)expectedVersion);
+    }
+
+    private Task<bool> DeleteAsync(string sessionId, long? expectedVersion) =>
         RunAsync("delete", SessionIds.Validate(sessionId), async db =>
         {
             _sessionUsers.Forget(sessionId);
-            return (string?)await db.StringGetAsync(_keys.SessionUser(sessionId)) is { } user && await DeleteStoredAsync(db, user, sessionId, keepLocator: false);
+            return (string?)await db.StringGetAsync(_keys.SessionUser(sessionId)) is { } user && await DeleteStoredAsync(db, user, sessionId, keepLocator: false, expectedVersion);
         });
 
     /// <summary>Deletes <paramref name="user"/>'s copy of a session in one transaction of the user's slot, then the
-    /// single keys that point to it (share locators; the session locator unless it now points elsewhere).</summary>
-    private async Task<bool> DeleteStoredAsync(IDatabase db, string user, string sessionId, bool keepLocator)
+    /// single keys that point to it (share locators; the session locator unless it now points elsewhere). With an
+    /// expected version, the transaction runs only while that version is stored.</summary>
+    private async Task<bool> DeleteStoredAsync(IDatabase db, string user, string sessionId, bool keepLocator, long? expectedVersion = null)
     {
         var shares = (await db.SetMembersAsync(_keys.SessionShares(user, sessionId))).Select(h => (string)h!).ToList();
         var transaction = db.CreateTransaction();
-        var deleted = transaction.KeyDeleteAsync([_keys.Head(user, sessionId), .. _keys.Content(user, sessionId)]);
+        var headKey = _keys.Head(user, sessionId);
+        if (expectedVersion is { } expected)
+        {
+            transaction.AddCondition(Condition.HashEqual(headKey, VersionField, expected));
+        }
+
+        var deleted = transaction.KeyDeleteAsync([headKey, .. _keys.Content(user, sessionId)]);
 
         // Shares go with the session: a token must never open a later session that reuses the id.
         _ = transaction.KeyDeleteAsync([_keys.SessionShares(user, sessionId), .. shares.Select(h => _keys.Share(user, h))]);
@@ -300,7 +323,13 @@ internal sealed partial class RedisSessionStorage(ConfigurationOptions configura
         }
 
         _ = transaction.SortedSetRemoveAsync(_keys.Sessions(user), sessionId);
-        await transaction.ExecuteAsync();
+        if (!await transaction.ExecuteAsync())
+        {
+            // Saved (or deleted) since the version was read: nothing was deleted.
+            return VersionOf(sessionId, await db.HashGetAsync(headKey, VersionField)) is { } stored
+                ? throw new SessionConcurrencyException(BackendName, "delete", sessionId, expectedVersion!.Value, stored)
+                : false;
+        }
 
         // One DEL per key: in a cluster the locators lie in other slots.
         await Task.WhenAll(shares.Select(h => DeleteLocatorAsync(db, _keys.ShareUser(h), user)));

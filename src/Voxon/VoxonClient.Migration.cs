@@ -78,12 +78,21 @@ public sealed partial class VoxonClient
         }
         else if (await ExistsAsync(document.SessionId, cancellationToken))
         {
-            throw new SessionImportException($"session '{document.SessionId}' already exists here; delete it first, or import it as a copy under a new session id (newSessionId: true; `voxon sessions import --new-id`)");
+            throw AlreadyExists(document.SessionId, null);
         }
 
         document.Version++;
         document.OwnerVersion = null; // an import is the owner's write: no notes to merge on top of it
-        await _runtime.Storage.SaveAsync(document, cancellationToken);
+        try
+        {
+            // Create-only: a session stored since the check above (another import, a new session) is never replaced.
+            await _runtime.Storage.CreateAsync(document, cancellationToken);
+        }
+        catch (SessionConcurrencyException ex)
+        {
+            throw AlreadyExists(document.SessionId, ex);
+        }
+
         _logger.LogInformation("Imported session {SessionId} for user {UserId}.", document.SessionId, document.UserId);
         return await LoadSessionAsync(document.SessionId, cancellationToken);
     }
@@ -105,6 +114,9 @@ public sealed partial class VoxonClient
             entries[i] = entries[i] with { Embedding = default, EmbeddingModel = null };
         }
     }
+
+    private static SessionImportException AlreadyExists(string sessionId, Exception? innerException) =>
+        new($"session '{sessionId}' already exists here; delete it first, or import it as a copy under a new session id (newSessionId: true; `voxon sessions import --new-id`)", innerException);
 
     private async Task<bool> ExistsAsync(string sessionId, CancellationToken cancellationToken)
     {

@@ -179,6 +179,46 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
     }
 
     [SkippableFact]
+    public virtual async Task Delete_for_a_version_keeps_a_session_saved_since_and_never_an_acknowledged_save_is_lost()
+    {
+        const string User = "user_delete_version";
+        var storage = Open();
+        await using var client = WorkerStorage.Client(storage);
+        var session = await client.CreateSessionAsync(User);
+        await session.SaveAsync();
+        var seen = (await storage.LoadMetadataAsync(session.SessionId))!.Version;
+        await session.AddMemoryAsync("saved after the version was read");
+        await session.SaveAsync();
+
+        var error = await Assert.ThrowsAsync<SessionConcurrencyException>(() => storage.DeleteAsync(session.SessionId, seen));
+        Assert.Equal(("delete", seen, seen + 1), (error.Operation, error.ExpectedVersion, error.ActualVersion));
+        Assert.Equal(["saved after the version was read"], (await storage.LoadAsync(session.SessionId))!.Memory.Entries.Select(e => e.Content));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => storage.DeleteAsync(session.SessionId, 0));
+
+        Assert.True(await storage.DeleteAsync(session.SessionId, seen + 1));
+        Assert.Null(await storage.LoadAsync(session.SessionId));
+        Assert.False(await storage.DeleteAsync(session.SessionId, seen + 1));
+
+        // A save racing a delete for the version it replaces: either the save is refused or it is kept, never both
+        // acknowledged and deleted.
+        for (var round = 0; round < 20; round++)
+        {
+            var racing = await client.CreateSessionAsync(User);
+            await racing.SaveAsync();
+            var version = (await storage.LoadMetadataAsync(racing.SessionId))!.Version;
+            await racing.AddMemoryAsync($"round {round}");
+            var save = Task.Run(() => racing.SaveAsync());
+            var delete = Task.Run(() => storage.DeleteAsync(racing.SessionId, version));
+            var saved = await save.ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+            await Record.ExceptionAsync(() => delete);
+            if (saved)
+            {
+                Assert.True(await storage.LoadAsync(racing.SessionId) is not null, $"round {round}: an acknowledged save was deleted");
+            }
+        }
+    }
+
+    [SkippableFact]
     public virtual async Task Save_with_stale_version_throws_concurrency_error()
     {
         var storage = Open();
@@ -202,6 +242,47 @@ public abstract partial class SessionStorageTests<TFixture>(TFixture fixture) : 
         var document = (await storage.LoadAsync(session.SessionId))!;
         document.Version = 2;
         await Assert.ThrowsAsync<SessionConcurrencyException>(() => storage.SaveAsync(document));
+    }
+
+    [SkippableFact]
+    public virtual async Task Create_never_replaces_a_stored_session_whatever_its_version()
+    {
+        var storage = Open();
+        SessionDocument Document(string id, long version, string content)
+        {
+            var document = new SessionDocument { SessionId = id, UserId = "user_create", Config = new SessionConfig { UserId = "user_create" }, Version = version };
+            document.Memory.Entries.Add(new Memory.MemoryEntry { Id = "mem_create", Content = content, Category = "general" });
+            return document;
+        }
+
+        var id = SessionIds.NewSessionId();
+        await storage.CreateAsync(Document(id, 5, "first import"));
+        Assert.Equal(5, (await storage.LoadAsync(id))!.Version);
+
+        // The next version would be a valid save, but a create never replaces.
+        var error = await Assert.ThrowsAsync<SessionConcurrencyException>(() => storage.CreateAsync(Document(id, 6, "second import")));
+        Assert.Equal((0L, 5L), (error.ExpectedVersion, error.ActualVersion));
+        Assert.Equal(["first import"], (await storage.LoadAsync(id))!.Memory.Entries.Select(e => e.Content));
+
+        // Creates of one id at once: exactly one is acknowledged, and it is the one stored.
+        for (var round = 0; round < 10; round++)
+        {
+            var racing = SessionIds.NewSessionId();
+            var creates = Enumerable.Range(1, 4).Select(v => Task.Run(async () =>
+            {
+                try
+                {
+                    await storage.CreateAsync(Document(racing, v, $"create {v}"));
+                    return v;
+                }
+                catch (SessionConcurrencyException)
+                {
+                    return 0;
+                }
+            })).ToList();
+            var won = Assert.Single(await Task.WhenAll(creates), v => v > 0);
+            Assert.Equal(won, (await storage.LoadAsync(racing))!.Version);
+        }
     }
 
     [SkippableFact]

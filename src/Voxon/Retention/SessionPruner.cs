@@ -5,8 +5,9 @@ namespace Voxon.Retention;
 /// <summary>
 /// Retention by age: deletes the sessions last updated before a cutoff, oldest first, in batches over one listing.
 /// Before its deletion each candidate's stored head is read again, so a session saved since the listing (recent now)
-/// is kept. A prune interrupted by a crash is completed by running it again: what was deleted stays deleted, and the
-/// new listing holds exactly the rest.
+/// is kept, and the delete is conditional on the version read, so one saved after that check is kept too. A prune
+/// interrupted by a crash is completed by running it again: what was deleted stays deleted, and the new listing holds
+/// exactly the rest.
 /// </summary>
 internal static class SessionPruner
 {
@@ -27,7 +28,7 @@ internal static class SessionPruner
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var id in batch)
             {
-                if (await StillOldAsync(storage, id, cutoff, cancellationToken) && await storage.DeleteAsync(id, CancellationToken.None))
+                if (await DeleteIfStillOldAsync(storage, id, cutoff, cancellationToken))
                 {
                     pruned.Add(id);
                 }
@@ -37,17 +38,33 @@ internal static class SessionPruner
         return new PruneResult(cutoff, pruned, false);
     }
 
-    /// <summary>Whether the session is still stored and not updated since the cutoff. An unreadable one (corrupt, or a
-    /// restored copy whose key was erased) keeps the age the listing gave it.</summary>
-    private static async Task<bool> StillOldAsync(SessionStorage storage, string sessionId, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    /// <summary>Deletes the session if it is still stored and not updated since the cutoff: only the version read is
+    /// deleted, so a save landing after the check keeps the session. An unreadable one (corrupt, or a restored copy
+    /// whose key was erased) keeps the age the listing gave it.</summary>
+    private static async Task<bool> DeleteIfStillOldAsync(SessionStorage storage, string sessionId, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
+        long version;
         try
         {
-            return await storage.LoadMetadataAsync(sessionId, cancellationToken) is { } head && head.UpdatedAt < cutoff;
+            if (await storage.LoadMetadataAsync(sessionId, cancellationToken) is not { } head || head.UpdatedAt >= cutoff)
+            {
+                return false;
+            }
+
+            version = head.Version;
         }
         catch (SessionCorruptException)
         {
-            return true;
+            return await storage.DeleteAsync(sessionId, CancellationToken.None);
+        }
+
+        try
+        {
+            return await storage.DeleteAsync(sessionId, version, CancellationToken.None);
+        }
+        catch (SessionConcurrencyException)
+        {
+            return false; // saved since the check: in use again
         }
     }
 }

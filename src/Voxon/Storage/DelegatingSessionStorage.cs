@@ -24,6 +24,9 @@ public abstract class DelegatingSessionStorage : SessionStorage
     public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default) => InnerStorage.SaveAsync(document, cancellationToken);
 
     /// <inheritdoc />
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default) => InnerStorage.CreateAsync(document, cancellationToken);
+
+    /// <inheritdoc />
     public override Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default) => InnerStorage.SaveChangesAsync(changes, cancellationToken);
 
     /// <inheritdoc />
@@ -37,6 +40,9 @@ public abstract class DelegatingSessionStorage : SessionStorage
 
     /// <inheritdoc />
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) => InnerStorage.DeleteAsync(sessionId, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<bool> DeleteAsync(string sessionId, long expectedVersion, CancellationToken cancellationToken = default) => InnerStorage.DeleteAsync(sessionId, expectedVersion, cancellationToken);
 
     /// <inheritdoc />
     public override Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default) => InnerStorage.ListAsync(userId, cancellationToken);

@@ -59,15 +59,22 @@ public sealed partial class FileSessionStorage : SessionStorage
     internal Action<string>? BeforeCommit { get; set; }
 
     /// <inheritdoc />
-    public override async Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default) =>
+        SaveAsync(document, createOnly: false, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default) =>
+        SaveAsync(document, createOnly: true, cancellationToken);
+
+    private async Task SaveAsync(SessionDocument document, bool createOnly, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
         var id = SessionIds.Validate(document.SessionId);
         await using var handle = await LockAsync(id, "save", cancellationToken);
         var state = await CurrentStateAsync(handle, id, cancellationToken);
-        if (state.Version != 0 && state.Version != document.Version - 1)
+        if (state.Version != 0 && (createOnly || state.Version != document.Version - 1))
         {
-            throw new SessionConcurrencyException(BackendName, id, document.Version - 1, state.Version);
+            throw new SessionConcurrencyException(BackendName, id, createOnly ? 0 : document.Version - 1, state.Version);
         }
 
         await WriteSnapshotAsync(handle, document, cancellationToken);
@@ -201,7 +208,17 @@ public sealed partial class FileSessionStorage : SessionStorage
     }
 
     /// <inheritdoc />
-    public override async Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        DeleteAsync(sessionId, null, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<bool> DeleteAsync(string sessionId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expectedVersion);
+        return DeleteAsync(sessionId, (long?)expectedVersion, cancellationToken);
+    }
+
+    private async Task<bool> DeleteAsync(string sessionId, long? expectedVersion, CancellationToken cancellationToken)
     {
         var id = SessionIds.Validate(sessionId);
         if (!File.Exists(PathOf(id, Extension)) && !File.Exists(PathOf(id, LockExtension)))
@@ -210,6 +227,12 @@ public sealed partial class FileSessionStorage : SessionStorage
         }
 
         await using var handle = await LockAsync(id, "delete", cancellationToken);
+        if (expectedVersion is { } expected && (await CurrentStateAsync(handle, id, cancellationToken)).Version is var stored and not 0 && stored != expected)
+        {
+            // Checked under the lock a save takes: no save slips in before the files go.
+            throw new SessionConcurrencyException(BackendName, "delete", id, expected, stored);
+        }
+
         var snapshot = PathOf(id, Extension);
         try
         {

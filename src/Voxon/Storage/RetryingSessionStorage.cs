@@ -12,6 +12,9 @@ internal sealed class RetryingSessionStorage(SessionStorage inner, int attempts,
     public override Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default) =>
         RunAsync(() => InnerStorage.SaveAsync(document, cancellationToken), cancellationToken);
 
+    public override Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default) =>
+        RunAsync(() => InnerStorage.CreateAsync(document, cancellationToken), cancellationToken);
+
     public override Task SaveChangesAsync(SessionChangeSet changes, CancellationToken cancellationToken = default) =>
         RunAsync(() => InnerStorage.SaveChangesAsync(changes, cancellationToken), cancellationToken);
 
@@ -23,6 +26,9 @@ internal sealed class RetryingSessionStorage(SessionStorage inner, int attempts,
 
     public override Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default) =>
         RunAsync(() => InnerStorage.DeleteAsync(sessionId, cancellationToken), cancellationToken);
+
+    public override Task<bool> DeleteAsync(string sessionId, long expectedVersion, CancellationToken cancellationToken = default) =>
+        RunAsync(() => InnerStorage.DeleteAsync(sessionId, expectedVersion, cancellationToken), cancellationToken);
 
     public override Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default) =>
         RunAsync(() => InnerStorage.ListAsync(userId, cancellationToken), cancellationToken);

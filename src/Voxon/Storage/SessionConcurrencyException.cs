@@ -13,7 +13,19 @@ public sealed class SessionConcurrencyException : VoxonStorageException
     /// <param name="expectedVersion">The stored version the save was based on (0 for a new session).</param>
     /// <param name="actualVersion">The version actually stored; null when the session is not stored (deleted).</param>
     public SessionConcurrencyException(string backend, string sessionId, long expectedVersion, long? actualVersion)
-        : base(backend, "save", sessionId, Describe(expectedVersion, actualVersion))
+        : this(backend, "save", sessionId, expectedVersion, actualVersion)
+    {
+    }
+
+    /// <summary>Creates the exception for <paramref name="operation"/> (save, or delete for a delete conditional on a
+    /// version, <see cref="SessionStorage.DeleteAsync(string, long, CancellationToken)"/>).</summary>
+    /// <param name="backend">The backend that refused the operation.</param>
+    /// <param name="operation">save or delete.</param>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="expectedVersion">The stored version the operation was based on (0 for a new session).</param>
+    /// <param name="actualVersion">The version actually stored; null when the session is not stored (deleted).</param>
+    public SessionConcurrencyException(string backend, string operation, string sessionId, long expectedVersion, long? actualVersion)
+        : base(backend, operation, sessionId, operation == "delete" ? DescribeDelete(expectedVersion, actualVersion) : Describe(expectedVersion, actualVersion))
     {
         ExpectedVersion = expectedVersion;
         ActualVersion = actualVersion;
@@ -24,6 +36,9 @@ public sealed class SessionConcurrencyException : VoxonStorageException
 
     /// <summary>The stored version found; null when the session is no longer stored.</summary>
     public long? ActualVersion { get; }
+
+    private static string DescribeDelete(long expected, long? actual) =>
+        $"the delete was meant for version {expected} but version {actual} is stored (saved since it was read); nothing was deleted";
 
     private static string Describe(long expected, long? actual) => actual switch
     {

@@ -18,6 +18,24 @@ public abstract class SessionStorage : IAsyncDisposable
     /// <exception cref="SessionConcurrencyException">Another save came in between.</exception>
     public abstract Task SaveAsync(SessionDocument document, CancellationToken cancellationToken = default);
 
+    /// <summary>Stores a session that must not be stored yet, at the version <paramref name="document"/> has (an import
+    /// keeps the exported version), atomically like <see cref="SaveAsync"/>: a session with this id, whatever its
+    /// version, is never replaced.</summary>
+    /// <remarks>The default, for custom backends, looks the id up and then saves, so a session stored between the two
+    /// can still be replaced; the built-in backends override it with one atomic step.</remarks>
+    /// <exception cref="SessionConcurrencyException">A session with this id is stored (<see cref="SessionConcurrencyException.ExpectedVersion"/> 0); nothing was written.</exception>
+    /// <exception cref="VoxonStorageException">The write failed.</exception>
+    public virtual async Task CreateAsync(SessionDocument document, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        if (await LoadMetadataAsync(document.SessionId, cancellationToken) is { } stored)
+        {
+            throw new SessionConcurrencyException(BackendName, document.SessionId, 0, stored.Version);
+        }
+
+        await SaveAsync(document, cancellationToken);
+    }
+
     /// <summary>Writes only what changed since the stored version <see cref="SessionChangeSet.BaseVersion"/>, atomically.
     /// The default writes the whole document with <see cref="SaveAsync"/>; backends override it to write the delta.</summary>
     /// <remarks>The stored version must be exactly <see cref="SessionChangeSet.BaseVersion"/> (for 0: the session must not be stored).</remarks>
@@ -61,6 +79,27 @@ public abstract class SessionStorage : IAsyncDisposable
 
     /// <summary>Deletes a session and its share records (a token must never open a later session that reuses the id); false when there was no session.</summary>
     public abstract Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a session like <see cref="DeleteAsync(string, CancellationToken)"/>, but only while its stored
+    /// version is still <paramref name="expectedVersion"/>: a session saved since it was read (by retention, say) is kept.</summary>
+    /// <returns>False when there was no session.</returns>
+    /// <remarks>The default, for custom backends, reads the version and then deletes, so a save between the two still
+    /// slips through; the built-in backends override it with one atomic step.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="expectedVersion"/> is not positive.</exception>
+    /// <exception cref="SessionConcurrencyException">Another version is stored; nothing was deleted.</exception>
+    /// <exception cref="VoxonStorageException">The delete failed.</exception>
+    public virtual async Task<bool> DeleteAsync(string sessionId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expectedVersion);
+        if (await LoadMetadataAsync(sessionId, cancellationToken) is not { } stored)
+        {
+            return false;
+        }
+
+        return stored.Version == expectedVersion
+            ? await DeleteAsync(sessionId, cancellationToken)
+            : throw new SessionConcurrencyException(BackendName, "delete", sessionId, expectedVersion, stored.Version);
+    }
 
     /// <summary>Lists stored sessions, all or those of <paramref name="userId"/>, most recently updated first.</summary>
     public abstract Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default);
@@ -176,7 +215,7 @@ public abstract class SessionStorage : IAsyncDisposable
     /// Other users' records are untouched. A second call finds nothing and returns a receipt of zeros; a call interrupted
     /// by a crash is resumed and completed by the next one.
     /// </summary>
-    /// <remarks>The default, for custom backends, deletes sessions through <see cref="DeleteAsync"/> and revokes their
+    /// <remarks>The default, for custom backends, deletes sessions through <see cref="DeleteAsync(string, CancellationToken)"/> and revokes their
     /// shares through <see cref="SaveShareAsync"/>; it cannot resume with the original counts. The built-in backends
     /// override it with the full procedure.</remarks>
     /// <exception cref="ArgumentException">The user id breaks the id rules.</exception>

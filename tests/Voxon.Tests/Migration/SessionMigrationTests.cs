@@ -129,6 +129,47 @@ public sealed class SessionMigrationTests : IDisposable
         Assert.Equal(session.GetMemory().Entries.Count, copy.GetMemory().Entries.Count);
     }
 
+    [Fact]
+    public async Task An_import_never_replaces_a_session_stored_after_its_existence_check()
+    {
+        await using var source = FeatureKit.Client(_dir.Sub("a"), _time);
+        var session = await MigrationFixture.RichSessionAsync(source, _time);
+        var first = (await session.ExportFullAsync()).ToString();
+        var version = session.Version;
+        var second = MigrationFixture.Resign(first, payload => MigrationFixture.Session(payload)["version"] = version + 1);
+
+        // Between the check that the id is free and the write, another import of the same id lands.
+        var storage = new CheckProbe(new FileSessionStorage(_dir.Sub("b")));
+        await using var target = FeatureKit.Client(storage, _time);
+        await using var other = FeatureKit.Client(_dir.Sub("b"), _time);
+        storage.AfterLoad = async () =>
+        {
+            storage.AfterLoad = null;
+            await other.ImportSessionAsync(first);
+        };
+
+        var error = await Assert.ThrowsAsync<SessionImportException>(() => target.ImportSessionAsync(second));
+        Assert.Contains("already exists", error.Message, StringComparison.Ordinal);
+        Assert.Equal(version + 1, (await other.Storage.LoadAsync(session.SessionId))!.Version);
+    }
+
+    /// <summary>Runs an action after a load returns (an import's check that the id is free).</summary>
+    private sealed class CheckProbe(SessionStorage inner) : DelegatingSessionStorage(inner)
+    {
+        public Func<Task>? AfterLoad { get; set; }
+
+        public override async Task<SessionDocument?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+        {
+            var document = await InnerStorage.LoadAsync(sessionId, cancellationToken);
+            if (AfterLoad is { } action)
+            {
+                await action();
+            }
+
+            return document;
+        }
+    }
+
     public static TheoryData<string> BadInputs() =>
     [
         "wrong_version", "bad_checksum", "truncated", "wrong_types", "duplicate_memory_ids", "path_trick_session_id",

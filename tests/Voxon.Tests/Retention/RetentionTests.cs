@@ -77,6 +77,35 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public async Task Prune_keeps_a_session_saved_between_its_age_check_and_its_deletion()
+    {
+        var time = NewYear();
+        await using var voxon = new TestVoxon(time: time);
+        string[] ids = [(await SavedSessionAsync(voxon, "user_busy")).SessionId, (await SavedSessionAsync(voxon, "user_busy")).SessionId];
+        time.Advance(TimeSpan.FromDays(100));
+        var storage = new ListingProbe(new FileSessionStorage(voxon.StorageFolder));
+        var client = voxon.NewClient(storage);
+
+        // The pruner has just found ids[0] idle when another process saves to it: that save is acknowledged.
+        storage.AfterHeadRead = async id =>
+        {
+            if (id == ids[0])
+            {
+                storage.AfterHeadRead = null;
+                var other = await voxon.NewClient().LoadSessionAsync(id);
+                await other.AddMemoryAsync("saved while pruning");
+                await other.SaveAsync();
+            }
+        };
+        var result = await client.PruneSessionsAsync(TimeSpan.FromDays(90));
+
+        Assert.Equal([ids[1]], result.SessionIds);
+        var kept = await voxon.Client.Storage.LoadAsync(ids[0]);
+        Assert.NotNull(kept);
+        Assert.Contains(kept.Memory.Entries, e => e.Content == "saved while pruning");
+    }
+
+    [Fact]
     public async Task Idle_session_is_saved_and_closed_after_the_timeout_and_activity_resets_the_clock()
     {
         var (time, logs) = (NewYear(), new LogCollector());
@@ -222,6 +251,13 @@ public sealed class RetentionTests
         Assert.Contains("max_sessions_per_user", Assert.Throws<VoxonConfigurationException>(() => new VoxonOptions { MaxSessionsPerUser = 0 }.Validate()).Message, StringComparison.Ordinal);
     }
 
+    private static async Task<Session> SavedSessionAsync(TestVoxon voxon, string userId)
+    {
+        var session = await voxon.Client.CreateSessionAsync(userId);
+        await session.SaveAsync();
+        return session;
+    }
+
     private static FakeTimeProvider NewYear() => new(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
     private static void IdleAfter30Minutes(VoxonOptions options, LogCollector logs)
@@ -230,12 +266,25 @@ public sealed class RetentionTests
         options.LoggerFactory = logs.Factory;
     }
 
-    /// <summary>Counts listings and runs an action once after the first.</summary>
+    /// <summary>Counts listings and runs an action once after the first, and one after each read of a session's head.</summary>
     private sealed class ListingProbe(SessionStorage inner) : DelegatingSessionStorage(inner)
     {
         public int Listings { get; private set; }
 
         public Func<Task>? AfterFirstListing { get; set; }
+
+        public Func<string, Task>? AfterHeadRead { get; set; }
+
+        public override async Task<SessionDocument?> LoadMetadataAsync(string sessionId, CancellationToken cancellationToken = default)
+        {
+            var head = await InnerStorage.LoadMetadataAsync(sessionId, cancellationToken);
+            if (AfterHeadRead is { } action)
+            {
+                await action(sessionId);
+            }
+
+            return head;
+        }
 
         public override async Task<IReadOnlyList<SessionSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default)
         {
