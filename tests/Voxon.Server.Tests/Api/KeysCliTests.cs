@@ -34,6 +34,29 @@ public sealed class KeysCliTests
     }
 
     [Fact]
+    public async Task A_key_file_held_by_another_writer_is_reported_as_such_and_left_unchanged()
+    {
+        using var folder = new Voxon.Tests.TestSupport.TempFolder();
+        var store = folder.Combine("sessions");
+        var error = new StringWriter();
+        Assert.Equal(0, await VoxonCommand.RunAsync(["keys", "create", "--tenant", "acme", "--store", store], TextReader.Null, new StringWriter(), error));
+        var path = ApiKeyStore.DefaultPathFor(store);
+        var before = await File.ReadAllBytesAsync(path);
+
+        // Another writer (a server creating a key, say) holds the lock past the wait.
+        using (new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            Assert.Equal(1, await VoxonCommand.RunAsync(["keys", "create", "--tenant", "acme", "--store", store], TextReader.Null, new StringWriter(), error));
+        }
+
+        Assert.Contains($"The API key file '{path}' is being changed by another process", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(path));
+        Assert.Equal(0, await VoxonCommand.RunAsync(["keys", "create", "--tenant", "acme", "--store", store], TextReader.Null, new StringWriter(), error));
+        Assert.Equal(2, new ApiKeyStore(path).List().Count);
+    }
+
+    [Fact]
     public async Task A_created_or_revoked_key_is_flushed_to_disk_before_the_command_reports_it()
     {
         // The key file is replaced by a rename: unflushed, a power loss could bring back a revoked key, or lose a new one.
