@@ -19,7 +19,8 @@ internal static class VoiceEndpoints
         v1.MapGet("/sessions/{id}/voice", RelayAsync).WithTags("Voice").WithName("Voice")
             .Produces(StatusCodes.Status101SwitchingProtocols)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status501NotImplemented);
 
     // Query: conversation_id (a new conversation when absent), parent_id (to branch), vad=false for push to talk (the
     // client ends each utterance with {"type":"commit"}).
@@ -33,6 +34,15 @@ internal static class VoiceEndpoints
                 statusCode: StatusCodes.Status400BadRequest,
                 title: "WebSocket required",
                 detail: $"GET /v1/sessions/{id}/voice is a WebSocket: connect with an Upgrade request.");
+        }
+
+        if (host.Voxon.Realtime is null)
+        {
+            // The server's configuration, not the caller's request: not "400 Invalid config".
+            return Results.Problem(
+                statusCode: StatusCodes.Status501NotImplemented,
+                title: "Voice not configured",
+                detail: $"This server has no realtime speech endpoint: its operator sets {Voxon.Engine.Realtime.RealtimeOptions.EndpointVariable} and {Voxon.Engine.Realtime.RealtimeOptions.ModelVariable} (or VoxonOptions.Realtime).");
         }
 
         var options = new VoiceConversationOptions { ConversationId = conversationId, ParentId = parentId, ServerVad = vad ?? true };

@@ -211,6 +211,19 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
         Assert.False(string.IsNullOrEmpty(await server.SendAsync(id, conversation, "Hello")));
     }
 
+    [Fact]
+    public async Task A_server_without_a_realtime_endpoint_answers_501_not_a_client_error()
+    {
+        await using var server = await ServerInstance.StartAsync();
+        var id = await server.CreateSessionAsync(user: "gil");
+
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + server.KeyA);
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://{server.BaseAddress.Authority}/v1/sessions/{id}/voice"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.NotImplemented, socket.HttpStatusCode);
+    }
+
     private Uri Voice(string sessionId) => new($"ws://{Server.BaseAddress.Authority}/v1/sessions/{sessionId}/voice");
 
     /// <summary>A client of the voice socket: binary frames counted as audio, text frames queued as events.</summary>
