@@ -37,7 +37,14 @@ public static class VoxonServer
             return new VoxonClient(voxonOptions);
         });
         services.AddSingleton<SessionHost>();
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            // Written by the framework (status code pages) with a title only: say what to send instead.
+            if (context.ProblemDetails is { Status: StatusCodes.Status415UnsupportedMediaType, Detail: null } problem)
+            {
+                problem.Detail = "Send the body as JSON, with Content-Type: application/json.";
+            }
+        });
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));

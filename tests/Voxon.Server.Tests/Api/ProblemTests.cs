@@ -64,6 +64,14 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_body_sent_as_another_media_type_than_json_is_415_saying_what_to_send()
+    {
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync();
+        await AssertProblem(await api.PostAsync($"/v1/sessions/{id}/memory", new StringContent("{\"content\":\"a fact\"}", Encoding.UTF8, "text/plain")), HttpStatusCode.UnsupportedMediaType, "application/json");
+    }
+
+    [Fact]
     public async Task Oversized_body_is_413()
     {
         var api = Server.Client(Server.KeyA);
