@@ -200,12 +200,7 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
             v.Realtime = new RealtimeOptions { Endpoint = endpoint, ApiKey = "test-key" };
         });
         var id = await server.CreateSessionAsync(user: "fay");
-
-        using var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        socket.Options.SetRequestHeader("Authorization", "Bearer " + server.KeyA);
-        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://{server.BaseAddress.Authority}/v1/sessions/{id}/voice"), CancellationToken.None));
-        Assert.Equal(HttpStatusCode.BadGateway, socket.HttpStatusCode);
+        Assert.Equal(HttpStatusCode.BadGateway, await RefusedUpgradeAsync(server, id));
 
         var conversation = await server.StartConversationAsync(id);
         Assert.False(string.IsNullOrEmpty(await server.SendAsync(id, conversation, "Hello")));
@@ -215,13 +210,17 @@ public sealed class VoiceSocketTests(VoiceSocketTests.Fixture fixture) : IClassF
     public async Task A_server_without_a_realtime_endpoint_answers_501_not_a_client_error()
     {
         await using var server = await ServerInstance.StartAsync();
-        var id = await server.CreateSessionAsync(user: "gil");
+        Assert.Equal(HttpStatusCode.NotImplemented, await RefusedUpgradeAsync(server, await server.CreateSessionAsync(user: "gil")));
+    }
 
+    /// <summary>The HTTP status with which <paramref name="server"/> refuses the voice socket of session <paramref name="id"/>.</summary>
+    private static async Task<HttpStatusCode> RefusedUpgradeAsync(ServerInstance server, string id)
+    {
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("Authorization", "Bearer " + server.KeyA);
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://{server.BaseAddress.Authority}/v1/sessions/{id}/voice"), CancellationToken.None));
-        Assert.Equal(HttpStatusCode.NotImplemented, socket.HttpStatusCode);
+        return socket.HttpStatusCode;
     }
 
     private Uri Voice(string sessionId) => new($"ws://{Server.BaseAddress.Authority}/v1/sessions/{sessionId}/voice");
