@@ -70,7 +70,6 @@ public sealed partial class VoxonClient
         SessionImporter.Remap(payload, userIdMapping);
         var document = payload.Session;
         SessionImporter.RecomputeCounts(document);
-        await DropForeignVectorsAsync(document, cancellationToken);
         if (newSessionId)
         {
             document.SessionId = SessionIds.NewSessionId();
@@ -95,24 +94,6 @@ public sealed partial class VoxonClient
 
         _logger.LogInformation("Imported session {SessionId} for user {UserId}.", document.SessionId, document.UserId);
         return await LoadSessionAsync(document.SessionId, cancellationToken);
-    }
-
-    /// <summary>Drops the memory vectors of an export that cannot serve this client's searches, being of another size than
-    /// its model makes (another model that the export does not name, or a forged name): every search would fail on them.
-    /// The load after the import embeds those memories again. An export's vectors are all of one size (validated).</summary>
-    private async Task DropForeignVectorsAsync(SessionDocument document, CancellationToken cancellationToken)
-    {
-        var entries = document.Memory.Entries;
-        if (entries.Find(e => !e.Embedding.IsEmpty) is not { } sample
-            || (await _runtime.EmbedAsync(sample.Content, cancellationToken)).Length == sample.Embedding.Length)
-        {
-            return;
-        }
-
-        for (var i = 0; i < entries.Count; i++)
-        {
-            entries[i] = entries[i] with { Embedding = default, EmbeddingModel = null };
-        }
     }
 
     private static SessionImportException AlreadyExists(string sessionId, Exception? innerException) =>

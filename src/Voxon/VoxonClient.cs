@@ -233,6 +233,11 @@ public sealed partial class VoxonClient : IAsyncDisposable
     private async Task EnsureEmbeddingsAsync(SessionDocument document, CancellationToken cancellationToken)
     {
         var model = _runtime.EmbeddingModelId;
+        if (document.Memory.Entries.Find(e => !e.Embedding.IsEmpty) is { } sample)
+        {
+            await _runtime.DimensionsAsync(sample.Content, cancellationToken); // known at once unless the generator does not say
+        }
+
         var missing = document.Memory.Entries
             .Select((entry, index) => (entry, index))
             .Where(x => !_runtime.KeepsVector(x.entry))

@@ -43,14 +43,33 @@ internal sealed class VoxonRuntime(
     public string? EmbeddingModelId { get; } =
         embeddings.GetService(typeof(EmbeddingGeneratorMetadata)) is EmbeddingGeneratorMetadata metadata ? metadata.DefaultModelId : null;
 
+    // The length of the model's vectors: from the generator's metadata, else learned by DimensionsAsync; 0 until known.
+    private int _dimensions = embeddings.GetService(typeof(EmbeddingGeneratorMetadata)) is EmbeddingGeneratorMetadata { DefaultModelDimensions: > 0 and var d } ? d : 0;
+
+    /// <summary>The length of the model's vectors: from the generator's metadata, else learned once by embedding
+    /// <paramref name="sample"/> (a generator that does not say it).</summary>
+    public async ValueTask<int> DimensionsAsync(string sample, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _dimensions) is > 0 and var known)
+        {
+            return known;
+        }
+
+        var learned = (await EmbedAsync(sample, cancellationToken)).Length;
+        Volatile.Write(ref _dimensions, learned);
+        return learned;
+    }
+
     /// <summary>
-    /// Whether a memory's stored vector serves this runtime's searches as it is: it has one, from the embedding model
-    /// (memories from before model ids were stored were embedded by all-MiniLM-L6-v2), or from another precision of it
-    /// that the local generator keeps (<see cref="Memory.Search.LocalEmbeddingGenerator.KeepsVectorsOf"/>).
+    /// Whether a memory's stored vector serves this runtime's searches as it is: it has one of the model's length (once
+    /// known: <see cref="DimensionsAsync"/>), from the embedding model (memories from before model ids were stored were
+    /// embedded by all-MiniLM-L6-v2), or from another precision of it that the local generator keeps
+    /// (<see cref="Memory.Search.LocalEmbeddingGenerator.KeepsVectorsOf"/>). A vector of another length (another model
+    /// the data does not name, or a forged name) would fail every search.
     /// </summary>
     public bool KeepsVector(Memory.MemoryEntry entry)
     {
-        if (entry.Embedding.IsEmpty)
+        if (entry.Embedding.IsEmpty || (Volatile.Read(ref _dimensions) is > 0 and var dimensions && entry.Embedding.Length != dimensions))
         {
             return false;
         }
