@@ -38,16 +38,16 @@ internal sealed class PreferenceLearner
     /// <summary>Learns from one user message; returns the preferences that changed meaningfully.</summary>
     public List<PreferenceChange> Observe(TextFeatures features, double? audioSeconds)
     {
-        _state.EvidenceCount++;
-        _state.WordsSum += features.WordCount;
-        _state.FormalitySum += features.Formality;
-        _state.TechnicalSum += features.TechnicalLevel;
-        _state.VerbositySum += Math.Min(1, features.WordCount / WordsForFullVerbosity);
-        _state.VerbositySamples++;
+        var keep = Kept(_state.EvidenceCount);
+        _state.EvidenceCount = Counted(_state.EvidenceCount);
+        _state.WordsSum = (_state.WordsSum * keep) + features.WordCount;
+        _state.FormalitySum = (_state.FormalitySum * keep) + features.Formality;
+        _state.TechnicalSum = (_state.TechnicalSum * keep) + features.TechnicalLevel;
+        AddVerbositySample(Math.Min(1, features.WordCount / WordsForFullVerbosity));
         if (audioSeconds is > 0 && features.WordCount > 0)
         {
-            _state.PaceSum += features.WordCount / audioSeconds.Value * 60;
-            _state.PaceSamples++;
+            _state.PaceSum = (_state.PaceSum * Kept(_state.PaceSamples)) + (features.WordCount / audioSeconds.Value * 60);
+            _state.PaceSamples = Counted(_state.PaceSamples);
         }
 
         return Changes();
@@ -56,9 +56,21 @@ internal sealed class PreferenceLearner
     /// <summary>An interrupted reply was too long: a zero verbosity sample.</summary>
     public List<PreferenceChange> ObserveInterruption()
     {
-        _state.VerbositySamples++;
+        AddVerbositySample(0);
         return Changes();
     }
+
+    private void AddVerbositySample(double sample)
+    {
+        _state.VerbositySum = (_state.VerbositySum * Kept(_state.VerbositySamples)) + sample;
+        _state.VerbositySamples = Counted(_state.VerbositySamples);
+    }
+
+    // A profile or an import can bring evidence up to int.MaxValue. A count stops there rather than wrapping negative
+    // (which emptied the evidence and blew the means up); from then on a sample replaces one average sample.
+    private static int Counted(int count) => count == int.MaxValue ? count : count + 1;
+
+    private static double Kept(int count) => count == int.MaxValue ? 1 - (1.0 / int.MaxValue) : 1;
 
     /// <summary>The learned values, without overrides.</summary>
     public LearnedPreferences Learned()

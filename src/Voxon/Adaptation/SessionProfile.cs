@@ -112,7 +112,8 @@ public sealed record SessionProfile
             return new SessionProfile();
         }
 
-        var evidence = list.Sum(p => p.EvidenceCount);
+        // Summed as long and capped like the learner's own counts: merging large profiles must not overflow.
+        var evidence = (int)Math.Min(int.MaxValue, list.Sum(p => (long)p.EvidenceCount));
 
         // Profiles without evidence count equally among themselves, so merging fresh profiles still averages.
         double Weight(SessionProfile p) => evidence == 0 ? 1 : p.EvidenceCount;
@@ -120,10 +121,10 @@ public sealed record SessionProfile
         double Mean(Func<LearnedPreferences, double> value) => list.Sum(p => Weight(p) * value(p.Preferences)) / total;
 
         var paced = list.Where(p => p.Preferences.SpeakingPace is not null).ToList();
-        var paceSamples = paced.Sum(p => p.Preferences.SpeakingPaceSamples);
+        var paceSamples = (int)Math.Min(int.MaxValue, paced.Sum(p => (long)p.Preferences.SpeakingPaceSamples));
         double? pace = paced.Count == 0
             ? null
-            : paced.Sum(p => p.Preferences.SpeakingPace!.Value * Math.Max(1, p.Preferences.SpeakingPaceSamples)) / paced.Sum(p => Math.Max(1, p.Preferences.SpeakingPaceSamples));
+            : paced.Sum(p => p.Preferences.SpeakingPace!.Value * Math.Max(1, p.Preferences.SpeakingPaceSamples)) / paced.Sum(p => (double)Math.Max(1, p.Preferences.SpeakingPaceSamples));
 
         var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in list.SelectMany(p => p.Overrides))

@@ -72,6 +72,34 @@ public sealed class SessionProfileTests
     }
 
     [Fact]
+    public async Task Evidence_at_the_largest_count_stays_there_and_the_values_keep_their_weight()
+    {
+        // A profile (or an import) may carry evidence up to int.MaxValue; the next message wrapped it negative, and
+        // the average message length then read as the whole sum of words.
+        await using var client = InsightsTestClient.Create();
+        var huge = new SessionProfile
+        {
+            Preferences = new LearnedPreferences { FormalityScore = 0.9, AvgMessageLength = 12, Verbosity = 0.3, SpeakingPace = 150, SpeakingPaceSamples = int.MaxValue, EvidenceCount = int.MaxValue },
+        };
+        var session = await client.Voxon.CreateSessionAsync("user_2", null, preferenceProfile: huge);
+
+        var conversation = await session.StartConversationAsync();
+        await conversation.SendMessageAsync("hey whats up lol");
+        conversation.ReportInterruption();
+
+        var learned = session.GetLearnedPreferences();
+        Assert.Equal(int.MaxValue, learned.EvidenceCount);
+        Assert.Equal(0.9, learned.FormalityScore, 3);
+        Assert.Equal(12, learned.AvgMessageLength, 2);
+        Assert.Equal(0.3, learned.Verbosity, 3);
+
+        var merged = SessionProfile.Merge([huge, huge]);
+        Assert.Equal(int.MaxValue, merged.EvidenceCount);
+        Assert.Equal(int.MaxValue, merged.Preferences.SpeakingPaceSamples);
+        Assert.Equal(150, merged.Preferences.SpeakingPace!.Value, 6);
+    }
+
+    [Fact]
     public void Merge_weights_each_value_by_evidence()
     {
         var expert = new SessionProfile
