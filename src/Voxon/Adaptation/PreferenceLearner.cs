@@ -125,6 +125,25 @@ internal sealed class PreferenceLearner
         _ => null,
     };
 
+    /// <summary>Compares override names as the preference they name: case-insensitively, and an alias (<c>formality</c>)
+    /// as its preference (<c>formality_score</c>), so one preference never holds two overrides that contradict.</summary>
+    public static readonly IEqualityComparer<string> OverrideNames = new OverrideNameComparer();
+
+    /// <summary>Sets an override in a dictionary keyed by <see cref="OverrideNames"/>; one for the same preference under
+    /// another spelling is replaced, and the name is kept as last given.</summary>
+    public static void SetOverride(Dictionary<string, string> overrides, string name, string value)
+    {
+        overrides.Remove(name);
+        overrides[name] = value;
+    }
+
+    /// <summary>A problem for each group of <paramref name="names"/> that name the same preference (import and profiles
+    /// refuse them rather than pick one).</summary>
+    public static IEnumerable<string> AmbiguousOverrides(IEnumerable<string> names) => names
+        .GroupBy(n => n, OverrideNames)
+        .Where(g => g.Skip(1).Any())
+        .Select(g => $"overrides '{string.Join("' and '", g)}' name the same preference");
+
     /// <summary>What is wrong with a preference override (<see cref="Session.SetPreference"/>), or null; shared by the API
     /// and import.</summary>
     public static string? OverrideProblem(string name, string value) =>
@@ -193,6 +212,16 @@ internal sealed class PreferenceLearner
         Check(TechnicalLevel, learned.TechnicalLevel, 0.15);
         Check(Verbosity, learned.Verbosity, 0.15);
         return changes;
+    }
+
+    private sealed class OverrideNameComparer : IEqualityComparer<string>
+    {
+        public bool Equals(string? x, string? y) =>
+            x is null || y is null ? ReferenceEquals(x, y) : string.Equals(Key(x), Key(y), StringComparison.OrdinalIgnoreCase);
+
+        public int GetHashCode(string obj) => StringComparer.OrdinalIgnoreCase.GetHashCode(Key(obj));
+
+        private static string Key(string name) => Canonical(name) ?? name;
     }
 
     private static double? ParseOverride(string key, string value)

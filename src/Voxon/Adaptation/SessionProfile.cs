@@ -81,6 +81,8 @@ public sealed record SessionProfile
                     problems.Add(problem);
                 }
             }
+
+            problems.AddRange(PreferenceLearner.AmbiguousOverrides(Overrides.Keys));
         }
 
         if (Topics is null)
@@ -126,10 +128,10 @@ public sealed record SessionProfile
             ? null
             : paced.Sum(p => p.Preferences.SpeakingPace!.Value * Math.Max(1, p.Preferences.SpeakingPaceSamples)) / paced.Sum(p => (double)Math.Max(1, p.Preferences.SpeakingPaceSamples));
 
-        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        var overrides = new Dictionary<string, string>(PreferenceLearner.OverrideNames);
         foreach (var (name, value) in list.SelectMany(p => p.Overrides))
         {
-            overrides[name] = value;
+            PreferenceLearner.SetOverride(overrides, name, value);
         }
 
         var topics = list

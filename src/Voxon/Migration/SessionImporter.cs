@@ -194,6 +194,7 @@ internal static class SessionImporter
 
         // Every user-controlled string is capped on import as on the API (a 40 MB preference would slow every turn).
         problems.AddRange(session.Preferences.Select(p => Adaptation.PreferenceLearner.OverrideProblem(p.Key, p.Value)).OfType<string>().Take(3));
+        problems.AddRange(Adaptation.PreferenceLearner.AmbiguousOverrides(session.Preferences.Keys).Take(3));
         problems.AddRange(session.Analytics.CustomMetrics.Keys.Where(k => !Session.CategoryPattern().IsMatch(k)).Take(3).Select(k => $"custom metric name '{(k.Length > 64 ? k[..64] + "..." : k)}' is malformed or over 64 characters"));
         MemoryProblems(session, problems);
         ConversationProblems(session, problems);

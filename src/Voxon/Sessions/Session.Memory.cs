@@ -197,7 +197,7 @@ public sealed partial class Session
         lock (_gate)
         {
             ThrowIfClosed();
-            _preferences[name] = value;
+            Adaptation.PreferenceLearner.SetOverride(_preferences, name, value);
             UpdatedAt = _runtime.Time.GetUtcNow();
         }
     }

@@ -26,7 +26,7 @@ public sealed partial class Session : IAsyncDisposable
     private readonly Dictionary<string, ConversationState> _conversations = new(StringComparer.Ordinal);
     private readonly List<ConversationState> _conversationOrder = [];
     private readonly Dictionary<string, Conversation> _open = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _preferences = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _preferences = new(Adaptation.PreferenceLearner.OverrideNames);
     private long _version;
     private bool _closed;
     private readonly Retention.IdleTimeout? _idle;

@@ -122,6 +122,44 @@ public sealed class PreferenceLearningTests
     }
 
     [Fact]
+    public async Task Override_names_that_differ_in_case_or_alias_set_one_preference_and_the_last_set_wins()
+    {
+        // 'Formality' and 'formality' (or 'formality_score') name one preference: both were kept, the engine was told
+        // both, and which applied depended on which name was set first rather than last.
+        await using var client = InsightsTestClient.Create(_ => new RecordingChatClient());
+        var chat = (RecordingChatClient)client.Chat!;
+        var session = await client.SessionWithAsync(null, FormalTechnicalUser);
+
+        foreach (var (name, value) in new[] { ("Formality", "always_casual"), ("formality", "always_formal"), ("Formality", "always_casual"), ("Language_Style", "pirate"), ("language_style", "plain") })
+        {
+            session.SetPreference(name, value);
+        }
+
+        await (await session.ResumeConversationAsync()).SendMessageAsync("And what about spin?");
+        Assert.Equal(0, session.GetLearnedPreferences().FormalityScore);
+        Assert.Equal(new Dictionary<string, string> { ["Formality"] = "always_casual", ["language_style"] = "plain" }, session.GetLearnedPreferences().Overrides);
+        Assert.Contains("Formality: always_casual", chat.LastContext());
+        Assert.DoesNotContain("always_formal", chat.LastContext());
+        Assert.DoesNotContain("pirate", chat.LastContext());
+
+        // A profile applies its override only where the session has none for that preference, whatever the spelling.
+        var profile = new SessionProfile { Overrides = new Dictionary<string, string> { ["formality_score"] = "0.8" } };
+        var fresh = await client.Voxon.CreateSessionAsync("user_2", null, profile);
+        fresh.SetPreference("FORMALITY", "0.2");
+        Assert.Equal(0.2, fresh.GetLearnedPreferences().FormalityScore);
+        Assert.Equal("0.2", Assert.Single(fresh.ExportPreferenceProfile().Overrides).Value);
+
+        // A profile naming one preference twice is ambiguous: refused rather than one of them picked.
+        var ambiguous = new SessionProfile { Overrides = new Dictionary<string, string> { ["formality"] = "formal", ["Formality"] = "casual" } };
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => client.Voxon.CreateSessionAsync("user_3", null, ambiguous));
+        Assert.Contains("overrides 'formality' and 'Formality' name the same preference", error.Message, StringComparison.Ordinal);
+
+        // Merging: a later profile's override replaces an earlier one spelled differently.
+        var merged = SessionProfile.Merge([profile, new SessionProfile { Overrides = new Dictionary<string, string> { ["Formality"] = "casual" } }]);
+        Assert.Equal(new Dictionary<string, string> { ["Formality"] = "casual" }, merged.Overrides);
+    }
+
+    [Fact]
     public async Task Preference_learned_is_raised_when_a_preference_becomes_known_and_when_it_moves()
     {
         await using var client = InsightsTestClient.Create();

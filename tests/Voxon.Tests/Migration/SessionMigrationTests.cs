@@ -173,7 +173,7 @@ public sealed class SessionMigrationTests : IDisposable
     public static TheoryData<string> BadInputs() =>
     [
         "wrong_version", "bad_checksum", "truncated", "wrong_types", "duplicate_memory_ids", "path_trick_session_id",
-        "path_trick_conversation_id", "missing_required_field", "not_an_export", "unknown_field", "bad_mapping", "cyclic_branches", "foreign_share", "huge_preference", "huge_metric_name", "unknown_memory_source",
+        "path_trick_conversation_id", "missing_required_field", "not_an_export", "unknown_field", "bad_mapping", "cyclic_branches", "foreign_share", "huge_preference", "ambiguous_preference", "huge_metric_name", "unknown_memory_source",
     ];
 
     [Theory]
@@ -211,6 +211,7 @@ public sealed class SessionMigrationTests : IDisposable
             "cyclic_branches" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["conversations"]![0]!["parent_id"] = "side"),
             "foreign_share" => MigrationFixture.Resign(export, p => p["shares"]![0]!["session_id"] = "sess_other"),
             "huge_preference" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["preferences"]!["tone"] = new string('a', 40_000)),
+            "ambiguous_preference" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["preferences"]!["Formality"] = "always_casual"),
             "huge_metric_name" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["analytics"]!["custom_metrics"]![new string('m', 5_000)] = new System.Text.Json.Nodes.JsonObject()),
             "unknown_memory_source" => MigrationFixture.Resign(export, p => MigrationFixture.Session(p)["memory"]!["entries"]![0]!["source"] = -1),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
