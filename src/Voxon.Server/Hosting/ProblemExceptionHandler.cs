@@ -5,6 +5,7 @@ using Voxon.Engine;
 using Voxon.Engine.Realtime;
 using Voxon.Migration;
 using Voxon.Retention;
+using Voxon.Server.Tenancy;
 using Voxon.Sessions;
 using Voxon.Sharing;
 using Voxon.Storage;
@@ -22,6 +23,12 @@ internal sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> l
         if (status >= 500)
         {
             logger.LogError(exception, "Request {Method} {Path} failed.", httpContext.Request.Method, httpContext.Request.Path);
+        }
+
+        if (exception is ApiKeyStoreBusyException)
+        {
+            // Another writer holds the key file for milliseconds as a rule: a retry shortly after is expected to succeed.
+            httpContext.Response.Headers.RetryAfter = "2";
         }
 
         await WriteAsync(httpContext, new ProblemDetails { Status = status, Title = title, Detail = detail }, exception);
@@ -63,6 +70,7 @@ internal sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> l
         // Its message can carry the model's address or the provider's error text: logged, not shown to the tenant.
         EngineException => (502, "Model unavailable", "The model did not answer; try again."),
         VoxonStorageException => (503, "Storage unavailable", "The session storage failed; try again."),
+        ApiKeyStoreBusyException => (503, "Key store busy", exception.Message),
         OperationCanceledException => (499, "Cancelled", null),
         _ => (500, "Internal error", "The server failed; the error is logged."),
     };

@@ -121,7 +121,7 @@ public sealed class ApiKeyStore
     }
 
     /// <summary>The key file's lock, waited for up to two seconds (a write holds it for milliseconds).</summary>
-    /// <exception cref="IOException">Another process held it all that time; nothing was changed.</exception>
+    /// <exception cref="ApiKeyStoreBusyException">Another process held it all that time; nothing was changed.</exception>
     private FileStream AcquireLock()
     {
         for (var attempt = 0; ; attempt++)
@@ -137,7 +137,7 @@ public sealed class ApiKeyStore
             catch (IOException ex)
             {
                 // The runtime's own message names only the lock file, as "being used by another process".
-                throw new IOException($"The API key file '{Path}' is being changed by another process (a running server or another 'voxon keys' command) that held it for over 2 s; nothing was changed. Try again.", ex);
+                throw new ApiKeyStoreBusyException(Path, ex);
             }
         }
     }

@@ -251,6 +251,24 @@ public sealed class ProblemTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_key_file_held_by_another_writer_is_503_with_retry_after_and_changes_nothing()
+    {
+        var admin = Server.Client(Server.AdminKey);
+        HttpResponseMessage busy;
+
+        // Another writer (a 'voxon keys' command, say) holds the key file's lock past the server's wait.
+        using (new FileStream(Server.Keys.Path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            busy = await admin.PostAsJsonAsync("/v1/keys", new { tenant = "tenant-busy" });
+        }
+
+        await AssertProblem(busy, HttpStatusCode.ServiceUnavailable, "is being changed by another process");
+        Assert.NotNull(busy.Headers.RetryAfter);
+        Assert.DoesNotContain(Server.Keys.List(), k => k.Tenant == "tenant-busy");
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/v1/keys", new { tenant = "tenant-busy" })).StatusCode);
+    }
+
+    [Fact]
     public async Task Rate_limit_per_key_is_429_with_retry_after()
     {
         await using var server = await ServerInstance.StartAsync(o => { o.RateLimitPermits = 5; o.RateLimitWindow = TimeSpan.FromMinutes(1); });
