@@ -75,12 +75,16 @@ internal static class ApiViews
 {
     public static MemoryEntry Memory(MemoryEntry entry) => entry.Redacted() with { Embedding = default, EmbeddingModel = null };
 
-    public static TurnView Turn(int index, ConversationTurn turn, IReadOnlyDictionary<string, MemoryEntry> memories) => new(
-        index, turn.Role, turn.Content, turn.Timestamp, turn.ResponseTimeMs, turn.Interrupted, turn.Context,
-        turn.Injections?.Select(i => Injection(i, memories)).ToList()
-            ?? turn.InjectedMemoryIds?.Select(id => Injection(new InjectedMemory(id, "injected", 0, null), memories)).ToList());
+    /// <summary>A memory as <paramref name="tenant"/> sees it: a note's author is named as the tenant knows the user.</summary>
+    public static MemoryEntry Memory(string tenant, MemoryEntry entry) =>
+        Memory(entry) with { Author = entry.Author is { } author ? Tenancy.Tenants.PublicUserId(tenant, author) : null };
 
-    private static InjectionView Injection(InjectedMemory injected, IReadOnlyDictionary<string, MemoryEntry> memories) =>
+    public static TurnView Turn(string tenant, int index, ConversationTurn turn, IReadOnlyDictionary<string, MemoryEntry> memories) => new(
+        index, turn.Role, turn.Content, turn.Timestamp, turn.ResponseTimeMs, turn.Interrupted, turn.Context,
+        turn.Injections?.Select(i => Injection(tenant, i, memories)).ToList()
+            ?? turn.InjectedMemoryIds?.Select(id => Injection(tenant, new InjectedMemory(id, "injected", 0, null), memories)).ToList());
+
+    private static InjectionView Injection(string tenant, InjectedMemory injected, IReadOnlyDictionary<string, MemoryEntry> memories) =>
         new(injected.MemoryId, injected.Reason, injected.Score, injected.FromBranch,
-            memories.TryGetValue(injected.MemoryId, out var entry) ? Memory(entry) : null);
+            memories.TryGetValue(injected.MemoryId, out var entry) ? Memory(tenant, entry) : null);
 }

@@ -49,7 +49,7 @@ internal static class ConversationEndpoints
             var session = live.Session;
             var info = Find(live, cid);
             var memories = session.GetMemory().Entries.ToDictionary(e => e.Id, StringComparer.Ordinal);
-            var turns = session.GetTranscript(cid).Select((turn, index) => ApiViews.Turn(index, turn, memories)).ToList();
+            var turns = session.GetTranscript(cid).Select((turn, index) => ApiViews.Turn(http.Tenant(), index, turn, memories)).ToList();
             return Task.FromResult(new ConversationDetail(info, turns, session.GetConversationAnalytics(cid)));
         }, cancellationToken);
 

@@ -24,7 +24,7 @@ internal static class MemoryEndpoints
             if (string.IsNullOrWhiteSpace(q))
             {
                 var memory = live.Session.GetMemory();
-                var entries = memory.Entries.Where(e => category is null || e.Category == category).Select(ApiViews.Memory).ToList();
+                var entries = memory.Entries.Where(e => category is null || e.Category == category).Select(e => ApiViews.Memory(http.Tenant(), e)).ToList();
                 return Results.Ok(new MemoryList(entries, memory.TokenCount, memory.MaxTokens));
             }
 
@@ -40,7 +40,7 @@ internal static class MemoryEndpoints
             }
 
             var hits = await live.Session.SearchMemoryAsync(q, k, category, minScore ?? 0, cancellationToken);
-            return Results.Ok(hits.Select(h => new MemorySearchHit(ApiViews.Memory(h.Entry), h.Score, h.LexicalScore, h.SemanticScore)).ToList());
+            return Results.Ok(hits.Select(h => new MemorySearchHit(ApiViews.Memory(http.Tenant(), h.Entry), h.Score, h.LexicalScore, h.SemanticScore)).ToList());
         }, cancellationToken);
 
     private static async Task<IResult> AddAsync(string id, AddMemoryRequest body, HttpContext http, SessionHost host, CancellationToken cancellationToken)
@@ -58,7 +58,7 @@ internal static class MemoryEndpoints
         var entry = await host.RunAsync(http.Tenant(), id, save: true, live => live.Session.AddMemoryAsync(
             body.Content, body.Category ?? "general", body.Importance ?? 0.5,
             body.ExpiresInSeconds is { } lifetime ? TimeSpan.FromSeconds(lifetime) : null, body.Sensitive ?? false, cancellationToken: cancellationToken), cancellationToken);
-        return Results.Created($"/v1/sessions/{id}/memory/{entry.Id}", ApiViews.Memory(entry));
+        return Results.Created($"/v1/sessions/{id}/memory/{entry.Id}", ApiViews.Memory(http.Tenant(), entry));
     }
 
     private static async Task<IResult> ForgetAsync(string id, string memoryId, HttpContext http, SessionHost host, CancellationToken cancellationToken)
@@ -69,5 +69,5 @@ internal static class MemoryEndpoints
 
     private static Task<IResult> ExportAsync(string id, HttpContext http, SessionHost host, CancellationToken cancellationToken) =>
         host.RunAsync(http.Tenant(), id, save: false, live =>
-            Task.FromResult(Results.Text(live.Session.ExportMemory(), "application/json")), cancellationToken);
+            Task.FromResult(Results.Text(TenantExports.MemoryForTenant(http.Tenant(), live.Session.ExportMemory()), "application/json")), cancellationToken);
 }

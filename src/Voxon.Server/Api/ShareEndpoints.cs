@@ -59,7 +59,7 @@ internal static class ShareEndpoints
         return Results.Ok(new
         {
             share = Public(tenant, view.Info),
-            memory = view.CanRead ? view.GetMemory().Select(ApiViews.Memory).ToList() : null,
+            memory = view.CanRead ? view.GetMemory().Select(e => ApiViews.Memory(tenant, e)).ToList() : null,
             conversations = view.CanRead ? view.GetConversations() : null,
             analytics = view.CanRead ? view.GetAnalytics() : null,
         });
@@ -71,7 +71,7 @@ internal static class ShareEndpoints
         var note = await view.AddNoteAsync(body.Content ?? throw new ArgumentException("A note needs 'content'."), body.Importance ?? 0.5, cancellationToken);
         // The note was written to storage behind the live copy's back: the next request must load it afresh.
         await host.DropAsync(view.SessionId);
-        return Results.Created((string?)null, ApiViews.Memory(note));
+        return Results.Created((string?)null, ApiViews.Memory(http.Tenant(), note));
     }
 
     private static Task<SharedSessionView> AccessAsync(HttpContext http, SessionHost host, string? userId, CancellationToken cancellationToken)

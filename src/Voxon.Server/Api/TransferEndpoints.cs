@@ -20,7 +20,7 @@ internal static class TransferEndpoints
     private static Task<IResult> ExportAsync(string id, HttpContext http, SessionHost host, CancellationToken cancellationToken) =>
         host.RunAsync(http.Tenant(), id, save: false, async live =>
         {
-            var export = await live.Session.ExportFullAsync(cancellationToken);
+            var export = TenantExports.ForTenant(http.Tenant(), await live.Session.ExportFullAsync(cancellationToken));
             return Results.Bytes(export.ToUtf8Bytes(), "application/json", $"{id}.json");
         }, cancellationToken);
 
@@ -31,24 +31,13 @@ internal static class TransferEndpoints
         await http.Request.Body.CopyToAsync(buffer, cancellationToken);
         var data = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
 
-        // The owner is always remapped into the caller's tenant: an export naming another tenant's user must not
-        // become a session that tenant owns.
-        var exportedOwner = ExportedOwner(data);
-        var owner = Tenants.StoredUserId(tenant, userId ?? Tenants.PublicUserId(tenant, exportedOwner));
-        var session = await host.Voxon.ImportSessionAsync(data, new Dictionary<string, string> { [exportedOwner] = owner }, newSessionId: true, cancellationToken);
+        // Every user id is remapped into the caller's tenant: an export naming another tenant's users must not become a
+        // session that tenant owns, nor keep that tenant's name in its authors.
+        var payload = Migration.SessionImporter.Read(data, host.Voxon.Options.MaxImportSize);
+        var mapping = TenantExports.IntoTenant(tenant, payload, userId);
+        var owner = mapping[payload.Session.UserId];
+        var session = await host.Voxon.ImportSessionAsync(data, mapping, newSessionId: true, cancellationToken);
         host.Adopt(session);
         return Results.Created($"/v1/sessions/{session.SessionId}", new SessionCreated(session.SessionId, Tenants.PublicUserId(tenant, owner), session.Version));
-    }
-
-    private static string ExportedOwner(ReadOnlyMemory<byte> data)
-    {
-        using var document = JsonDocument.Parse(data);
-        return document.RootElement.ValueKind == JsonValueKind.Object
-            && document.RootElement.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object
-            && payload.TryGetProperty("session", out var session) && session.ValueKind == JsonValueKind.Object
-            && session.TryGetProperty("user_id", out var user) && user.ValueKind == JsonValueKind.String
-            && user.GetString() is { Length: > 0 } id
-                ? id
-                : throw new ArgumentException("The body is not a session export: it has no payload.session.user_id.");
     }
 }

@@ -340,6 +340,39 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     }
 
     [Fact]
+    public async Task Exports_and_note_authors_name_users_as_the_tenant_knows_them_and_an_import_makes_them_the_callers()
+    {
+        // Stored user ids carry the tenant ("tenant-a.lena"): exports and note authors showed them so, and tenant B's
+        // copy of A's export kept A's name in its owner ("tenant-a.lena") and note authors.
+        var api = Server.Client(Server.KeyA);
+        var id = await Server.CreateSessionAsync(user: "lena");
+        var share = await Json(await api.PostAsJsonAsync($"/v1/sessions/{id}/shares", new { shared_with = "dr_kim", permissions = new[] { "read", "add_notes" } }), HttpStatusCode.Created);
+        using var note = new HttpRequestMessage(HttpMethod.Post, "/v1/shared/notes?user_id=dr_kim") { Content = JsonContent.Create(new { content = "Checked the dosage" }) };
+        note.Headers.Add("X-Share-Token", share.GetProperty("token").GetString());
+        Assert.Equal("dr_kim", (await Json(await api.SendAsync(note), HttpStatusCode.Created)).GetProperty("author").GetString());
+        var entries = (await Json(await api.GetAsync($"/v1/sessions/{id}/memory"))).GetProperty("entries");
+        Assert.Equal("dr_kim", entries.EnumerateArray().Single(e => e.GetProperty("content").GetString() == "Checked the dosage").GetProperty("author").GetString());
+
+        var export = await api.GetByteArrayAsync($"/v1/sessions/{id}/export");
+        Assert.Contains("\"user_id\":\"lena\"", Encoding.UTF8.GetString(export));
+        Assert.DoesNotContain("tenant-a", Encoding.UTF8.GetString(export));
+        Assert.DoesNotContain("tenant-a", await api.GetStringAsync($"/v1/sessions/{id}/memory/export"));
+
+        var b = Server.Client(Server.KeyB);
+        var copy = await Json(await b.PostAsync("/v1/sessions/import", new ByteArrayContent(export) { Headers = { ContentType = new("application/json") } }), HttpStatusCode.Created);
+        Assert.Equal("lena", copy.GetProperty("user_id").GetString());
+        var stored = await Server.Service<Voxon.Server.Hosting.SessionHost>().Voxon.LoadSessionAsync(copy.GetProperty("session_id").GetString()!);
+        Assert.Equal("tenant-b.lena", stored.UserId);
+        Assert.Equal("tenant-b.dr_kim", stored.GetMemory().Entries.Single(e => e.Content == "Checked the dosage").Author);
+
+        // Back into tenant A, the same users are A's again.
+        var back = await Json(await api.PostAsync("/v1/sessions/import", new ByteArrayContent(export) { Headers = { ContentType = new("application/json") } }), HttpStatusCode.Created);
+        var restored = await Server.Service<Voxon.Server.Hosting.SessionHost>().Voxon.LoadSessionAsync(back.GetProperty("session_id").GetString()!);
+        Assert.Equal("tenant-a.lena", restored.UserId);
+        Assert.Equal("tenant-a.dr_kim", restored.GetMemory().Entries.Single(e => e.Content == "Checked the dosage").Author);
+    }
+
+    [Fact]
     public async Task Health_and_openapi_need_no_key()
     {
         var anonymous = Server.Client(null);
