@@ -105,6 +105,16 @@ internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
         protected override ValueTask<object?> InvokeFunctionAsync(FunctionInvocationContext context, CancellationToken cancellationToken)
         {
             _observe?.Invoke(context.CallContent);
+
+            // Arguments the client could not parse arrive as none: the model would hear of a missing parameter, not of
+            // the JSON it has to send again.
+            if (context.CallContent.Exception is { } unreadable)
+            {
+                throw new FormatException(
+                    $"The arguments were not valid JSON ({(unreadable.InnerException ?? unreadable).Message}); call '{context.Function.Name}' again with its arguments as one JSON object.",
+                    unreadable);
+            }
+
             return base.InvokeFunctionAsync(context, cancellationToken);
         }
 

@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using OpenAI.Chat;
 using Voxon.Conversations;
 
 namespace Voxon.Turns;
@@ -16,8 +18,32 @@ internal sealed class ToolCallLog(IEnumerable<AITool> offered)
     private readonly HashSet<FunctionCallContent> _seen = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, FunctionResultContent> _results = new(StringComparer.Ordinal);
 
+    // Arguments as a streamed reply sent them, by call id; the call index of the reply's current round leads to its id.
+    private readonly Dictionary<string, StringBuilder> _streamedArguments = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, string> _streamedCallIds = [];
+
     public void Observe(ChatResponseUpdate update)
     {
+        if (update.RawRepresentation is StreamingChatCompletionUpdate { ToolCallUpdates.Count: > 0 } raw)
+        {
+            lock (_lock)
+            {
+                foreach (var part in raw.ToolCallUpdates)
+                {
+                    if (part.ToolCallId is { } id)
+                    {
+                        _streamedCallIds[part.Index] = id;
+                        _streamedArguments[id] = new StringBuilder();
+                    }
+
+                    if (part.FunctionArgumentsUpdate is { } text && _streamedCallIds.TryGetValue(part.Index, out var callId))
+                    {
+                        _streamedArguments[callId].Append(text.ToString());
+                    }
+                }
+            }
+        }
+
         foreach (var content in update.Contents)
         {
             Observe(content);
@@ -66,11 +92,19 @@ internal sealed class ToolCallLog(IEnumerable<AITool> offered)
                     var result = _results.GetValueOrDefault(call.CallId);
                     return new ToolCall(
                         call.Name,
-                        call.Arguments is null ? null : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions),
+                        call.Exception is not null ? SentArguments(call)
+                            : call.Arguments is null ? null : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions),
                         result?.Result is null ? null : result.Result as string ?? JsonSerializer.Serialize(result.Result, AIJsonUtilities.DefaultOptions),
                         result is null || result.Exception is not null || !_offered.Contains(call.Name));
                 })];
             }
         }
     }
+
+    /// <summary>The arguments of a call whose arguments could not be parsed, as the model sent them: the OpenAI client keeps
+    /// that text only in its raw representation (whole, on the call; streamed, in pieces across the updates). Null
+    /// from other clients. Caller holds the lock.</summary>
+    private string? SentArguments(FunctionCallContent call) => call.RawRepresentation is ChatToolCall { FunctionArguments: { } whole }
+        ? whole.ToString()
+        : _streamedArguments.GetValueOrDefault(call.CallId)?.ToString();
 }

@@ -160,6 +160,32 @@ public class LoopbackChatCompletionsTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task Arguments_that_are_not_valid_JSON_are_reported_as_such_and_recorded_as_sent(bool stream)
+    {
+        const string Broken = "{\"city\": \"Lisbon\"";
+        await using var server = LoopbackChatServer.Start();
+        server.EnqueueToolCall("get_weather", Broken);
+        server.EnqueueToolCall("get_weather", """{"city":"Lisbon"}""");
+        server.Reply = "It is sunny in Lisbon.";
+        await using var voxon = LoopbackVoxon(server);
+        var cities = new List<string>();
+        var conversation = await WeatherConversationAsync(voxon, city => { cities.Add(city); return $"Sunny in {city}"; });
+
+        Assert.Equal("It is sunny in Lisbon.", await SayAsync(conversation, "What's the weather in Lisbon?", stream));
+
+        var results = server.Requests[^1].Json.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("role").GetString() == "tool").Select(TextOf).ToList();
+        Assert.Contains("not valid JSON", results[0], StringComparison.Ordinal);   // the model can send them again
+        Assert.DoesNotContain("missing", results[0], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(["Lisbon"], cities);
+        var calls = conversation.Transcript[^1].ToolCalls!;
+        Assert.Equal([("get_weather", true), ("get_weather", false)], calls.Select(c => (c.Name, c.Failed)));
+        Assert.Equal(Broken, calls[0].Arguments);
+        Assert.Contains("not valid JSON", calls[0].Result, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task A_call_to_a_function_that_does_not_exist_is_recorded_as_failed(bool stream)
     {
         await using var server = LoopbackChatServer.Start();
