@@ -92,6 +92,9 @@ internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
         /// <summary>Most rounds of function calls in one reply (M.E.AI's default).</summary>
         public const int MaxRounds = 40;
 
+        /// <summary>Rounds in a row with a failing call that stop the reply; the model is told of the errors before (M.E.AI's default).</summary>
+        public const int MaxFailingRounds = 4;
+
         private readonly Action<AIContent>? _observe;
 
         public ToolLoop(IChatClient inner, Action<AIContent>? observe)
@@ -100,22 +103,30 @@ internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
             _observe = observe;
             IncludeDetailedErrors = true;
             MaximumIterationsPerRequest = MaxRounds;
+            MaximumConsecutiveErrorsPerRequest = MaxFailingRounds - 1;
         }
 
-        protected override ValueTask<object?> InvokeFunctionAsync(FunctionInvocationContext context, CancellationToken cancellationToken)
+        protected override async ValueTask<object?> InvokeFunctionAsync(FunctionInvocationContext context, CancellationToken cancellationToken)
         {
             _observe?.Invoke(context.CallContent);
-
-            // Arguments the client could not parse arrive as none: the model would hear of a missing parameter, not of
-            // the JSON it has to send again.
-            if (context.CallContent.Exception is { } unreadable)
+            try
             {
-                throw new FormatException(
-                    $"The arguments were not valid JSON ({(unreadable.InnerException ?? unreadable).Message}); call '{context.Function.Name}' again with its arguments as one JSON object.",
-                    unreadable);
-            }
+                // Arguments the client could not parse arrive as none: the model would hear of a missing parameter, not of
+                // the JSON it has to send again.
+                if (context.CallContent.Exception is { } unreadable)
+                {
+                    throw new FormatException(
+                        $"The arguments were not valid JSON ({(unreadable.InnerException ?? unreadable).Message}); call '{context.Function.Name}' again with its arguments as one JSON object.",
+                        unreadable);
+                }
 
-            return base.InvokeFunctionAsync(context, cancellationToken);
+                return await base.InvokeFunctionAsync(context, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The loop rethrows the error of the round past MaxFailingRounds: named, the turn can say which function it was.
+                throw new FunctionFailedException(context.Function.Name, ex);
+            }
         }
 
         protected override IList<ChatMessage> CreateResponseMessages(ReadOnlySpan<FunctionInvocationResult> results)
@@ -139,8 +150,24 @@ internal sealed class VoxEngine(IChatClient chatClient, ILogger logger)
         }
     }
 
+    /// <summary>A function's error, with the function's name; the message is the function's, as the model is told it.</summary>
+    private sealed class FunctionFailedException(string function, Exception inner) : Exception(inner.Message, inner)
+    {
+        public string Function { get; } = function;
+    }
+
     private EngineException Failed(SessionConfig config, Exception ex)
     {
+        // Several calls of the last round may have failed: the first one names the error.
+        if (ex is FunctionFailedException or AggregateException { InnerExceptions: [FunctionFailedException, ..] })
+        {
+            var function = ex as FunctionFailedException ?? (FunctionFailedException)((AggregateException)ex).InnerExceptions[0];
+            logger.LogWarning(ex, "The function calls of session {SessionId} kept failing.", config.SessionId);
+            return new EngineException(
+                $"The model's function calls failed {ToolLoop.MaxFailingRounds} rounds in a row; the turn was stopped there. Last, '{function.Function}' failed: {function.Message}",
+                function.InnerException);
+        }
+
         logger.LogError(ex, "The model call for session {SessionId} failed.", config.SessionId);
         return new EngineException($"The model did not answer: {ex.Message}", ex);
     }

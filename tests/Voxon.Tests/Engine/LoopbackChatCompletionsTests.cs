@@ -186,6 +186,34 @@ public class LoopbackChatCompletionsTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task A_function_that_keeps_failing_stops_the_turn_with_an_error_naming_it(bool stream)
+    {
+        await using var server = LoopbackChatServer.Start();
+        for (var i = 0; i < 10; i++)
+        {
+            server.EnqueueToolCall("get_weather", """{"city":"Lisbon"}""");
+        }
+        await using var voxon = LoopbackVoxon(server);
+        var conversation = await WeatherConversationAsync(voxon, _ => throw new InvalidOperationException("weather service down"));
+
+        var error = await Assert.ThrowsAsync<EngineException>(() => SayAsync(conversation, "What's the weather in Lisbon?", stream));
+
+        // Each failure but the last was told to the model, which tried again; the last stopped the turn.
+        var rounds = server.Requests.Count;
+        var told = server.Requests[^1].Json.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("role").GetString() == "tool").Select(TextOf).ToList();
+        Assert.True(rounds > 1, $"the model tried again after a failure ({rounds} requests)");
+        Assert.Equal(rounds - 1, told.Count);
+        Assert.All(told, t => Assert.Contains("weather service down", t, StringComparison.Ordinal));
+        Assert.DoesNotContain("did not answer", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"failed {rounds} rounds in a row", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'get_weather' failed: weather service down", error.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+        Assert.Empty(conversation.Transcript);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task A_call_to_a_function_that_does_not_exist_is_recorded_as_failed(bool stream)
     {
         await using var server = LoopbackChatServer.Start();
