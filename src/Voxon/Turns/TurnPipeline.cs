@@ -357,7 +357,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                 // The caller's token only: an interruption stops the reply, not the reading of what the user said.
                 extraction = StartExtraction(words, cancellationToken);
                 modelStarted = runtime.Time.GetTimestamp();
-                await using var updates = Respond(input, stream, offered, reply.Token).GetAsyncEnumerator(reply.Token);
+                await using var updates = Respond(input, stream, offered, tools.Observe, reply.Token).GetAsyncEnumerator(reply.Token);
                 while (true)
                 {
                     string chunk;
@@ -420,8 +420,9 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
                     // An async iterator does not keep its ambient activity across yields; the record belongs to the turn's span.
                     Activity.Current = activity ?? Activity.Current;
                     var modelMs = modelStarted == 0 ? (double?)null : runtime.Time.GetElapsedTime(modelStarted).TotalMilliseconds;
-                    var answer = Reply((completed ? generated.ToString() : delivered).Trim(), completed, interruption, modelMs, firstChunkMs) is { } r
-                        ? r with { ToolCalls = tools?.Calls }
+                    var calls = tools?.Calls ?? [];
+                    var answer = Reply((completed ? generated.ToString() : delivered).Trim(), completed, interruption, calls.Count > 0, modelMs, firstChunkMs) is { } r
+                        ? r with { ToolCalls = calls }
                         : null;
                     // Cancelled before the context was woven: the words are still recorded, and read by the offline rules.
                     var (_, assistant) = await RecordAsync(
@@ -459,15 +460,16 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     }
 
     /// <summary>The reply to record: whole when completed and not interrupted; as heard when interrupted; what reached
-    /// the caller, marked interrupted, when cancelled or abandoned; none when nothing reached the caller.</summary>
-    private static TurnReply? Reply(string text, bool completed, Interruption? interruption, double? modelMs, double? firstChunkMs)
+    /// the caller, marked interrupted, when cancelled or abandoned; none when nothing reached the caller and no function
+    /// was called (a call may have done something: the transcript keeps it).</summary>
+    private static TurnReply? Reply(string text, bool completed, Interruption? interruption, bool calledFunctions, double? modelMs, double? firstChunkMs)
     {
         if (completed && interruption is null)
         {
             return new TurnReply { Generated = text, ResponseTimeMs = modelMs, TimeToFirstTokenMs = firstChunkMs };
         }
 
-        if (text.Length == 0 && interruption is null)
+        if (text.Length == 0 && interruption is null && !calledFunctions)
         {
             return null;
         }
@@ -486,12 +488,12 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
     public IList<AITool> Tools() => host.Config.EnableFunctions ? [.. runtime.Tools, .. host.SessionTools()] : [];
 
     /// <summary>The model's reply as updates: streamed as it is produced, or whole (its updates at once), with
-    /// <paramref name="tools"/> offered (<see cref="Tools"/>).</summary>
-    private async IAsyncEnumerable<ChatResponseUpdate> Respond(TurnInput input, bool stream, IList<AITool> tools, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <paramref name="tools"/> offered (<see cref="Tools"/>) and their calls and results told to <paramref name="observe"/> as they happen.</summary>
+    private async IAsyncEnumerable<ChatResponseUpdate> Respond(TurnInput input, bool stream, IList<AITool> tools, Action<AIContent> observe, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (!stream)
         {
-            var response = await runtime.Engine.RespondAsync(host.Config, input.Context.Text, input.History, input.Words, tools, cancellationToken);
+            var response = await runtime.Engine.RespondAsync(host.Config, input.Context.Text, input.History, input.Words, tools, observe, cancellationToken);
             foreach (var update in response.ToChatResponseUpdates())
             {
                 yield return update;
@@ -500,7 +502,7 @@ internal sealed class TurnPipeline(VoxonRuntime runtime, ITurnHost host)
             yield break;
         }
 
-        await foreach (var update in runtime.Engine.StreamAsync(host.Config, input.Context.Text, input.History, input.Words, tools, cancellationToken))
+        await foreach (var update in runtime.Engine.StreamAsync(host.Config, input.Context.Text, input.History, input.Words, tools, observe, cancellationToken))
         {
             yield return update;
         }

@@ -160,6 +160,60 @@ public class LoopbackChatCompletionsTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task Arguments_that_are_not_valid_JSON_are_reported_as_such_and_recorded_as_sent(bool stream)
+    {
+        const string Broken = "{\"city\": \"Lisbon\"";
+        await using var server = LoopbackChatServer.Start();
+        server.EnqueueToolCall("get_weather", Broken);
+        server.EnqueueToolCall("get_weather", """{"city":"Lisbon"}""");
+        server.Reply = "It is sunny in Lisbon.";
+        await using var voxon = LoopbackVoxon(server);
+        var cities = new List<string>();
+        var conversation = await WeatherConversationAsync(voxon, city => { cities.Add(city); return $"Sunny in {city}"; });
+
+        Assert.Equal("It is sunny in Lisbon.", await SayAsync(conversation, "What's the weather in Lisbon?", stream));
+
+        var results = server.Requests[^1].Json.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("role").GetString() == "tool").Select(TextOf).ToList();
+        Assert.Contains("not valid JSON", results[0], StringComparison.Ordinal);   // the model can send them again
+        Assert.DoesNotContain("missing", results[0], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(["Lisbon"], cities);
+        var calls = conversation.Transcript[^1].ToolCalls!;
+        Assert.Equal([("get_weather", true), ("get_weather", false)], calls.Select(c => (c.Name, c.Failed)));
+        Assert.Equal(Broken, calls[0].Arguments);
+        Assert.Contains("not valid JSON", calls[0].Result, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_function_that_keeps_failing_stops_the_turn_with_an_error_naming_it(bool stream)
+    {
+        await using var server = LoopbackChatServer.Start();
+        for (var i = 0; i < 10; i++)
+        {
+            server.EnqueueToolCall("get_weather", """{"city":"Lisbon"}""");
+        }
+        await using var voxon = LoopbackVoxon(server);
+        var conversation = await WeatherConversationAsync(voxon, _ => throw new InvalidOperationException("weather service down"));
+
+        var error = await Assert.ThrowsAsync<EngineException>(() => SayAsync(conversation, "What's the weather in Lisbon?", stream));
+
+        // Each failure but the last was told to the model, which tried again; the last stopped the turn.
+        var rounds = server.Requests.Count;
+        var told = server.Requests[^1].Json.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("role").GetString() == "tool").Select(TextOf).ToList();
+        Assert.True(rounds > 1, $"the model tried again after a failure ({rounds} requests)");
+        Assert.Equal(rounds - 1, told.Count);
+        Assert.All(told, t => Assert.Contains("weather service down", t, StringComparison.Ordinal));
+        Assert.DoesNotContain("did not answer", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"failed {rounds} rounds in a row", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'get_weather' failed: weather service down", error.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+        Assert.Empty(conversation.Transcript);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task A_call_to_a_function_that_does_not_exist_is_recorded_as_failed(bool stream)
     {
         await using var server = LoopbackChatServer.Start();
@@ -202,6 +256,61 @@ public class LoopbackChatCompletionsTests
         Assert.Equal("It is sunny.", await conversation.SendMessageAsync("Just tell me, please")); // the next turn is answered
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task A_turn_interrupted_while_a_function_runs_records_the_call_as_cut_off(bool stream, bool bargeIn)
+    {
+        await using var server = LoopbackChatServer.Start();
+        await using var voxon = LoopbackVoxon(server);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var conversation = await WeatherConversationAsync(voxon, async (city, token) =>
+        {
+            if (city == "Lisbon")
+            {
+                running.SetResult();
+                await Task.Delay(Timeout.Infinite, token);
+            }
+
+            return $"Sunny in {city}";
+        });
+        server.EnqueueToolCall("get_weather", """{"city":"Porto"}""");
+        server.EnqueueToolCall("get_weather", """{"city":"Lisbon"}""");
+        using var cancel = new CancellationTokenSource();
+
+        var turn = SayAsync(conversation, "What's the weather in Lisbon?", stream, cancel.Token);
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        if (bargeIn)
+        {
+            Assert.True(conversation.Interrupt(string.Empty));
+        }
+        else
+        {
+            await cancel.CancelAsync();
+        }
+
+        if (bargeIn)
+        {
+            Assert.Equal(string.Empty, await turn); // nothing of the reply was heard
+        }
+        else
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => turn);
+        }
+
+        Assert.Equal(["What's the weather in Lisbon?", string.Empty], conversation.Transcript.Select(t => t.Content));
+        var assistant = conversation.Transcript[^1];
+        Assert.True(assistant.Interrupted);
+        Assert.Equal(2, assistant.ToolCalls!.Count);
+        var (done, cut) = (assistant.ToolCalls[0], assistant.ToolCalls[1]);
+        Assert.False(done.Failed);
+        Assert.Contains("Sunny in Porto", done.Result, StringComparison.Ordinal);
+        Assert.Equal(("get_weather", null, true), (cut.Name, cut.Result, cut.Failed));   // no result came back
+        Assert.Contains("Lisbon", cut.Arguments, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Memory_tools_remember_and_recall_within_the_session_and_never_reveal_sensitive_memories()
     {
@@ -237,10 +346,14 @@ public class LoopbackChatCompletionsTests
     }
 
     /// <summary>A conversation of a session with functions on and a <c>get_weather</c> function answered by <paramref name="weather"/>.</summary>
-    private static async Task<Conversation> WeatherConversationAsync(TestVoxon voxon, Func<string, string> weather)
+    private static Task<Conversation> WeatherConversationAsync(TestVoxon voxon, Func<string, string> weather) =>
+        WeatherConversationAsync(voxon, (city, _) => Task.FromResult(weather(city)));
+
+    /// <summary>As <see cref="WeatherConversationAsync(TestVoxon, Func{string, string})"/>, with a function that takes time.</summary>
+    private static async Task<Conversation> WeatherConversationAsync(TestVoxon voxon, Func<string, CancellationToken, Task<string>> weather)
     {
         var session = await voxon.CreateSessionAsync(SessionPresets.TaskOriented);
-        session.AddTool(AIFunctionFactory.Create((string city) => weather(city), "get_weather", "Weather in a city"));
+        session.AddTool(AIFunctionFactory.Create((string city, CancellationToken cancellationToken) => weather(city, cancellationToken), "get_weather", "Weather in a city"));
         return await session.StartConversationAsync();
     }
 
@@ -251,15 +364,15 @@ public class LoopbackChatCompletionsTests
         o.ModelMemoryExtraction = false;
     });
 
-    private static async Task<string> SayAsync(Conversation conversation, string text, bool stream)
+    private static async Task<string> SayAsync(Conversation conversation, string text, bool stream, CancellationToken cancellationToken = default)
     {
         if (!stream)
         {
-            return await conversation.SendMessageAsync(text);
+            return await conversation.SendMessageAsync(text, cancellationToken: cancellationToken);
         }
 
         var reply = new System.Text.StringBuilder();
-        await foreach (var chunk in conversation.StreamMessageAsync(text))
+        await foreach (var chunk in conversation.StreamMessageAsync(text, cancellationToken: cancellationToken))
         {
             reply.Append(chunk);
         }
