@@ -202,6 +202,28 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_transcription_sent_before_its_commit_is_recorded_and_holds_back_no_reply()
+    {
+        var session = await _voxon.CreateSessionAsync();
+        await using var voice = await session.StartVoiceConversationAsync();
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        await connection.UserSaysAsync("What time is it?", transcribedFirst: true);
+        var noon = await connection.ReplyAsync("It is noon.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(noon, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 2);
+
+        await connection.UserSaysAsync("Thanks");
+        var welcome = await connection.ReplyAsync("You are welcome.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(welcome, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 4);
+        Assert.Equal(["What time is it?", "It is noon.", "Thanks", "You are welcome."], voice.Transcript.Select(t => t.Content));
+    }
+
+    [Fact]
     public async Task Dropped_socket_without_reconnecting_raises_a_clear_error_and_loses_no_recorded_turn()
     {
         var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });

@@ -35,6 +35,10 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private readonly List<Reply> _replies = [];
     private readonly Dictionary<string, Reply> _byItem = new(StringComparer.Ordinal);
     private readonly HashSet<string> _awaitingTranscription = new(StringComparer.Ordinal);
+
+    // User items whose transcription came before their commit (the service may send either first): the commit then
+    // awaits nothing, or every later reply would wait for a transcription that had come.
+    private readonly HashSet<string> _transcribedFirst = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _speechStart = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _speechDuration = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AIFunction> _tools;
@@ -305,6 +309,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     {
         _byItem.Clear();                // every reply was recorded; a new session may reuse item ids
         _awaitingTranscription.Clear();
+        _transcribedFirst.Clear();
         _speechStart.Clear();
         _speechDuration.Clear();
         _heardSoFar.Clear();
@@ -352,7 +357,11 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
 
                 break;
             case RealtimeServerUpdateInputAudioBufferCommitted committed when committed.ItemId is not null:
-                _awaitingTranscription.Add(committed.ItemId);
+                if (!_transcribedFirst.Remove(committed.ItemId))
+                {
+                    _awaitingTranscription.Add(committed.ItemId);
+                }
+
                 break;
             case RealtimeServerUpdateConversationItemInputAudioTranscriptionDelta interim when interim.ItemId is not null && !string.IsNullOrEmpty(interim.Delta):
                 PrepareAhead(interim.ItemId, interim.Delta);
@@ -362,7 +371,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                 break;
             case RealtimeServerUpdateConversationItemInputAudioTranscriptionFailed failed:
                 _logger.LogWarning("The realtime endpoint could not transcribe item {ItemId}: {Error}", failed.ItemId, failed.Error?.Message);
-                _awaitingTranscription.Remove(failed.ItemId ?? string.Empty);
+                TranscriptionEnded(failed.ItemId ?? string.Empty);
                 _heardSoFar.Remove(failed.ItemId ?? string.Empty);
                 await RecordFinishedAsync(force: false);
                 break;
@@ -457,6 +466,14 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         }
     }
 
+    private void TranscriptionEnded(string itemId)
+    {
+        if (!_awaitingTranscription.Remove(itemId) && _transcribedFirst.Count < MaxEarlyReports)
+        {
+            _transcribedFirst.Add(itemId);
+        }
+    }
+
     private TimeSpan? SpeechDuration(string itemId) => _speechDuration.TryGetValue(itemId, out var duration) ? duration : null;
 
     /// <summary>The user's words: the context woven from them goes into the live session at once (the model may already
@@ -464,7 +481,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private async Task UserSpokeAsync(string? itemId, string? transcript)
     {
         var id = itemId ?? string.Empty;
-        _awaitingTranscription.Remove(id);
+        TranscriptionEnded(id);
         _heardSoFar.Remove(id);
         var ahead = _ahead;
         _ahead = null;
