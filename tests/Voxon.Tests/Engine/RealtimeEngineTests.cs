@@ -525,6 +525,40 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         Assert.Equal(("track_parcel", true), (voice.Transcript[0].ToolCalls![0].Name, voice.Transcript[0].ToolCalls![0].Failed));
     }
 
+    [Theory]
+    [InlineData("\"call_id\":\"\",")]
+    [InlineData("\"call_id\":null,")]
+    [InlineData("")]
+    public async Task A_function_call_without_a_call_id_is_reported_failed_and_the_conversation_goes_on(string callId)
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions();
+        var ran = 0;
+        options.Tools.Add(AIFunctionFactory.Create((string city) => { Interlocked.Increment(ref ran); return $"Sunny in {city}"; }, "get_weather", "Weather of a city"));
+        await using var voice = await session.StartVoiceConversationAsync(options);
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        var item = $$"""{"id":"item_fc_nocall","type":"function_call","status":"completed",{{callId}}"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}""";
+        await connection.SendRawAsync("""{"type":"response.created","event_id":"evt_nc1","response":{"id":"resp_nc","status":"in_progress","output":[]}}""");
+        await connection.SendRawAsync($$$"""{"type":"response.output_item.done","event_id":"evt_nc2","response_id":"resp_nc","output_index":0,"item":{{{item}}}}""");
+        await connection.SendRawAsync($$$"""{"type":"response.done","event_id":"evt_nc3","response":{"id":"resp_nc","status":"completed","output":[{{{item}}}]}}""");
+
+        // The conversation goes on: the next exchange is heard and recorded, with the call that could not be answered.
+        await connection.UserSaysAsync("Is it sunny?");
+        var reply = await connection.ReplyAsync("I could not check the weather.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(reply, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 2);
+        Assert.False(voice.Completion.IsCompleted);
+        var call = Assert.Single(voice.Transcript[1].ToolCalls!);
+        Assert.Equal(("get_weather", true), (call.Name, call.Failed));
+        Assert.Contains("call_id", call.Result, StringComparison.Ordinal);
+        Assert.Equal(0, ran);                                       // its answer could not reach the model
+        Assert.Empty(connection.EventsOf("conversation.item.create"));
+        Assert.Empty(connection.EventsOf("response.create"));
+    }
+
     [Fact]
     public async Task Ending_the_conversation_stops_a_function_still_running()
     {

@@ -636,6 +636,14 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     {
         string output;
         var failed = true;
+        if (string.IsNullOrEmpty(call.CallId))
+        {
+            // Its answer could not name the call: the function is not run, and the model is not asked to go on from it.
+            _logger.LogWarning("The realtime endpoint called the function {Function} (item {ItemId}) without a call_id; the call is not run.", call.FunctionName, call.Id);
+            _toolCalls.Add(new Conversations.ToolCall(call.FunctionName ?? string.Empty, call.FunctionArguments?.ToString(), "Error: the call has no call_id, so its answer cannot reach the model.", Failed: true));
+            return;
+        }
+
         if (call.FunctionName is null || !_tools.TryGetValue(call.FunctionName, out var tool))
         {
             output = $"Error: there is no function named '{call.FunctionName}'.";
