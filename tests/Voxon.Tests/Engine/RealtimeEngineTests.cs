@@ -560,6 +560,88 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Speech_over_a_reply_is_acted_on_at_once_while_a_slow_function_runs()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        options.Tools.Add(AIFunctionFactory.Create(
+            async (string city, CancellationToken cancellationToken) =>
+            {
+                running.SetResult();
+                await release.Task.WaitAsync(cancellationToken);
+                return $"Sunny in {city}";
+            },
+            "get_weather",
+            "Weather of a city"));
+        await using var voice = await session.StartVoiceConversationAsync(options);
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+        await connection.UserSaysAsync("What is the weather in Paris?");
+        await Eventually(() => voice.Transcript.Count == 1);
+
+        var item = await connection.ReplyAsync("Let me check the weather in Paris for you.", TimeSpan.FromSeconds(4));
+        await ReadAudioAsync(voice, TimeSpan.FromSeconds(4));
+        voice.ReportPlayback(item, TimeSpan.FromSeconds(1));
+        var call = await connection.CallFunctionAsync("get_weather", """{"city":"Paris"}""");
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await connection.SpeechStartsAsync();
+
+        // Cut to what was played while the function still runs.
+        var truncate = await connection.WaitForAsync("conversation.item.truncate", timeout: TimeSpan.FromSeconds(5));
+        Assert.Equal(item, (string?)truncate["item_id"]);
+        Assert.Equal(1000, (int?)truncate["audio_end_ms"]);
+        await Eventually(() => voice.Transcript.Count == 2);
+        Assert.True(voice.Transcript[1].Interrupted);
+        Assert.Equal("Let me", voice.Transcript[1].Content);        // a quarter of the audio: 2 of the 9 words
+        Assert.Empty(connection.EventsOf("conversation.item.create"));
+
+        // The function's answer still reaches the model when it comes.
+        release.SetResult();
+        var output = await connection.WaitForAsync("conversation.item.create");
+        Assert.Equal(call, (string?)output["item"]!["call_id"]);
+        Assert.Contains("Sunny in Paris", (string)output["item"]!["output"]!, StringComparison.Ordinal);
+        await connection.WaitForAsync("response.create");
+        Assert.False(voice.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_function_of_a_dropped_session_answering_last_does_not_hold_back_the_new_sessions_reply()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions { Realtime = ServerOptions(maxReconnectAttempts: 3) };
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        options.Tools.Add(AIFunctionFactory.Create(
+            async (CancellationToken cancellationToken) =>
+            {
+                running.SetResult();
+                await release.Task.WaitAsync(cancellationToken);
+                return "arrived";
+            },
+            "track_parcel",
+            "Where the user's parcel is"));
+        options.Tools.Add(AIFunctionFactory.Create((string city) => $"Sunny in {city}", "get_weather", "Weather of a city"));
+        await using var voice = await session.StartVoiceConversationAsync(options);
+        var first = await _server.AcceptAsync();
+        await first.WaitForAsync("session.update");
+        await first.CallFunctionAsync("track_parcel", "{}");
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        first.Drop();
+
+        // The new session's call is answered while the old one's still runs; the old one's answer comes last.
+        var second = await _server.AcceptAsync();
+        await second.WaitForAsync("session.update");
+        await second.CallFunctionAsync("get_weather", """{"city":"Paris"}""");
+        await second.WaitForAsync("conversation.item.create");
+        release.SetResult();
+
+        await second.WaitForAsync("response.create", timeout: TimeSpan.FromSeconds(5));
+        Assert.Single(second.EventsOf("conversation.item.create"));  // the old session's call is not answered here
+    }
+
+    [Fact]
     public async Task Ending_the_conversation_stops_a_function_still_running()
     {
         var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
