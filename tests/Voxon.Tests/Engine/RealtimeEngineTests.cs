@@ -202,6 +202,28 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_transcription_sent_before_its_commit_is_recorded_and_holds_back_no_reply()
+    {
+        var session = await _voxon.CreateSessionAsync();
+        await using var voice = await session.StartVoiceConversationAsync();
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        await connection.UserSaysAsync("What time is it?", transcribedFirst: true);
+        var noon = await connection.ReplyAsync("It is noon.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(noon, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 2);
+
+        await connection.UserSaysAsync("Thanks");
+        var welcome = await connection.ReplyAsync("You are welcome.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(welcome, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 4);
+        Assert.Equal(["What time is it?", "It is noon.", "Thanks", "You are welcome."], voice.Transcript.Select(t => t.Content));
+    }
+
+    [Fact]
     public async Task Dropped_socket_without_reconnecting_raises_a_clear_error_and_loses_no_recorded_turn()
     {
         var session = await _voxon.CreateSessionAsync(new SessionConfig { MemoryMode = MemoryMode.Persistent });
@@ -501,6 +523,122 @@ public sealed class RealtimeEngineTests : IAsyncLifetime
         voice.ReportPlayback(reply, TimeSpan.FromMilliseconds(200));
         await Eventually(() => voice.Transcript.Count == 1);
         Assert.Equal(("track_parcel", true), (voice.Transcript[0].ToolCalls![0].Name, voice.Transcript[0].ToolCalls![0].Failed));
+    }
+
+    [Theory]
+    [InlineData("\"call_id\":\"\",")]
+    [InlineData("\"call_id\":null,")]
+    [InlineData("")]
+    public async Task A_function_call_without_a_call_id_is_reported_failed_and_the_conversation_goes_on(string callId)
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions();
+        var ran = 0;
+        options.Tools.Add(AIFunctionFactory.Create((string city) => { Interlocked.Increment(ref ran); return $"Sunny in {city}"; }, "get_weather", "Weather of a city"));
+        await using var voice = await session.StartVoiceConversationAsync(options);
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+
+        var item = $$"""{"id":"item_fc_nocall","type":"function_call","status":"completed",{{callId}}"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}""";
+        await connection.SendRawAsync("""{"type":"response.created","event_id":"evt_nc1","response":{"id":"resp_nc","status":"in_progress","output":[]}}""");
+        await connection.SendRawAsync($$$"""{"type":"response.output_item.done","event_id":"evt_nc2","response_id":"resp_nc","output_index":0,"item":{{{item}}}}""");
+        await connection.SendRawAsync($$$"""{"type":"response.done","event_id":"evt_nc3","response":{"id":"resp_nc","status":"completed","output":[{{{item}}}]}}""");
+
+        // The conversation goes on: the next exchange is heard and recorded, with the call that could not be answered.
+        await connection.UserSaysAsync("Is it sunny?");
+        var reply = await connection.ReplyAsync("I could not check the weather.", TimeSpan.FromMilliseconds(200));
+        await ReadAudioAsync(voice, TimeSpan.FromMilliseconds(200));
+        voice.ReportPlayback(reply, TimeSpan.FromMilliseconds(200));
+        await Eventually(() => voice.Transcript.Count == 2);
+        Assert.False(voice.Completion.IsCompleted);
+        var call = Assert.Single(voice.Transcript[1].ToolCalls!);
+        Assert.Equal(("get_weather", true), (call.Name, call.Failed));
+        Assert.Contains("call_id", call.Result, StringComparison.Ordinal);
+        Assert.Equal(0, ran);                                       // its answer could not reach the model
+        Assert.Empty(connection.EventsOf("conversation.item.create"));
+        Assert.Empty(connection.EventsOf("response.create"));
+    }
+
+    [Fact]
+    public async Task Speech_over_a_reply_is_acted_on_at_once_while_a_slow_function_runs()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        options.Tools.Add(AIFunctionFactory.Create(
+            async (string city, CancellationToken cancellationToken) =>
+            {
+                running.SetResult();
+                await release.Task.WaitAsync(cancellationToken);
+                return $"Sunny in {city}";
+            },
+            "get_weather",
+            "Weather of a city"));
+        await using var voice = await session.StartVoiceConversationAsync(options);
+        var connection = await _server.AcceptAsync();
+        await connection.WaitForAsync("session.update");
+        await connection.UserSaysAsync("What is the weather in Paris?");
+        await Eventually(() => voice.Transcript.Count == 1);
+
+        var item = await connection.ReplyAsync("Let me check the weather in Paris for you.", TimeSpan.FromSeconds(4));
+        await ReadAudioAsync(voice, TimeSpan.FromSeconds(4));
+        voice.ReportPlayback(item, TimeSpan.FromSeconds(1));
+        var call = await connection.CallFunctionAsync("get_weather", """{"city":"Paris"}""");
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await connection.SpeechStartsAsync();
+
+        // Cut to what was played while the function still runs.
+        var truncate = await connection.WaitForAsync("conversation.item.truncate", timeout: TimeSpan.FromSeconds(5));
+        Assert.Equal(item, (string?)truncate["item_id"]);
+        Assert.Equal(1000, (int?)truncate["audio_end_ms"]);
+        await Eventually(() => voice.Transcript.Count == 2);
+        Assert.True(voice.Transcript[1].Interrupted);
+        Assert.Equal("Let me", voice.Transcript[1].Content);        // a quarter of the audio: 2 of the 9 words
+        Assert.Empty(connection.EventsOf("conversation.item.create"));
+
+        // The function's answer still reaches the model when it comes.
+        release.SetResult();
+        var output = await connection.WaitForAsync("conversation.item.create");
+        Assert.Equal(call, (string?)output["item"]!["call_id"]);
+        Assert.Contains("Sunny in Paris", (string)output["item"]!["output"]!, StringComparison.Ordinal);
+        await connection.WaitForAsync("response.create");
+        Assert.False(voice.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_function_of_a_dropped_session_answering_last_does_not_hold_back_the_new_sessions_reply()
+    {
+        var session = await _voxon.CreateSessionAsync(new SessionConfig { EnableFunctions = true });
+        var options = new VoiceConversationOptions { Realtime = ServerOptions(maxReconnectAttempts: 3) };
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        options.Tools.Add(AIFunctionFactory.Create(
+            async (CancellationToken cancellationToken) =>
+            {
+                running.SetResult();
+                await release.Task.WaitAsync(cancellationToken);
+                return "arrived";
+            },
+            "track_parcel",
+            "Where the user's parcel is"));
+        options.Tools.Add(AIFunctionFactory.Create((string city) => $"Sunny in {city}", "get_weather", "Weather of a city"));
+        await using var voice = await session.StartVoiceConversationAsync(options);
+        var first = await _server.AcceptAsync();
+        await first.WaitForAsync("session.update");
+        await first.CallFunctionAsync("track_parcel", "{}");
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        first.Drop();
+
+        // The new session's call is answered while the old one's still runs; the old one's answer comes last.
+        var second = await _server.AcceptAsync();
+        await second.WaitForAsync("session.update");
+        await second.CallFunctionAsync("get_weather", """{"city":"Paris"}""");
+        await second.WaitForAsync("conversation.item.create");
+        release.SetResult();
+
+        await second.WaitForAsync("response.create", timeout: TimeSpan.FromSeconds(5));
+        Assert.Single(second.EventsOf("conversation.item.create"));  // the old session's call is not answered here
     }
 
     [Fact]

@@ -271,16 +271,22 @@ public sealed class LoopbackRealtimeServer : IAsyncDisposable
             }
         }
 
-        /// <summary>The server hears the user: speech started and stopped, audio committed, then the transcription.
-        /// Returns the user item's id.</summary>
-        public async Task<string> UserSaysAsync(string transcript, TimeSpan? speech = null, bool transcribe = true)
+        /// <summary>The server hears the user: speech started and stopped, audio committed, then the transcription
+        /// (or, with <paramref name="transcribedFirst"/>, the transcription before the commit, an order the service may
+        /// also send). Returns the user item's id.</summary>
+        public async Task<string> UserSaysAsync(string transcript, TimeSpan? speech = null, bool transcribe = true, bool transcribedFirst = false)
         {
             var item = NextId("item_user");
             var duration = (long)(speech ?? TimeSpan.FromSeconds(2)).TotalMilliseconds;
             await SendAsync(new { type = "input_audio_buffer.speech_started", event_id = NextId("evt"), audio_start_ms = 1000, item_id = item });
             await SendAsync(new { type = "input_audio_buffer.speech_stopped", event_id = NextId("evt"), audio_end_ms = 1000 + duration, item_id = item });
+            if (transcribedFirst)
+            {
+                await TranscribeAsync(item, transcript);
+            }
+
             await SendAsync(new { type = "input_audio_buffer.committed", event_id = NextId("evt"), previous_item_id = (string?)null, item_id = item });
-            if (transcribe)
+            if (transcribe && !transcribedFirst)
             {
                 await TranscribeAsync(item, transcript);
             }

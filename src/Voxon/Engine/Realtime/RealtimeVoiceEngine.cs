@@ -35,6 +35,10 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private readonly List<Reply> _replies = [];
     private readonly Dictionary<string, Reply> _byItem = new(StringComparer.Ordinal);
     private readonly HashSet<string> _awaitingTranscription = new(StringComparer.Ordinal);
+
+    // User items whose transcription came before their commit (the service may send either first): the commit then
+    // awaits nothing, or every later reply would wait for a transcription that had come.
+    private readonly HashSet<string> _transcribedFirst = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _speechStart = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _speechDuration = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AIFunction> _tools;
@@ -55,6 +59,12 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private long? _userStoppedAt;
     private bool _followUpResponse;
+
+    // Functions run off the loop, so that speech over a reply is acted on while one runs; a response done while some
+    // still run is followed up when the last has answered.
+    private readonly List<Task> _functionRuns = [];
+    private int _functionsRunning;
+    private bool _followUpWhenAnswered;
     private int _disposed;
 
     private RealtimeVoiceEngine(RealtimeSessionClient client, RealtimeConnector connector, RealtimeSetup setup, IRealtimeTurnSink sink, TimeProvider time, ILogger logger)
@@ -136,6 +146,9 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         {
             // Already reported through Completion; the turns were recorded.
         }
+
+        // Stopped by the end of the conversation; they catch their own errors. The loop has ended: the list is ours.
+        await Task.WhenAll(_functionRuns);
 
         try
         {
@@ -247,6 +260,9 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                         case Tick:
                             await RecordFinishedAsync(force: false);
                             break;
+                        case FunctionAnswered answered:
+                            await AnswerToolAsync(answered);
+                            break;
                     }
                 }
                 catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
@@ -305,11 +321,13 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     {
         _byItem.Clear();                // every reply was recorded; a new session may reuse item ids
         _awaitingTranscription.Clear();
+        _transcribedFirst.Clear();
         _speechStart.Clear();
         _speechDuration.Clear();
         _heardSoFar.Clear();
         _ahead = null;
         _followUpResponse = false;
+        _followUpWhenAnswered = false;      // a function still running answers a call the new session never made
         _userStoppedAt = null;
         var reconnected = await _connector.ReconnectAsync(() => (_setup with { Instructions = _instructions }).ToSessionOptions(), _sink.Dialogue, _ending.Token);
         if (reconnected is not { } opened)
@@ -352,7 +370,11 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
 
                 break;
             case RealtimeServerUpdateInputAudioBufferCommitted committed when committed.ItemId is not null:
-                _awaitingTranscription.Add(committed.ItemId);
+                if (!_transcribedFirst.Remove(committed.ItemId))
+                {
+                    _awaitingTranscription.Add(committed.ItemId);
+                }
+
                 break;
             case RealtimeServerUpdateConversationItemInputAudioTranscriptionDelta interim when interim.ItemId is not null && !string.IsNullOrEmpty(interim.Delta):
                 PrepareAhead(interim.ItemId, interim.Delta);
@@ -362,7 +384,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                 break;
             case RealtimeServerUpdateConversationItemInputAudioTranscriptionFailed failed:
                 _logger.LogWarning("The realtime endpoint could not transcribe item {ItemId}: {Error}", failed.ItemId, failed.Error?.Message);
-                _awaitingTranscription.Remove(failed.ItemId ?? string.Empty);
+                TranscriptionEnded(failed.ItemId ?? string.Empty);
                 _heardSoFar.Remove(failed.ItemId ?? string.Empty);
                 await RecordFinishedAsync(force: false);
                 break;
@@ -391,7 +413,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                 ReplyFor(text.ItemId).Transcript.Clear().Append(text.Text);
                 break;
             case RealtimeServerUpdateResponseOutputItemDone { Item: RealtimeFunctionCallItem call }:
-                await CallToolAsync(call);
+                StartTool(call);
                 break;
             case RealtimeServerUpdateResponseOutputItemDone { Item: RealtimeMessageItem message } when message.Id is not null:
                 ReplyFor(message.Id).Done = true;
@@ -407,7 +429,11 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
                 }
 
                 _userStoppedAt = null;
-                if (_followUpResponse)
+                if (_functionsRunning > 0)
+                {
+                    _followUpWhenAnswered = true;
+                }
+                else if (_followUpResponse)
                 {
                     _followUpResponse = false;
                     await _client.StartResponseAsync(_stop.Token);
@@ -457,6 +483,14 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         }
     }
 
+    private void TranscriptionEnded(string itemId)
+    {
+        if (!_awaitingTranscription.Remove(itemId) && _transcribedFirst.Count < MaxEarlyReports)
+        {
+            _transcribedFirst.Add(itemId);
+        }
+    }
+
     private TimeSpan? SpeechDuration(string itemId) => _speechDuration.TryGetValue(itemId, out var duration) ? duration : null;
 
     /// <summary>The user's words: the context woven from them goes into the live session at once (the model may already
@@ -464,7 +498,7 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private async Task UserSpokeAsync(string? itemId, string? transcript)
     {
         var id = itemId ?? string.Empty;
-        _awaitingTranscription.Remove(id);
+        TranscriptionEnded(id);
         _heardSoFar.Remove(id);
         var ahead = _ahead;
         _ahead = null;
@@ -615,53 +649,93 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
         return elapsed < reply.Total ? elapsed : reply.Total;
     }
 
-    private async Task CallToolAsync(RealtimeFunctionCallItem call)
+    /// <summary>Runs a function the model called, off the loop; its answer comes back through the inbox.</summary>
+    private void StartTool(RealtimeFunctionCallItem call)
     {
-        string output;
-        var failed = true;
+        if (string.IsNullOrEmpty(call.CallId))
+        {
+            // Its answer could not name the call: the function is not run, and the model is not asked to go on from it.
+            _logger.LogWarning("The realtime endpoint called the function {Function} (item {ItemId}) without a call_id; the call is not run.", call.FunctionName, call.Id);
+            _toolCalls.Add(new Conversations.ToolCall(call.FunctionName ?? string.Empty, call.FunctionArguments?.ToString(), "Error: the call has no call_id, so its answer cannot reach the model.", Failed: true));
+            return;
+        }
+
+        var client = _client;
+        _functionsRunning++;
+        _functionRuns.RemoveAll(t => t.IsCompleted);
+        _functionRuns.Add(Task.Run(async () =>
+        {
+            if (await CallToolAsync(call) is { } answer)
+            {
+                _inbox.Writer.TryWrite(new FunctionAnswered(client, call, answer.Output, answer.Failed));
+            }
+        }, CancellationToken.None));
+    }
+
+    /// <summary>Runs a function; null when the conversation ended first (nobody waits for its answer any more).</summary>
+    private async Task<(string Output, bool Failed)?> CallToolAsync(RealtimeFunctionCallItem call)
+    {
         if (call.FunctionName is null || !_tools.TryGetValue(call.FunctionName, out var tool))
         {
-            output = $"Error: there is no function named '{call.FunctionName}'.";
+            return ($"Error: there is no function named '{call.FunctionName}'.", true);
         }
-        else
+
+        try
         {
-            try
+            var arguments = new AIFunctionArguments();
+            using var json = JsonDocument.Parse(call.FunctionArguments?.ToString() is { Length: > 0 } raw ? raw : "{}");
+            foreach (var property in json.RootElement.EnumerateObject())
             {
-                var arguments = new AIFunctionArguments();
-                using var json = JsonDocument.Parse(call.FunctionArguments?.ToString() is { Length: > 0 } raw ? raw : "{}");
-                foreach (var property in json.RootElement.EnumerateObject())
-                {
-                    arguments[property.Name] = property.Value.Clone();
-                }
+                arguments[property.Name] = property.Value.Clone();
+            }
 
-                // Stopped when the conversation ends: the engine's loop waits for it, and so does ending the conversation.
-                var result = await tool.InvokeAsync(arguments, _ending.Token);
-                output = result switch
-                {
-                    null => "null",
-                    string s => s,
-                    JsonElement e => e.GetRawText(),
-                    _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions),
-                };
-                failed = false;
-            }
-            catch (OperationCanceledException) when (_ending.IsCancellationRequested)
+            // Stopped when the conversation ends: ending the conversation waits for it.
+            var result = await tool.InvokeAsync(arguments, _ending.Token);
+            var output = result switch
             {
-                // Nobody waits for its answer any more.
-                return;
-            }
-            catch (Exception ex)
-            {
-                // A failing tool answers the model with the error instead of ending the conversation; so does one that
-                // gave up on its own timeout (an HTTP call's surfaces as a cancellation).
-                _logger.LogWarning(ex, "The function {Function} failed.", call.FunctionName);
-                output = $"Error: {ex.Message}";
-            }
+                null => "null",
+                string s => s,
+                JsonElement e => e.GetRawText(),
+                _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions),
+            };
+            return (output, false);
+        }
+        catch (OperationCanceledException) when (_ending.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception ex)
+        {
+            // A failing tool answers the model with the error instead of ending the conversation; so does one that
+            // gave up on its own timeout (an HTTP call's surfaces as a cancellation).
+            _logger.LogWarning(ex, "The function {Function} failed.", call.FunctionName);
+            return ($"Error: {ex.Message}", true);
+        }
+    }
+
+    /// <summary>On the loop: records a function's call and answers the model; the last answer of a response already
+    /// done asks for the reply that follows from them.</summary>
+    private async Task AnswerToolAsync(FunctionAnswered answered)
+    {
+        _functionsRunning--;
+        var call = answered.Call;
+        _toolCalls.Add(new Conversations.ToolCall(call.FunctionName ?? string.Empty, call.FunctionArguments?.ToString(), answered.Output, answered.Failed));
+        // A call of a session that dropped since is not answered: the new session does not know it.
+        if (answered.Client == _client)
+        {
+            await _client.AddItemAsync(RealtimeItem.CreateFunctionCallOutputItem(call.CallId, answered.Output), _stop.Token);
+            _followUpResponse = true;
         }
 
-        _toolCalls.Add(new Conversations.ToolCall(call.FunctionName ?? string.Empty, call.FunctionArguments?.ToString(), output, failed));
-        await _client.AddItemAsync(RealtimeItem.CreateFunctionCallOutputItem(call.CallId, output), _stop.Token);
-        _followUpResponse = true;
+        if (_functionsRunning == 0 && _followUpWhenAnswered)
+        {
+            _followUpWhenAnswered = false;
+            if (_followUpResponse)
+            {
+                _followUpResponse = false;
+                await _client.StartResponseAsync(_stop.Token);
+            }
+        }
     }
 
     private sealed class Reply(string itemId, HashSet<string> waitsFor)
@@ -696,6 +770,8 @@ internal sealed class RealtimeVoiceEngine : IAsyncDisposable
     private sealed record PlaybackReport(string ItemId, TimeSpan Played);
 
     private sealed record UserStopped(long At);
+
+    private sealed record FunctionAnswered(RealtimeSessionClient Client, RealtimeFunctionCallItem Call, string Output, bool Failed);
 
     private sealed record ConnectionLost(RealtimeSessionClient Client, Exception? Cause);
 
