@@ -102,7 +102,8 @@ public static class McpEndpoints
         var warmUp = VoxonServer.WarmUpAsync(voxon, loggers.CreateLogger(typeof(McpEndpoints)), cancellationToken);
         var builder = Host.CreateApplicationBuilder();
         Logging(builder.Logging);
-        builder.Services.AddSingleton<IMcpSessionScope>(new FixedSessionScope(session));
+        var scope = new FixedSessionScope(voxon, session);
+        builder.Services.AddSingleton<IMcpSessionScope>(scope);
         builder.Services.AddMcpServer().WithStdioServerTransport().WithMemoryTools();
         using var host = builder.Build();
         try
@@ -111,7 +112,7 @@ public static class McpEndpoints
         }
         finally
         {
-            await session.CloseAsync(CancellationToken.None);
+            await scope.CloseAsync();
             await warmUp;
         }
     }
