@@ -42,18 +42,6 @@ internal static class EvalCommand
                 }
             }
 
-            List<EvalMemory> memoryLines;
-            List<EvalQuery> queryLines;
-            try
-            {
-                memoryLines = RetrievalEvaluator.ReadJsonLines<EvalMemory>(memoryFile.FullName);
-                queryLines = RetrievalEvaluator.ReadJsonLines<EvalQuery>(queryFile.FullName);
-            }
-            catch (FormatException ex)
-            {
-                throw new ArgumentException(ex.Message, ex);
-            }
-
             var search = new HybridSearchOptions
             {
                 Fusion = result.GetValue(fusion)!.ToLowerInvariant() switch
@@ -68,7 +56,20 @@ internal static class EvalCommand
                 Centering = result.GetValue(centering),
             };
             var options = new RetrievalOptions(result.GetValue(model), search, !result.GetValue(noContext), !result.GetValue(noDates));
-            var report = await RetrievalEvaluator.RunAsync(memoryLines, queryLines, ks, options, cancellationToken);
+            List<EvalMemory> memoryLines;
+            RetrievalReport report;
+            try
+            {
+                memoryLines = RetrievalEvaluator.ReadJsonLines<EvalMemory>(memoryFile.FullName);
+                var queryLines = RetrievalEvaluator.ReadJsonLines<EvalQuery>(queryFile.FullName);
+                // A session_date that is not a date is met only while loading: an error in the input, as a bad line is.
+                report = await RetrievalEvaluator.RunAsync(memoryLines, queryLines, ks, options, cancellationToken);
+            }
+            catch (FormatException ex)
+            {
+                throw new ArgumentException(ex.Message, ex);
+            }
+
             if (result.GetValue(json))
             {
                 await WriteJsonAsync(io.Output, report, memoryLines.Count);

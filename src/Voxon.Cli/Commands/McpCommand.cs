@@ -14,7 +14,11 @@ internal static class McpCommand
         command.Options.Add(session);
         command.SetAction((result, cancellationToken) => io.GuardAsync(async () =>
         {
-            await McpEndpoints.RunStdioAsync(new VoxonServerOptions { Store = result.GetValue(VoxonCommand.Store)! }, result.GetValue(session)!, cancellationToken);
+            // --store may be a postgresql:// or redis:// URL, as for serve; otherwise the storage and retention flags
+            // every other command reads apply too: memories added here must expire as --memory-ttl says.
+            var server = new VoxonServerOptions { Store = result.GetValue(VoxonCommand.Store)!, ConfigureVoxon = options => CliIO.ApplyRetention(result, options) };
+            var options = server.StoreIsUrl ? server.CreateVoxonOptions() : CliIO.Options(result);
+            await McpEndpoints.RunStdioAsync(options, result.GetValue(session)!, cancellationToken);
             return 0;
         }));
         return command;

@@ -62,6 +62,9 @@ internal static class ShareCommand
             var shares = await voxon.ListSharesAsync(result.GetValue(sessionId)!, cancellationToken);
             if (shares.Count == 0)
             {
+                // A mistyped id is "not found", as on the REST API, not a session without shares. Only the metadata is
+                // read, and nothing is saved.
+                await (await voxon.LoadSessionAsync(result.GetValue(sessionId)!, lazyLoad: true, cancellationToken)).CloseAsync(cancellationToken);
                 await io.Output.WriteLineAsync("No shares.");
                 return 0;
             }

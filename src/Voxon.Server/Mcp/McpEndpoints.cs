@@ -71,13 +71,21 @@ public static class McpEndpoints
         _ => true,
     };
 
-    /// <summary>Serves the memory tools over stdin/stdout, scoped to session <paramref name="sessionId"/> of the
-    /// library configured by <paramref name="options"/>; returns when stdin closes.</summary>
-    /// <exception cref="ArgumentException">The id breaks the id rules.</exception>
-    /// <exception cref="Sessions.SessionNotFoundException">No such session.</exception>
-    public static async Task RunStdioAsync(VoxonServerOptions options, string sessionId, CancellationToken cancellationToken = default)
+    /// <summary>As <see cref="RunStdioAsync(VoxonOptions, string, CancellationToken)"/>, on the library <paramref name="options"/> configures.</summary>
+    /// <exception cref="ArgumentException">The store or the id is malformed.</exception>
+    public static Task RunStdioAsync(VoxonServerOptions options, string sessionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        return RunStdioAsync(options.CreateVoxonOptions(), sessionId, cancellationToken);
+    }
+
+    /// <summary>Serves the memory tools over stdin/stdout, scoped to session <paramref name="sessionId"/> of the
+    /// library configured by <paramref name="voxonOptions"/>; returns when stdin closes.</summary>
+    /// <exception cref="ArgumentException">The id breaks the id rules.</exception>
+    /// <exception cref="Sessions.SessionNotFoundException">No such session.</exception>
+    public static async Task RunStdioAsync(VoxonOptions voxonOptions, string sessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(voxonOptions);
 
         // stdout carries the protocol: every log goes to stderr, warnings and up, and the library's warm-up line.
         void Logging(ILoggingBuilder logging) => logging.ClearProviders()
@@ -85,7 +93,6 @@ public static class McpEndpoints
             .SetMinimumLevel(LogLevel.Warning)
             .AddFilter(typeof(VoxonClient).FullName, LogLevel.Information);
         using var loggers = LoggerFactory.Create(Logging);
-        var voxonOptions = options.CreateVoxonOptions();
         voxonOptions.LoggerFactory ??= loggers;
         await using var voxon = new VoxonClient(voxonOptions);
         // Loaded before serving: a wrong id is a start-up error, not a tool error on every call.
@@ -95,7 +102,8 @@ public static class McpEndpoints
         var warmUp = VoxonServer.WarmUpAsync(voxon, loggers.CreateLogger(typeof(McpEndpoints)), cancellationToken);
         var builder = Host.CreateApplicationBuilder();
         Logging(builder.Logging);
-        builder.Services.AddSingleton<IMcpSessionScope>(new FixedSessionScope(session));
+        var scope = new FixedSessionScope(voxon, session);
+        builder.Services.AddSingleton<IMcpSessionScope>(scope);
         builder.Services.AddMcpServer().WithStdioServerTransport().WithMemoryTools();
         using var host = builder.Build();
         try
@@ -104,7 +112,7 @@ public static class McpEndpoints
         }
         finally
         {
-            await session.CloseAsync(CancellationToken.None);
+            await scope.CloseAsync();
             await warmUp;
         }
     }

@@ -22,6 +22,17 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
             AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {key}" },
         }));
 
+    /// <summary><c>voxon mcp --session ID</c> on the server's store, with no model configured.</summary>
+    private Task<McpClient> StdioClientAsync(string sessionId, Action<string>? errorLines = null) =>
+        McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Command = "dotnet",
+            Arguments = [ServerInstance.CliPath(), "mcp", "--session", sessionId, "--store", Server.Store],
+            Name = "voxon",
+            EnvironmentVariables = new Dictionary<string, string?> { ["VOXON_MODEL_ENDPOINT"] = null },
+            StandardErrorLines = errorLines,
+        }));
+
     private static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
 
     [Fact]
@@ -103,16 +114,8 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
     {
         var id = await Server.CreateSessionAsync(user: "stdio_user");
         var other = await Server.CreateSessionAsync(user: "stdio_other");
-        var cli = ServerInstance.CliPath();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        await using var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
-        {
-            Command = "dotnet",
-            Arguments = [cli, "mcp", "--session", id, "--store", Server.Store],
-            Name = "voxon",
-            EnvironmentVariables = new Dictionary<string, string?> { ["VOXON_MODEL_ENDPOINT"] = null },
-            StandardErrorLines = errors.Enqueue,
-        }));
+        await using var client = await StdioClientAsync(id, errors.Enqueue);
 
         Assert.Equal(ToolNames, (await client.ListToolsAsync()).Select(t => t.Name).Order());
         var added = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Prefers tea over coffee", ["category"] = "preference" });
@@ -157,5 +160,30 @@ public sealed class McpToolTests(ServerFixture fixture) : IClassFixture<ServerFi
 
         // The refused calls are tool errors for the model, not failures of the server: nothing logged as one, no stack trace.
         Assert.DoesNotContain(errors, l => l.Contains("fail:", StringComparison.Ordinal) || l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Stdio_goes_on_serving_after_another_writer_saves_the_session()
+    {
+        var id = await Server.CreateSessionAsync(user: "stdio_shared");
+        await using var client = await StdioClientAsync(id);
+        Assert.NotEqual(true, (await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Prefers window seats" })).IsError);
+
+        // Another server process saves the same session meanwhile: the stdio server's copy is stale.
+        await using var writer = await Server.StartAnotherAsync();
+        await writer.SendAsync(id, await writer.StartConversationAsync(id), "I'm flying to Oslo");
+        var stale = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Prefers aisle seats" });
+        Assert.True(stale.IsError);
+        Assert.Contains("another process saved", Text(stale), StringComparison.Ordinal);
+
+        // The change was not stored and the stale copy is gone: the call again is applied to the stored session, once.
+        var again = await client.CallToolAsync("memory_add", new Dictionary<string, object?> { ["content"] = "Prefers aisle seats" });
+        Assert.True(again.IsError != true, Text(again));
+        var summary = JsonDocument.Parse(Text(await client.CallToolAsync("session_summary", new Dictionary<string, object?>()))).RootElement;
+        Assert.Equal(2, summary.GetProperty("messages").GetInt32());
+        await using var reader = await Server.StartAnotherAsync();
+        var stored = await reader.Client(Server.KeyA).GetStringAsync($"/v1/sessions/{id}/memory");
+        Assert.Contains("window seats", stored, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(stored, "aisle seats"));
     }
 }

@@ -306,6 +306,9 @@ public class CliTests
         var badTtl = await CliProcess.RunAsync(folder.Path, null, "sessions", "list", "--store", store, "--memory-ttl", "symptoms");
         var badLifetime = await CliProcess.RunAsync(folder.Path, null, "sessions", "list", "--store", store, "--memory-ttl", "symptoms=soon");
         var badTimeout = await CliProcess.RunWithAsync(folder.Path, new Dictionary<string, string> { ["VOXON_SESSION_TIMEOUT"] = "0m" }, null, "sessions", "list", "--store", store);
+        // The MCP server reads the same flags: it must not serve s1 with no expiry, or from the file store when told otherwise.
+        var mcpBadTtl = await CliProcess.RunAsync(folder.Path, null, "mcp", "--session", "s1", "--store", store, "--memory-ttl", "symptoms");
+        var mcpDatabase = await CliProcess.RunWithAsync(folder.Path, new Dictionary<string, string> { ["VOXON_STORAGE"] = "database" }, null, "mcp", "--session", "s1", "--store", store);
 
         Assert.True(chat.ExitCode == 0, chat.Error);
         Assert.Equal(1, badTtl.ExitCode);
@@ -314,6 +317,10 @@ public class CliTests
         Assert.Contains("--memory-ttl symptoms=soon must be", badLifetime.Error, StringComparison.Ordinal);
         Assert.Equal(1, badTimeout.ExitCode);
         Assert.Contains("--session-timeout must be", badTimeout.Error, StringComparison.Ordinal);
+        Assert.Equal(1, mcpBadTtl.ExitCode);
+        Assert.Contains("--memory-ttl takes category=lifetime pairs", mcpBadTtl.Error, StringComparison.Ordinal);
+        Assert.Equal(1, mcpDatabase.ExitCode);
+        Assert.Contains("session_database_url must be set", mcpDatabase.Error, StringComparison.Ordinal);
     }
 
     [Theory]

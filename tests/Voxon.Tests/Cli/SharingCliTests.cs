@@ -39,6 +39,14 @@ public sealed partial class SharingCliTests : IDisposable
         Assert.StartsWith("error: Cannot import the session: session", again.Err, StringComparison.Ordinal);
         Assert.Single(again.Err.Trim().Split('\n'));
 
+        var none = await RunAsync("--store", target, "share", "list", sessionId);
+        Assert.True(none.Code == 0, none.Err);
+        Assert.Equal("No shares.", none.Out.Trim());
+        var mistyped = await RunAsync("--store", target, "share", "list", sessionId + "x");
+        Assert.Equal(1, mistyped.Code);
+        Assert.Equal($"error: Session '{sessionId}x' was not found in file storage.", mistyped.Err.Trim());
+        Assert.Equal(string.Empty, mistyped.Out);
+
         var create = await RunAsync("--store", target, "share", "create", sessionId, "--with", "doc_1", "--permissions", "read,add_notes", "--hours", "24");
         Assert.True(create.Code == 0, create.Err);
         var token = TokenLine().Match(create.Out).Groups[1].Value;

@@ -108,4 +108,22 @@ public sealed class RetrievalEvaluationTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task A_session_date_that_is_not_a_date_is_a_clear_error()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllLinesAsync(path, ["{\"conv\":\"c\",\"dia_id\":\"1\",\"text\":\"ok\",\"session_date\":\"last Tuesday\"}"]);
+            var error = new StringWriter();
+            var code = await VoxonCommand.RunAsync(["eval", "retrieval", "--memories", path, "--queries", DataFile("queries.jsonl")], TextReader.Null, new StringWriter(), error);
+            Assert.Equal(1, code);
+            Assert.StartsWith("error: session_date 'last Tuesday' is not a date", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
