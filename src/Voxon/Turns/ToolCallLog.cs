@@ -13,9 +13,6 @@ internal sealed class ToolCallLog(IEnumerable<AITool> offered)
     private readonly HashSet<string> _offered = [.. offered.Select(t => t.Name)];
     private readonly Lock _lock = new();
     private readonly List<FunctionCallContent> _calls = [];
-
-    // The tool loop reports a call as it starts, and the reply's updates carry it again.
-    private readonly HashSet<FunctionCallContent> _seen = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, FunctionResultContent> _results = new(StringComparer.Ordinal);
 
     // Arguments as a streamed reply sent them, by call id; the call index of the reply's current round leads to its id.
@@ -57,7 +54,8 @@ internal sealed class ToolCallLog(IEnumerable<AITool> offered)
         {
             switch (content)
             {
-                case FunctionCallContent call when _seen.Add(call):
+                // The tool loop reports a call as it starts, and the reply's updates carry the same instance again.
+                case FunctionCallContent call when !_calls.Contains(call):
                     _calls.Add(call);
                     break;
                 case FunctionResultContent result:
